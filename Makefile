@@ -1,0 +1,50 @@
+# One entry point for every task. `make test` and `make demo` set themselves up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install generate vendor drift lint format test demo bench update-spec clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks]"
+	touch $(STAMP)
+
+vendor: install
+	$(PY) scripts/vendor_spec.py $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
+
+generate: install
+	$(PY) scripts/generate.py
+
+drift: install
+	$(PY) scripts/check_drift.py
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: install lint drift
+	$(PY) -m pytest
+
+demo: install
+	$(PY) examples/export_to_ledger.py --embedded
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+update-spec: install
+	@test -n "$(SOURCE)" || (echo "usage: make update-spec SOURCE=<path or URL>"; exit 2)
+	$(PY) scripts/update_spec.py "$(SOURCE)"
+	$(MAKE) test
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
