@@ -1,0 +1,1 @@
+"""pleo-export: the async Python SDK for Pleo's Export API."""
