@@ -100,7 +100,7 @@ def apply_overlay(spec: dict[str, Any], overlay: dict[str, Any]) -> dict[str, An
                 container = parent.value
                 if isinstance(container, dict):
                     del container[key]
-                else:
+                elif isinstance(container, list) and isinstance(key, int):
                     container.pop(key)
             elif "update" in action:
                 if isinstance(node.value, list):  # Overlay 1.0: an update to an array appends
@@ -123,7 +123,7 @@ def _merge(target: Any, update: Any, where: str) -> None:
 def vendor(source: str, overlay_path: Path = DEFAULT_OVERLAY) -> str:
     """Return the vendored YAML text for ``source`` (a path or URL)."""
     raw = read_source(source)
-    upstream = load_yaml(raw)
+    upstream: dict[str, Any] = load_yaml(raw)
     spec = strip_prose(upstream)
     _describe_responses(spec)
     spec = apply_overlay(spec, load_yaml(overlay_path.read_bytes()))
