@@ -133,9 +133,6 @@ from .team_v1 import TeamV1
 from .team_v2 import TeamV2
 from .team_v3 import TeamV3
 from .update_export_job_item import UpdateExportJobItem
-from .update_export_job_item_failure_reason_type_v2 import (
-    UpdateExportJobItemFailureReasonTypeV2,
-)
 from .update_export_job_item_status import UpdateExportJobItemStatus
 from .update_export_job_item_v3 import UpdateExportJobItemV3
 from .vendor_v2 import VendorV2
@@ -261,7 +258,6 @@ __all__ = (
     "TeamV2",
     "TeamV3",
     "UpdateExportJobItem",
-    "UpdateExportJobItemFailureReasonTypeV2",
     "UpdateExportJobItemStatus",
     "UpdateExportJobItemV3",
     "VendorV2",

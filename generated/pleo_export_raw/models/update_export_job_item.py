@@ -10,8 +10,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.update_export_job_item_failure_reason_type_v2 import (
-    UpdateExportJobItemFailureReasonTypeV2,
+from ..models.export_job_item_failure_reason_type_v2 import (
+    ExportJobItemFailureReasonTypeV2,
 )
 from ..models.update_export_job_item_status import UpdateExportJobItemStatus
 from ..types import UNSET, Unset
@@ -27,7 +27,7 @@ class UpdateExportJobItem:
     external_id: str | Unset = UNSET
     external_url: str | Unset = UNSET
     failure_reason: str | Unset = UNSET
-    failure_reason_type: UpdateExportJobItemFailureReasonTypeV2 | Unset = UNSET
+    failure_reason_type: ExportJobItemFailureReasonTypeV2 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,13 +91,11 @@ class UpdateExportJobItem:
         failure_reason = d.pop("failureReason", UNSET)
 
         _failure_reason_type = d.pop("failureReasonType", UNSET)
-        failure_reason_type: UpdateExportJobItemFailureReasonTypeV2 | Unset
+        failure_reason_type: ExportJobItemFailureReasonTypeV2 | Unset
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = UpdateExportJobItemFailureReasonTypeV2(
-                _failure_reason_type
-            )
+            failure_reason_type = ExportJobItemFailureReasonTypeV2(_failure_reason_type)
 
         update_export_job_item = cls(
             accounting_entry_id=accounting_entry_id,
