@@ -1,1 +1,133 @@
-"""pleo-export: the async Python SDK for Pleo's Export API."""
+"""pleo-export: the async Python SDK for Pleo's Export API.
+
+``import pleo_export`` is cheap: each public name is imported on first use (PEP 562), so a
+service that never touches, say, the v2 models never pays for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._auth import ApiKeyAuth, BearerAuth, TokenSource
+    from ._client import PleoExport, V2Resources
+    from ._errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        ExportAlreadyInProgressError,
+        ExportEntryNotFoundError,
+        ExportNotFoundError,
+        InvalidArgumentError,
+        InvalidStatusChangeError,
+        InvalidTransitionError,
+        JobFinishedError,
+        MissingContraAccountsError,
+        NotFoundError,
+        PayloadTooLargeError,
+        PermissionDeniedError,
+        PleoError,
+        RateLimitError,
+        ResponseValidationError,
+        ServerError,
+        UnprocessableEntityError,
+        UnsupportedApiVersionError,
+        UpdateLimitError,
+    )
+    from ._pagination import Cursor, Page, Pager, PaginationError
+    from ._retry import RetryPolicy
+
+__version__ = "0.1.0"
+
+#: Public name → the private module that defines it.
+_EXPORTS: dict[str, str] = {
+    "APIConnectionError": "_errors",
+    "APIStatusError": "_errors",
+    "APITimeoutError": "_errors",
+    "ApiKeyAuth": "_auth",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "BearerAuth": "_auth",
+    "ConflictError": "_errors",
+    "Cursor": "_pagination",
+    "ExportAlreadyInProgressError": "_errors",
+    "ExportEntryNotFoundError": "_errors",
+    "ExportNotFoundError": "_errors",
+    "InvalidArgumentError": "_errors",
+    "InvalidStatusChangeError": "_errors",
+    "InvalidTransitionError": "_errors",
+    "JobFinishedError": "_errors",
+    "MissingContraAccountsError": "_errors",
+    "NotFoundError": "_errors",
+    "Page": "_pagination",
+    "PaginationError": "_pagination",
+    "Pager": "_pagination",
+    "PayloadTooLargeError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "PleoError": "_errors",
+    "PleoExport": "_client",
+    "RateLimitError": "_errors",
+    "ResponseValidationError": "_errors",
+    "RetryPolicy": "_retry",
+    "ServerError": "_errors",
+    "TokenSource": "_auth",
+    "UnprocessableEntityError": "_errors",
+    "UnsupportedApiVersionError": "_errors",
+    "UpdateLimitError": "_errors",
+    "V2Resources": "_client",
+}
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiKeyAuth",
+    "AuthenticationError",
+    "BadRequestError",
+    "BearerAuth",
+    "ConflictError",
+    "Cursor",
+    "ExportAlreadyInProgressError",
+    "ExportEntryNotFoundError",
+    "ExportNotFoundError",
+    "InvalidArgumentError",
+    "InvalidStatusChangeError",
+    "InvalidTransitionError",
+    "JobFinishedError",
+    "MissingContraAccountsError",
+    "NotFoundError",
+    "Page",
+    "Pager",
+    "PaginationError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PleoError",
+    "PleoExport",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "ServerError",
+    "TokenSource",
+    "UnprocessableEntityError",
+    "UnsupportedApiVersionError",
+    "UpdateLimitError",
+    "V2Resources",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pleo_export' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,272 @@
+"""``PleoExport``: the client every user starts from.
+
+It resolves credentials and the base URL, owns (or borrows) one ``httpx.AsyncClient`` and hands
+the same seam to every resource and to the generated client behind ``.raw``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import ModuleType, TracebackType
+from typing import Any, Literal
+
+import httpx
+from pleo_export_raw import Client as GeneratedClient
+
+from ._auth import ApiKeyAuth, BearerAuth, TokenSource
+from ._config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    BEARER_TOKEN_ENV,
+    DEFAULT_LIMITS,
+    DEFAULT_PREFETCH,
+    DEFAULT_TIMEOUT,
+    ENVIRONMENT_ENV,
+    ENVIRONMENTS,
+    LOOPBACK_HOSTS,
+    USER_AGENT,
+)
+from ._errors import InvalidArgumentError, PleoError
+from ._pagination import Pager
+from ._raw import RawTransport, Seam
+from ._resources import (
+    ExportItemsV2,
+    ExportItemsV3,
+    ExportJobsV2,
+    ExportJobsV3,
+    JobItemsV2,
+    JobItemsV3,
+)
+from ._resources._base import paginate
+from ._retry import RetryPolicy
+
+__all__ = ["PleoExport", "V2Resources"]
+
+_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+
+
+class V2Resources:
+    """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
+
+    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        self.jobs = ExportJobsV2(seam, prefetch=prefetch)
+        self.job_items = JobItemsV2(seam, prefetch=prefetch)
+        self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+
+
+class PleoExport:
+    """Async client for Pleo's Export API (v3 by default, v2 under ``.v2``).
+
+    Use it as ``async with PleoExport(api_key=...) as pleo:`` or call ``await pleo.aclose()``.
+
+    Args:
+        api_key: an API key, sent as HTTP Basic (the key as username, empty password).
+            Defaults to the ``PLEO_API_KEY`` environment variable.
+        bearer_token: an OAuth access token, or a sync/async callable returning a fresh one;
+            it is called for every attempt, retries included. Defaults to ``PLEO_BEARER_TOKEN``.
+        auth: any ``httpx.Auth`` instead of the two above.
+        environment: ``"production"`` (the default) or ``"staging"``; or ``PLEO_ENVIRONMENT``.
+        base_url: a URL instead of an environment (``PLEO_BASE_URL``); plain ``http://`` only to
+            loopback hosts unless ``allow_insecure_http=True``.
+        timeout: per-request timeout; default 60 s read/write, 5 s connect, 10 s pool.
+        max_retries: retries after the first attempt (default 3); shorthand for ``retry``.
+        retry: the full ``RetryPolicy`` (backoff 0.5 s doubling to 8 s, Retry-After ≤ 60 s).
+        http_client: your own ``httpx.AsyncClient`` (e.g. another transport); the SDK sets its
+            timeout and User-Agent on each request where the client has httpx's defaults, and
+            does not close it.
+        default_headers: extra headers sent with every request.
+        api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
+        prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+
+    Raises:
+        PleoError: no credentials, or an unsafe base URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        bearer_token: TokenSource | None = None,
+        auth: httpx.Auth | None = None,
+        environment: Literal["production", "staging"] | None = None,
+        base_url: str | None = None,
+        allow_insecure_http: bool = False,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        api_version: Literal["v3", "v2"] = "v3",
+        prefetch: int = DEFAULT_PREFETCH,
+    ) -> None:
+        self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
+        self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise InvalidArgumentError("max_retries", "give either max_retries or retry, not both")
+        resolved_timeout = _resolve_timeout(timeout, http_client)
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **(default_headers or {}),
+        }
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
+        elif "user-agent" in http_client.headers and not http_client.headers[
+            "user-agent"
+        ].startswith("python-httpx/"):
+            headers.pop("User-Agent")  # the caller chose one
+        self._seam = Seam(
+            http=http_client,
+            base_url=self.base_url,
+            auth=self._auth,
+            retry=retry,
+            timeout=resolved_timeout,
+            headers=headers,
+        )
+        self._raw: GeneratedClient | None = None
+        if api_version not in ("v3", "v2"):
+            raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        self.api_version = api_version
+        self.v2 = V2Resources(self._seam, prefetch=prefetch)
+        self.jobs: ExportJobsV3 | ExportJobsV2
+        self.job_items: JobItemsV3 | JobItemsV2
+        self.export_items: ExportItemsV3 | ExportItemsV2
+        if api_version == "v2":
+            self.jobs, self.job_items, self.export_items = (
+                self.v2.jobs,
+                self.v2.job_items,
+                self.v2.export_items,
+            )
+        else:
+            self.jobs = ExportJobsV3(self._seam, prefetch=prefetch)
+            self.job_items = JobItemsV3(self._seam, prefetch=prefetch)
+            self.export_items = ExportItemsV3(self._seam, prefetch=prefetch)
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one ``httpx.AsyncClient`` (connection pool) every request goes through."""
+        return self._seam.http
+
+    @property
+    def raw(self) -> GeneratedClient:
+        """The generated client, on the same pool, auth, retries and typed errors.
+
+        For the deprecated v0/v1 operations or anything the facade does not wrap::
+
+            from pleo_export_raw.api.export_api_v_1 import get_export_job_by_id_v1
+            job = await get_export_job_by_id_v1.asyncio(job_id, client=pleo.raw)
+
+        Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
+        """
+        if self._raw is None:
+            front = httpx.AsyncClient(base_url=self.base_url, transport=RawTransport(self._seam))
+            self._raw = GeneratedClient(
+                base_url=self.base_url, raise_on_unexpected_status=True
+            ).set_async_httpx_client(front)
+        return self._raw
+
+    def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
+        """Iterate over any generated list operation, e.g. a v1 one::
+
+            from pleo_export_raw.api.export_api_v_1 import get_export_jobs_list_v1
+            async for job in pleo.paginate(get_export_jobs_list_v1, limit=50): ...
+
+        ``params`` are the endpoint's own arguments (generated types), plus ``after``,
+        ``before``, ``offset``, ``max_items`` and ``prefetch``.
+        """
+        return paginate(self._seam, endpoint, *args, **params)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not a caller-provided ``http_client``)."""
+        if self._raw is not None:
+            await self._raw.get_async_httpx_client().aclose()
+        if self._owns_http:
+            await self._seam.http.aclose()
+
+    async def __aenter__(self) -> PleoExport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"PleoExport(base_url={self.base_url!r}, auth={self._auth!r})"
+
+
+def _resolve_auth(
+    api_key: str | None,
+    bearer_token: TokenSource | None,
+    auth: httpx.Auth | None,
+    *,
+    has_client: bool,
+) -> httpx.Auth | None:
+    given = [
+        name
+        for name, value in (("api_key", api_key), ("bearer_token", bearer_token), ("auth", auth))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise InvalidArgumentError(
+            given[1], f"give only one of api_key, bearer_token, auth (got {', '.join(given)})"
+        )
+    if auth is not None:
+        return auth
+    if api_key is not None:
+        return ApiKeyAuth(api_key)
+    if bearer_token is not None:
+        return BearerAuth(bearer_token)
+    if env_key := os.environ.get(API_KEY_ENV):
+        return ApiKeyAuth(env_key)
+    if env_token := os.environ.get(BEARER_TOKEN_ENV):
+        return BearerAuth(env_token)
+    if has_client:
+        return None  # the caller's http_client authenticates
+    raise PleoError(
+        f"no credentials: pass api_key=, bearer_token= or auth=, or set {API_KEY_ENV} "
+        f"or {BEARER_TOKEN_ENV}"
+    )
+
+
+def _resolve_base_url(environment: str | None, base_url: str | None, allow_insecure: bool) -> str:
+    if base_url is not None and environment is not None:
+        raise InvalidArgumentError("base_url", "give either base_url or environment, not both")
+    url = base_url or (None if environment else os.environ.get(BASE_URL_ENV))
+    if url is None:
+        name = environment or os.environ.get(ENVIRONMENT_ENV) or "production"
+        if name not in ENVIRONMENTS:
+            raise InvalidArgumentError(
+                "environment", f"unknown {name!r}; expected one of {', '.join(ENVIRONMENTS)}"
+            )
+        return ENVIRONMENTS[name]
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
+    if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS and not allow_insecure:
+        raise InvalidArgumentError(
+            "base_url",
+            f"plain http to {parsed.host} would send credentials in clear text; use https, "
+            "or pass allow_insecure_http=True",
+        )
+    return url.rstrip("/")
+
+
+def _resolve_timeout(
+    timeout: httpx.Timeout | float | None, http_client: httpx.AsyncClient | None
+) -> httpx.Timeout | None:
+    """The per-request timeout; None keeps a caller's client's own non-default timeout."""
+    if timeout is not None:
+        return (
+            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+        )
+    if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
+        return None
+    return DEFAULT_TIMEOUT

@@ -1,0 +1,74 @@
+"""Every default number and name the SDK uses, in one place.
+
+The README and the docstrings quote these values; change them here only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "BATCH_LIMIT",
+    "BEARER_TOKEN_ENV",
+    "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_PREFETCH",
+    "DEFAULT_TIMEOUT",
+    "ENVIRONMENTS",
+    "ENVIRONMENT_ENV",
+    "LOOPBACK_HOSTS",
+    "RETRY_AFTER_MAX",
+    "RETRY_WAIT_INITIAL",
+    "RETRY_WAIT_JITTER",
+    "RETRY_WAIT_MAX",
+    "SDK_VERSION",
+    "SPEC_VERSION",
+    "USER_AGENT",
+]
+
+SDK_VERSION: Final = "0.1.0"
+#: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
+SPEC_VERSION: Final = "32.1.0"
+USER_AGENT: Final = f"pleo-export-python/{SDK_VERSION} (export-api {SPEC_VERSION})"
+
+#: Pleo's API hosts; the API version is part of each path (/v2, /v3).
+ENVIRONMENTS: Final = {
+    "production": "https://external.pleo.io",
+    "staging": "https://external.staging.pleo.io",
+}
+#: Plain http:// is only allowed to these hosts (the fake server, local proxies).
+LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+API_KEY_ENV: Final = "PLEO_API_KEY"
+BEARER_TOKEN_ENV: Final = "PLEO_BEARER_TOKEN"
+ENVIRONMENT_ENV: Final = "PLEO_ENVIRONMENT"
+BASE_URL_ENV: Final = "PLEO_BASE_URL"
+
+#: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=5.0, pool=10.0)
+#: One pool per client; an export run keeps a few batches in flight, a worker a few more.
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+#: Retries after the first attempt, for GET/PUT and the POSTs the SDK makes safe.
+DEFAULT_MAX_RETRIES: Final = 3
+#: Backoff: 0.5 s, 1 s, 2 s … doubling, capped at 8 s, plus up to 0.5 s of random jitter.
+RETRY_WAIT_INITIAL: Final = 0.5
+RETRY_WAIT_MAX: Final = 8.0
+RETRY_WAIT_JITTER: Final = 0.5
+#: A Retry-After longer than this is cut to it.
+RETRY_AFTER_MAX: Final = 60.0
+
+#: Pleo refuses more than 100 job items in one update (413 EXPORT_JOB_ITEMS_UPDATE_LIMIT).
+BATCH_LIMIT: Final = 100
+#: Batches of one update_all() call in flight at once.
+DEFAULT_BATCH_CONCURRENCY: Final = 4
+#: Page size the SDK asks for when the caller gives none (Pleo's own default is undocumented).
+DEFAULT_PAGE_SIZE: Final = 100
+#: Pages fetched ahead of the one the caller is working on.
+DEFAULT_PREFETCH: Final = 1

@@ -1,0 +1,209 @@
+"""Async cursor pagination over any list operation, with one page prefetched by default.
+
+``Pager`` streams items (``async for``), pages (``.pages()``) or just the first page. It only
+knows how to ask for a page at a cursor; resources supply that function. Cursor stepping and the
+loop guards are plain functions; the prefetch runs in one background task that is cancelled when
+iteration stops for any reason (end, ``break``, an error, cancellation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from ._config import DEFAULT_PREFETCH
+from ._errors import PleoError
+from ._raw import unset_to_none
+
+__all__ = ["Cursor", "Page", "Pager", "PaginationError", "next_cursor", "page_from_envelope"]
+
+T = TypeVar("T")
+
+
+class PaginationError(PleoError):
+    """Pleo's paging metadata would loop forever (a repeated cursor, or no cursor to follow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page starts: ``after`` pages forward, ``before`` backward, ``offset`` skips."""
+
+    after: str | None = None
+    before: str | None = None
+    offset: int | None = None
+
+    @property
+    def direction(self) -> Literal["forward", "backward"]:
+        """Backward when paging from a ``before`` cursor."""
+        return "backward" if self.before is not None else "forward"
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results and the cursors around it.
+
+    To resume later, store ``end_cursor`` (``start_cursor`` when paging backward) and pass it
+    as ``after=`` (``before=``) to the same ``list()`` call.
+    """
+
+    items: Sequence[T]
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+    total: int | None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def page_from_envelope(envelope: Any) -> Page[Any]:
+    """Read a generated ``CursorPaginatedResponse*`` model into a ``Page``."""
+    info = envelope.pagination
+    return Page(
+        items=envelope.data,
+        has_next_page=bool(info.has_next_page),
+        has_previous_page=bool(info.has_previous_page),
+        start_cursor=unset_to_none(info.start_cursor),
+        end_cursor=unset_to_none(info.end_cursor),
+        total=unset_to_none(info.total),
+    )
+
+
+def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | None:
+    """The cursor of the page after ``page``, or None at the end.
+
+    Raises:
+        PaginationError: more pages are announced without a cursor, or a cursor repeats.
+    """
+    if direction == "backward":
+        more, cursor, name = page.has_previous_page, page.start_cursor, "startCursor"
+    else:
+        more, cursor, name = page.has_next_page, page.end_cursor, "endCursor"
+    if not more:
+        return None
+    if not cursor:
+        raise PaginationError(f"the page says there is more but has no {name} to follow")
+    if cursor in seen:
+        raise PaginationError(f"{name} {cursor!r} was already visited; stopping to avoid a loop")
+    seen.add(cursor)
+    return Cursor(before=cursor) if direction == "backward" else Cursor(after=cursor)
+
+
+class Pager(Generic[T]):
+    """Items of a list operation across pages: ``async for item in pager``.
+
+    Args:
+        fetch: returns the page at a cursor.
+        start: where the first page starts.
+        max_items: stop after this many items (None: all).
+        prefetch: pages requested ahead of the one being consumed (0: none).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Cursor], Awaitable[Page[T]]],
+        *,
+        start: Cursor = Cursor(),
+        max_items: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+    ) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be >= 0")
+        if prefetch < 0:
+            raise ValueError("prefetch must be >= 0")
+        self._fetch = fetch
+        self._start = start
+        self._max_items = max_items
+        self._prefetch = prefetch
+        self._open: list[AsyncGenerator[Any, None]] = []
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._track(self._items())
+
+    def pages(self) -> AsyncIterator[Page[T]]:
+        """Iterate page by page, following the cursors (``max_items`` is not applied)."""
+        return self._track(self._pages())
+
+    async def first_page(self) -> Page[T]:
+        """Fetch only the first page."""
+        return await self._fetch(self._start)
+
+    async def __aenter__(self) -> Pager[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop every iteration of this pager and cancel its prefetch now."""
+        while self._open:
+            await self._open.pop().aclose()
+
+    def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        self._open.append(generator)
+        return generator
+
+    async def _items(self) -> AsyncGenerator[T, None]:
+        remaining = self._max_items
+        if remaining == 0:
+            return
+        pages = self._pages()
+        try:
+            async for page in pages:
+                for item in page.items:
+                    yield item
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining == 0:
+                            return
+        finally:
+            await pages.aclose()
+
+    async def _pages(self) -> AsyncGenerator[Page[T], None]:
+        if self._prefetch == 0:
+            cursor: Cursor | None = self._start
+            seen: set[str] = set()
+            while cursor is not None:
+                page = await self._fetch(cursor)
+                cursor = next_cursor(page, self._start.direction, seen)
+                yield page
+            return
+        queue: asyncio.Queue[Page[T] | BaseException | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(self._prefetch)
+        producer = asyncio.create_task(self._produce(queue, slots))
+        try:
+            while True:
+                entry = await queue.get()
+                if entry is None:
+                    return
+                if isinstance(entry, BaseException):
+                    raise entry
+                slots.release()
+                yield entry
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+    async def _produce(
+        self, queue: asyncio.Queue[Page[T] | BaseException | None], slots: asyncio.Semaphore
+    ) -> None:
+        """Fetch pages ahead: a slot is taken per fetch and freed when the consumer takes the
+        page, so at most ``prefetch`` pages exist beyond the one being consumed."""
+        cursor: Cursor | None = self._start
+        seen: set[str] = set()
+        try:
+            while cursor is not None:
+                await slots.acquire()
+                page = await self._fetch(cursor)
+                cursor = next_cursor(page, self._start.direction, seen)
+                queue.put_nowait(page)
+            queue.put_nowait(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # handed to the consumer, raised there
+            queue.put_nowait(exc)

@@ -1,0 +1,241 @@
+"""The one seam between the facade and the generated client.
+
+Requests are built by the generated ``_get_kwargs`` of each endpoint module, sent on the shared
+``httpx.AsyncClient`` with auth, retries and logging, and every failure is turned into a
+``PleoError`` here: non-2xx statuses (documented or not), transport errors, and 2xx bodies that
+do not parse. ``RawTransport`` routes the generated client that ``PleoExport.raw`` hands out
+through the same path. Nothing else in the facade calls the generated endpoints' I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from types import ModuleType, SimpleNamespace
+from typing import Any, Final, Protocol, TypeVar
+
+import httpx
+from pleo_export_raw.errors import UnexpectedStatus
+from pleo_export_raw.types import Unset
+
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ResponseValidationError,
+    body_snippet,
+    status_error,
+)
+from ._retry import (
+    RetryableStatus,
+    RetryPolicy,
+    attempts,
+    retry_after,
+    should_retry_status,
+    transport_error_is_safe_to_retry,
+)
+
+__all__ = ["RawTransport", "Seam", "endpoint_kwargs", "json_loads", "logger", "unset_to_none"]
+
+logger: Final = logging.getLogger("pleo_export")
+
+#: Methods whose repetition cannot change the outcome; other requests retry only when the SDK
+#: says it made them safe (see ``Seam.send``).
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Hop-by-hop or encoding headers that no longer describe a body httpx has already decoded.
+_STALE_HEADERS: Final = ("content-encoding", "content-length", "transfer-encoding")
+
+#: What a generated ``_parse_response`` reads from its client: undocumented 2xx statuses raise.
+_PARSE_OPTIONS: Final = SimpleNamespace(raise_on_unexpected_status=True)
+
+try:  # orjson decodes large pages faster; the [fast] extra installs it.
+    import orjson
+
+    json_loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - exercised when the extra is absent
+    json_loads = json.loads
+
+
+class _FromDict(Protocol):
+    @classmethod
+    def from_dict(cls, src_dict: Any) -> Any: ...
+
+
+M = TypeVar("M", bound=_FromDict)
+
+
+class Seam:
+    """Sends requests with auth, retries and logging, and parses or maps every response."""
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        retry: RetryPolicy,
+        timeout: httpx.Timeout | None,
+        headers: dict[str, str],
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry
+        self._auth: Any = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
+        self._timeout: Any = timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
+        self._headers = headers
+
+    def build(self, kwargs: dict[str, Any]) -> httpx.Request:
+        """Turn a generated endpoint's ``_get_kwargs()`` into a request on the shared client."""
+        return self.http.build_request(
+            method=kwargs["method"],
+            url=self.base_url + kwargs["url"],
+            params=kwargs.get("params"),
+            json=kwargs.get("json"),
+            headers={**self._headers, **kwargs.get("headers", {})},
+            timeout=self._timeout,
+        )
+
+    async def call(
+        self, kwargs: dict[str, Any], model: type[M] | None, *, retry_post: bool = False
+    ) -> Any:
+        """Send a generated request and parse a 2xx body into ``model`` (None: no body)."""
+        request = self.build(kwargs)
+        response = await self.send(request, retry_post=retry_post)
+        return None if model is None else self.parse(response, model)
+
+    def parse(self, response: httpx.Response, model: type[M]) -> Any:
+        """Parse a 2xx response with a generated model, as a typed error if it does not fit."""
+        request = response.request
+        try:
+            data = json_loads(response.content)
+        except ValueError:
+            raise ResponseValidationError(
+                "the response body is not JSON",
+                method=request.method,
+                path=request.url.path,
+                body_snippet=body_snippet(response.content),
+            ) from None
+        try:
+            return model.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ResponseValidationError(
+                f"the response does not match {model.__name__} ({type(exc).__name__}: {exc})",
+                method=request.method,
+                path=request.url.path,
+                body_snippet=body_snippet(response.content),
+            ) from exc
+
+    def parse_generated(self, module: ModuleType, response: httpx.Response) -> Any:
+        """Parse a 2xx response with a generated endpoint module's own parser."""
+        request = response.request
+        try:
+            return module._parse_response(client=_PARSE_OPTIONS, response=response)
+        except (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus) as exc:
+            raise ResponseValidationError(
+                f"the response does not match the spec ({type(exc).__name__})",
+                method=request.method,
+                path=request.url.path,
+                body_snippet=body_snippet(response.content),
+            ) from exc
+
+    async def send(self, request: httpx.Request, *, retry_post: bool = False) -> httpx.Response:
+        """Send with retries; return a read 2xx response or raise a ``PleoError``.
+
+        GET and PUT retry on timeouts, connection errors, 408, 429 and 5xx. Other methods retry
+        on those only when ``retry_post`` says the caller reconciles a repeated request (job
+        events do); otherwise just on 429 and on failures that happen before sending.
+        """
+        method, path = request.method, request.url.path
+        idempotent = retry_post or method in _IDEMPOTENT_METHODS
+        policy = self.retry
+
+        def on_failure(exc: Exception) -> bool | float:
+            if isinstance(exc, RetryableStatus):
+                wait = retry_after(exc.response.headers, cap=policy.retry_after_max)
+                logger.info(
+                    "retrying %s %s after status %d%s",
+                    method,
+                    path,
+                    exc.response.status_code,
+                    f" (Retry-After {wait:g}s)" if wait is not None else "",
+                )
+                return True if wait is None else wait
+            if isinstance(exc, httpx.TransportError):
+                retry = transport_error_is_safe_to_retry(exc, idempotent=idempotent)
+                if retry:
+                    logger.info("retrying %s %s after %s", method, path, type(exc).__name__)
+                return retry
+            return False
+
+        try:
+            async for attempt in attempts(policy, on_failure):
+                with attempt:
+                    started = time.perf_counter()
+                    response = await self.http.send(request, auth=self._auth)
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d)",
+                        method,
+                        path,
+                        response.status_code,
+                        (time.perf_counter() - started) * 1000,
+                        attempt.num,
+                    )
+                    status = response.status_code
+                    if 200 <= status < 300:
+                        return response
+                    if should_retry_status(status) and (idempotent or status == 429):
+                        raise RetryableStatus(response)
+                    raise status_error(response, method=method, path=path)
+        except RetryableStatus as exc:
+            raise status_error(exc.response, method=method, path=path) from None
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"timed out: {type(exc).__name__}", method=method, path=path
+            ) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"connection failed: {type(exc).__name__}: {exc}", method=method, path=path
+            ) from exc
+        raise AssertionError("unreachable: the retry loop either returns or raises")
+
+
+class RawTransport(httpx.AsyncBaseTransport):
+    """Routes requests of the generated client through ``Seam.send``.
+
+    The generated client's own ``httpx.AsyncClient`` then needs no pool: the shared one, with
+    its auth, retries and typed errors, does the work. A non-2xx answer raises the typed error
+    before the generated code could half-parse it (v0/v1 declare only a ``default`` response).
+    """
+
+    def __init__(self, seam: Seam) -> None:
+        self._seam = seam
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the seam and hand back an already-decoded copy of the response."""
+        response = await self._seam.send(request)
+        try:
+            HTTPStatus(response.status_code)
+        except ValueError:
+            raise ResponseValidationError(
+                f"undocumented status {response.status_code}",
+                method=request.method,
+                path=request.url.path,
+                body_snippet=body_snippet(response.content),
+            ) from None
+        headers = [(k, v) for k, v in response.headers.multi_items() if k not in _STALE_HEADERS]
+        return httpx.Response(
+            response.status_code, headers=headers, content=response.content, request=request
+        )
+
+
+def endpoint_kwargs(module: ModuleType, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The request description a generated endpoint module builds for these arguments."""
+    result: dict[str, Any] = module._get_kwargs(*args, **kwargs)
+    return result
+
+
+def unset_to_none(value: Any) -> Any:
+    """The generated models' ``UNSET`` as None; any other value unchanged."""
+    return None if isinstance(value, Unset) else value

@@ -1,0 +1,130 @@
+"""What every resource shares: the seam, list plumbing and the page fetcher.
+
+A resource method validates its arguments, builds the generated endpoint's request and hands
+it to the seam; list methods return a ``Pager`` over a fetcher made here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, TypeVar
+
+from .._config import DEFAULT_PAGE_SIZE
+from .._drift import note_unknowns
+from .._pagination import Cursor, Page, Pager, page_from_envelope
+from .._raw import Seam, endpoint_kwargs
+from .._validation import check_enum, check_paging, check_sorting
+
+__all__ = ["ListArgs", "Resource", "paginate"]
+
+T = TypeVar("T")
+
+
+class ListArgs:
+    """The paging arguments every list operation shares, validated once."""
+
+    __slots__ = ("limit", "max_items", "prefetch", "query", "start")
+
+    def __init__(
+        self,
+        *,
+        limit: int | None,
+        after: str | None,
+        before: str | None,
+        offset: int | None,
+        sorting_keys: Sequence[str] | None,
+        sorting_order: Sequence[str] | None,
+        max_items: int | None,
+        prefetch: int | None,
+        default_prefetch: int,
+    ) -> None:
+        from pleo_export_raw.models import PageOrder
+
+        check_paging(before=before, after=after, offset=offset, limit=limit)
+        check_sorting(sorting_keys, sorting_order)
+        self.limit = DEFAULT_PAGE_SIZE if limit is None else limit
+        self.start = Cursor(after=after, before=before, offset=offset)
+        self.max_items = max_items
+        self.prefetch = default_prefetch if prefetch is None else prefetch
+        self.query: dict[str, Any] = {}
+        if sorting_keys is not None:
+            self.query["sorting_keys"] = list(sorting_keys)
+        if sorting_order is not None:
+            self.query["sorting_order"] = [
+                check_enum(order, PageOrder, "sorting_order") for order in sorting_order
+            ]
+
+
+class Resource:
+    """Base of the resource classes: holds the seam and the default prefetch."""
+
+    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        self._seam = seam
+        self._prefetch = prefetch
+
+    def _list_args(self, **kwargs: Any) -> ListArgs:
+        return ListArgs(default_prefetch=self._prefetch, **kwargs)
+
+    async def _get(self, kwargs: dict[str, Any], model: Any, *, where: str) -> Any:
+        """Fetch a ``{data: …}`` resource and return its ``data``."""
+        envelope = await self._seam.call(kwargs, model)
+        note_unknowns(envelope.data, where=where)
+        return envelope.data
+
+    def _pager(
+        self, module: ModuleType, model: Any, args: ListArgs, *pos: Any, **params: Any
+    ) -> Pager[Any]:
+        """A pager over a generated list endpoint whose 200 body is ``model``."""
+        seam, where = self._seam, module.__name__.rsplit(".", 1)[-1]
+        fixed = {**params, **args.query, "limit": args.limit}
+
+        async def fetch(cursor: Cursor) -> Page[Any]:
+            kwargs = endpoint_kwargs(
+                module,
+                *pos,
+                **fixed,
+                **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
+            )
+            page = page_from_envelope(await seam.call(kwargs, model))
+            if page.items:
+                note_unknowns(page.items[0], where=where)
+            return page
+
+        return Pager(fetch, start=args.start, max_items=args.max_items, prefetch=args.prefetch)
+
+
+def _cursor_params(cursor: Cursor) -> dict[str, Any]:
+    return {"after": cursor.after, "before": cursor.before, "offset": cursor.offset}
+
+
+def paginate(
+    seam: Seam,
+    module: ModuleType,
+    *pos: Any,
+    after: str | None = None,
+    before: str | None = None,
+    offset: int | None = None,
+    max_items: int | None = None,
+    prefetch: int = 1,
+    **params: Any,
+) -> Pager[Any]:
+    """A pager over *any* generated list endpoint module, v0/v1 included.
+
+    The 2xx body is parsed by the module's own generated parser; ``params`` go to its
+    ``_get_kwargs`` unchanged (generated types: ``UUID``, enum members, ``limit`` …).
+    """
+    check_paging(before=before, after=after, offset=offset, limit=params.get("limit"))
+
+    async def fetch(cursor: Cursor) -> Page[Any]:
+        kwargs = endpoint_kwargs(
+            module,
+            *pos,
+            **params,
+            **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
+        )
+        response = await seam.send(seam.build(kwargs))
+        return page_from_envelope(seam.parse_generated(module, response))
+
+    start = Cursor(after=after, before=before, offset=offset)
+    return Pager(fetch, start=start, max_items=max_items, prefetch=prefetch)

@@ -1,0 +1,80 @@
+"""Export items (the data layer): the accounting payload of each entry in a running job."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from pleo_export_raw.api.export_items_v_2 import get_export_items_v2
+from pleo_export_raw.api.export_items_v_3 import get_export_items_v3
+from pleo_export_raw.models import (
+    CursorPaginatedResponseExportItemV2,
+    CursorPaginatedResponseExportItemV3,
+    ExportItemV2,
+    ExportItemV3,
+)
+
+from .._pagination import Pager
+from .._validation import check_uuid
+from ._base import Resource
+
+__all__ = ["ExportItems", "ExportItemsV2", "ExportItemsV3"]
+
+ItemT = TypeVar("ItemT")
+
+
+class ExportItems(Resource, Generic[ItemT]):
+    """Export items of one API version; ``pleo.export_items`` (v3) or ``pleo.v2.export_items``."""
+
+    _list_op: Any
+    _list_model: Any
+
+    def list(
+        self,
+        job_id: str | uuid.UUID,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        offset: int | None = None,
+        sorting_keys: Sequence[str] | None = None,
+        sorting_order: Sequence[str] | None = None,
+        max_items: int | None = None,
+        prefetch: int | None = None,
+    ) -> Pager[ItemT]:
+        """Iterate over the export items of a pending or in-progress job.
+
+        Paging arguments as in ``jobs.list``. File URLs in the items expire 24 h after the fetch.
+
+        Raises:
+            JobFinishedError: the job is finished (on the first page).
+            MissingContraAccountsError: v3, contra accounts not mapped in Pleo.
+            UnsupportedApiVersionError: v2, the company must use v3.
+        """
+        args = self._list_args(
+            limit=limit,
+            after=after,
+            before=before,
+            offset=offset,
+            sorting_keys=sorting_keys,
+            sorting_order=sorting_order,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
+        job = check_uuid(job_id, "job_id")
+        return self._pager(self._list_op, self._list_model, args, job_id=job)
+
+
+class ExportItemsV3(ExportItems[ExportItemV3]):
+    """Export items through the v3 endpoint (the default)."""
+
+    _list_op = get_export_items_v3
+    _list_model = CursorPaginatedResponseExportItemV3
+
+
+class ExportItemsV2(ExportItems[ExportItemV2]):
+    """Export items through the v2 endpoint."""
+
+    _list_op = get_export_items_v2
+    _list_model = CursorPaginatedResponseExportItemV2

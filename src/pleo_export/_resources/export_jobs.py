@@ -1,0 +1,201 @@
+"""Export jobs: list, get, create, and post a lifecycle event (v3 and v2).
+
+The transition helpers built on ``post_event`` (start, complete, fail) live in ``_lifecycle``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from pleo_export_raw.api.export_api_v_2 import (
+    create_export_job_event_v2,
+    create_export_job_v2,
+    get_export_job_by_id_v2,
+    get_export_jobs_list_v2,
+)
+from pleo_export_raw.api.export_api_v_3 import (
+    create_export_job_event_v3,
+    create_export_job_v3,
+    get_export_job_by_id_v3,
+    get_export_jobs_list_v3,
+)
+from pleo_export_raw.models import (
+    CreateExportJob,
+    CreateExportJobEvent,
+    CursorPaginatedResponseExportJob,
+    CursorPaginatedResponseExportJobV3,
+    DataResponseExportJob,
+    DataResponseExportJobV3,
+    ExportJob,
+    ExportJobEventType,
+    ExportJobFailureReasonType,
+    ExportJobStatus,
+    ExportJobV3,
+    GetExportJobsListV2StatusesItem,
+    Options,
+)
+from pleo_export_raw.types import UNSET
+
+from .._errors import InvalidArgumentError
+from .._pagination import Pager
+from .._validation import check_enum, check_uuid
+from ._base import Resource
+
+__all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
+
+JobT = TypeVar("JobT")
+IdLike = str | uuid.UUID
+
+
+class ExportJobs(Resource, Generic[JobT]):
+    """Export jobs of one API version; ``pleo.jobs`` (v3) or ``pleo.v2.jobs``."""
+
+    _list_op: Any
+    _list_model: Any
+    _get_op: Any
+    _get_model: Any
+    _create_op: Any
+    _create_model: Any
+    _event_op: Any
+    _statuses_enum: Any
+
+    def list(
+        self,
+        *,
+        company_id: IdLike | None = None,
+        statuses: Sequence[str] | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        offset: int | None = None,
+        sorting_keys: Sequence[str] | None = None,
+        sorting_order: Sequence[str] | None = None,
+        max_items: int | None = None,
+        prefetch: int | None = None,
+    ) -> Pager[JobT]:
+        """Iterate over export jobs, following cursors: ``async for job in pleo.jobs.list()``.
+
+        Args:
+            company_id: only this company's jobs (needed with organisation-level credentials).
+            statuses: only jobs in these statuses, e.g. ``["pending"]``.
+            limit: page size (default 100).
+            after / before / offset: where to start; at most one of them.
+            sorting_keys / sorting_order: passed through; equal lengths.
+            max_items: stop after this many jobs.
+            prefetch: pages requested ahead (default 1; 0 turns it off).
+
+        Raises:
+            InvalidArgumentError: a bad argument, before any request.
+        """
+        args = self._list_args(
+            limit=limit,
+            after=after,
+            before=before,
+            offset=offset,
+            sorting_keys=sorting_keys,
+            sorting_order=sorting_order,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
+        params: dict[str, Any] = {}
+        if company_id is not None:
+            params["company_id"] = check_uuid(company_id, "company_id")
+        if statuses is not None:
+            params["statuses"] = [check_enum(s, self._statuses_enum, "statuses") for s in statuses]
+        return self._pager(self._list_op, self._list_model, args, **params)
+
+    async def get(self, job_id: IdLike) -> JobT:
+        """Fetch one export job.
+
+        Raises:
+            ExportNotFoundError: no job with that id.
+        """
+        kwargs = self._get_op._get_kwargs(check_uuid(job_id, "job_id"))
+        job: JobT = await self._get(kwargs, self._get_model, where="ExportJob")
+        return job
+
+    async def create(
+        self,
+        *,
+        company_id: IdLike,
+        accounting_entry_ids: Sequence[IdLike],
+        employee_id: IdLike | None = None,
+        is_interactive: bool | None = None,
+        vendor_based_bookkeeping: bool | None = None,
+    ) -> JobT:
+        """Create an export job for some accounting entries (never retried: not idempotent).
+
+        Raises:
+            ExportAlreadyInProgressError: the company already has a running job.
+        """
+        if not accounting_entry_ids:
+            raise InvalidArgumentError("accounting_entry_ids", "at least one id is needed")
+        body = CreateExportJob(
+            company_id=check_uuid(company_id, "company_id"),
+            accounting_entry_ids=[
+                check_uuid(entry, "accounting_entry_ids") for entry in accounting_entry_ids
+            ],
+            employee_id=UNSET if employee_id is None else check_uuid(employee_id, "employee_id"),
+            is_interactive=UNSET if is_interactive is None else is_interactive,
+            options=UNSET
+            if vendor_based_bookkeeping is None
+            else Options(vendor_based_bookkeeping=vendor_based_bookkeeping),
+        )
+        kwargs = self._create_op._get_kwargs(body=body)
+        job: JobT = await self._get(kwargs, self._create_model, where="ExportJob")
+        return job
+
+    async def post_event(
+        self,
+        job_id: IdLike,
+        event: str,
+        *,
+        failure_reason: str | None = None,
+        failure_reason_type: str | None = None,
+        retry: bool = False,
+    ) -> None:
+        """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
+
+        ``retry=True`` lets timeouts and 5xx retry; only do so when you reconcile a 422 from a
+        repeated event (the transition helpers do).
+
+        Raises:
+            InvalidStatusChangeError: the job's status does not allow the event.
+        """
+        body = CreateExportJobEvent(
+            job_id=check_uuid(job_id, "job_id"),
+            event=check_enum(event, ExportJobEventType, "event"),
+            failure_reason=UNSET if failure_reason is None else failure_reason,
+            failure_reason_type=UNSET
+            if failure_reason_type is None
+            else check_enum(failure_reason_type, ExportJobFailureReasonType, "failure_reason_type"),
+        )
+        await self._seam.call(self._event_op._get_kwargs(body=body), None, retry_post=retry)
+
+
+class ExportJobsV3(ExportJobs[ExportJobV3]):
+    """Export jobs through the v3 endpoints (the default)."""
+
+    _list_op = get_export_jobs_list_v3
+    _list_model = CursorPaginatedResponseExportJobV3
+    _get_op = get_export_job_by_id_v3
+    _get_model = DataResponseExportJobV3
+    _create_op = create_export_job_v3
+    _create_model = DataResponseExportJobV3
+    _event_op = create_export_job_event_v3
+    _statuses_enum = ExportJobStatus
+
+
+class ExportJobsV2(ExportJobs[ExportJob]):
+    """Export jobs through the v2 endpoints."""
+
+    _list_op = get_export_jobs_list_v2
+    _list_model = CursorPaginatedResponseExportJob
+    _get_op = get_export_job_by_id_v2
+    _get_model = DataResponseExportJob
+    _create_op = create_export_job_v2
+    _create_model = DataResponseExportJob
+    _event_op = create_export_job_event_v2
+    _statuses_enum = GetExportJobsListV2StatusesItem

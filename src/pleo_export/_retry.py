@@ -1,0 +1,124 @@
+"""What the SDK retries, and how long it waits; stamina does the looping.
+
+Policy lives in plain functions (``should_retry_status``, ``retry_after``) so it can be tested
+without an event loop. This is the only module that imports stamina.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+import stamina
+
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    RETRY_AFTER_MAX,
+    RETRY_WAIT_INITIAL,
+    RETRY_WAIT_JITTER,
+    RETRY_WAIT_MAX,
+)
+
+__all__ = [
+    "RetryPolicy",
+    "RetryableStatus",
+    "attempts",
+    "retry_after",
+    "should_retry_status",
+    "transport_error_is_safe_to_retry",
+]
+
+#: Statuses worth another attempt: request timeout, rate limit, and every server error.
+_RETRY_STATUSES: Final = frozenset({408, 429})
+#: Failures that happen before the request reaches the server: safe to retry even for a POST.
+_NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How the SDK retries a failed attempt.
+
+    The wait before retry *n* (1-based) is ``min(wait_initial * 2**(n-1), wait_max)`` plus up to
+    ``wait_jitter`` seconds at random, unless the response has a ``Retry-After`` header: then
+    that wait is used, capped at ``retry_after_max``. Defaults: 3 retries; 0.5 s, 1 s, 2 s …
+    capped at 8 s; 0.5 s jitter; Retry-After capped at 60 s.
+
+    Args:
+        max_retries: attempts after the first one; 0 turns retrying off.
+        wait_initial: the first backoff, in seconds.
+        wait_max: the longest backoff, in seconds.
+        wait_jitter: the most random seconds added to each backoff.
+        retry_after_max: the longest ``Retry-After`` the SDK honours, in seconds.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    wait_initial: float = RETRY_WAIT_INITIAL
+    wait_max: float = RETRY_WAIT_MAX
+    wait_jitter: float = RETRY_WAIT_JITTER
+    retry_after_max: float = RETRY_AFTER_MAX
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+
+class RetryableStatus(Exception):
+    """Raised inside an attempt whose response is worth retrying; carries that response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def should_retry_status(status_code: int) -> bool:
+    """Whether a response status is transient: 408, 429 or any 5xx."""
+    return status_code in _RETRY_STATUSES or status_code >= 500
+
+
+def transport_error_is_safe_to_retry(exc: httpx.TransportError, *, idempotent: bool) -> bool:
+    """Any transport error for an idempotent request; only never-sent ones otherwise."""
+    return idempotent or isinstance(exc, _NOT_SENT_ERRORS)
+
+
+def retry_after(
+    headers: httpx.Headers, *, cap: float, now: dt.datetime | None = None
+) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped.
+
+    Returns None when the header is absent or unreadable, so the normal backoff applies.
+    """
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+def attempts(
+    policy: RetryPolicy, on: Callable[[Exception], bool | float]
+) -> AsyncIterator[stamina.Attempt]:
+    """The stamina retry loop for one request: ``async for attempt in attempts(...)``."""
+    return stamina.retry_context(
+        on=on,
+        attempts=policy.max_retries + 1,
+        timeout=None,
+        wait_initial=policy.wait_initial,
+        wait_max=policy.wait_max,
+        wait_jitter=policy.wait_jitter,
+    )
