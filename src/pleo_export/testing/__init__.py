@@ -1,0 +1,57 @@
+"""A stateful fake of Pleo's Export API (v2 and v3), for tests, benchmarks and demos.
+
+``FakePleo`` keeps companies, jobs and item statuses in memory, applies Pleo's rules (the job
+state machine, one running job per company, the 100-item update limit, expiry, 404/409/413/422
+errors), generates realistic export items on demand from a seed, and injects faults on request.
+Serve it in-process with ``fake.transport()`` or over loopback TCP with ``fake.serve()``.
+
+It shares no code with the SDK on purpose: it is the independent second reading of Pleo's
+rules that the SDK is tested against. Install it with the ``testing`` extra; the pytest plugin
+(``pleo_export.testing.pytest_plugin``) provides the ``fake_pleo`` fixtures.
+"""
+
+from pleo_export.testing._auth import Credentials
+from pleo_export.testing._clock import Clock, ManualClock
+from pleo_export.testing._fake import FakePleo
+from pleo_export.testing._faults import FAULT_KINDS, FaultKind, FaultRule, Faults
+from pleo_export.testing._layer import UNKNOWN_ITEM_STATUS, UNKNOWN_ITEM_TYPE, UNKNOWN_JOB_STATUS
+from pleo_export.testing._rules import (
+    DEFAULT_API_KEY,
+    DEFAULT_BEARER_TOKEN,
+    DEFAULT_EXPIRES_IN,
+    DEFAULT_PAGE_LIMIT,
+    MAX_ITEMS_PER_UPDATE,
+    MAX_PAGE_LIMIT,
+)
+from pleo_export.testing._server import FakePleoServer
+from pleo_export.testing._store import EventRecord
+from pleo_export.testing._transport import FakeTransport
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_BEARER_TOKEN",
+    "DEFAULT_EXPIRES_IN",
+    "DEFAULT_PAGE_LIMIT",
+    "FAULT_KINDS",
+    "MAX_ITEMS_PER_UPDATE",
+    "MAX_PAGE_LIMIT",
+    "UNKNOWN_ITEM_STATUS",
+    "UNKNOWN_ITEM_TYPE",
+    "UNKNOWN_JOB_STATUS",
+    "Clock",
+    "Credentials",
+    "EventRecord",
+    "FakePleo",
+    "FakePleoServer",
+    "FakeTransport",
+    "FaultKind",
+    "FaultRule",
+    "Faults",
+    "ManualClock",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj
