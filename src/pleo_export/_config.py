@@ -19,7 +19,10 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_PREFETCH",
+    "DEFAULT_REPLAY_MAX_ENTRIES",
+    "DEFAULT_REPLAY_TTL",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_WEBHOOK_TOLERANCE",
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
     "LOOPBACK_HOSTS",
@@ -30,6 +33,7 @@ __all__ = [
     "SDK_VERSION",
     "SPEC_VERSION",
     "USER_AGENT",
+    "WEBHOOK_MAX_BODY",
 ]
 
 SDK_VERSION: Final = "0.1.0"
@@ -72,3 +76,12 @@ DEFAULT_BATCH_CONCURRENCY: Final = 4
 DEFAULT_PAGE_SIZE: Final = 100
 #: Pages fetched ahead of the one the caller is working on.
 DEFAULT_PREFETCH: Final = 1
+
+#: A webhook whose ``webhook-timestamp`` is more than 300 s (5 min) from now is refused, either way.
+DEFAULT_WEBHOOK_TOLERANCE: Final = 300.0
+#: Webhook ids remembered against replays and redeliveries: 10,000 ids, each for 24 h, which
+#: outlasts the tolerance window and a Standard Webhooks sender's usual day of retries.
+DEFAULT_REPLAY_MAX_ENTRIES: Final = 10_000
+DEFAULT_REPLAY_TTL: Final = 86_400.0
+#: The webhook endpoint refuses bodies over 1 MiB (413); an export-job event is well under 1 KiB.
+WEBHOOK_MAX_BODY: Final = 1_048_576
