@@ -26,12 +26,14 @@ from pleo_export.testing._rules import (
 from pleo_export.testing._server import FakePleoServer
 from pleo_export.testing._store import EventRecord
 from pleo_export.testing._transport import FakeTransport
+from pleo_export.testing._webhooks import DEFAULT_WEBHOOK_SECRET, WebhookDeliveries, WebhookDelivery
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_BEARER_TOKEN",
     "DEFAULT_EXPIRES_IN",
     "DEFAULT_PAGE_LIMIT",
+    "DEFAULT_WEBHOOK_SECRET",
     "FAULT_KINDS",
     "MAX_ITEMS_PER_UPDATE",
     "MAX_PAGE_LIMIT",
@@ -48,6 +50,8 @@ __all__ = [
     "FaultRule",
     "Faults",
     "ManualClock",
+    "WebhookDeliveries",
+    "WebhookDelivery",
 ]
 
 for _name in __all__:

@@ -32,6 +32,7 @@ from pleo_export.testing._rules import (
 from pleo_export.testing._server import FakePleoServer
 from pleo_export.testing._store import EventRecord, Store
 from pleo_export.testing._transport import FakeTransport
+from pleo_export.testing._webhooks import WebhookDeliveries
 
 __all__ = ["FakePleo"]
 
@@ -101,6 +102,19 @@ class FakePleo:
         ``http://127.0.0.1:54321``. ``port=0`` lets the OS pick a free port.
         """
         return FakePleoServer(self._layer, port)
+
+    def deliver_webhooks(self, url: str | None = None, **options: Any) -> WebhookDeliveries:
+        """Send a signed ``v1.export-job.created`` webhook each time a job is created from now on.
+
+        Give ``url`` (HTTP), ``app=`` (an in-process ASGI app) or ``callback=``; ``secret=``
+        (default ``DEFAULT_WEBHOOK_SECRET``), ``retry_delays=`` and the rest are the arguments
+        of ``WebhookDeliveries``. Jobs seeded with ``add_job`` send one too, as a pending
+        snapshot, whatever status they are seeded in. ``close()`` the result to stop.
+        """
+        subscription = len(self._store.on_job_created)
+        deliveries = WebhookDeliveries(url, seed=self.seed, subscription=subscription, **options)
+        self._store.on_job_created.append(deliveries.job_created)
+        return deliveries
 
     @property
     def request_counts(self) -> Counter[str]:

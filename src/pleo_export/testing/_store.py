@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,8 @@ class Store:
         self._running: dict[str, Job] = {}
         # (kind, job, at, status, event, item index); EventRecords are built only when read.
         self._log: list[tuple[str, Job, datetime, str, str | None, int | None]] = []
+        #: Called (under the lock) with each new job; webhook deliveries hook in here.
+        self.on_job_created: list[Callable[[Job], None]] = []
 
     # -- companies and jobs ------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class Store:
             for eid in ids or ():
                 self._explicit_owners.setdefault(eid, []).append(job)
             self._record("job_created", job, job.created_at, job.status, None, None)
+            for callback in self.on_job_created:
+                callback(job)
             return job
 
     def job(self, job_id: str) -> Job:
