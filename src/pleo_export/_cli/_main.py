@@ -1,0 +1,126 @@
+"""The ``pleo-export`` entry point: the parser, the dispatch, and the one-line error policy.
+
+Every failure ends as one line on stderr and an exit code (``ExitCode``); ``--debug`` adds the
+traceback and the SDK's DEBUG log. Commands live in ``_jobs``, ``_items`` and ``_tools``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .. import __version__
+from .._config import API_KEY_ENV, BASE_URL_ENV, BEARER_TOKEN_ENV, ENVIRONMENT_ENV
+from .._errors import PleoError
+from . import _items, _jobs, _tools
+from ._context import CliError, ExitCode, build_client, exit_code_for
+
+__all__ = ["build_parser", "main"]
+
+_PROG = "pleo-export"
+_EPILOG = f"""\
+credentials and server (flags win over the environment):
+  {API_KEY_ENV} / --api-key      an API key (HTTP Basic)
+  {BEARER_TOKEN_ENV}             an OAuth access token
+  {ENVIRONMENT_ENV} / --environment   production (default) or staging
+  {BASE_URL_ENV} / --base-url    any server, e.g. the fake: http://127.0.0.1:8080
+
+exit codes: 0 ok, 1 API or network error, 2 usage error, 3 credentials or configuration
+"""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after its name (so defaults are SUPPRESSed)."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    group = common.add_argument_group("common options")
+    group.add_argument("--api-key", metavar="KEY", help=f"API key (default: ${API_KEY_ENV})")
+    group.add_argument(
+        "--environment",
+        choices=("production", "staging"),
+        help=f"Pleo environment (default: ${ENVIRONMENT_ENV} or production)",
+    )
+    group.add_argument("--base-url", metavar="URL", help=f"server URL (default: ${BASE_URL_ENV})")
+    group.add_argument("--json", action="store_true", help="print JSON for machines")
+    group.add_argument("--debug", action="store_true", help="log requests; tracebacks on errors")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the complete argument parser of ``pleo-export``."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        parents=[common],
+        description="Work with Pleo's Export API from the command line.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _jobs.register(commands, common)
+    _items.register(commands, common)
+    _tools.register(commands, common)
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> int:
+    async with build_client(args) as pleo:
+        code: int = await args.handler(pleo, args)
+        return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if hasattr(args, "sync_handler"):
+        code: int = args.sync_handler(args)
+        return code
+    return asyncio.run(_run(args))
+
+
+def _fail(message: str, code: ExitCode, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(f"{_PROG}: error: {message}", file=sys.stderr)
+    return int(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pleo-export`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
+
+    Args:
+        argv: the arguments after the program name.
+
+    Returns:
+        0 on success, 1 for an API or network error, 2 for a usage error, 3 for missing or
+        rejected credentials and other configuration errors.
+    """
+    args = build_parser().parse_args(argv)  # exits with 2 on a usage error
+    for name in ("json", "debug"):
+        setattr(args, name, getattr(args, name, False))
+    if args.debug:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+        logging.getLogger("pleo_export").setLevel(logging.DEBUG)
+    try:
+        return _dispatch(args)
+    except CliError as exc:
+        return _fail(str(exc), exc.code, args.debug)
+    except PleoError as exc:
+        return _fail(str(exc), exit_code_for(exc), args.debug)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`); point stdout at devnull so the exit flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        return _fail(str(exc), ExitCode.USAGE, args.debug)
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)",
+            ExitCode.API_ERROR,
+            args.debug,
+        )
