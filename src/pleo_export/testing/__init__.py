@@ -12,6 +12,7 @@ rules that the SDK is tested against. Install it with the ``testing`` extra; the
 
 from pleo_export.testing._auth import Credentials
 from pleo_export.testing._clock import Clock, ManualClock
+from pleo_export.testing._events import EventRecord
 from pleo_export.testing._fake import FakePleo
 from pleo_export.testing._faults import FAULT_KINDS, FaultKind, FaultRule, Faults
 from pleo_export.testing._layer import UNKNOWN_ITEM_STATUS, UNKNOWN_ITEM_TYPE, UNKNOWN_JOB_STATUS
@@ -24,7 +25,6 @@ from pleo_export.testing._rules import (
     MAX_PAGE_LIMIT,
 )
 from pleo_export.testing._server import FakePleoServer
-from pleo_export.testing._store import EventRecord
 from pleo_export.testing._transport import FakeTransport
 from pleo_export.testing._webhooks import DEFAULT_WEBHOOK_SECRET, WebhookDeliveries, WebhookDelivery
 

@@ -18,6 +18,7 @@ from pleo_export.testing._app import build_app
 from pleo_export.testing._auth import Credentials
 from pleo_export.testing._clock import Clock, system_clock
 from pleo_export.testing._data import build_export_item
+from pleo_export.testing._events import EventRecord
 from pleo_export.testing._faults import Faults
 from pleo_export.testing._layer import FaultLayer
 from pleo_export.testing._rules import (
@@ -30,7 +31,7 @@ from pleo_export.testing._rules import (
     ApiError,
 )
 from pleo_export.testing._server import FakePleoServer
-from pleo_export.testing._store import EventRecord, Store
+from pleo_export.testing._store import Store
 from pleo_export.testing._transport import FakeTransport
 from pleo_export.testing._webhooks import WebhookDeliveries
 
@@ -284,7 +285,8 @@ class FakePleo:
             job_id: Only this job's events.
             kind: Only ``"job_created"``, ``"job_status"`` or ``"item_update"`` events.
         """
-        return self._store.events(job_id, kind)
+        with self._store.lock:
+            return self._store.log.read(job_id, kind)
 
     def item_update_counts(self, job_id: str) -> Counter[str]:
         """Return how many times each item of a job was reported through a PUT.
@@ -293,7 +295,7 @@ class FakePleo:
         ``len(counts) == numberOfItems``.
         """
         return Counter(
-            event.accounting_entry_id or "" for event in self._store.events(job_id, "item_update")
+            event.accounting_entry_id or "" for event in self.events(job_id, "item_update")
         )
 
     def expire_due(self) -> None:

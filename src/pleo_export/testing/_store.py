@@ -15,6 +15,7 @@ from typing import Any
 
 from pleo_export.testing._catalogue import COUNTRIES, Catalogue, build_catalogue
 from pleo_export.testing._clock import Clock
+from pleo_export.testing._events import EventLog
 from pleo_export.testing._ids import MAX_ITEMS, entry_prefix, seeded_uuid
 from pleo_export.testing._jobs import ItemState, Job
 from pleo_export.testing._rules import (
@@ -26,7 +27,7 @@ from pleo_export.testing._rules import (
     next_job_status,
 )
 
-__all__ = ["Company", "EventRecord", "Store"]
+__all__ = ["Company", "Store"]
 
 _EXPIRED_REASON = "The job was not updated within its expiry window and was failed by Pleo."
 
@@ -42,28 +43,6 @@ class Company:
     contra_accounts_configured: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """One accepted state change, as recorded in the fake's event log.
-
-    Attributes:
-        kind: ``"job_created"``, ``"job_status"`` (an event or expiry moved the job) or
-            ``"item_update"`` (a PUT reported one item).
-        job_id: The job concerned.
-        at: The fake clock's time of the change.
-        status: The new job status, or the reported item status.
-        event: For ``job_status``, the event posted (``"started"``...) or ``"expired"``.
-        accounting_entry_id: For ``item_update``, the item reported.
-    """
-
-    kind: str
-    job_id: str
-    at: datetime
-    status: str
-    event: str | None = None
-    accounting_entry_id: str | None = None
-
-
 class Store:
     """All companies and jobs of one fake, with Pleo's rules."""
 
@@ -71,7 +50,6 @@ class Store:
         self.seed = seed
         self.clock = clock
         self.expires_in = expires_in
-        self.record_events = record_events
         self.lock = threading.RLock()
         self.companies: dict[str, Company] = {}
         self.jobs: dict[str, Job] = {}
@@ -80,8 +58,7 @@ class Store:
         self._by_prefix: dict[str, Job] = {}
         self._explicit_owners: dict[str, list[Job]] = {}
         self._running: dict[str, Job] = {}
-        # (kind, job, at, status, event, item index); EventRecords are built only when read.
-        self._log: list[tuple[str, Job, datetime, str, str | None, int | None]] = []
+        self.log = EventLog(record_events)
         #: Called (under the lock) with each new job; webhook deliveries hook in here.
         self.on_job_created: list[Callable[[Job], None]] = []
 
@@ -175,7 +152,7 @@ class Store:
                 self._by_prefix[job.prefix] = job
             for eid in ids or ():
                 self._explicit_owners.setdefault(eid, []).append(job)
-            self._record("job_created", job, job.created_at, job.status, None, None)
+            self.log.record("job_created", job, job.created_at, job.status, None, None)
             for callback in self.on_job_created:
                 callback(job)
             return job
@@ -247,7 +224,7 @@ class Store:
             if target == "in_progress":
                 job.status = target
                 job.started_at = now
-                self._record("job_status", job, now, target, event, None)
+                self.log.record("job_status", job, now, target, event, None)
             else:
                 job.completed_at = now
                 if target != "completed":
@@ -267,7 +244,7 @@ class Store:
             if state.status in UNFINISHED_ITEM_STATUSES:
                 state.status = "abandoned"
         job.changed()
-        self._record("job_status", job, at, status, event, None)
+        self.log.record("job_status", job, at, status, event, None)
 
     def check_running(self, job: Job) -> None:
         """Raise the 422 ``EXPORT_JOB_STATUS_UNPROCESSABLE`` ApiError unless ``job`` is running."""
@@ -319,7 +296,7 @@ class Store:
                     failure_reason_type=update.get("failureReasonType"),
                 )
                 updated.append(index)
-                self._record("item_update", job, now, update["status"], None, index)
+                self.log.record("item_update", job, now, update["status"], None, index)
             job.changed()
             return updated, errors
 
@@ -334,7 +311,7 @@ class Store:
             job.started_at = job.last_updated_at = now
             job.status = "in_progress"
             if status == "in_progress":
-                self._record("job_status", job, now, status, "seeded", None)
+                self.log.record("job_status", job, now, status, "seeded", None)
             elif status in FINAL_JOB_STATUSES:
                 job.completed_at = now
                 if status != "failed":
@@ -349,20 +326,3 @@ class Store:
                     job.failure_reason = "Seeded failure"
                     job.failure_reason_type = reason_type or "accounting_system_unreachable"
                 self._finish(job, status, "seeded", now)
-
-    # -- event log ---------------------------------------------------------------------------
-
-    def _record(
-        self, kind: str, job: Job, at: datetime, status: str, event: str | None, index: int | None
-    ) -> None:
-        if self.record_events:
-            self._log.append((kind, job, at, status, event, index))
-
-    def events(self, job_id: str | None = None, kind: str | None = None) -> list[EventRecord]:
-        """Return the recorded state changes, oldest first, optionally for one job or kind."""
-        with self.lock:
-            return [
-                EventRecord(k, job.id, at, status, event, None if i is None else job.entry_id(i))
-                for k, job, at, status, event, i in self._log
-                if (job_id is None or job.id == job_id) and (kind is None or k == kind)
-            ]
