@@ -67,11 +67,11 @@ _DIFF_LINES = 12  # lines of unified diff shown per differing file
 _DIFF_FILES = 5  # files shown with a diff; the rest are only named
 
 Note = Callable[[str], None]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses 5x faster when present
 
 
 def _load(path: Path) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is 10x faster when present
-    return yaml.load(path.read_bytes(), Loader=loader)
+    return yaml.load(path.read_bytes(), Loader=_LOADER)
 
 
 def spec_operations(spec: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -211,10 +211,11 @@ def check_vendored(
         fresh = vendor(str(path), overlay)
     except ValueError as error:  # a stale overlay action, named by vendor_spec
         return [f"vendoring {path} with {_display(overlay)} fails: {error}"]
-    # Where the file sits is not a contract fact: compare as if read from the recorded place.
-    fresh_doc = yaml.safe_load(fresh)
-    fresh_doc["info"]["x-upstream"]["source"] = recorded.get("source")
-    fresh = VENDOR_HEADER + dump_yaml(fresh_doc)
+    if fresh != committed_text and path != root / str(recorded.get("source")):
+        # Where the file sits is not a contract fact: compare as if read from the recorded place.
+        fresh_doc = yaml.load(fresh, Loader=_LOADER)
+        fresh_doc["info"]["x-upstream"]["source"] = recorded.get("source")
+        fresh = VENDOR_HEADER + dump_yaml(fresh_doc)
     if fresh == committed_text:
         return []
     diff = difflib.unified_diff(
