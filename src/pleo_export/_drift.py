@@ -1,8 +1,7 @@
 """Runtime drift: warn once when Pleo sends a field or enum value this SDK's spec does not list.
 
-Walks parsed generated models read-only and logs on ``pleo_export.drift``; it never changes,
-rejects or raises on data. v3's open string fields (``status: str``) have no list to compare
-with, so they are not checked here.
+Read-only and silent otherwise: values are never changed or rejected. v3's open string fields
+(``status: str``) have nothing to compare with, so they are not checked here.
 """
 
 from __future__ import annotations
