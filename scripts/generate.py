@@ -75,7 +75,8 @@ def generate(output_root: Path = DEFAULT_OUTPUT) -> Path:
         if target.exists():
             shutil.rmtree(target)
         output_root.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(staging, target)
+        # The ruff post-hooks leave a cache behind; it is not build output.
+        shutil.copytree(staging, target, ignore=shutil.ignore_patterns(".ruff_cache"))
     return target
 
 
