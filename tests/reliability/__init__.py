@@ -1,0 +1,1 @@
+"""The reliability suite: faults, crashes, hostile responses, secrets and bad caller input."""
