@@ -249,36 +249,38 @@ def test_two_subscriptions_get_different_ids() -> None:
     assert len(set(seen)) == 2
 
 
-def _export_worker() -> Any:
-    """``pleo_export.ExportWorker`` if this checkout has it yet."""
-    return (
-        getattr(pleo_export, "ExportWorker", None) if "ExportWorker" in dir(pleo_export) else None
-    )
+def _worker_api() -> tuple[Any, Any] | None:
+    """``(ExportWorker, Booked)`` from ``pleo_export`` if this checkout exports them yet."""
+    names = dir(pleo_export)
+    if "ExportWorker" not in names or "Booked" not in names:
+        return None
+    return pleo_export.ExportWorker, pleo_export.Booked
 
 
-@pytest.mark.skipif(_export_worker() is None, reason="pleo_export.ExportWorker has not landed yet")
+@pytest.mark.skipif(_worker_api() is None, reason="pleo_export.ExportWorker has not landed yet")
 async def test_webhook_wakes_a_worker_with_a_long_poll_interval(
     fake_pleo: FakePleo, fake_pleo_server: str
 ) -> None:
     """A job created during the worker's 3600 s poll sleep is exported at once, webhook-woken."""
-    ExportWorker = _export_worker()
+    api = _worker_api()
+    assert api is not None
+    export_worker, booked = api
     company_id = fake_pleo.add_company()
     exported: list[str] = []
 
-    async def handler(run: Any) -> None:
-        async for work in run.pending():
-            exported.append(str(work.accounting_entry_id))
-            run.succeeded(work, external_id=f"JE-{len(exported)}")
+    def handler(export_item: Any) -> Any:
+        exported.append(str(export_item.accounting_entry_id))
+        return booked(external_id=f"JE-{len(exported)}")
 
     async with PleoExport(api_key=DEFAULT_API_KEY, base_url=fake_pleo_server) as pleo:
-        worker = ExportWorker(pleo, handler, company_ids=[company_id], poll_interval=3600)
+        worker = export_worker(pleo, handler, company_ids=[company_id], poll_interval=3600)
         endpoint = WebhookEndpoint(DEFAULT_WEBHOOK_SECRET, worker=worker)
         async with serve(endpoint) as url:
             deliveries = fake_pleo.deliver_webhooks(f"{url}/pleo/webhooks")
             running = asyncio.create_task(worker.run())
             try:
                 async with asyncio.timeout(WAIT):
-                    # Once its first (empty) poll is done the worker sleeps for an hour.
+                    # After its first (empty) poll the worker sleeps for an hour.
                     await until(lambda: fake_pleo.request_counts["getExportJobsListV3"] > 0)
                     await asyncio.sleep(0.05)
                     job_id = fake_pleo.add_job(company_id, items=3)
@@ -290,4 +292,4 @@ async def test_webhook_wakes_a_worker_with_a_long_poll_interval(
                 await deliveries.aclose()
     assert sent.status_code == 204
     assert fake_pleo.item_status_counts(job_id) == {"successful": 3}
-    assert len(exported) == 3
+    assert sorted(exported) == fake_pleo.accounting_entry_ids(job_id)
