@@ -13,6 +13,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 
+from ._errors import InvalidArgumentError
+
 __all__ = ["ApiKeyAuth", "BearerAuth", "TokenSource"]
 
 #: A bearer token, or a sync or async callable returning a fresh one.
@@ -24,7 +26,7 @@ class ApiKeyAuth(httpx.Auth):
 
     def __init__(self, api_key: str) -> None:
         if not api_key:
-            raise ValueError("api_key must not be empty")
+            raise InvalidArgumentError("api_key", "must not be empty")
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self._header = f"Basic {token}"
 
@@ -42,7 +44,7 @@ class BearerAuth(httpx.Auth):
 
     def __init__(self, token: TokenSource) -> None:
         if isinstance(token, str) and not token:
-            raise ValueError("bearer_token must not be empty")
+            raise InvalidArgumentError("bearer_token", "must not be empty")
         self._token = token
 
     async def _current(self) -> str:

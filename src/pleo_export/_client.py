@@ -6,6 +6,7 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from types import ModuleType, TracebackType
@@ -100,6 +101,8 @@ class PleoExport:
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
     ) -> None:
+        if api_version not in ("v3", "v2"):  # checked before a connection pool exists
+            raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -128,8 +131,7 @@ class PleoExport:
             headers=headers,
         )
         self._raw: GeneratedClient | None = None
-        if api_version not in ("v3", "v2"):
-            raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        self._prefetch = prefetch
         self.api_version = api_version
         self.v2 = V2Resources(self._seam, prefetch=prefetch)
         self.jobs: ExportJobsV3 | ExportJobsV2
@@ -178,6 +180,7 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
+        params.setdefault("prefetch", self._prefetch)
         return paginate(self._seam, endpoint, *args, **params)
 
     async def aclose(self) -> None:
@@ -250,13 +253,23 @@ def _resolve_base_url(environment: str | None, base_url: str | None, allow_insec
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
-    if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS and not allow_insecure:
+    if parsed.scheme == "http" and not _is_loopback(parsed.host) and not allow_insecure:
         raise InvalidArgumentError(
             "base_url",
             f"plain http to {parsed.host} would send credentials in clear text; use https, "
             "or pass allow_insecure_http=True",
         )
     return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: a loopback name or any 127.0.0.0/8 or ::1 address."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _resolve_timeout(

@@ -9,13 +9,13 @@ iteration stops for any reason (end, ``break``, an error, cancellation).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from ._config import DEFAULT_PREFETCH
-from ._errors import PleoError
+from ._errors import InvalidArgumentError, PleoError
 from ._raw import unset_to_none
 
 __all__ = ["Cursor", "Page", "Pager", "PaginationError", "next_cursor", "page_from_envelope"]
@@ -112,14 +112,18 @@ class Pager(Generic[T]):
         prefetch: int = DEFAULT_PREFETCH,
     ) -> None:
         if max_items is not None and max_items < 0:
-            raise ValueError("max_items must be >= 0")
+            raise InvalidArgumentError("max_items", f"must be >= 0, got {max_items}")
         if prefetch < 0:
-            raise ValueError("prefetch must be >= 0")
+            raise InvalidArgumentError("prefetch", f"must be >= 0, got {prefetch}")
         self._fetch = fetch
         self._start = start
         self._max_items = max_items
         self._prefetch = prefetch
-        self._open: list[AsyncGenerator[Any, None]] = []
+        # Weak: an iteration abandoned by ``break`` must stay collectable, so the event loop's
+        # async-generator finalizer closes it (and cancels its prefetch) right away. A strong
+        # list here made a cycle (generator frame → pager → list → generator) that kept the
+        # prefetch task pending until the cyclic GC ran.
+        self._open: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._track(self._items())
@@ -144,14 +148,19 @@ class Pager(Generic[T]):
             await self._open.pop().aclose()
 
     def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
-        self._open.append(generator)
+        self._open.add(generator)
         return generator
+
+    def _seen(self) -> set[str]:
+        """The cursors already visited: the start cursor, so a page pointing back at it stops."""
+        first = self._start.before if self._start.direction == "backward" else self._start.after
+        return set() if first is None else {first}
 
     async def _items(self) -> AsyncGenerator[T, None]:
         remaining = self._max_items
         if remaining == 0:
             return
-        pages = self._pages()
+        pages = self._pages(budget=remaining)
         try:
             async for page in pages:
                 for item in page.items:
@@ -163,18 +172,27 @@ class Pager(Generic[T]):
         finally:
             await pages.aclose()
 
-    async def _pages(self) -> AsyncGenerator[Page[T], None]:
+    async def _pages(self, budget: int | None = None) -> AsyncGenerator[Page[T], None]:
+        """Pages in order; ``budget`` stops fetching once that many items were fetched.
+
+        A page is handed out before its cursor is checked, so the caller gets every page Pleo
+        sent and only then the ``PaginationError`` about what follows it.
+        """
         if self._prefetch == 0:
             cursor: Cursor | None = self._start
-            seen: set[str] = set()
+            seen = self._seen()
+            fetched = 0
             while cursor is not None:
                 page = await self._fetch(cursor)
-                cursor = next_cursor(page, self._start.direction, seen)
                 yield page
+                fetched += len(page.items)
+                if budget is not None and fetched >= budget:
+                    return
+                cursor = next_cursor(page, self._start.direction, seen)
             return
         queue: asyncio.Queue[Page[T] | BaseException | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self._prefetch)
-        producer = asyncio.create_task(self._produce(queue, slots))
+        producer = asyncio.create_task(self._produce(queue, slots, budget))
         try:
             while True:
                 entry = await queue.get()
@@ -186,22 +204,31 @@ class Pager(Generic[T]):
                 yield entry
         finally:
             producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+            # asyncio.wait rather than ``await producer``: it neither swallows a cancellation of
+            # this task nor raises the producer's CancelledError here (catching one in an async
+            # generator's finally leaves the generator marked running on Python 3.11).
+            await asyncio.wait([producer])
 
     async def _produce(
-        self, queue: asyncio.Queue[Page[T] | BaseException | None], slots: asyncio.Semaphore
+        self,
+        queue: asyncio.Queue[Page[T] | BaseException | None],
+        slots: asyncio.Semaphore,
+        budget: int | None,
     ) -> None:
         """Fetch pages ahead: a slot is taken per fetch and freed when the consumer takes the
         page, so at most ``prefetch`` pages exist beyond the one being consumed."""
         cursor: Cursor | None = self._start
-        seen: set[str] = set()
+        seen = self._seen()
+        fetched = 0
         try:
             while cursor is not None:
                 await slots.acquire()
                 page = await self._fetch(cursor)
-                cursor = next_cursor(page, self._start.direction, seen)
                 queue.put_nowait(page)
+                fetched += len(page.items)
+                if budget is not None and fetched >= budget:
+                    break  # max_items is reached: a page fetched ahead would be thrown away
+                cursor = next_cursor(page, self._start.direction, seen)
             queue.put_nowait(None)
         except asyncio.CancelledError:
             raise

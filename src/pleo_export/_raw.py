@@ -46,6 +46,11 @@ logger: Final = logging.getLogger("pleo_export")
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 #: Hop-by-hop or encoding headers that no longer describe a body httpx has already decoded.
 _STALE_HEADERS: Final = ("content-encoding", "content-length", "transfer-encoding")
+#: Headers every ``httpx.AsyncClient`` adds on its own; on a request of the generated client's
+#: front client they are httpx's defaults, not choices, so the seam's own replace them.
+_CLIENT_DEFAULT_HEADERS: Final = frozenset(
+    {"accept", "accept-encoding", "connection", "content-length", "host", "user-agent"}
+)
 
 #: What a generated ``_parse_response`` reads from its client: undocumented 2xx statuses raise.
 _PARSE_OPTIONS: Final = SimpleNamespace(raise_on_unexpected_status=True)
@@ -94,6 +99,21 @@ class Seam:
             params=kwargs.get("params"),
             json=kwargs.get("json"),
             headers={**self._headers, **kwargs.get("headers", {})},
+            timeout=self._timeout,
+        )
+
+    def adopt(self, request: httpx.Request) -> httpx.Request:
+        """Rebuild a request made by another client (``PleoExport.raw``) as ``build`` would.
+
+        It then carries the shared client's and the SDK's headers (User-Agent, ``default_headers``)
+        and the SDK's timeout instead of the generated client's httpx defaults.
+        """
+        own = {k: v for k, v in request.headers.items() if k not in _CLIENT_DEFAULT_HEADERS}
+        return self.http.build_request(
+            method=request.method,
+            url=request.url,
+            content=request.content,
+            headers={**self._headers, **own},
             timeout=self._timeout,
         )
 
@@ -150,8 +170,11 @@ class Seam:
         method, path = request.method, request.url.path
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
+        number = 0  # the attempt running now, 1-based
 
         def on_failure(exc: Exception) -> bool | float:
+            if number > policy.max_retries:
+                return False  # the last attempt: nothing to wait for, no "retrying" to log
             if isinstance(exc, RetryableStatus):
                 wait = retry_after(exc.response.headers, cap=policy.retry_after_max)
                 logger.info(
@@ -172,6 +195,7 @@ class Seam:
         try:
             async for attempt in attempts(policy, on_failure):
                 with attempt:
+                    number = attempt.num
                     started = time.perf_counter()
                     response = await self.http.send(request, auth=self._auth)
                     logger.debug(
@@ -198,6 +222,10 @@ class Seam:
             raise APIConnectionError(
                 f"connection failed: {type(exc).__name__}: {exc}", method=method, path=path
             ) from exc
+        except httpx.RequestError as exc:  # DecodingError, TooManyRedirects: no usable answer
+            raise APIConnectionError(
+                f"request failed: {type(exc).__name__}: {exc}", method=method, path=path
+            ) from exc
         raise AssertionError("unreachable: the retry loop either returns or raises")
 
 
@@ -214,7 +242,7 @@ class RawTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send through the seam and hand back an already-decoded copy of the response."""
-        response = await self._seam.send(request)
+        response = await self._seam.send(self._seam.adopt(request))
         try:
             HTTPStatus(response.status_code)
         except ValueError:

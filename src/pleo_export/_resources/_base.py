@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
-from .._config import DEFAULT_PAGE_SIZE
+from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._drift import note_unknowns
 from .._pagination import Cursor, Page, Pager, page_from_envelope
 from .._raw import Seam, endpoint_kwargs
@@ -44,6 +44,8 @@ class ListArgs:
         check_paging(before=before, after=after, offset=offset, limit=limit)
         check_sorting(sorting_keys, sorting_order)
         self.limit = DEFAULT_PAGE_SIZE if limit is None else limit
+        if limit is None and max_items:  # max_items=1 asks for one job, not a page of 100
+            self.limit = min(self.limit, max_items)
         self.start = Cursor(after=after, before=before, offset=offset)
         self.max_items = max_items
         self.prefetch = default_prefetch if prefetch is None else prefetch
@@ -106,7 +108,7 @@ def paginate(
     before: str | None = None,
     offset: int | None = None,
     max_items: int | None = None,
-    prefetch: int = 1,
+    prefetch: int = DEFAULT_PREFETCH,
     **params: Any,
 ) -> Pager[Any]:
     """A pager over *any* generated list endpoint module, v0/v1 included.

@@ -115,11 +115,29 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             return update
         if isinstance(update, Mapping):
             try:
-                return self._update_item.from_dict(dict(update))
-            except (KeyError, TypeError, ValueError) as exc:
+                model = self._update_item.from_dict(dict(update))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise InvalidArgumentError(
                     f"updates[{index}]", f"not a valid job item update: {exc!r}"
                 ) from None
+            # from_dict keeps unknown keys and unknown enum strings; from a dict they are typos
+            # (``"succesful"``, ``"externalID"``) that Pleo would reject or silently drop.
+            if model.additional_properties:
+                raise InvalidArgumentError(
+                    f"updates[{index}]",
+                    f"unknown field(s) {sorted(model.additional_properties)}; the API's names are "
+                    "accountingEntryId, status, exportedAt, externalId, externalUrl, "
+                    "failureReason, failureReasonType",
+                )
+            for key, attribute in (
+                ("status", "status"),
+                ("failureReasonType", "failure_reason_type"),
+            ):
+                if isinstance(update.get(key), str):
+                    check_enum(
+                        update[key], type(getattr(model, attribute)), f"updates[{index}].{key}"
+                    )
+            return model
         raise InvalidArgumentError(
             f"updates[{index}]",
             f"expected {self._update_item.__name__} or a dict, got {type(update).__name__}",
