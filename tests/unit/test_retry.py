@@ -1,0 +1,303 @@
+"""Retries: which statuses and failures retry for which methods, Retry-After in both forms and
+its cap, and the backoff stamina computes (recorded by the conftest, never slept)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from pleo_export import (
+    APIConnectionError,
+    APITimeoutError,
+    PleoExport,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+)
+from pleo_export._config import RETRY_AFTER_MAX
+from pleo_export._retry import retry_after, should_retry_status, transport_error_is_safe_to_retry
+
+if TYPE_CHECKING:
+    from .conftest import Payloads
+
+BASE_URL = "http://127.0.0.1:9"  # intercepted by pytest-httpx; never connected to
+JOB_ID = "3d3c4a59-2a0e-4d67-9a1e-1d5f2f0a9b10"
+JOB_URL = f"{BASE_URL}/v3/export-jobs/{JOB_ID}"
+EVENTS_URL = f"{BASE_URL}/v3/export-job-events"
+CREATE_URL = f"{BASE_URL}/v3/export-jobs"
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "retry"),
+    [(408, True), (429, True), (500, True), (502, True), (503, True), (504, True), (520, True)]
+    + [(s, False) for s in (200, 301, 400, 401, 403, 404, 409, 413, 422, 451)],
+)
+def test_which_statuses_are_transient(status: int, retry: bool) -> None:
+    """408, 429 and every 5xx are transient; other statuses are final."""
+    assert should_retry_status(status) is retry
+
+
+@pytest.mark.parametrize(
+    ("error", "idempotent", "retry"),
+    [
+        (httpx.ConnectError("x"), False, True),
+        (httpx.ConnectTimeout("x"), False, True),
+        (httpx.PoolTimeout("x"), False, True),
+        (httpx.ReadTimeout("x"), False, False),
+        (httpx.RemoteProtocolError("x"), False, False),
+        (httpx.ReadTimeout("x"), True, True),
+        (httpx.RemoteProtocolError("x"), True, True),
+    ],
+)
+def test_transport_errors_retry_for_posts_only_when_nothing_was_sent(
+    error: httpx.TransportError, idempotent: bool, retry: bool
+) -> None:
+    """A non-idempotent request retries only failures that happen before sending."""
+    assert transport_error_is_safe_to_retry(error, idempotent=idempotent) is retry
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("7", 7.0),
+        (" 2.5 ", 2.5),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("86400", RETRY_AFTER_MAX),
+        ("1e400", RETRY_AFTER_MAX),
+        ("Wed, 01 May 2024 12:00:30 GMT", 30.0),
+        ("Wed, 01 May 2024 11:00:00 GMT", 0.0),
+        ("Wed, 01 May 2024 14:00:00 GMT", RETRY_AFTER_MAX),
+        ("Wed, 01 May 2024 12:00:10 -0000", 10.0),
+        ("soon", None),
+        ("", None),
+        ("nan", None),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(value: str, expected: float | None) -> None:
+    """Retry-After is seconds or an HTTP date, clamped to [0, cap]; junk gives None."""
+    headers = httpx.Headers({"Retry-After": value})
+    assert retry_after(headers, cap=RETRY_AFTER_MAX, now=NOW) == expected
+
+
+def test_retry_after_absent_is_none() -> None:
+    """Without the header the normal backoff applies."""
+    assert retry_after(httpx.Headers(), cap=60.0) is None
+
+
+@pytest.mark.parametrize("status", [503, 429])
+async def test_transient_status_is_retried_honouring_retry_after_seconds(
+    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float], status: int
+) -> None:
+    """503 and 429 with ``Retry-After: 7`` wait exactly 7 s, then succeed."""
+    httpx_mock.add_response(url=JOB_URL, status_code=status, headers={"Retry-After": "7"})
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        job = await pleo.jobs.get(JOB_ID)
+    assert str(job.id) == JOB_ID
+    assert sleeps == [7.0]
+    assert len(httpx_mock.get_requests()) == 2
+
+
+async def test_retry_after_http_date_is_honoured(
+    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float]
+) -> None:
+    """A Retry-After HTTP date 20 s ahead makes the SDK wait about 20 s."""
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=20)
+    header = when.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    httpx_mock.add_response(url=JOB_URL, status_code=503, headers={"Retry-After": header})
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    (wait,) = sleeps
+    assert 17.0 <= wait <= 20.0
+
+
+@pytest.mark.parametrize(("cap", "expected"), [(None, RETRY_AFTER_MAX), (5.0, 5.0)])
+async def test_retry_after_is_capped(
+    httpx_mock: HTTPXMock,
+    payloads: Payloads,
+    sleeps: list[float],
+    cap: float | None,
+    expected: float,
+) -> None:
+    """A Retry-After of an hour is cut to retry_after_max (60 s by default)."""
+    httpx_mock.add_response(url=JOB_URL, status_code=429, headers={"Retry-After": "3600"})
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    policy = RetryPolicy() if cap is None else RetryPolicy(retry_after_max=cap)
+    async with PleoExport(api_key="k", base_url=BASE_URL, retry=policy) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    assert sleeps == [expected]
+
+
+async def test_backoff_doubles_with_jitter_when_there_is_no_retry_after(
+    httpx_mock: HTTPXMock, sleeps: list[float]
+) -> None:
+    """Without Retry-After the waits are 0.5, 1, 2 s plus up to 0.5 s jitter; then it raises."""
+    httpx_mock.add_response(url=JOB_URL, status_code=503, is_reusable=True)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        with pytest.raises(ServerError) as caught:
+            await pleo.jobs.get(JOB_ID)
+    assert caught.value.status_code == 503
+    assert len(httpx_mock.get_requests()) == 4  # 1 + 3 retries
+    assert len(sleeps) == 3
+    for wait, base in zip(sleeps, (0.5, 1.0, 2.0), strict=True):
+        assert base <= wait <= base + 0.5
+
+
+async def test_backoff_is_capped_at_wait_max(httpx_mock: HTTPXMock, sleeps: list[float]) -> None:
+    """Exponential waits stop growing at wait_max."""
+    httpx_mock.add_response(url=JOB_URL, status_code=500, is_reusable=True)
+    policy = RetryPolicy(max_retries=6, wait_initial=1.0, wait_max=4.0, wait_jitter=0.0)
+    async with PleoExport(api_key="k", base_url=BASE_URL, retry=policy) as pleo:
+        with pytest.raises(ServerError):
+            await pleo.jobs.get(JOB_ID)
+    assert sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+
+
+async def test_exhausted_429_raises_rate_limit_error(httpx_mock: HTTPXMock) -> None:
+    """When every attempt gets 429 the last one raises RateLimitError."""
+    httpx_mock.add_response(url=JOB_URL, status_code=429, is_reusable=True)
+    async with PleoExport(api_key="k", base_url=BASE_URL, max_retries=2) as pleo:
+        with pytest.raises(RateLimitError):
+            await pleo.jobs.get(JOB_ID)
+    assert len(httpx_mock.get_requests()) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422, 418])
+async def test_other_client_errors_are_not_retried(
+    httpx_mock: HTTPXMock, sleeps: list[float], status: int
+) -> None:
+    """A 4xx other than 408/429 is raised after one attempt."""
+    httpx_mock.add_response(url=JOB_URL, status_code=status, json={"type": "X"})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        with pytest.raises(Exception, match=str(status)):
+            await pleo.jobs.get(JOB_ID)
+    assert len(httpx_mock.get_requests()) == 1
+    assert sleeps == []
+
+
+async def test_max_retries_zero_makes_one_attempt(httpx_mock: HTTPXMock) -> None:
+    """max_retries=0 turns retrying off."""
+    httpx_mock.add_response(url=JOB_URL, status_code=503)
+    async with PleoExport(api_key="k", base_url=BASE_URL, max_retries=0) as pleo:
+        with pytest.raises(ServerError):
+            await pleo.jobs.get(JOB_ID)
+    assert len(httpx_mock.get_requests()) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+async def test_post_is_not_retried_on_server_errors(
+    httpx_mock: HTTPXMock, payloads: Payloads, status: int
+) -> None:
+    """jobs.create (a POST) is sent once when the answer is a 5xx or 408."""
+    httpx_mock.add_response(url=CREATE_URL, method="POST", status_code=status)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        with pytest.raises(Exception, match=str(status)):
+            await pleo.jobs.create(
+                company_id=payloads.company_id, accounting_entry_ids=[uuid.uuid4()]
+            )
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_post_is_retried_on_429(
+    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float]
+) -> None:
+    """A 429 means the POST was not processed, so it is retried after Retry-After."""
+    httpx_mock.add_response(
+        url=CREATE_URL, method="POST", status_code=429, headers={"Retry-After": "1"}
+    )
+    httpx_mock.add_response(
+        url=CREATE_URL, method="POST", status_code=201, json={"data": payloads.job(JOB_ID)}
+    )
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        job = await pleo.jobs.create(
+            company_id=payloads.company_id, accounting_entry_ids=[uuid.uuid4()]
+        )
+    assert str(job.id) == JOB_ID
+    assert sleeps == [1.0]
+
+
+async def test_post_is_retried_on_connect_errors(httpx_mock: HTTPXMock, payloads: Payloads) -> None:
+    """A connect failure means nothing was sent, so even a POST is retried."""
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url=CREATE_URL)
+    httpx_mock.add_response(
+        url=CREATE_URL, method="POST", status_code=201, json={"data": payloads.job(JOB_ID)}
+    )
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.create(company_id=payloads.company_id, accounting_entry_ids=[uuid.uuid4()])
+    assert len(httpx_mock.get_requests()) == 2
+
+
+async def test_post_is_not_retried_after_a_read_timeout(
+    httpx_mock: HTTPXMock, payloads: Payloads
+) -> None:
+    """A read timeout may have reached Pleo, so a POST is not repeated."""
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=CREATE_URL)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        with pytest.raises(APITimeoutError):
+            await pleo.jobs.create(
+                company_id=payloads.company_id, accounting_entry_ids=[uuid.uuid4()]
+            )
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_job_event_with_retry_true_retries_server_errors(httpx_mock: HTTPXMock) -> None:
+    """post_event(retry=True) (retry_post) lets a 503 on a POST be retried."""
+    httpx_mock.add_response(url=EVENTS_URL, method="POST", status_code=503)
+    httpx_mock.add_response(url=EVENTS_URL, method="POST", status_code=202)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.post_event(JOB_ID, "started", retry=True)
+    assert len(httpx_mock.get_requests()) == 2
+
+
+async def test_job_event_without_retry_is_sent_once(httpx_mock: HTTPXMock) -> None:
+    """post_event() by default does not repeat a POST that got a 503."""
+    httpx_mock.add_response(url=EVENTS_URL, method="POST", status_code=503)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        with pytest.raises(ServerError):
+            await pleo.jobs.post_event(JOB_ID, "started")
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_put_is_retried_on_server_errors(httpx_mock: HTTPXMock) -> None:
+    """job_items.update (an idempotent PUT) retries a 502."""
+    url = f"{BASE_URL}/v3/export-jobs/{JOB_ID}/items"
+    httpx_mock.add_response(url=url, method="PUT", status_code=502)
+    httpx_mock.add_response(url=url, method="PUT", json={"data": [], "errors": []})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        result = await pleo.job_items.update(
+            JOB_ID, [{"accountingEntryId": str(uuid.uuid4()), "status": "successful"}]
+        )
+    assert result.errors == []
+    assert len(httpx_mock.get_requests()) == 2
+    first, second = httpx_mock.get_requests()
+    assert first.content == second.content
+
+
+async def test_get_is_retried_on_read_timeouts_and_disconnects(
+    httpx_mock: HTTPXMock, payloads: Payloads
+) -> None:
+    """A GET survives a read timeout and a dropped connection."""
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=JOB_URL)
+    httpx_mock.add_exception(httpx.RemoteProtocolError("dropped"), url=JOB_URL)
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    assert len(httpx_mock.get_requests()) == 3
+
+
+async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: HTTPXMock) -> None:
+    """After the last retry a connect failure is an APIConnectionError (not a timeout)."""
+    httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
+    async with PleoExport(api_key="k", base_url=BASE_URL, max_retries=2) as pleo:
+        with pytest.raises(APIConnectionError) as caught:
+            await pleo.jobs.get(JOB_ID)
+    assert not isinstance(caught.value, APITimeoutError)
+    assert len(httpx_mock.get_requests()) == 3
