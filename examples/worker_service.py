@@ -1,0 +1,121 @@
+"""An export worker inside a small asyncio service, stopped gracefully by SIGTERM or Ctrl+C.
+
+    python examples/worker_service.py     # embedded fake; users "click Export" now and then
+    python examples/worker_service.py --base-url URL --api-key KEY
+    kill -TERM <pid>                      # or Ctrl+C: finish the item, flush, exit 0
+
+The service runs three things side by side: the ``ExportWorker`` (polls every
+``--poll-interval`` seconds and wakes at once on ``worker.notify(job_id)``, which is what a
+webhook handler calls), a heartbeat that logs the worker's totals, and, with the embedded fake
+only, a stand-in for Pleo users who start new exports while the service runs.
+
+On SIGTERM the worker stops taking jobs; a job in the middle of its items finishes the current
+one, sends every outcome already recorded, and stays ``in_progress``. The next start of the
+service (or any other worker) resumes it where it stopped: its finished items are not offered
+again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from typing import TYPE_CHECKING, Any
+
+from _support import add_target_options, connect
+
+from pleo_export import Booked, ExportWorker, Progress, Rejected
+
+if TYPE_CHECKING:
+    from pleo_export.testing import FakePleo
+
+log = logging.getLogger("worker_service")
+
+
+async def book(export_item: Any) -> Booked | Rejected:
+    """The handler: pretend to call an ERP (a few milliseconds each) and book the item."""
+    await asyncio.sleep(0.002)
+    if export_item.amount.in_wallet_currency.value == 0:
+        return Rejected("The ERP refuses zero-amount vouchers.", reason_type="validation_failure")
+    return Booked(external_id=f"ERP-{str(export_item.accounting_entry_id)[-6:]}")
+
+
+def on_progress(p: Progress) -> None:
+    """Log job-level events; item events are too many to log one by one."""
+    if p.stage != "item":
+        done = p.booked + p.failed
+        detail = f"{done}/{p.total} items" if p.total is not None else ""
+        log.info("job %s %s %s %s", str(p.job_id)[:8], p.stage, detail, p.status or "")
+
+
+async def heartbeat(worker: ExportWorker, every: float) -> None:
+    """Log the worker's totals now and then (a real service would export metrics)."""
+    while True:
+        await asyncio.sleep(every)
+        log.info("heartbeat: %s", worker.stats)
+
+
+async def simulate_users(fake: FakePleo, worker: ExportWorker, jobs: int, items: int) -> None:
+    """Add a pending job every half second, and tell the worker as a webhook handler would."""
+    for _ in range(jobs):
+        await asyncio.sleep(0.5)
+        job_id = fake.add_job(items=items)
+        log.info("a user started an export: job %s (%d items)", job_id[:8], items)
+        await worker.notify(job_id)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the service until SIGTERM or SIGINT."""
+    first_items = args.items * 10  # one big job, so a SIGTERM is likely to land mid-job
+
+    def seed(fake: FakePleo) -> None:
+        fake.add_job(items=first_items)
+
+    async with connect(args, seed) as target:
+        worker = ExportWorker(
+            target.pleo, book, poll_interval=args.poll_interval, on_progress=on_progress
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        log.info("service up (pid %d), exporting from %s", os.getpid(), target.base_url)
+
+        async with asyncio.TaskGroup() as group:
+            worker_task = group.create_task(worker.run())
+            extras = [group.create_task(heartbeat(worker, args.heartbeat))]
+            if target.fake is not None:
+                extras.append(
+                    group.create_task(simulate_users(target.fake, worker, args.jobs, args.items))
+                )
+            await stop.wait()
+            log.info("SIGTERM: stopping; the current item finishes and outcomes are flushed")
+            worker.stop()
+            await worker_task  # returns once running jobs have paused
+            for task in extras:
+                task.cancel()
+        log.info("stopped gracefully: %s", worker.stats)
+
+
+def main() -> None:
+    """Parse the options, set up logging and run the service."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_target_options(parser)
+    parser.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS")
+    parser.add_argument("--heartbeat", type=float, default=2.0, metavar="SECONDS")
+    parser.add_argument("--jobs", type=int, default=3, help="embedded: exports users start")
+    parser.add_argument("--items", type=int, default=300, help="embedded: items per export")
+    parser.add_argument("--verbose", action="store_true", help="the SDK's own log lines too")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    # The SDK logs on "pleo_export" (INFO: job transitions; DEBUG: each request), httpx on
+    # "httpx"; this service reports through on_progress instead unless asked.
+    logging.getLogger("pleo_export").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

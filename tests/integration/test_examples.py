@@ -1,0 +1,209 @@
+"""Every example in examples/ runs to the end, embedded and against a fake over loopback TCP."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TIMEOUT = 90
+
+
+def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``examples/NAME.py ARGS`` with no Pleo settings from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def external() -> Iterator[tuple[FakePleo, str]]:
+    """A fake with two pending jobs on 127.0.0.1, started apart from the example."""
+    fake = FakePleo(seed=11)
+    fake.add_job(items=300)
+    fake.add_job(items=40, vendor_based_bookkeeping=True)
+    with fake.serve() as url:
+        yield fake, url
+
+
+def test_every_example_is_tested() -> None:
+    """Each example script has a test here, so none can rot unnoticed."""
+    source = Path(__file__).read_text()
+    for script in EXAMPLES.glob("*.py"):
+        if not script.name.startswith("_") and script.stem != "ledger":
+            assert f'"{script.stem}"' in source, script.name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("quickstart", "2 pending export job(s)"),
+        ("list_and_page", "3. resumed after the checkpoint: 734 more export items"),
+        ("export_run", "→ completed_with_errors"),
+        ("oauth_refresh", "every round used a freshly rotated token"),
+    ],
+)
+def test_example_runs_embedded(name: str, expected: str) -> None:
+    """With no options an example starts its own fake, runs, and exits 0."""
+    proc = run_example(name)
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["quickstart", "list_and_page", "export_run", "oauth_refresh"])
+def test_example_runs_against_a_separate_server(name: str, external: tuple[FakePleo, str]) -> None:
+    """--base-url points an example at a server it did not start."""
+    fake, url = external
+    key = ("--api-key", DEFAULT_API_KEY) if name != "oauth_refresh" else ()
+    proc = run_example(name, "--base-url", url, *key)
+    assert proc.returncode == 0, proc.stderr
+    if name == "export_run":  # the first job is exported, the second fails validation
+        first, second = fake.jobs()
+        assert first["status"] in ("completed", "completed_with_errors")
+        assert (second["status"], second["failureReasonType"]) == (
+            "failed",
+            "accounting_system_unreachable",
+        )
+
+
+def test_export_run_reports_every_item(external: tuple[FakePleo, str]) -> None:
+    """The export-run example leaves no item of its first job unreported."""
+    fake, url = external
+    proc = run_example("export_run", "--base-url", url, "--api-key", DEFAULT_API_KEY)
+    assert proc.returncode == 0, proc.stderr
+    first = fake.jobs()[0]
+    counts = fake.item_status_counts(first["id"])
+    assert counts.get("pending", 0) == 0
+    assert sum(counts.values()) == first["numberOfItems"]
+
+
+def _lines(stream: object, sink: queue.Queue[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        sink.put(line)
+
+
+def test_worker_service_stops_gracefully_on_sigterm() -> None:
+    """SIGTERM mid-job pauses the job (left in_progress), logs the totals and exits 0."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / ("worker_service" + ".py")), "--items", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        while not any(" finished " in line for line in seen):  # one small job done: busy
+            seen.append(lines.get(timeout=TIMEOUT))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    while not lines.empty():
+        seen.append(lines.get())
+    output = "".join(seen)
+    assert "SIGTERM: stopping" in output
+    assert "stopped gracefully" in output
+    assert re.search(r"job \w{8} paused \d+/2000 items", output), output
+
+
+# -- the demo (make demo) ----------------------------------------------------------------------
+
+SUMMARY = re.compile(
+    r"items booked\s+(?P<booked>[\d,]+)\n\s+items failed\s+(?P<failed>[\d,]+).*?\n"
+    r".*check: ledger entries \((?P<entries>[\d,]+)\) == items marked successful in Pleo "
+    r"\((?P<server>[\d,]+)\): (?P<verdict>\w+)",
+    re.S,
+)
+
+
+def summary(stdout: str) -> dict[str, str]:
+    """The demo's summary figures, commas removed."""
+    found = SUMMARY.search(stdout)
+    assert found, stdout
+    return {k: v.replace(",", "") for k, v in found.groupdict().items()}
+
+
+def test_demo_embedded_exports_everything_and_checks_itself(tmp_path: Path) -> None:
+    """``make demo``'s command exports every job; the ledger matches Pleo; some items fail."""
+    ledger = tmp_path / "ledger.sqlite"
+    proc = run_example(
+        "export_to_ledger", "--embedded", "--jobs", "3", "--items", "300", "--ledger", str(ledger)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    figures = summary(proc.stdout)
+    assert figures["verdict"] == "OK"
+    assert int(figures["booked"]) + int(figures["failed"]) == 900
+    assert int(figures["failed"]) > 0  # the vendor the ledger does not know
+    assert figures["entries"] == figures["server"] == figures["booked"]
+    assert "vendor_unknown" in proc.stdout
+    assert re.search(r"job \w{8}:\s+300/300 items, \d+ booked, \d+ failed → completed", proc.stdout)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == int(figures["booked"])
+
+
+def test_demo_against_a_separate_fake_is_idempotent(
+    external: tuple[FakePleo, str], tmp_path: Path
+) -> None:
+    """--base-url --once exports the pending jobs; a second run books nothing twice."""
+    fake, url = external
+    ledger = tmp_path / "ledger.sqlite"
+    args = ("--base-url", url, "--api-key", DEFAULT_API_KEY, "--once", "--ledger", str(ledger))
+    first = run_example("export_to_ledger", *args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    successful = sum(fake.item_status_counts(j["id"]).get("successful", 0) for j in fake.jobs())
+    assert summary(first.stdout)["entries"] == str(successful)
+    assert all(job["status"] != "pending" for job in fake.jobs())
+    assert all(
+        count == 1 for job in fake.jobs() for count in fake.item_update_counts(job["id"]).values()
+    )
+
+    second = run_example("export_to_ledger", *args)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert summary(second.stdout)["entries"] == str(successful)
+
+
+def test_demo_check_fails_when_ledger_and_pleo_disagree(
+    external: tuple[FakePleo, str], tmp_path: Path
+) -> None:
+    """An entry lost from the ledger makes the check fail with exit status 1."""
+    _, url = external
+    ledger = tmp_path / "ledger.sqlite"
+    args = ("--base-url", url, "--api-key", DEFAULT_API_KEY, "--once", "--ledger", str(ledger))
+    assert run_example("export_to_ledger", *args).returncode == 0
+    with sqlite3.connect(ledger) as db:
+        db.execute("DELETE FROM lines WHERE entry_number = (SELECT MAX(number) FROM entries)")
+        db.execute("DELETE FROM entries WHERE number = (SELECT MAX(number) FROM entries)")
+    proc = run_example("export_to_ledger", *args)
+    assert proc.returncode == 1
+    assert summary(proc.stdout)["verdict"] == "MISMATCH"
+
+
+def test_demo_without_credentials_says_so() -> None:
+    """Without --embedded and without credentials the demo exits 3 with one clear line."""
+    proc = run_example("export_to_ledger", "--once")
+    assert proc.returncode == 3
+    assert "credentials" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
