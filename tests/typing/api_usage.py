@@ -1,0 +1,198 @@
+"""The public API used the way the README shows it, checked by ``mypy --strict`` (never run).
+
+Each ``assert_type`` pins what a user's editor and type checker see. Check it with:
+
+    .venv/bin/mypy --strict tests/typing/api_usage.py
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import assert_type
+
+import httpx
+from pleo_export_raw.api.export_api_v_1 import get_export_job_by_id_v1, get_export_jobs_list_v1
+
+from pleo_export import (
+    ApiKeyAuth,
+    BearerAuth,
+    Cursor,
+    ExportAlreadyInProgressError,
+    ExportNotFoundError,
+    InvalidArgumentError,
+    InvalidStatusChangeError,
+    JobFinishedError,
+    Page,
+    Pager,
+    PaginationError,
+    PleoError,
+    PleoExport,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+)
+from pleo_export.models import (
+    UNSET,
+    ExportItemV2,
+    ExportItemV3,
+    ExportJob,
+    ExportJobItem,
+    ExportJobItemStatus,
+    ExportJobItemUpdate,
+    ExportJobItemUpdateV3,
+    ExportJobStatus,
+    ExportJobV3,
+    Unset,
+    UpdateExportJobItem,
+    UpdateExportJobItemStatus,
+    UpdateExportJobItemV3,
+)
+
+COMPANY = "6f1c2f0e-9a55-4c3e-8a51-0c2f3f4a5b6c"
+
+
+def construct() -> list[PleoExport]:
+    """Every documented way to build a client."""
+
+    def token() -> str:
+        return "fresh-token"
+
+    async def token_async() -> str:
+        return "fresh-token"
+
+    return [
+        PleoExport(),  # PLEO_API_KEY or PLEO_BEARER_TOKEN from the environment
+        PleoExport(api_key="key", environment="staging"),
+        PleoExport(bearer_token="token", base_url="http://127.0.0.1:8080"),
+        PleoExport(bearer_token=token, max_retries=5, timeout=30.0),
+        PleoExport(bearer_token=token_async, retry=RetryPolicy(max_retries=2, retry_after_max=10)),
+        PleoExport(auth=ApiKeyAuth("key"), timeout=httpx.Timeout(10.0), prefetch=0),
+        PleoExport(auth=BearerAuth(token), default_headers={"X-Team": "ledger"}),
+        PleoExport(http_client=httpx.AsyncClient(), api_version="v2"),
+    ]
+
+
+async def detect_pending_jobs() -> None:
+    """List the oldest pending jobs, page by page and item by item."""
+    async with PleoExport(api_key="key") as pleo:
+        async for job in pleo.jobs.list(company_id=COMPANY, statuses=["pending"], max_items=1):
+            assert_type(job, ExportJobV3 | ExportJob)
+            print(job.id, job.status, job.created_at)
+
+        pager = pleo.jobs.list(statuses=[ExportJobStatus.PENDING, ExportJobStatus("archived")])
+        assert_type(pager, Pager[ExportJobV3] | Pager[ExportJob])
+        async with pager:
+            first = await pager.first_page()
+            print(first.total, first.end_cursor, len(first))
+
+        async for job_v3 in pleo.jobs.list(sorting_keys=["createdAt"], sorting_order=["ASC"]):
+            if isinstance(job_v3, ExportJobV3):
+                print(job_v3.number_of_items)
+
+        v2_job = await pleo.v2.jobs.get(uuid.uuid4())
+        assert_type(v2_job, ExportJob)
+
+
+async def checkpointed_worker(job_id: str, saved_cursor: str | None) -> str | None:
+    """Walk a job's items a page at a time, keeping the cursor to resume after a crash."""
+    checkpoint = saved_cursor
+    async with PleoExport(api_key="key") as pleo:
+        async for page in pleo.v2.job_items.list(job_id, after=checkpoint, limit=50).pages():
+            assert_type(page, Page[ExportJobItem])
+            for item in page.items:
+                print(item.accounting_entry_id, item.status)
+            checkpoint = page.end_cursor
+            assert_type(checkpoint, str | None)
+        async for v3_item in pleo.job_items.list(job_id, status="pending"):
+            print(v3_item)
+    return checkpoint
+
+
+async def export_one_job(job_id: uuid.UUID) -> None:
+    """Start a job, read its data, report outcomes in batches of up to 100, and complete it."""
+    async with PleoExport(api_key="key") as pleo:
+        try:
+            await pleo.jobs.post_event(job_id, "started")
+        except InvalidStatusChangeError as exc:
+            print("someone else started it", exc.actual_status)
+            return
+
+        async for data in pleo.export_items.list(job_id, prefetch=2):
+            assert_type(data, ExportItemV3 | ExportItemV2)
+
+        updates: list[UpdateExportJobItemV3] = [
+            UpdateExportJobItemV3(
+                accounting_entry_id=uuid.uuid4(),
+                status=ExportJobItemStatus.SUCCESSFUL,
+                external_id="INV-1",
+            )
+        ]
+        # Known gap, reported to the facade's owner: ``pleo.job_items`` is typed
+        # ``JobItemsV3 | JobItemsV2`` (api_version picks at runtime), so the type checker refuses
+        # v3 models although the v3 default takes them. Remove the ignore once that is fixed
+        # (mypy's warn_unused_ignores will say so).
+        result = await pleo.job_items.update(job_id, updates)  # type: ignore[arg-type]
+        assert_type(result, ExportJobItemUpdateV3 | ExportJobItemUpdate)
+        v2_result = await pleo.v2.job_items.update(
+            job_id,
+            [
+                UpdateExportJobItem(
+                    accounting_entry_id=uuid.uuid4(), status=UpdateExportJobItemStatus.SUCCESSFUL
+                )
+            ],
+        )
+        assert_type(v2_result, ExportJobItemUpdate)
+        failed = await pleo.job_items.update(
+            job_id,
+            [{"accountingEntryId": str(uuid.uuid4()), "status": "failed", "failureReason": "x"}],
+        )
+        for error in failed.errors:
+            print(error.accounting_entry_id, error.message)
+
+        await pleo.jobs.post_event(job_id, "completed", retry=True)
+
+
+async def errors_and_raw(job_id: uuid.UUID) -> None:
+    """Catch the typed errors, and reach v1 operations through the same pool."""
+    async with PleoExport(api_key="key") as pleo:
+        try:
+            job = await pleo.jobs.get(job_id)
+        except ExportNotFoundError as exc:
+            print(exc.status_code, exc.type, exc.message, exc.request_id, exc.body_snippet)
+        except (RateLimitError, ServerError) as exc:
+            print("gave up after retries", exc.status_code)
+        except PleoError as exc:
+            print("anything else from the SDK", exc)
+        else:
+            if not isinstance(job.failure_reason, Unset):
+                print(job.failure_reason)
+            print(job.failure_reason is UNSET)
+
+        try:
+            await pleo.jobs.create(company_id=COMPANY, accounting_entry_ids=[uuid.uuid4()])
+        except ExportAlreadyInProgressError:
+            pass
+        except JobFinishedError:
+            pass
+
+        try:
+            pleo.jobs.list(after="ABC", offset=3)
+        except InvalidArgumentError as bad:
+            assert_type(bad.argument, str)
+
+        legacy = await get_export_job_by_id_v1.asyncio(job_id, client=pleo.raw)
+        print(legacy)
+        async for old in pleo.paginate(get_export_jobs_list_v1, limit=20, max_items=100):
+            print(old)
+
+        pager: Pager[int]
+
+        async def fetch(cursor: Cursor) -> Page[int]:
+            return Page([1, 2], False, False, None, None, 2)
+
+        pager = Pager(fetch, start=Cursor(after="ABC"), prefetch=1)
+        try:
+            numbers = [n async for n in pager]
+            assert_type(numbers, list[int])
+        except PaginationError:
+            pass
