@@ -3,11 +3,32 @@
 ``FakePleo`` keeps companies, jobs and item statuses in memory, applies Pleo's rules (the job
 state machine, one running job per company, the 100-item update limit, expiry, 404/409/413/422
 errors), generates realistic export items on demand from a seed, and injects faults on request.
-Serve it in-process with ``fake.transport()`` or over loopback TCP with ``fake.serve()``.
-
 It shares no code with the SDK on purpose: it is the independent second reading of Pleo's
-rules that the SDK is tested against. Install it with the ``testing`` extra; the pytest plugin
-(``pleo_export.testing.pytest_plugin``) provides the ``fake_pleo`` fixtures.
+rules that the SDK is tested against. Install it with the ``testing`` extra.
+
+In-process::
+
+    fake = FakePleo(seed=1)
+    job_id = fake.add_job(items=250)
+    async with httpx.AsyncClient(transport=fake.transport(), base_url="http://pleo") as http:
+        await http.get(f"/v3/export-jobs/{job_id}", auth=(DEFAULT_API_KEY, ""))
+
+Over loopback TCP (``with`` or ``async with``; the value is ``http://127.0.0.1:<port>``)::
+
+    with fake.serve() as base_url:
+        ...
+
+Faults, per route and rate, switchable at runtime and counted::
+
+    rule = fake.faults.add("status", status=503, rate=0.1, route="updateExportJobItemsV3")
+    rule.enabled = False
+    fake.faults.counts  # {"status": 3}
+
+Credentials: API key ``pleo-test-key`` over HTTP Basic (empty password) or bearer token
+``pleo-test-token``; change them with ``FakePleo(api_keys=..., bearer_tokens=...)`` or at
+runtime through ``fake.credentials``. Pages hold 20 items unless ``limit`` says otherwise, at
+most 1000. From the command line: ``python -m pleo_export.testing --port 8080``. The pytest
+plugin (``pleo_export.testing.pytest_plugin``) provides the ``fake_pleo`` fixtures.
 """
 
 from pleo_export.testing._auth import Credentials
