@@ -739,7 +739,13 @@ async def test_endpoint_with_a_sync_on_event_and_no_worker() -> None:
     assert seen == [EVENT_ID]
 
 
-def test_endpoint_refuses_an_unusable_secret() -> None:
-    """The secret is checked once, when the endpoint is made."""
-    with pytest.raises(InvalidArgumentError):
-        WebhookEndpoint("")
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [({"secret": ""}, "secret"), ({"tolerance": -1}, "tolerance"), ({"max_body": 0}, "max_body")],
+)
+def test_endpoint_refuses_unusable_settings(kwargs: Any, argument: str) -> None:
+    """The secret and limits are checked once, when the endpoint is made."""
+    settings: dict[str, Any] = {"secret": SECRET, **kwargs}
+    with pytest.raises(InvalidArgumentError) as caught:
+        WebhookEndpoint(**settings)
+    assert caught.value.argument == argument

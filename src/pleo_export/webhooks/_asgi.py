@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any, Final, Protocol
 
 from pleo_export._config import DEFAULT_WEBHOOK_TOLERANCE, WEBHOOK_MAX_BODY
+from pleo_export._errors import InvalidArgumentError
 from pleo_export.webhooks._errors import (
     WebhookError,
     WebhookHeaderMissingError,
@@ -85,7 +86,8 @@ class WebhookEndpoint:
         max_body: The largest body accepted, in bytes (default 1,048,576).
 
     Raises:
-        InvalidArgumentError: The secret is unusable.
+        InvalidArgumentError: The secret is unusable, ``tolerance`` is negative or
+            ``max_body`` is below 1.
     """
 
     def __init__(
@@ -98,6 +100,10 @@ class WebhookEndpoint:
         replay_store: ReplayStore | None = None,
         max_body: int = WEBHOOK_MAX_BODY,
     ) -> None:
+        if tolerance < 0:
+            raise InvalidArgumentError("tolerance", "must not be negative")
+        if max_body < 1:
+            raise InvalidArgumentError("max_body", "must be at least 1 byte")
         self._signer = load_secret(secret)
         self.on_event = on_event
         self.worker = worker
