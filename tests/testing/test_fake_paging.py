@@ -205,7 +205,10 @@ async def test_jobs_filter_by_company_and_statuses(
     done = fake_pleo.add_job(first, status="completed")
     pending = fake_pleo.add_job(first, status="pending")
     running = fake_pleo.add_job(second, status="in_progress")
-    query = [("statuses", "pending"), ("statuses", "in_progress")]
+    query: list[tuple[str, str | int | float | bool | None]] = [
+        ("statuses", "pending"),
+        ("statuses", "in_progress"),
+    ]
     both = (await client.get("/v3/export-jobs", params=query)).json()
     assert [job["id"] for job in both["data"]] == [pending, running]
     assert both["pagination"]["currentRequestPagination"]["parameters"] == {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -18,7 +19,7 @@ async def _event(
 
 
 async def _put(
-    client: httpx.AsyncClient, version: int, job_id: str, updates: list[dict[str, object]]
+    client: httpx.AsyncClient, version: int, job_id: str, updates: Sequence[Mapping[str, object]]
 ) -> httpx.Response:
     return await client.put(f"/v{version}/export-jobs/{job_id}/items", json=updates)
 
