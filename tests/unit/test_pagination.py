@@ -18,6 +18,8 @@ from pleo_export._pagination import next_cursor
 if TYPE_CHECKING:
     from .conftest import Payloads
 
+pytestmark = pytest.mark.filterwarnings("error")
+
 BASE_URL = "http://127.0.0.1:9"  # intercepted by pytest-httpx; never connected to
 
 
@@ -506,3 +508,32 @@ async def test_first_page_error_is_typed(httpx_mock: HTTPXMock) -> None:
         pager = pleo.job_items.list("3d3c4a59-2a0e-4d67-9a1e-1d5f2f0a9b10")
         with pytest.raises(ExportNotFoundError):
             await _collect(pager)
+
+
+async def test_repeated_cursor_from_the_api_is_a_pagination_error(
+    httpx_mock: HTTPXMock, payloads: Payloads
+) -> None:
+    """jobs.list() stops with PaginationError when Pleo hands back a cursor already followed."""
+    loop = payloads.cursor(9)
+    httpx_mock.add_response(json=payloads.page([payloads.job()], has_next=True, end=loop))
+    httpx_mock.add_response(json=payloads.page([payloads.job()], has_next=True, end=loop))
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        seen: list[Any] = []
+        with pytest.raises(PaginationError, match="already visited"):
+            await _drain(pleo.jobs.list(), seen)  # type: ignore[arg-type]
+    assert len(seen) == 2
+    assert len(httpx_mock.get_requests()) == 2
+
+
+async def test_has_next_page_without_end_cursor_from_the_api(
+    httpx_mock: HTTPXMock, payloads: Payloads
+) -> None:
+    """job_items.list() raises PaginationError after the page that announces more but has no
+    endCursor."""
+    job_id = payloads.job()["id"]
+    httpx_mock.add_response(json=payloads.page([payloads.item(job_id)], has_next=True))
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        seen: list[Any] = []
+        with pytest.raises(PaginationError, match="no endCursor"):
+            await _drain(pleo.job_items.list(job_id), seen)  # type: ignore[arg-type]
+    assert len(seen) == 1
