@@ -232,7 +232,7 @@ async def test_job_cursor_survives_a_status_change(
     assert [job["id"] for job in second["data"]] == jobs[2:]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(
     n=st.integers(0, 60),
     excluded=st.sets(st.integers(0, 59)),
