@@ -255,9 +255,9 @@ async def _main(args: argparse.Namespace) -> int:
         client_args["base_url"] = args.base_url
     if args.api_key:
         client_args["api_key"] = args.api_key
-    ledger = Ledger(args.ledger or "ledger.sqlite")
-    try:
-        async with PleoExport(**client_args) as pleo:
+    async with PleoExport(**client_args) as pleo:  # no credentials: fails before any file
+        ledger = Ledger(args.ledger or "ledger.sqlite")
+        try:
             print(f"exporting from {pleo.base_url} into {ledger.path}")
             return await export(
                 pleo,
@@ -266,8 +266,8 @@ async def _main(args: argparse.Namespace) -> int:
                 company_ids=args.company,
                 poll_interval=args.poll_interval,
             )
-    finally:
-        ledger.close()
+        finally:
+            ledger.close()
 
 
 def main(argv: list[str] | None = None) -> int:

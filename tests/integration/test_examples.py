@@ -21,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TIMEOUT = 90
 
 
-def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_example(name: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``examples/NAME.py ARGS`` with no Pleo settings from the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
     return subprocess.run(
@@ -31,6 +31,7 @@ def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=TIMEOUT,
         check=False,
         env=env,
+        cwd=cwd,
     )
 
 
@@ -201,9 +202,10 @@ def test_demo_check_fails_when_ledger_and_pleo_disagree(
     assert summary(proc.stdout)["verdict"] == "MISMATCH"
 
 
-def test_demo_without_credentials_says_so() -> None:
-    """Without --embedded and without credentials the demo exits 3 with one clear line."""
-    proc = run_example("export_to_ledger", "--once")
+def test_demo_without_credentials_says_so(tmp_path: Path) -> None:
+    """Without --embedded and credentials the demo exits 3 with one line, creating nothing."""
+    proc = run_example("export_to_ledger", "--once", cwd=tmp_path)
     assert proc.returncode == 3
     assert "credentials" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
