@@ -59,14 +59,14 @@ async def walk(pleo: PleoExport, job_id: str | None) -> None:
     print(f"3. resumed after the checkpoint: {len(rest)} more export items")
 
     # 4. Only as much as you need: the first page, or at most n items.
-    page = await pleo.job_items.list(job.id, limit=50).first_page()
+    head = await pleo.job_items.list(job.id, limit=50).first_page()
     few = [item async for item in pleo.job_items.list(job.id, max_items=5)]
-    print(f"4. first page: {len(page)} items (of {page.total}); max_items=5 gave {len(few)}")
+    print(f"4. first page: {len(head)} items (of {head.total}); max_items=5 gave {len(few)}")
 
     # 5. Backward from the end of a page: ``before=`` pages towards the start.
-    page = await pleo.job_items.list(job.id, limit=100, offset=300).first_page()
+    middle = await pleo.job_items.list(job.id, limit=100, offset=300).first_page()
     back = [
-        p async for p in pleo.job_items.list(job.id, limit=100, before=page.start_cursor).pages()
+        p async for p in pleo.job_items.list(job.id, limit=100, before=middle.start_cursor).pages()
     ]
     print(
         f"5. paged backward from item 300: {sum(len(p) for p in back)} items in {len(back)} pages"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -302,3 +303,35 @@ def test_fake_server_command_serves_until_stopped() -> None:
     finally:
         server.terminate()
         server.wait(timeout=TIMEOUT)
+
+
+def test_items_export_draws_progress_on_a_terminal(
+    fake: FakePleo, url: str, tmp_path: Path
+) -> None:
+    """With stderr on a terminal (a pty) and no --progress flag, the bar shows items of total."""
+    job_id = fake.jobs()[1]["id"]
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
+    env |= {"PLEO_API_KEY": SECRET, "PLEO_BASE_URL": url}
+    out = tmp_path / "items.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pleo_export._cli", "items", "export", job_id, "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    os.close(follower)
+    drawn = b""
+    try:
+        while chunk := os.read(leader, 4096):
+            drawn += chunk
+    except OSError:  # the pty is drained once the child has closed it
+        pass
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"250/250 items" in drawn
+    assert b"[" + b"#" * 30 + b"]" in drawn
