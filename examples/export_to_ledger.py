@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import tempfile
@@ -41,13 +42,23 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import BookingError, Ledger
 
-from pleo_export import Booked, ExportWorker, PleoError, PleoExport, Progress, Rejected
+from pleo_export import (
+    AuthenticationError,
+    Booked,
+    ExportWorker,
+    PermissionDeniedError,
+    PleoError,
+    PleoExport,
+    Progress,
+    Rejected,
+)
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
 
 #: Countries of the embedded fake's companies, in turn (wallet currency and VAT follow).
 COUNTRIES = ("DK", "GB", "SE", "DE", "NO", "NL")
+API_KEY_ENV, BEARER_TOKEN_ENV = "PLEO_API_KEY", "PLEO_BEARER_TOKEN"
 #: Progress is printed each time a job passes another quarter of its items.
 MILESTONES = 4
 
@@ -184,6 +195,17 @@ async def export(
     return 0 if ok else 1
 
 
+async def check_access(pleo: PleoExport, company_ids: list[str] | None) -> None:
+    """Fail fast on bad credentials or an unreachable server (the worker would only log a
+    failed poll and try again later).
+
+    Raises:
+        PleoError: the first listing failed, e.g. ``AuthenticationError``.
+    """
+    company = company_ids[0] if company_ids else None
+    await pleo.jobs.list(company_id=company, max_items=1).first_page()
+
+
 def seed_fake(fake: FakePleo, *, jobs: int, items: int) -> None:
     """Give the embedded fake ``jobs`` companies with one pending job of ``items`` each.
 
@@ -255,7 +277,8 @@ async def _main(args: argparse.Namespace) -> int:
         client_args["base_url"] = args.base_url
     if args.api_key:
         client_args["api_key"] = args.api_key
-    async with PleoExport(**client_args) as pleo:  # no credentials: fails before any file
+    async with PleoExport(**client_args) as pleo:
+        await check_access(pleo, args.company)  # before any file is created
         ledger = Ledger(args.ledger or "ledger.sqlite")
         try:
             print(f"exporting from {pleo.base_url} into {ledger.path}")
@@ -271,13 +294,23 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo; return its exit status."""
+    """Run the demo; return its exit status (0 ok, 1 check failed or API error, 3 credentials)."""
     args = _parser().parse_args(argv)
+    if not (args.embedded or args.api_key or {API_KEY_ENV, BEARER_TOKEN_ENV} & os.environ.keys()):
+        print(
+            f"export_to_ledger: no credentials: set {API_KEY_ENV} or {BEARER_TOKEN_ENV}, pass"
+            " --api-key, or try --embedded",
+            file=sys.stderr,
+        )
+        return 3
     try:
         return asyncio.run(_main(args))
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        print(f"export_to_ledger: credentials refused: {exc}", file=sys.stderr)
+        return 3
     except PleoError as exc:
         print(f"export_to_ledger: {exc}", file=sys.stderr)
-        return 3 if "credentials" in str(exc) else 1
+        return 1
 
 
 if __name__ == "__main__":

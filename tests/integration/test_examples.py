@@ -209,3 +209,24 @@ def test_demo_without_credentials_says_so(tmp_path: Path) -> None:
     assert "credentials" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_with_rejected_credentials_exits_3(
+    external: tuple[FakePleo, str], tmp_path: Path
+) -> None:
+    """A key the server refuses stops the demo before it creates a ledger (exit 3)."""
+    _, url = external
+    ledger = tmp_path / "ledger.sqlite"
+    proc = run_example(
+        "export_to_ledger",
+        "--base-url",
+        url,
+        "--api-key",
+        "wrong",
+        "--once",
+        "--ledger",
+        str(ledger),
+    )
+    assert proc.returncode == 3
+    assert "401" in proc.stderr
+    assert not ledger.exists()
