@@ -39,10 +39,20 @@ def _parse_response(
         response_202 = cast(Any, None)
         return response_202
 
+    if response.status_code == 400:
+        response_400 = ExceptionInfo.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ExceptionInfo.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 404:
+        response_404 = ExceptionInfo.from_dict(response.json())
+
+        return response_404
 
     if response.status_code == 422:
         response_422 = ExceptionInfo.from_dict(response.json())

@@ -11,6 +11,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.cursor_paginated_response_export_job_item_v3 import (
     CursorPaginatedResponseExportJobItemV3,
 )
+from ...models.exception_info import ExceptionInfo
 from ...models.page_order import PageOrder
 from ...models.search_export_job_items_request import SearchExportJobItemsRequest
 from ...types import UNSET, Response, Unset
@@ -78,11 +79,21 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CursorPaginatedResponseExportJobItemV3 | None:
+) -> CursorPaginatedResponseExportJobItemV3 | ExceptionInfo | None:
     if response.status_code == 200:
         response_200 = CursorPaginatedResponseExportJobItemV3.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ExceptionInfo.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ExceptionInfo.from_dict(response.json())
+
+        return response_401
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -92,7 +103,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CursorPaginatedResponseExportJobItemV3]:
+) -> Response[CursorPaginatedResponseExportJobItemV3 | ExceptionInfo]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -112,7 +123,7 @@ def sync_detailed(
     limit: int | Unset = UNSET,
     sorting_keys: list[str] | Unset = UNSET,
     sorting_order: list[PageOrder] | Unset = UNSET,
-) -> Response[CursorPaginatedResponseExportJobItemV3]:
+) -> Response[CursorPaginatedResponseExportJobItemV3 | ExceptionInfo]:
     """Search job items by accounting entry ids (v3, internal, deprecated)
 
     Args:
@@ -130,7 +141,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CursorPaginatedResponseExportJobItemV3]
+        Response[CursorPaginatedResponseExportJobItemV3 | ExceptionInfo]
     """
 
     kwargs = _get_kwargs(
@@ -162,7 +173,7 @@ def sync(
     limit: int | Unset = UNSET,
     sorting_keys: list[str] | Unset = UNSET,
     sorting_order: list[PageOrder] | Unset = UNSET,
-) -> CursorPaginatedResponseExportJobItemV3 | None:
+) -> CursorPaginatedResponseExportJobItemV3 | ExceptionInfo | None:
     """Search job items by accounting entry ids (v3, internal, deprecated)
 
     Args:
@@ -180,7 +191,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CursorPaginatedResponseExportJobItemV3
+        CursorPaginatedResponseExportJobItemV3 | ExceptionInfo
     """
 
     return sync_detailed(
@@ -207,7 +218,7 @@ async def asyncio_detailed(
     limit: int | Unset = UNSET,
     sorting_keys: list[str] | Unset = UNSET,
     sorting_order: list[PageOrder] | Unset = UNSET,
-) -> Response[CursorPaginatedResponseExportJobItemV3]:
+) -> Response[CursorPaginatedResponseExportJobItemV3 | ExceptionInfo]:
     """Search job items by accounting entry ids (v3, internal, deprecated)
 
     Args:
@@ -225,7 +236,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CursorPaginatedResponseExportJobItemV3]
+        Response[CursorPaginatedResponseExportJobItemV3 | ExceptionInfo]
     """
 
     kwargs = _get_kwargs(
@@ -255,7 +266,7 @@ async def asyncio(
     limit: int | Unset = UNSET,
     sorting_keys: list[str] | Unset = UNSET,
     sorting_order: list[PageOrder] | Unset = UNSET,
-) -> CursorPaginatedResponseExportJobItemV3 | None:
+) -> CursorPaginatedResponseExportJobItemV3 | ExceptionInfo | None:
     """Search job items by accounting entry ids (v3, internal, deprecated)
 
     Args:
@@ -273,7 +284,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CursorPaginatedResponseExportJobItemV3
+        CursorPaginatedResponseExportJobItemV3 | ExceptionInfo
     """
 
     return (
