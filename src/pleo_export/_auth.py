@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import httpx
 
 from ._errors import InvalidArgumentError
+from ._secrets import register
 
 __all__ = ["ApiKeyAuth", "BearerAuth", "TokenSource"]
 
@@ -29,6 +30,7 @@ class ApiKeyAuth(httpx.Auth):
             raise InvalidArgumentError("api_key", "must not be empty")
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self._header = f"Basic {token}"
+        register(api_key, token)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Set the Authorization header."""
@@ -43,8 +45,10 @@ class BearerAuth(httpx.Auth):
     """``Authorization: Bearer <token>``, with the token fetched anew for every attempt."""
 
     def __init__(self, token: TokenSource) -> None:
-        if isinstance(token, str) and not token:
-            raise InvalidArgumentError("bearer_token", "must not be empty")
+        if isinstance(token, str):
+            if not token:
+                raise InvalidArgumentError("bearer_token", "must not be empty")
+            register(token)
         self._token = token
 
     async def _current(self) -> str:
@@ -55,6 +59,7 @@ class BearerAuth(httpx.Auth):
             value = await value
         if not isinstance(value, str) or not value:
             raise TypeError("the bearer_token callable must return a non-empty string")
+        register(value)
         return value
 
     async def async_auth_flow(

@@ -38,6 +38,8 @@ from typing import Any, Final
 
 import httpx
 
+from ._secrets import redact
+
 __all__ = [
     "ERROR_TYPES",
     "APIConnectionError",
@@ -247,6 +249,8 @@ def status_error(response: httpx.Response, *, method: str, path: str) -> APIStat
     """Build the typed error for a non-2xx response (its body must already be read)."""
     status = response.status_code
     error_type, message = _exception_info(response.content)
+    error_type = None if error_type is None else redact(error_type)
+    message = None if message is None else redact(message)
     cls = _STATUS_CLASSES.get(status, ServerError if status >= 500 else APIStatusError)
     named = ERROR_TYPES.get(error_type.upper()) if error_type else None
     if named is not None and issubclass(named, cls):
@@ -286,6 +290,6 @@ def _request_id(headers: httpx.Headers) -> str | None:
 
 
 def body_snippet(content: bytes) -> str:
-    """The first characters of a body, whitespace collapsed, for error messages."""
-    text = " ".join(content[: _SNIPPET_CHARS * 4].decode("utf-8", "replace").split())
+    """The first characters of a body, whitespace collapsed and secrets masked, for messages."""
+    text = redact(" ".join(content[: _SNIPPET_CHARS * 4].decode("utf-8", "replace").split()))
     return text if len(text) <= _SNIPPET_CHARS else text[: _SNIPPET_CHARS - 1] + "…"
