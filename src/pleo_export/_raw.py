@@ -197,7 +197,18 @@ class Seam:
                 with attempt:
                     number = attempt.num
                     started = time.perf_counter()
-                    response = await self.http.send(request, auth=self._auth)
+                    try:
+                        response = await self.http.send(request, auth=self._auth)
+                    except httpx.HTTPError as exc:  # an attempt with no answer is logged too
+                        logger.debug(
+                            "%s %s -> %s in %.1f ms (attempt %d)",
+                            method,
+                            path,
+                            type(exc).__name__,
+                            (time.perf_counter() - started) * 1000,
+                            attempt.num,
+                        )
+                        raise
                     logger.debug(
                         "%s %s -> %d in %.1f ms (attempt %d)",
                         method,

@@ -175,15 +175,21 @@ async def test_no_retry_line_for_the_last_attempt(caplog: pytest.LogCaptureFixtu
 async def test_transport_retry_is_logged_at_info(
     httpx_mock: HTTPXMock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A retried connection failure logs the exception class, not its details or headers."""
+    """A failed connection is an attempt too: a DEBUG line naming the exception class, then the
+    INFO retry line; no details or headers."""
     caplog.set_level(logging.DEBUG, logger="pleo_export")
     httpx_mock.add_exception(httpx.ConnectError("refused"))
     httpx_mock.add_response(json={"data": JOB})
     async with PleoExport(api_key=API_KEY, base_url="http://127.0.0.1:9") as pleo:
         await pleo.jobs.get(JOB_ID)
-    assert _pleo_records(caplog, logging.INFO) == [
-        f"retrying GET /v3/export-jobs/{JOB_ID} after ConnectError"
+    path = f"/v3/export-jobs/{JOB_ID}"
+    assert _pleo_records(caplog, logging.INFO) == [f"retrying GET {path} after ConnectError"]
+    debug = _pleo_records(caplog, logging.DEBUG)
+    assert [line.split(" in ")[0] for line in debug] == [
+        f"GET {path} -> ConnectError",
+        f"GET {path} -> 200",
     ]
+    assert [line.rsplit("(attempt ", 1)[1] for line in debug] == ["1)", "2)"]
 
 
 def _full_traceback(error: BaseException) -> str:
