@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -246,6 +247,9 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="export the pending and in-progress jobs, then exit"
     )
     run.add_argument("--poll-interval", type=float, default=60.0, metavar="SECONDS")
+    run.add_argument(
+        "--log-level", metavar="LEVEL", help="log to stderr from this level on, e.g. DEBUG"
+    )
     seed = parser.add_argument_group("the embedded fake's data")
     seed.add_argument("--seed", type=int, default=1, help="seed of all generated data")
     seed.add_argument("--jobs", type=int, default=4, help="companies, one pending job each")
@@ -296,6 +300,10 @@ async def _main(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; return its exit status (0 ok, 1 check failed or API error, 3 credentials)."""
     args = _parser().parse_args(argv)
+    if args.log_level:
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
     if not (args.embedded or args.api_key or {API_KEY_ENV, BEARER_TOKEN_ENV} & os.environ.keys()):
         print(
             f"export_to_ledger: no credentials: set {API_KEY_ENV} or {BEARER_TOKEN_ENV}, pass"

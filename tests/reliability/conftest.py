@@ -6,9 +6,13 @@ patching sleeps or weakening a check.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -72,3 +76,17 @@ def retry_log() -> Iterator[RetryLog]:
 def _fresh_figures() -> None:
     """Start each session's figures afresh, so RELIABILITY.md never mixes runs."""
     FIGURES_PATH.unlink(missing_ok=True)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` (the demo's ledger, say) as a module."""
+    spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
