@@ -28,8 +28,8 @@ class CreateExportJob:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.options import Options
-
+        if not _models_bound:
+            _bind_models()
         accounting_entry_ids = []
         for accounting_entry_ids_item_data in self.accounting_entry_ids:
             accounting_entry_ids_item = str(accounting_entry_ids_item_data)
@@ -78,8 +78,8 @@ class CreateExportJob:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.options import Options
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         accounting_entry_ids = []
         _accounting_entry_ids = d.pop("accountingEntryIds")
@@ -159,3 +159,15 @@ class CreateExportJob:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global Options
+    from ..models.options import Options
+
+    _models_bound = True

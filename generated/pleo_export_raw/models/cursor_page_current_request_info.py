@@ -32,6 +32,8 @@ class CursorPageCurrentRequestInfo:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         parameters = self.parameters.to_dict()
 
         after = self.after
@@ -77,10 +79,8 @@ class CursorPageCurrentRequestInfo:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cursor_page_current_request_info_parameters import (
-            CursorPageCurrentRequestInfoParameters,
-        )
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         parameters = CursorPageCurrentRequestInfoParameters.from_dict(
             d.pop("parameters")
@@ -133,3 +133,17 @@ class CursorPageCurrentRequestInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global CursorPageCurrentRequestInfoParameters
+    from ..models.cursor_page_current_request_info_parameters import (
+        CursorPageCurrentRequestInfoParameters,
+    )
+
+    _models_bound = True

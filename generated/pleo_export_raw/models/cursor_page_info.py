@@ -28,6 +28,8 @@ class CursorPageInfo:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         current_request_pagination = self.current_request_pagination.to_dict()
 
         has_next_page = self.has_next_page
@@ -60,10 +62,8 @@ class CursorPageInfo:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cursor_page_current_request_info import (
-            CursorPageCurrentRequestInfo,
-        )
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         current_request_pagination = CursorPageCurrentRequestInfo.from_dict(
             d.pop("currentRequestPagination")
@@ -106,3 +106,15 @@ class CursorPageInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global CursorPageCurrentRequestInfo
+    from ..models.cursor_page_current_request_info import CursorPageCurrentRequestInfo
+
+    _models_bound = True

@@ -23,6 +23,8 @@ class CursorPaginatedResponseExportItemV1:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -43,9 +45,8 @@ class CursorPaginatedResponseExportItemV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cursor_page_info import CursorPageInfo
-        from ..models.export_item_v1 import ExportItemV1
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -79,3 +80,17 @@ class CursorPaginatedResponseExportItemV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global CursorPageInfo
+    global ExportItemV1
+    from ..models.cursor_page_info import CursorPageInfo
+    from ..models.export_item_v1 import ExportItemV1
+
+    _models_bound = True

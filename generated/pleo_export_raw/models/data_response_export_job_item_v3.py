@@ -21,6 +21,8 @@ class DataResponseExportJobItemV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -35,8 +37,8 @@ class DataResponseExportJobItemV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.export_job_item_v3 import ExportJobItemV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         data = ExportJobItemV3.from_dict(d.pop("data"))
 
@@ -62,3 +64,15 @@ class DataResponseExportJobItemV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global ExportJobItemV3
+    from ..models.export_job_item_v3 import ExportJobItemV3
+
+    _models_bound = True

@@ -44,9 +44,8 @@ class ExportItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.export_item_file import ExportItemFile
-        from ..models.supplier import Supplier
-
+        if not _models_bound:
+            _bind_models()
         field_links = self.field_links.to_dict()
 
         accounting_entry_id = str(self.accounting_entry_id)
@@ -132,14 +131,8 @@ class ExportItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.export_item_amount import ExportItemAmount
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_line import ExportItemLine
-        from ..models.export_item_metadata import ExportItemMetadata
-        from ..models.export_item_user import ExportItemUser
-        from ..models.links_response import LinksResponse
-        from ..models.supplier import Supplier
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         field_links = LinksResponse.from_dict(d.pop("_links"))
 
@@ -273,3 +266,27 @@ class ExportItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global ExportItemAmount
+    global ExportItemFile
+    global ExportItemLine
+    global ExportItemMetadata
+    global ExportItemUser
+    global LinksResponse
+    global Supplier
+    from ..models.export_item_amount import ExportItemAmount
+    from ..models.export_item_file import ExportItemFile
+    from ..models.export_item_line import ExportItemLine
+    from ..models.export_item_metadata import ExportItemMetadata
+    from ..models.export_item_user import ExportItemUser
+    from ..models.links_response import LinksResponse
+    from ..models.supplier import Supplier
+
+    _models_bound = True

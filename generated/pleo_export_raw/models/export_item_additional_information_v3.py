@@ -26,8 +26,8 @@ class ExportItemAdditionalInformationV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.invoice_information_v3 import InvoiceInformationV3
-
+        if not _models_bound:
+            _bind_models()
         reconciliation_id = self.reconciliation_id
 
         attendees: list[None | str] | None | Unset
@@ -82,8 +82,8 @@ class ExportItemAdditionalInformationV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.invoice_information_v3 import InvoiceInformationV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         reconciliation_id = d.pop("reconciliationId")
 
@@ -201,3 +201,15 @@ class ExportItemAdditionalInformationV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global InvoiceInformationV3
+    from ..models.invoice_information_v3 import InvoiceInformationV3
+
+    _models_bound = True

@@ -32,10 +32,8 @@ class ExportItemLineV2:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.account_v2 import AccountV2
-        from ..models.tag_v2 import TagV2
-        from ..models.tax_v2 import TaxV2
-
+        if not _models_bound:
+            _bind_models()
         accounting_entry_line_id = str(self.accounting_entry_line_id)
 
         line_amount = self.line_amount.to_dict()
@@ -94,11 +92,8 @@ class ExportItemLineV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.account_v2 import AccountV2
-        from ..models.export_item_amount import ExportItemAmount
-        from ..models.tag_v2 import TagV2
-        from ..models.tax_v2 import TaxV2
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         accounting_entry_line_id = UUID(d.pop("accountingEntryLineId"))
 
@@ -203,3 +198,21 @@ class ExportItemLineV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global AccountV2
+    global ExportItemAmount
+    global TagV2
+    global TaxV2
+    from ..models.account_v2 import AccountV2
+    from ..models.export_item_amount import ExportItemAmount
+    from ..models.tag_v2 import TagV2
+    from ..models.tax_v2 import TaxV2
+
+    _models_bound = True

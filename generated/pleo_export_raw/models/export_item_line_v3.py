@@ -33,10 +33,8 @@ class ExportItemLineV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.account_v3 import AccountV3
-        from ..models.tag_v3 import TagV3
-        from ..models.tax_v3 import TaxV3
-
+        if not _models_bound:
+            _bind_models()
         accounting_entry_line_id = str(self.accounting_entry_line_id)
 
         line_amount = self.line_amount.to_dict()
@@ -95,12 +93,8 @@ class ExportItemLineV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.account_v3 import AccountV3
-        from ..models.export_item_line_amount_v3 import ExportItemLineAmountV3
-        from ..models.export_item_net_amount_v3 import ExportItemNetAmountV3
-        from ..models.tag_v3 import TagV3
-        from ..models.tax_v3 import TaxV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         accounting_entry_line_id = UUID(d.pop("accountingEntryLineId"))
 
@@ -205,3 +199,23 @@ class ExportItemLineV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global AccountV3
+    global ExportItemLineAmountV3
+    global ExportItemNetAmountV3
+    global TagV3
+    global TaxV3
+    from ..models.account_v3 import AccountV3
+    from ..models.export_item_line_amount_v3 import ExportItemLineAmountV3
+    from ..models.export_item_net_amount_v3 import ExportItemNetAmountV3
+    from ..models.tag_v3 import TagV3
+    from ..models.tax_v3 import TaxV3
+
+    _models_bound = True

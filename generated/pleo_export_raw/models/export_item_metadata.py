@@ -25,8 +25,8 @@ class ExportItemMetadata:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.invoice_information import InvoiceInformation
-
+        if not _models_bound:
+            _bind_models()
         reconciliation_id = self.reconciliation_id
 
         attendees: list[None | str] | None | Unset
@@ -66,8 +66,8 @@ class ExportItemMetadata:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.invoice_information import InvoiceInformation
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         reconciliation_id = d.pop("reconciliationId")
 
@@ -148,3 +148,15 @@ class ExportItemMetadata:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global InvoiceInformation
+    from ..models.invoice_information import InvoiceInformation
+
+    _models_bound = True

@@ -48,10 +48,8 @@ class ExportItemV1:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.export_item_file import ExportItemFile
-        from ..models.supplier_v1 import SupplierV1
-        from ..models.team_v1 import TeamV1
-
+        if not _models_bound:
+            _bind_models()
         field_links = self.field_links.to_dict()
 
         accounting_entry_id = str(self.accounting_entry_id)
@@ -147,17 +145,8 @@ class ExportItemV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.export_item_additional_information_v1 import (
-            ExportItemAdditionalInformationV1,
-        )
-        from ..models.export_item_amount import ExportItemAmount
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_line_v1 import ExportItemLineV1
-        from ..models.export_item_user_v1 import ExportItemUserV1
-        from ..models.links_response import LinksResponse
-        from ..models.supplier_v1 import SupplierV1
-        from ..models.team_v1 import TeamV1
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         field_links = LinksResponse.from_dict(d.pop("_links"))
 
@@ -311,3 +300,31 @@ class ExportItemV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global ExportItemAdditionalInformationV1
+    global ExportItemAmount
+    global ExportItemFile
+    global ExportItemLineV1
+    global ExportItemUserV1
+    global LinksResponse
+    global SupplierV1
+    global TeamV1
+    from ..models.export_item_additional_information_v1 import (
+        ExportItemAdditionalInformationV1,
+    )
+    from ..models.export_item_amount import ExportItemAmount
+    from ..models.export_item_file import ExportItemFile
+    from ..models.export_item_line_v1 import ExportItemLineV1
+    from ..models.export_item_user_v1 import ExportItemUserV1
+    from ..models.links_response import LinksResponse
+    from ..models.supplier_v1 import SupplierV1
+    from ..models.team_v1 import TeamV1
+
+    _models_bound = True

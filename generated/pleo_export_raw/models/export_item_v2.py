@@ -55,13 +55,8 @@ class ExportItemV2:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.bookkeeping_v2 import BookkeepingV2
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_user_v2 import ExportItemUserV2
-        from ..models.service_period_v2 import ServicePeriodV2
-        from ..models.supplier_v2 import SupplierV2
-        from ..models.team_v2 import TeamV2
-
+        if not _models_bound:
+            _bind_models()
         field_links = self.field_links.to_dict()
 
         accounting_entry_id = str(self.accounting_entry_id)
@@ -198,20 +193,8 @@ class ExportItemV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.bookkeeping_v2 import BookkeepingV2
-        from ..models.export_item_additional_information_v2 import (
-            ExportItemAdditionalInformationV2,
-        )
-        from ..models.export_item_amount import ExportItemAmount
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_line_v2 import ExportItemLineV2
-        from ..models.export_item_user_v2 import ExportItemUserV2
-        from ..models.links_response import LinksResponse
-        from ..models.service_period_v2 import ServicePeriodV2
-        from ..models.supplier_v2 import SupplierV2
-        from ..models.team_v2 import TeamV2
-        from ..models.vendor_v2 import VendorV2
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         field_links = LinksResponse.from_dict(d.pop("_links"))
 
@@ -438,3 +421,37 @@ class ExportItemV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global BookkeepingV2
+    global ExportItemAdditionalInformationV2
+    global ExportItemAmount
+    global ExportItemFile
+    global ExportItemLineV2
+    global ExportItemUserV2
+    global LinksResponse
+    global ServicePeriodV2
+    global SupplierV2
+    global TeamV2
+    global VendorV2
+    from ..models.bookkeeping_v2 import BookkeepingV2
+    from ..models.export_item_additional_information_v2 import (
+        ExportItemAdditionalInformationV2,
+    )
+    from ..models.export_item_amount import ExportItemAmount
+    from ..models.export_item_file import ExportItemFile
+    from ..models.export_item_line_v2 import ExportItemLineV2
+    from ..models.export_item_user_v2 import ExportItemUserV2
+    from ..models.links_response import LinksResponse
+    from ..models.service_period_v2 import ServicePeriodV2
+    from ..models.supplier_v2 import SupplierV2
+    from ..models.team_v2 import TeamV2
+    from ..models.vendor_v2 import VendorV2
+
+    _models_bound = True

@@ -47,7 +47,7 @@ class ExportItemV3:
     files: list[ExportItemFile | None] | None | Unset = UNSET
     note: None | str | Unset = UNSET
     service_period: None | ServicePeriodV3 | Unset = UNSET
-    sub_type: str | Unset = UNSET
+    sub_type: None | str | Unset = UNSET
     supplier: None | SupplierV3 | Unset = UNSET
     team: None | TeamV3 | Unset = UNSET
     user: ExportItemUserV3 | None | Unset = UNSET
@@ -55,15 +55,8 @@ class ExportItemV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.bookkeeping_v3 import BookkeepingV3
-        from ..models.contra_account import ContraAccount
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_user_v3 import ExportItemUserV3
-        from ..models.service_period_v3 import ServicePeriodV3
-        from ..models.supplier_v3 import SupplierV3
-        from ..models.team_v3 import TeamV3
-        from ..models.vendor_v3 import VendorV3
-
+        if not _models_bound:
+            _bind_models()
         field_links = self.field_links.to_dict()
 
         accounting_entry_id = str(self.accounting_entry_id)
@@ -129,7 +122,11 @@ class ExportItemV3:
         else:
             service_period = self.service_period
 
-        sub_type = self.sub_type
+        sub_type: None | str | Unset
+        if isinstance(self.sub_type, Unset):
+            sub_type = UNSET
+        else:
+            sub_type = self.sub_type
 
         supplier: dict[str, Any] | None | Unset
         if isinstance(self.supplier, Unset):
@@ -202,21 +199,8 @@ class ExportItemV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.bookkeeping_v3 import BookkeepingV3
-        from ..models.contra_account import ContraAccount
-        from ..models.export_item_additional_information_v3 import (
-            ExportItemAdditionalInformationV3,
-        )
-        from ..models.export_item_amount_v3 import ExportItemAmountV3
-        from ..models.export_item_file import ExportItemFile
-        from ..models.export_item_line_v3 import ExportItemLineV3
-        from ..models.export_item_user_v3 import ExportItemUserV3
-        from ..models.links_response import LinksResponse
-        from ..models.service_period_v3 import ServicePeriodV3
-        from ..models.supplier_v3 import SupplierV3
-        from ..models.team_v3 import TeamV3
-        from ..models.vendor_v3 import VendorV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         field_links = LinksResponse.from_dict(d.pop("_links"))
 
@@ -343,7 +327,14 @@ class ExportItemV3:
 
         service_period = _parse_service_period(d.pop("servicePeriod", UNSET))
 
-        sub_type = d.pop("subType", UNSET)
+        def _parse_sub_type(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        sub_type = _parse_sub_type(d.pop("subType", UNSET))
 
         def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
             if data is None:
@@ -454,3 +445,39 @@ class ExportItemV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global BookkeepingV3
+    global ContraAccount
+    global ExportItemAdditionalInformationV3
+    global ExportItemAmountV3
+    global ExportItemFile
+    global ExportItemLineV3
+    global ExportItemUserV3
+    global LinksResponse
+    global ServicePeriodV3
+    global SupplierV3
+    global TeamV3
+    global VendorV3
+    from ..models.bookkeeping_v3 import BookkeepingV3
+    from ..models.contra_account import ContraAccount
+    from ..models.export_item_additional_information_v3 import (
+        ExportItemAdditionalInformationV3,
+    )
+    from ..models.export_item_amount_v3 import ExportItemAmountV3
+    from ..models.export_item_file import ExportItemFile
+    from ..models.export_item_line_v3 import ExportItemLineV3
+    from ..models.export_item_user_v3 import ExportItemUserV3
+    from ..models.links_response import LinksResponse
+    from ..models.service_period_v3 import ServicePeriodV3
+    from ..models.supplier_v3 import SupplierV3
+    from ..models.team_v3 import TeamV3
+    from ..models.vendor_v3 import VendorV3
+
+    _models_bound = True

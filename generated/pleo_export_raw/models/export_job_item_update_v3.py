@@ -23,6 +23,8 @@ class ExportJobItemUpdateV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -46,9 +48,8 @@ class ExportJobItemUpdateV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.export_job_item_update_error_v3 import ExportJobItemUpdateErrorV3
-        from ..models.export_job_item_v3 import ExportJobItemV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -87,3 +88,17 @@ class ExportJobItemUpdateV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global ExportJobItemUpdateErrorV3
+    global ExportJobItemV3
+    from ..models.export_job_item_update_error_v3 import ExportJobItemUpdateErrorV3
+    from ..models.export_job_item_v3 import ExportJobItemV3
+
+    _models_bound = True

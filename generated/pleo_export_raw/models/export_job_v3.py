@@ -29,7 +29,7 @@ class ExportJobV3:
     created_by: None | Unset | UUID = UNSET
     expired_at: datetime.datetime | None | Unset = UNSET
     failure_reason: None | str | Unset = UNSET
-    failure_reason_type: str | Unset = UNSET
+    failure_reason_type: None | str | Unset = UNSET
     last_updated_at: datetime.datetime | None | Unset = UNSET
     started_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -81,7 +81,11 @@ class ExportJobV3:
         else:
             failure_reason = self.failure_reason
 
-        failure_reason_type = self.failure_reason_type
+        failure_reason_type: None | str | Unset
+        if isinstance(self.failure_reason_type, Unset):
+            failure_reason_type = UNSET
+        else:
+            failure_reason_type = self.failure_reason_type
 
         last_updated_at: None | str | Unset
         if isinstance(self.last_updated_at, Unset):
@@ -209,7 +213,16 @@ class ExportJobV3:
 
         failure_reason = _parse_failure_reason(d.pop("failureReason", UNSET))
 
-        failure_reason_type = d.pop("failureReasonType", UNSET)
+        def _parse_failure_reason_type(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        failure_reason_type = _parse_failure_reason_type(
+            d.pop("failureReasonType", UNSET)
+        )
 
         def _parse_last_updated_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:

@@ -29,8 +29,8 @@ class InvoiceInformationV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.supplier_bank_account import SupplierBankAccount
-
+        if not _models_bound:
+            _bind_models()
         invoice_date = self.invoice_date.isoformat()
 
         invoice_number = self.invoice_number
@@ -81,8 +81,8 @@ class InvoiceInformationV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.supplier_bank_account import SupplierBankAccount
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         invoice_date = datetime.datetime.fromisoformat(d.pop("invoiceDate"))
 
@@ -174,3 +174,15 @@ class InvoiceInformationV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global SupplierBankAccount
+    from ..models.supplier_bank_account import SupplierBankAccount
+
+    _models_bound = True

@@ -34,6 +34,8 @@ class LinksResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         api: dict[str, Any] | Unset = UNSET
         if not isinstance(self.api, Unset):
             api = self.api.to_dict()
@@ -60,10 +62,8 @@ class LinksResponse:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.links_response_api import LinksResponseApi
-        from ..models.links_response_mobile import LinksResponseMobile
-        from ..models.links_response_web import LinksResponseWeb
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         _api = d.pop("api", UNSET)
         api: LinksResponseApi | Unset
@@ -110,3 +110,19 @@ class LinksResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global LinksResponseApi
+    global LinksResponseMobile
+    global LinksResponseWeb
+    from ..models.links_response_api import LinksResponseApi
+    from ..models.links_response_mobile import LinksResponseMobile
+    from ..models.links_response_web import LinksResponseWeb
+
+    _models_bound = True

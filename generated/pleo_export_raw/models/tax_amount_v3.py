@@ -22,6 +22,8 @@ class TaxAmountV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         in_supplier_currency = self.in_supplier_currency.to_dict()
 
         in_wallet_currency = self.in_wallet_currency.to_dict()
@@ -39,8 +41,8 @@ class TaxAmountV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.money_model import MoneyModel
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         in_supplier_currency = MoneyModel.from_dict(d.pop("inSupplierCurrency"))
 
@@ -69,3 +71,15 @@ class TaxAmountV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global MoneyModel
+    from ..models.money_model import MoneyModel
+
+    _models_bound = True

@@ -29,6 +29,8 @@ class TaxV1:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         amount = self.amount.to_dict()
 
         id = str(self.id)
@@ -60,8 +62,8 @@ class TaxV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.export_item_amount import ExportItemAmount
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         amount = ExportItemAmount.from_dict(d.pop("amount"))
 
@@ -106,3 +108,15 @@ class TaxV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global ExportItemAmount
+    from ..models.export_item_amount import ExportItemAmount
+
+    _models_bound = True

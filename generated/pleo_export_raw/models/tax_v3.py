@@ -30,6 +30,8 @@ class TaxV3:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if not _models_bound:
+            _bind_models()
         amount = self.amount.to_dict()
 
         id = str(self.id)
@@ -69,8 +71,8 @@ class TaxV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.tax_amount_v3 import TaxAmountV3
-
+        if not _models_bound:
+            _bind_models()
         d = dict(src_dict)
         amount = TaxAmountV3.from_dict(d.pop("amount"))
 
@@ -121,3 +123,15 @@ class TaxV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_models_bound = False
+
+
+def _bind_models() -> None:
+    """Import the models this one refers to, once, at first use (not at import: cycles)."""
+    global _models_bound
+    global TaxAmountV3
+    from ..models.tax_amount_v3 import TaxAmountV3
+
+    _models_bound = True
