@@ -28,6 +28,57 @@ __all__ = ["main", "run"]
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+class _CountCalls:
+    """Counts calls of httpcore's ``current_async_library`` (run per lock and per request)."""
+
+    def __init__(self) -> None:
+        import httpcore._synchronization as sync
+
+        self.module, self.original, self.calls = sync, sync.current_async_library, 0
+
+    def __enter__(self) -> _CountCalls:
+        def counted() -> str:
+            self.calls += 1
+            return self.original()
+
+        self.module.current_async_library = counted
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.module.current_async_library = self.original
+
+    def cost_us(self, *, stand_in: bool = False) -> float:
+        """CPU µs of one call, as installed (it retries ``import sniffio`` if that is absent).
+
+        With ``stand_in``, a minimal ``sniffio`` module sits in ``sys.modules`` meanwhile, which
+        is what the call costs once sniffio is importable.
+        """
+        import types
+
+        saved = sys.modules.get("sniffio")
+        if stand_in:
+            stub = types.ModuleType("sniffio")
+            stub.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
+            sys.modules["sniffio"] = stub
+        try:
+            started = time.process_time()
+            for _ in range(2000):
+                self.original()
+            return (time.process_time() - started) / 2000 * 1e6
+        finally:
+            if stand_in:
+                if saved is None:
+                    del sys.modules["sniffio"]
+                else:
+                    sys.modules["sniffio"] = saved
+
+
+def _sniffio_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sniffio") is not None
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process, from ``/proc/<pid>/stat``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -69,6 +120,7 @@ def run(quick: bool = False) -> list[Report]:
         text=True,
     )
     samples: list[dict[str, float]] = []
+    counter = _CountCalls()
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
@@ -78,9 +130,10 @@ def run(quick: bool = False) -> list[Report]:
             for n, round_companies in enumerate(companies):
                 server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
                 wall = time.perf_counter()
-                status = asyncio.run(
-                    _export_round(url, round_companies, Path(tmp) / f"ledger{n}.sqlite")
-                )
+                with counter:
+                    status = asyncio.run(
+                        _export_round(url, round_companies, Path(tmp) / f"ledger{n}.sqlite")
+                    )
                 wall = time.perf_counter() - wall
                 if status != 0:
                     raise RuntimeError("the demo's ledger check failed")
@@ -97,6 +150,9 @@ def run(quick: bool = False) -> list[Report]:
         server.terminate()
         server.wait(10)
 
+    lookup_us, importable_us = counter.cost_us(), counter.cost_us(stand_in=True)
+    lookups_per_item = counter.calls / (per_round * (rounds + 1))
+    sniffio = "installed" if _sniffio_installed() else "not installed"
     wall = median([s["wall"] for s in samples])
     client = median([s["client"] for s in samples])
     server_cpu = median([s["server"] for s in samples])
@@ -127,6 +183,13 @@ def run(quick: bool = False) -> list[Report]:
             "its status.",
             f"Client CPU is {client / wall:.0%} of the wall time, server CPU "
             f"{server_cpu / wall:.0%}; the two overlap on the machine's cores.",
+            f"httpcore asks which async library runs (`current_async_library()`) "
+            f"{lookups_per_item:.2f} times an item; with `sniffio` {sniffio}, a call costs "
+            f"{lookup_us:.1f} µs, i.e. {lookup_us * lookups_per_item:.0f} µs an item "
+            f"({lookup_us * lookups_per_item / (client * us):.0%} of the client's CPU). Without "
+            "sniffio (anyio ≥ 4.11 no longer pulls it in) httpcore 1.0.9 retries a failing "
+            "`import sniffio` on every call (encode/httpcore#1103); with an importable "
+            f"sniffio (measured with a stand-in module) a call costs {importable_us:.1f} µs.",
         ],
     )
     report.seconds = time.perf_counter() - started
