@@ -24,6 +24,9 @@ job it left ``in_progress``, items booked but not yet reported are booked again 
 hands back the same document number), and the check still holds.
 
 Exit status: 0 when the check holds, 1 when it does not, 3 for missing credentials.
+
+``export()`` and ``seed_fake()`` are also imported by ``benchmarks/`` and the crash-resume test
+(``tests/reliability/``), which SIGKILLs this script mid-run and starts it again.
 """
 
 from __future__ import annotations
