@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
+    from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport, V2Resources
     from ._errors import (
         APIConnectionError,
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     )
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
+    from ._run import ExportRun, RunStats, WorkItem
+    from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
 
 __version__ = "0.1.0"
 
@@ -51,18 +54,25 @@ _EXPORTS: dict[str, str] = {
     "ApiKeyAuth": "_auth",
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
+    "BatchResult": "_batch",
+    "BatchUpdateError": "_batch",
     "BearerAuth": "_auth",
+    "Booked": "_worker",
     "ConflictError": "_errors",
     "Cursor": "_pagination",
     "ExportAlreadyInProgressError": "_errors",
     "ExportEntryNotFoundError": "_errors",
     "ExportNotFoundError": "_errors",
+    "ExportRun": "_run",
+    "ExportWorker": "_worker",
+    "FailedBatch": "_batch",
     "InvalidArgumentError": "_errors",
     "InvalidStatusChangeError": "_errors",
     "InvalidTransitionError": "_errors",
     "JobFinishedError": "_errors",
     "MissingContraAccountsError": "_errors",
     "NotFoundError": "_errors",
+    "Outcome": "_worker",
     "Page": "_pagination",
     "PaginationError": "_pagination",
     "Pager": "_pagination",
@@ -70,15 +80,20 @@ _EXPORTS: dict[str, str] = {
     "PermissionDeniedError": "_errors",
     "PleoError": "_errors",
     "PleoExport": "_client",
+    "Progress": "_worker",
     "RateLimitError": "_errors",
+    "Rejected": "_worker",
     "ResponseValidationError": "_errors",
     "RetryPolicy": "_retry",
+    "RunStats": "_run",
     "ServerError": "_errors",
     "TokenSource": "_auth",
     "UnprocessableEntityError": "_errors",
     "UnsupportedApiVersionError": "_errors",
     "UpdateLimitError": "_errors",
     "V2Resources": "_client",
+    "WorkItem": "_run",
+    "WorkerStats": "_worker",
 }
 
 __all__ = [
@@ -88,18 +103,25 @@ __all__ = [
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
+    "BatchUpdateError",
     "BearerAuth",
+    "Booked",
     "ConflictError",
     "Cursor",
     "ExportAlreadyInProgressError",
     "ExportEntryNotFoundError",
     "ExportNotFoundError",
+    "ExportRun",
+    "ExportWorker",
+    "FailedBatch",
     "InvalidArgumentError",
     "InvalidStatusChangeError",
     "InvalidTransitionError",
     "JobFinishedError",
     "MissingContraAccountsError",
     "NotFoundError",
+    "Outcome",
     "Page",
     "Pager",
     "PaginationError",
@@ -107,15 +129,20 @@ __all__ = [
     "PermissionDeniedError",
     "PleoError",
     "PleoExport",
+    "Progress",
     "RateLimitError",
+    "Rejected",
     "ResponseValidationError",
     "RetryPolicy",
+    "RunStats",
     "ServerError",
     "TokenSource",
     "UnprocessableEntityError",
     "UnsupportedApiVersionError",
     "UpdateLimitError",
     "V2Resources",
+    "WorkItem",
+    "WorkerStats",
     "__version__",
 ]
 

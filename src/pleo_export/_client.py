@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import uuid
 from collections.abc import Mapping
 from types import ModuleType, TracebackType
 from typing import Any, Literal
@@ -20,6 +21,8 @@ from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
+    DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
     DEFAULT_PREFETCH,
     DEFAULT_TIMEOUT,
@@ -41,6 +44,7 @@ from ._resources import (
 )
 from ._resources._base import paginate
 from ._retry import RetryPolicy
+from ._run import ExportRun
 
 __all__ = ["PleoExport", "V2Resources"]
 
@@ -170,6 +174,40 @@ class PleoExport:
                 base_url=self.base_url, raise_on_unexpected_status=True
             ).set_async_httpx_client(front)
         return self._raw
+
+    def export_run(
+        self,
+        job: str | uuid.UUID | Any,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> ExportRun:
+        """Work one export job through, from ``started`` to its final event::
+
+            async with pleo.export_run(job) as run:
+                async for work in run.pending():
+                    run.succeeded(work, external_id=await ledger.book(work.export_item))
+
+        Args:
+            job: the job id, or a job model (its status then saves a read).
+            concurrency: item-update batches in flight at once (default 4).
+            flush_interval: seconds a recorded outcome may wait for its batch of 100 to fill
+                (default 30).
+
+        Returns:
+            An ``ExportRun`` (see there for what entering and leaving it do).
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        return ExportRun(
+            self.jobs,
+            self.job_items,
+            self.export_items,
+            job,
+            concurrency=concurrency,
+            flush_interval=flush_interval,
+        )
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
         """Iterate over any generated list operation, e.g. a v1 one::

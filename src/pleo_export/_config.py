@@ -15,16 +15,21 @@ __all__ = [
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_POLL_INTERVAL",
     "DEFAULT_PREFETCH",
     "DEFAULT_REPLAY_MAX_ENTRIES",
     "DEFAULT_REPLAY_TTL",
+    "DEFAULT_RESUME_IDLE",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WEBHOOK_TOLERANCE",
+    "DEFAULT_WORKER_JOBS",
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
+    "FAILURE_REASON_MAX_CHARS",
     "LOOPBACK_HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
@@ -72,6 +77,18 @@ RETRY_AFTER_MAX: Final = 60.0
 BATCH_LIMIT: Final = 100
 #: Batches of one update_all() call in flight at once.
 DEFAULT_BATCH_CONCURRENCY: Final = 4
+#: An export run sends its buffered outcomes early once the oldest has waited this many seconds
+#: (besides every 100): each update refreshes the job's ``lastUpdatedAt`` (it expires after 1 h).
+DEFAULT_FLUSH_INTERVAL: Final = 30.0
+#: Failure reasons the SDK writes (from an exception's text) are cut to this many characters.
+FAILURE_REASON_MAX_CHARS: Final = 500
+#: An ``ExportWorker`` lists pending jobs this often, in seconds, unless ``notify()`` wakes it.
+DEFAULT_POLL_INTERVAL: Final = 60.0
+#: Jobs one worker runs at once, each of a different company (Pleo allows one per company).
+DEFAULT_WORKER_JOBS: Final = 4
+#: A worker resumes another's ``in_progress`` job only once its ``lastUpdatedAt`` is this many
+#: seconds old: a live run updates it at least every ``DEFAULT_FLUSH_INTERVAL`` while items flow.
+DEFAULT_RESUME_IDLE: Final = 600.0
 #: Page size the SDK asks for when the caller gives none (Pleo's own default is undocumented).
 DEFAULT_PAGE_SIZE: Final = 100
 #: Pages fetched ahead of the one the caller is working on.

@@ -118,11 +118,16 @@ class Seam:
         )
 
     async def call(
-        self, kwargs: dict[str, Any], model: type[M] | None, *, retry_post: bool = False
+        self,
+        kwargs: dict[str, Any],
+        model: type[M] | None,
+        *,
+        retry_post: bool = False,
+        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> Any:
         """Send a generated request and parse a 2xx body into ``model`` (None: no body)."""
         request = self.build(kwargs)
-        response = await self.send(request, retry_post=retry_post)
+        response = await self.send(request, retry_post=retry_post, on_attempt=on_attempt)
         return None if model is None else self.parse(response, model)
 
     def parse(self, response: httpx.Response, model: type[M]) -> Any:
@@ -160,12 +165,20 @@ class Seam:
                 body_snippet=body_snippet(response.content),
             ) from exc
 
-    async def send(self, request: httpx.Request, *, retry_post: bool = False) -> httpx.Response:
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        retry_post: bool = False,
+        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
+    ) -> httpx.Response:
         """Send with retries; return a read 2xx response or raise a ``PleoError``.
 
         GET and PUT retry on timeouts, connection errors, 408, 429 and 5xx. Other methods retry
         on those only when ``retry_post`` says the caller reconciles a repeated request (job
         events do); otherwise just on 429 and on failures that happen before sending.
+        ``on_attempt`` is called as each attempt ends, with its response (any status) or the
+        httpx error that ended it, so a caller can tell what an earlier attempt may have done.
         """
         method, path = request.method, request.url.path
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
@@ -200,6 +213,8 @@ class Seam:
                     try:
                         response = await self.http.send(request, auth=self._auth)
                     except httpx.HTTPError as exc:  # an attempt with no answer is logged too
+                        if on_attempt is not None:
+                            on_attempt(exc)
                         logger.debug(
                             "%s %s -> %s in %.1f ms (attempt %d)",
                             method,
@@ -217,6 +232,8 @@ class Seam:
                         (time.perf_counter() - started) * 1000,
                         attempt.num,
                     )
+                    if on_attempt is not None:
+                        on_attempt(response)
                     status = response.status_code
                     if 200 <= status < 300:
                         return response

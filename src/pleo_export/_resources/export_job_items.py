@@ -28,6 +28,8 @@ from pleo_export_raw.models import (
     UpdateExportJobItemV3,
 )
 
+from .._batch import BatchResult, update_all
+from .._config import DEFAULT_BATCH_CONCURRENCY
 from .._drift import note_unknowns
 from .._errors import InvalidArgumentError
 from .._pagination import Pager
@@ -109,6 +111,34 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         result: ResultT = await self._seam.call(kwargs, self._update_model)
         note_unknowns(result, where="ExportJobItemUpdate")
         return result
+
+    async def update_all(
+        self,
+        job: IdLike | Any,
+        updates: Sequence[UpdateT | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        raise_on_error: bool = False,
+    ) -> BatchResult:
+        """Report the outcome of any number of items: batches of 100, some in flight at once.
+
+        Args:
+            job: the job id or job model.
+            updates: update models or dicts, as for ``update``; each accounting entry once.
+            concurrency: batches in flight at once (default 4).
+            raise_on_error: raise ``BatchUpdateError`` unless every update was applied.
+
+        Returns:
+            A ``BatchResult``: the items updated, Pleo's per-item ``errors`` and every failed
+            batch with its exception and updates. Nothing is dropped.
+
+        Raises:
+            InvalidArgumentError: a malformed or repeated update (before any request).
+            BatchUpdateError: ``raise_on_error`` and something was not applied.
+        """
+        return await update_all(
+            self, job, updates, concurrency=concurrency, raise_on_error=raise_on_error
+        )
 
     def _coerce(self, update: object, index: int) -> Any:
         if isinstance(update, self._update_item):

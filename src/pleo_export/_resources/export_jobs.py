@@ -6,9 +6,10 @@ The transition helpers built on ``post_event`` (start, complete, fail) live in `
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import httpx
 from pleo_export_raw.api.export_api_v_2 import (
     create_export_job_event_v2,
     create_export_job_v2,
@@ -39,6 +40,7 @@ from pleo_export_raw.models import (
 from pleo_export_raw.types import UNSET
 
 from .._errors import InvalidArgumentError
+from .._lifecycle import transition
 from .._pagination import Pager
 from .._validation import check_enum, check_uuid
 from ._base import Resource
@@ -155,11 +157,13 @@ class ExportJobs(Resource, Generic[JobT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
+        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
 
         ``retry=True`` lets timeouts and 5xx retry; only do so when you reconcile a 422 from a
-        repeated event (the transition helpers do).
+        repeated event (the transition helpers do). ``on_attempt`` is called as each attempt
+        ends, with its response or the httpx error that ended it.
 
         Raises:
             InvalidStatusChangeError: the job's status does not allow the event.
@@ -172,7 +176,62 @@ class ExportJobs(Resource, Generic[JobT]):
             if failure_reason_type is None
             else check_enum(failure_reason_type, ExportJobFailureReasonType, "failure_reason_type"),
         )
-        await self._seam.call(self._event_op._get_kwargs(body=body), None, retry_post=retry)
+        await self._seam.call(
+            self._event_op._get_kwargs(body=body), None, retry_post=retry, on_attempt=on_attempt
+        )
+
+    async def start(self, job: IdLike | JobT) -> None:
+        """Claim a pending job: post ``started`` (pending → in_progress), safely retried.
+
+        Args:
+            job: the job id, or a job model; a model's status is checked before sending, an
+                id is sent without reading the job first.
+
+        Raises:
+            InvalidTransitionError: the model's status is not ``pending`` (nothing is sent).
+            InvalidStatusChangeError: Pleo refused it, e.g. another worker claimed the job
+                first; ``actual_status`` holds the status read back.
+        """
+        await transition(self, job, "started")
+
+    async def complete(self, job: IdLike | JobT) -> None:
+        """Post ``completed`` (in_progress → completed): every item was exported.
+
+        Raises:
+            InvalidTransitionError: the model's status is not ``in_progress`` (nothing sent).
+            InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
+        """
+        await transition(self, job, "completed")
+
+    async def complete_with_errors(self, job: IdLike | JobT) -> None:
+        """Post ``completed_with_errors`` (in_progress → completed_with_errors): some items
+        failed.
+
+        Raises:
+            InvalidTransitionError: the model's status is not ``in_progress`` (nothing sent).
+            InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
+        """
+        await transition(self, job, "completed_with_errors")
+
+    async def fail(
+        self, job: IdLike | JobT, *, reason: str, reason_type: str | None = None
+    ) -> None:
+        """Post ``failed`` (in_progress → failed) with a reason the user can act on.
+
+        Args:
+            job: the job id or model.
+            reason: free text shown in Pleo.
+            reason_type: one of the 15 ``ExportJobFailureReasonType`` values, e.g.
+                ``"accounting_system_unreachable"`` or ``"invalid_configuration"``.
+
+        Raises:
+            InvalidArgumentError: an unknown ``reason_type``.
+            InvalidTransitionError: the model's status is not ``in_progress`` (nothing sent).
+            InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
+        """
+        if reason_type is not None:
+            check_enum(reason_type, ExportJobFailureReasonType, "reason_type")
+        await transition(self, job, "failed", reason=reason, reason_type=reason_type)
 
 
 class ExportJobsV3(ExportJobs[ExportJobV3]):

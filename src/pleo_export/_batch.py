@@ -1,0 +1,303 @@
+"""Any number of job item updates, sent as batches of at most 100 with bounded concurrency.
+
+``chunk`` is the pure splitting rule; ``update_all`` is a thin async shell over
+``JobItems.update`` that gathers every outcome, per-item errors and failed batches included, into
+one ``BatchResult``; ``Outbox`` buffers updates as they are recorded and sends them as batches
+fill. What to report for an item is the caller's business (see ``_run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, TypeVar
+
+from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
+from ._errors import InvalidArgumentError, PleoError
+from ._lifecycle import job_ref
+
+__all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "update_all"]
+
+logger: Final = logging.getLogger("pleo_export")
+
+T = TypeVar("T")
+
+
+def chunk(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
+    """Split ``items`` into consecutive slices of at most ``size`` (Pleo's limit: 100).
+
+    Raises:
+        ValueError: ``size`` is below 1.
+    """
+    if size < 1:
+        raise ValueError("size must be >= 1")
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class FailedBatch:
+    """One batch Pleo did not accept as a whole, after the SDK's retries.
+
+    Attributes:
+        index: the batch's position (0-based) among the batches of the call.
+        updates: the updates it carried, as the caller gave them; send them again to retry.
+        error: why it failed, usually a ``PleoError`` (``JobFinishedError``, ``ServerError``…).
+    """
+
+    index: int
+    updates: Sequence[Any]
+    error: Exception
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Everything that came of an ``update_all`` call; nothing is left out.
+
+    Attributes:
+        updated: the job items Pleo reports as updated (each response's ``data``), in batch
+            order.
+        errors: per-item errors from 200 responses (``accountingEntryId``, ``type``,
+            ``message``), e.g. ``ACCOUNTING_ENTRY_DOES_NOT_EXIST``; those items did not change.
+        failed_batches: batches that failed as a whole, with their exception and updates.
+        batches: how many batches were sent (failed ones included).
+    """
+
+    updated: list[Any] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)
+    failed_batches: list[FailedBatch] = field(default_factory=list)
+    batches: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every update was applied: no per-item error and no failed batch."""
+        return not self.errors and not self.failed_batches
+
+    @property
+    def failed_updates(self) -> list[Any]:
+        """The updates of every failed batch, in order, ready to be sent again."""
+        return [update for batch in self.failed_batches for update in batch.updates]
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchResult(batches={self.batches}, updated={len(self.updated)}, "
+            f"errors={len(self.errors)}, failed_batches={len(self.failed_batches)})"
+        )
+
+
+class BatchUpdateError(PleoError):
+    """Some updates of an ``update_all`` call (or an export run's flush) were not applied.
+
+    ``result`` is the whole ``BatchResult``: what was applied, the per-item errors and the
+    failed batches with their updates.
+    """
+
+    def __init__(self, result: BatchResult) -> None:
+        failed = len(result.failed_updates)
+        first = result.failed_batches[0].error if result.failed_batches else None
+        cause = f"; first failure: {type(first).__name__}: {first}" if first is not None else ""
+        super().__init__(
+            f"{len(result.updated)} item(s) updated, {len(result.errors)} refused by Pleo, "
+            f"{failed} not delivered in {len(result.failed_batches)} failed batch(es){cause}"
+        )
+        self.result = result
+
+
+class _JobItems(Protocol):
+    """What ``update_all`` needs of a job items resource (v3 or v2)."""
+
+    def update(self, job_id: uuid.UUID | str, updates: Sequence[Any]) -> Awaitable[Any]: ...
+
+    def _coerce(self, update: object, index: int) -> Any: ...
+
+
+async def update_all(
+    job_items: _JobItems,
+    job: object,
+    updates: Sequence[Any | Mapping[str, Any]],
+    *,
+    concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+    raise_on_error: bool = False,
+) -> BatchResult:
+    """Send any number of item updates in batches of 100, ``concurrency`` batches at a time.
+
+    Every update is validated before the first request, so a malformed one at position 250
+    does not leave the first batches sent. Each batch is a PUT, retried on transient failures;
+    a batch that still fails is kept, with its updates, in ``failed_batches``.
+
+    Raises:
+        InvalidArgumentError: a malformed update, an accounting entry given twice, or
+            ``concurrency`` below 1.
+        BatchUpdateError: ``raise_on_error`` and some update was not applied (a per-item error
+            or a failed batch); its ``result`` holds everything.
+    """
+    if concurrency < 1:
+        raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+    job_id, _ = job_ref(job)
+    models = [job_items._coerce(update, index) for index, update in enumerate(updates)]
+    _refuse_duplicates(models)
+    result = BatchResult()
+    if not models:
+        return result
+    model_batches, given_batches = chunk(models), chunk(updates)
+    outcomes: list[Any] = [None] * len(model_batches)
+    queue = iter(range(len(model_batches)))
+
+    async def sender() -> None:
+        # Each sender takes the next batch until none is left: at most ``concurrency`` in flight.
+        for index in queue:
+            try:
+                outcomes[index] = await job_items.update(job_id, model_batches[index])
+            except Exception as exc:
+                logger.warning(
+                    "job %s: batch %d of %d (%d updates) failed: %s",
+                    job_id,
+                    index + 1,
+                    len(model_batches),
+                    len(model_batches[index]),
+                    exc,
+                )
+                outcomes[index] = FailedBatch(index, given_batches[index], exc)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(model_batches))):
+            group.create_task(sender())
+    for outcome in outcomes:
+        if isinstance(outcome, FailedBatch):
+            result.failed_batches.append(outcome)
+        else:
+            result.updated.extend(outcome.data)
+            result.errors.extend(outcome.errors)
+    result.batches = len(model_batches)
+    logger.debug("job %s: %r", job_id, result)
+    if raise_on_error and not result.ok:
+        raise BatchUpdateError(result)
+    return result
+
+
+def _refuse_duplicates(models: Sequence[Any]) -> None:
+    """With batches in flight together, two updates of one entry would land in either order."""
+    seen: set[Any] = set()
+    for index, model in enumerate(models):
+        entry = model.accounting_entry_id
+        if entry in seen:
+            raise InvalidArgumentError(
+                f"updates[{index}]", f"accounting entry {entry} is updated twice in one call"
+            )
+        seen.add(entry)
+
+
+class Outbox:
+    """Item updates recorded one by one and sent in batches of 100 as they fill.
+
+    A full batch goes out in the background at once (at most ``concurrency`` in flight); so
+    does whatever has waited ``flush_interval`` seconds, checked as updates come in. A batch
+    that fails after retries is put back and ``failure`` is set: no more background sends until
+    ``flush()`` tries again. Nothing is dropped, cancellation included.
+
+    Args:
+        job_items: the job items resource (v3 or v2).
+        job_id: the job the updates belong to.
+        on_result: called with the ``BatchResult`` of every send.
+        concurrency: batches in flight at once (default 4).
+        flush_interval: seconds an update may wait for its batch to fill (default 30).
+    """
+
+    def __init__(
+        self,
+        job_items: _JobItems,
+        job_id: uuid.UUID,
+        on_result: Callable[[BatchResult], None],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> None:
+        self._job_items = job_items
+        self._job_id = job_id
+        self._on_result = on_result
+        self._concurrency = concurrency
+        self._flush_interval = flush_interval
+        self._buffer: list[Any] = []
+        self._since: float | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+        #: The last failed send, until a flush delivers everything.
+        self.failure: BatchUpdateError | None = None
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def add(self, update: Any) -> None:
+        """Buffer one update; send full (or old enough) batches in the background."""
+        self._buffer.append(update)
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        if self.failure is not None:
+            return  # Pleo is refusing batches: the next flush() retries, not every add
+        if len(self._buffer) >= BATCH_LIMIT:
+            self._send_in_background(full_only=True)
+        elif now - self._since >= self._flush_interval:
+            self._send_in_background(full_only=False)
+
+    async def flush(self) -> None:
+        """Send everything buffered now and wait for the batches already on their way.
+
+        Raises:
+            BatchUpdateError: some batch failed after retries; its updates stay buffered for
+                the next flush.
+        """
+        await self.settle()
+        if not self._buffer:
+            return
+        batch, self._buffer, self._since = self._buffer, [], None
+        try:
+            result = await update_all(
+                self._job_items, self._job_id, batch, concurrency=self._concurrency
+            )
+        except BaseException:
+            self._put_back(batch)
+            raise
+        self.failure = None
+        self._absorb(result)
+        if self.failure is not None:
+            raise self.failure
+
+    async def settle(self) -> None:
+        """Wait for the background batches (``asyncio.wait`` leaves them running if we are
+        cancelled meanwhile)."""
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
+
+    def _send_in_background(self, *, full_only: bool) -> None:
+        loop = asyncio.get_running_loop()
+        while self._buffer and (len(self._buffer) >= BATCH_LIMIT or not full_only):
+            batch = self._buffer[:BATCH_LIMIT]
+            del self._buffer[:BATCH_LIMIT]
+            task = loop.create_task(self._deliver(batch))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        self._since = time.monotonic() if self._buffer else None
+
+    async def _deliver(self, batch: list[Any]) -> None:
+        async with self._slots:
+            try:
+                result = await update_all(self._job_items, self._job_id, batch, concurrency=1)
+            except BaseException:
+                self._put_back(batch)  # cancelled: keep the updates for the next flush
+                raise
+        self._absorb(result)
+
+    def _absorb(self, result: BatchResult) -> None:
+        if result.failed_batches:
+            self._put_back(result.failed_updates)
+            self.failure = BatchUpdateError(result)
+        self._on_result(result)
+
+    def _put_back(self, updates: Sequence[Any]) -> None:
+        self._buffer[:0] = updates
+        if self._since is None:
+            self._since = time.monotonic()

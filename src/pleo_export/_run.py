@@ -1,0 +1,488 @@
+"""An export run: one job from claim to final event, as ``async with pleo.export_run(job)``.
+
+It starts (or resumes) the job, joins the job items still to do with their export data, records
+the caller's outcomes into an ``Outbox`` that sends them in batches of 100 as it goes, and posts
+the final event on exit. Choosing which job to run, and running many, is ``_worker``'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Final
+
+from ._batch import BatchResult, Outbox
+from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL, FAILURE_REASON_MAX_CHARS
+from ._errors import InvalidArgumentError, InvalidTransitionError, PleoError
+from ._lifecycle import (
+    FINAL_STATUSES,
+    final_event,
+    job_failure_type,
+    job_failure_type_for,
+    job_ref,
+    status_text,
+    target_status,
+    transition,
+)
+from ._validation import check_enum, check_uuid
+
+__all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
+
+logger: Final = logging.getLogger("pleo_export")
+
+_NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry."
+_NOT_REPORTED: Final = "The integration ended the export run without reporting this item."
+_UNFINISHED: Final = ("pending", "in_progress")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One item still to export: its job item (control layer) and export item (data layer).
+
+    Attributes:
+        item: the job item (``ExportJobItemV3``, or ``ExportJobItem`` on v2).
+        export_item: the accounting data (``ExportItemV3``, or ``ExportItemV2``).
+    """
+
+    item: Any
+    export_item: Any
+
+    @property
+    def accounting_entry_id(self) -> uuid.UUID:
+        """The accounting entry both halves describe; the key of every outcome."""
+        entry: uuid.UUID = self.item.accounting_entry_id
+        return entry
+
+
+@dataclass(slots=True)
+class RunStats:
+    """Counters of an export run.
+
+    Attributes:
+        total: items ``pending()`` found still to do (None until it has listed them).
+        succeeded: outcomes recorded as successful.
+        failed: outcomes recorded as failed, the run's own included (no export data, or not
+            reported before a normal exit).
+        delivered: items Pleo confirmed as updated.
+        flushed_batches: update batches Pleo accepted.
+        item_errors: per-item errors Pleo returned (see ``ExportRun.errors``).
+    """
+
+    total: int | None = None
+    succeeded: int = 0
+    failed: int = 0
+    delivered: int = 0
+    flushed_batches: int = 0
+    item_errors: int = 0
+
+
+def clip_reason(text: str) -> str:
+    """A failure reason cut to ``FAILURE_REASON_MAX_CHARS`` (500) characters."""
+    if len(text) <= FAILURE_REASON_MAX_CHARS:
+        return text
+    return text[: FAILURE_REASON_MAX_CHARS - 1] + "…"
+
+
+class ExportRun:
+    """One export job worked through, from ``started`` to its final event.
+
+    Get one from ``pleo.export_run(job)`` and use it as an async context manager::
+
+        async with pleo.export_run(job) as run:
+            async for work in run.pending():
+                try:
+                    number = await ledger.book(work.export_item)
+                except LedgerRefused as exc:
+                    run.failed(work, reason=str(exc), reason_type="validation_failure")
+                else:
+                    run.succeeded(work, external_id=number)
+
+    Entering posts ``started`` for a pending job (the safe way, see ``ExportJobs.start``) or
+    resumes an ``in_progress`` one without posting it again; a final job is refused. Outcomes
+    are buffered and sent in batches of 100, or once the oldest has waited 30 s, which also
+    keeps the job from expiring. Each entry takes one outcome per run.
+
+    On a normal exit the buffer is flushed, items listed but never reported are marked failed
+    (``unexpected_failure``), and ``completed``, ``completed_with_errors`` or ``failed`` is
+    posted as the items' outcomes call for (``final_event``). An exception in the block
+    flushes, fails the job (type from ``job_failure_type_for``) and propagates. Cancellation,
+    and ``pause()``, flush and leave the job ``in_progress`` for a later run to resume.
+
+    Args:
+        jobs, job_items, export_items: the resources of one API version.
+        job: the job id or job model; a model saves one read.
+        concurrency: update batches in flight at once (default 4).
+        flush_interval: seconds an outcome may wait for its batch to fill (default 30).
+
+    Raises:
+        InvalidArgumentError: a bad argument.
+    """
+
+    def __init__(
+        self,
+        jobs: Any,
+        job_items: Any,
+        export_items: Any,
+        job: Any,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> None:
+        if concurrency < 1:
+            raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+        job_id, status = job_ref(job)
+        self.job_id: uuid.UUID = check_uuid(job_id, "job")
+        #: The job as read when the run began (None before entering, when given an id).
+        self.job: Any = None if status is None else job
+        #: True when the run picked up a job that was already ``in_progress``.
+        self.resumed = False
+        #: The status the run's final event set, once posted.
+        self.final_status: str | None = None
+        self.stats = RunStats()
+        #: Per-item errors Pleo returned in update responses; those items did not change.
+        self.errors: list[Any] = []
+        #: Entries with a job item but no export data; the run reported them failed.
+        self.missing_export_data: list[uuid.UUID] = []
+        self._jobs, self._job_items, self._export_items = jobs, job_items, export_items
+        self._outbox = Outbox(
+            job_items,
+            self.job_id,
+            self._count,
+            concurrency=concurrency,
+            flush_interval=flush_interval,
+        )
+        self._state = "new"  # new → open → (paused) → closed
+        self._reported: set[uuid.UUID] = set()
+        self._failure_types: list[str | None] = []
+        self._delivered: Counter[str] = Counter()
+        self._todo: set[uuid.UUID] | None = None
+        self._generators: list[AsyncGenerator[WorkItem, None]] = []
+        self._failure_enum: type[StrEnum] | None = None
+
+    def __repr__(self) -> str:
+        return f"<ExportRun job={self.job_id} state={self._state} {self.stats}>"
+
+    # -- entering and leaving ----------------------------------------------------------------
+
+    async def __aenter__(self) -> ExportRun:
+        if self._state != "new":
+            raise PleoError("an ExportRun can be entered only once")
+        if self.job is None:
+            self.job = await self._jobs.get(self.job_id)
+        status = status_text(self.job.status)
+        if status == "in_progress":
+            self.resumed = True
+            logger.info("job %s: resuming (already in_progress)", self.job_id)
+        elif status in FINAL_STATUSES:
+            raise InvalidTransitionError(str(self.job_id), status, "started", ())
+        else:  # pending, or a status newer than the SDK: the server decides
+            await transition(self._jobs, self.job, "started")
+        self._state = "open"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        while self._generators:
+            await self._generators.pop().aclose()
+        try:
+            if self._state == "closed":  # abort() already ended the job
+                await self._outbox.settle()
+            elif exc is None and self._state == "paused":
+                await self.flush()
+                logger.info("job %s: paused; left in_progress to resume later", self.job_id)
+            elif exc is None:
+                await self._finish()
+            elif isinstance(exc, Exception):
+                await self._fail_after(exc)
+            else:  # cancelled or interrupted: a graceful stop, not a verdict on the job
+                try:
+                    await asyncio.shield(self.flush())
+                except Exception as flush_exc:
+                    logger.warning("job %s: flush on stop failed: %s", self.job_id, flush_exc)
+                logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
+        finally:
+            self._state = "closed"
+
+    def pause(self) -> None:
+        """End the run without a final event: on exit it flushes and leaves the job
+        ``in_progress``, for this or another process to resume later."""
+        if self._state in ("open", "paused"):
+            self._state = "paused"
+
+    async def abort(self, *, reason: str, reason_type: str) -> None:
+        """Fail the job now, e.g. when pre-export validation finds the ERP unusable.
+
+        Recorded outcomes are flushed first. The run is over afterwards; exiting the block
+        posts nothing more.
+
+        Args:
+            reason: free text shown in Pleo.
+            reason_type: a job-level ``ExportJobFailureReasonType`` value such as
+                ``"accounting_system_unreachable"`` or ``"invalid_configuration"``.
+
+        Raises:
+            InvalidArgumentError: an unknown ``reason_type``.
+            InvalidStatusChangeError: Pleo refused the event.
+        """
+        self._require_open()
+        try:
+            await self.flush()
+        except PleoError as exc:
+            logger.warning("job %s: flush before abort failed: %s", self.job_id, exc)
+        await transition(
+            self._jobs, self.job_id, "failed", reason=clip_reason(reason), reason_type=reason_type
+        )
+        self.final_status = "failed"
+        self._state = "closed"
+
+    # -- the work ----------------------------------------------------------------------------
+
+    def pending(self) -> AsyncIterator[WorkItem]:
+        """Iterate over the items still to export, each with its export data.
+
+        All job items still ``pending`` or ``in_progress`` are listed first (Pleo's advice:
+        that filter is what makes a resumed run skip finished items); then the export items
+        are streamed and joined to them by accounting entry. An entry Pleo sends no export
+        data for is reported failed (``unexpected_failure``) and listed in
+        ``missing_export_data``. Entries already recorded in this run are skipped.
+
+        Raises:
+            BatchUpdateError: outcomes sent in the background could not be delivered;
+                stopping here avoids booking more than Pleo can be told about.
+        """
+        generator = self._pending()
+        self._generators.append(generator)
+        return generator
+
+    async def _pending(self) -> AsyncGenerator[WorkItem, None]:
+        self._require_open()
+        todo: dict[uuid.UUID, Any] = {}
+        for status in _UNFINISHED:
+            async for item in self._job_items.list(self.job_id, status=status):
+                todo.setdefault(item.accounting_entry_id, item)
+        self._todo = (self._todo or set()) | set(todo)
+        for entry in self._reported:
+            todo.pop(entry, None)
+        self.stats.total = len(todo)
+        logger.info("job %s: %d item(s) to export", self.job_id, len(todo))
+        if todo:
+            async with self._export_items.list(self.job_id) as export_items:
+                async for export_item in export_items:
+                    item = todo.pop(export_item.accounting_entry_id, None)
+                    if item is None or export_item.accounting_entry_id in self._reported:
+                        continue
+                    if self._outbox.failure is not None:
+                        raise self._outbox.failure
+                    yield WorkItem(item, export_item)
+                    if not todo:
+                        break  # the rest of the stream is items finished earlier
+        for entry in todo:
+            if entry not in self._reported:
+                logger.warning("job %s: no export data for entry %s", self.job_id, entry)
+                self.missing_export_data.append(entry)
+                self.failed(entry, reason=_NO_EXPORT_DATA, reason_type="unexpected_failure")
+
+    def succeeded(
+        self,
+        work: WorkItem | uuid.UUID | str,
+        *,
+        external_id: str | None = None,
+        external_url: str | None = None,
+        exported_at: datetime | None = None,
+    ) -> None:
+        """Record that an item is in the accounting system (sent with the next batch).
+
+        Args:
+            work: the ``WorkItem``, or its accounting entry id.
+            external_id: the ERP's id of the booking, e.g. the voucher number.
+            external_url: a link to the booking in the ERP.
+            exported_at: when it was booked (timezone-aware); default now.
+
+        Raises:
+            InvalidArgumentError: the entry already has an outcome in this run (a second
+                outcome is a bug in the caller, so it is refused, not ignored), a naive
+                ``exported_at``, or a non-string id or URL.
+            PleoError: the run is over.
+        """
+        entry = self._claim(work)
+        when = datetime.now(UTC) if exported_at is None else exported_at
+        if not isinstance(when, datetime) or when.tzinfo is None:
+            raise InvalidArgumentError("exported_at", "expected a timezone-aware datetime")
+        update: dict[str, Any] = {
+            "accountingEntryId": str(entry),
+            "status": "successful",
+            "exportedAt": when.isoformat(),
+        }
+        for name, key, value in (
+            ("external_id", "externalId", external_id),
+            ("external_url", "externalUrl", external_url),
+        ):
+            if value is not None:
+                if not isinstance(value, str):
+                    raise InvalidArgumentError(name, f"expected a string, got {value!r}")
+                update[key] = value
+        self._record(entry, update)
+        self.stats.succeeded += 1
+
+    def failed(
+        self,
+        work: WorkItem | uuid.UUID | str,
+        *,
+        reason: str,
+        reason_type: str | None = None,
+    ) -> None:
+        """Record that an item could not be exported (sent with the next batch).
+
+        Args:
+            work: the ``WorkItem``, or its accounting entry id.
+            reason: what went wrong, in words a user can act on (cut to 500 characters).
+            reason_type: an item-level ``ExportJobItemFailureReasonType`` value (18 on v3,
+                14 on v2), e.g. ``"vendor_unknown"`` or ``"accounting_system_unreachable"``.
+
+        Raises:
+            InvalidArgumentError: the entry already has an outcome in this run, no reason, or
+                an unknown ``reason_type``.
+            PleoError: the run is over.
+        """
+        if not isinstance(reason, str) or not reason:
+            raise InvalidArgumentError("reason", "a failed item needs a reason")
+        entry = self._claim(work)
+        update: dict[str, Any] = {
+            "accountingEntryId": str(entry),
+            "status": "failed",
+            "failureReason": clip_reason(reason),
+        }
+        if reason_type is not None:
+            update["failureReasonType"] = check_enum(
+                reason_type, self._item_failure_types(), "reason_type"
+            ).value
+        self._record(entry, update)
+        self.stats.failed += 1
+        self._failure_types.append(None if reason_type is None else str(reason_type))
+
+    async def flush(self) -> None:
+        """Send every recorded outcome now and wait for the batches already on their way.
+
+        Raises:
+            BatchUpdateError: some batch failed after retries; its outcomes stay buffered and
+                are sent again by the next flush (the run's exit flushes too).
+        """
+        await self._outbox.flush()
+
+    # -- inner workings ----------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self._state not in ("open", "paused"):
+            raise PleoError(f"the export run of job {self.job_id} is not open ({self._state})")
+
+    def _claim(self, work: WorkItem | uuid.UUID | str) -> uuid.UUID:
+        """The entry id of ``work``, refused if it already has an outcome in this run."""
+        self._require_open()
+        raw = work.accounting_entry_id if isinstance(work, WorkItem) else work
+        entry = check_uuid(raw, "work")
+        if entry in self._reported:
+            raise InvalidArgumentError(
+                "work", f"accounting entry {entry} already has an outcome in this run"
+            )
+        return entry
+
+    def _item_failure_types(self) -> type[StrEnum]:
+        """This API version's item-level failure enum (18 values on v3, 14 on v2), read off
+        the resource's own update model so that only the resources import generated code."""
+        if self._failure_enum is None:
+            probe = {
+                "accountingEntryId": str(self.job_id),
+                "status": "failed",
+                "failureReasonType": "unexpected_failure",  # a value every version lists
+            }
+            self._failure_enum = type(self._job_items._coerce(probe, 0).failure_reason_type)
+        return self._failure_enum
+
+    def _record(self, entry: uuid.UUID, update: dict[str, Any]) -> None:
+        self._reported.add(entry)
+        self._outbox.add(update)
+
+    def _count(self, result: BatchResult) -> None:
+        """Fold one sent batch's result into the run's counters and errors."""
+        self.stats.flushed_batches += result.batches - len(result.failed_batches)
+        self.stats.delivered += len(result.updated)
+        self._delivered.update(status_text(item.status) for item in result.updated)
+        for error in result.errors:
+            logger.warning(
+                "job %s: Pleo refused the update of entry %s: %s: %s",
+                self.job_id,
+                error.accounting_entry_id,
+                error.type_,
+                error.message,
+            )
+        self.errors.extend(result.errors)
+        self.stats.item_errors = len(self.errors)
+
+    async def _finish(self) -> None:
+        """Flush, fail what was never reported, and post the event the outcomes call for."""
+        await self.flush()
+        if self._todo is None:
+            self._todo = set()
+            for status in _UNFINISHED:
+                async for item in self._job_items.list(self.job_id, status=status):
+                    self._todo.add(item.accounting_entry_id)
+        leftovers = [entry for entry in self._todo if entry not in self._reported]
+        if leftovers:
+            logger.warning(
+                "job %s: %d item(s) were never reported; marking them failed",
+                self.job_id,
+                len(leftovers),
+            )
+            for entry in leftovers:
+                self.failed(entry, reason=_NOT_REPORTED, reason_type="unexpected_failure")
+            await self.flush()
+        if self.resumed:  # earlier runs' outcomes count too: ask Pleo
+            any_ok = await self._has_items("successful")
+            any_failed = bool(self.errors) or await self._has_items("failed")
+        else:  # the run started the job, so it saw every outcome
+            any_ok = self._delivered["successful"] > 0
+            any_failed = bool(self.errors) or self._delivered["failed"] > 0
+        event = final_event(any_successful=any_ok, any_failed=any_failed)
+        reason = reason_type = None
+        if event == "failed":
+            reason = f"None of the job's items could be exported ({self.stats.failed} failed)."
+            reason_type = job_failure_type(self._failure_types)
+        await transition(self._jobs, self.job_id, event, reason=reason, reason_type=reason_type)
+        self.final_status = target_status(event)
+        logger.info("job %s: %s (%s)", self.job_id, self.final_status, self.stats)
+
+    async def _has_items(self, status: str) -> bool:
+        page = await self._job_items.list(self.job_id, status=status, limit=1).first_page()
+        return bool(page.items)
+
+    async def _fail_after(self, exc: Exception) -> None:
+        """The block raised: keep what was recorded, fail the job, let the exception go on."""
+        try:
+            await self.flush()
+        except Exception as flush_exc:
+            logger.warning("job %s: flush after an error failed: %s", self.job_id, flush_exc)
+        reason = clip_reason(f"The export stopped on an error: {type(exc).__name__}: {exc}")
+        try:
+            await transition(
+                self._jobs,
+                self.job_id,
+                "failed",
+                reason=reason,
+                reason_type=job_failure_type_for(exc),
+            )
+        except Exception as fail_exc:
+            logger.error("job %s: could not mark the job failed: %s", self.job_id, fail_exc)
+        else:
+            self.final_status = "failed"
+            logger.info("job %s: failed after %s", self.job_id, type(exc).__name__)

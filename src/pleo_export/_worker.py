@@ -1,0 +1,398 @@
+"""``ExportWorker``: an asyncio service loop that finds export jobs and runs them to the end.
+
+It polls for pending jobs (oldest first, one per company at a time), wakes early on
+``notify()``, claims each job with ``started`` and hands every item to the caller's handler
+through an ``ExportRun``. Several workers may share one account: the ``started`` event is the
+claim, so there is no coordinator. Delivering webhooks and booking items is the caller's part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeAlias
+
+from ._config import DEFAULT_POLL_INTERVAL, DEFAULT_RESUME_IDLE, DEFAULT_WORKER_JOBS
+from ._errors import (
+    ExportNotFoundError,
+    InvalidArgumentError,
+    InvalidStatusChangeError,
+    InvalidTransitionError,
+    PleoError,
+)
+from ._lifecycle import status_text
+from ._raw import unset_to_none
+from ._run import ExportRun, WorkItem, clip_reason
+from ._validation import check_uuid
+
+__all__ = ["Booked", "ExportWorker", "Outcome", "Progress", "Rejected", "WorkerStats"]
+
+logger: Final = logging.getLogger("pleo_export")
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """A handler's answer: the item is in the accounting system.
+
+    Attributes:
+        external_id: the ERP's id of the booking (voucher number…), if it has one.
+        external_url: a link to the booking in the ERP.
+        exported_at: when it was booked (timezone-aware); default: when the worker records it.
+    """
+
+    external_id: str | None = None
+    external_url: str | None = None
+    exported_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A handler's answer: the item could not be exported.
+
+    Attributes:
+        reason: what went wrong, in words the user can act on in Pleo.
+        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
+            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
+    """
+
+    reason: str
+    reason_type: str | None = "validation_failure"
+
+
+Outcome: TypeAlias = Booked | Rejected
+#: ``handler(export_item) -> Outcome``, sync or async; raising fails the item
+#: (``unexpected_failure``) and the worker carries on with the next.
+Handler: TypeAlias = Callable[[Any], "Outcome | Awaitable[Outcome]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What a worker just did, for the ``on_progress`` callback.
+
+    Attributes:
+        stage: ``"started"`` or ``"resumed"`` (a job is claimed), ``"item"`` (one outcome
+            recorded), ``"finished"`` (final event posted), ``"paused"`` (left in_progress by
+            ``stop()``), ``"skipped"`` (another worker claimed it first) or ``"error"``.
+        job_id: the job.
+        company_id: its company.
+        total: items the run found still to do (None before it has listed them).
+        booked: items booked so far in this run.
+        failed: items failed so far in this run.
+        status: the job's final status (``"finished"``), or the error text (``"error"``).
+        entry_id: the accounting entry of an ``"item"`` event.
+    """
+
+    stage: str
+    job_id: uuid.UUID
+    company_id: uuid.UUID | None
+    total: int | None = None
+    booked: int = 0
+    failed: int = 0
+    status: str | None = None
+    entry_id: uuid.UUID | None = None
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Running totals of one worker.
+
+    Attributes:
+        jobs_processed: jobs this worker brought to a final status.
+        jobs_paused: jobs left ``in_progress`` by ``stop()`` or cancellation, to be resumed.
+        jobs_skipped: jobs another worker claimed first.
+        jobs_errored: jobs that ended on an error (the run failed them where it could).
+        items_booked: items reported successful.
+        items_failed: items reported failed.
+    """
+
+    jobs_processed: int = 0
+    jobs_paused: int = 0
+    jobs_skipped: int = 0
+    jobs_errored: int = 0
+    items_booked: int = 0
+    items_failed: int = 0
+
+
+class ExportWorker:
+    """Runs export jobs as they appear, in any asyncio service::
+
+        worker = ExportWorker(pleo, book_in_ledger, on_progress=print)
+        task = asyncio.create_task(worker.run())
+        ...
+        await worker.notify(job_id)   # from the v1.export-job.created webhook
+        ...
+        worker.stop(); await task     # graceful: the current item finishes, the job resumes later
+
+    Each poll lists ``pending`` and ``in_progress`` jobs, oldest (``createdAt``) first. A
+    pending job is claimed with ``started``; if another worker got there first the job is
+    skipped. An ``in_progress`` job is resumed (without ``started``) once its
+    ``lastUpdatedAt`` is ``resume_idle`` seconds old: a live run keeps it fresher than that, so
+    only a job whose worker stopped or died is picked up. At most one job per company runs at a
+    time, and at most ``max_jobs`` in all.
+
+    Args:
+        pleo: the ``PleoExport`` client (its ``api_version`` is used).
+        handler: ``handler(export_item) -> Booked | Rejected``, sync or async. An exception
+            fails that item with ``unexpected_failure`` and the message as reason. A sync
+            handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
+        company_ids: only these companies' jobs (needed with organisation-level credentials);
+            default all the credentials can see.
+        poll_interval: seconds between polls (default 60).
+        max_jobs: jobs run at once, each of a different company (default 4).
+        resume_idle: seconds an ``in_progress`` job must have been idle to be resumed
+            (default 600). Set it to 0 when this is the only worker.
+        on_progress: called with a ``Progress`` after each step; it must not block.
+    """
+
+    def __init__(
+        self,
+        pleo: Any,
+        handler: Handler,
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_jobs: int = DEFAULT_WORKER_JOBS,
+        resume_idle: float = DEFAULT_RESUME_IDLE,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        if poll_interval <= 0:
+            raise InvalidArgumentError("poll_interval", f"must be > 0, got {poll_interval}")
+        if max_jobs < 1:
+            raise InvalidArgumentError("max_jobs", f"must be >= 1, got {max_jobs}")
+        if resume_idle < 0:
+            raise InvalidArgumentError("resume_idle", f"must be >= 0, got {resume_idle}")
+        self._pleo = pleo
+        self._handler = handler
+        self._companies = (
+            None
+            if company_ids is None
+            else [check_uuid(company, "company_ids") for company in company_ids]
+        )
+        self.poll_interval = poll_interval
+        self.max_jobs = max_jobs
+        self.resume_idle = resume_idle
+        self._on_progress = on_progress
+        self.stats = WorkerStats()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._running = False
+        self._hints: set[uuid.UUID] = set()
+        self._busy_companies: set[Any] = set()
+        self._busy_jobs: set[uuid.UUID] = set()
+
+    def __repr__(self) -> str:
+        return f"<ExportWorker running={self._running} active={len(self._busy_jobs)} {self.stats}>"
+
+    # -- control -----------------------------------------------------------------------------
+
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Poll and run jobs until ``stop()`` or cancellation.
+
+        Args:
+            until_idle: return once a poll finds nothing to start and no job is running
+                (for batch jobs, scripts and tests).
+
+        Raises:
+            PleoError: ``run()`` is already running on this worker.
+        """
+        if self._running:
+            raise PleoError("this ExportWorker is already running")
+        self._running, self._stopping = True, False
+        logger.info("export worker started (poll every %gs)", self.poll_interval)
+        try:
+            async with asyncio.TaskGroup() as group:
+                while not self._stopping:
+                    self._wake.clear()
+                    started = await self._poll(group)
+                    if until_idle and not started and not self._busy_jobs:
+                        break
+                    await self._sleep()
+        finally:
+            self._running = False
+            logger.info("export worker stopped (%s)", self.stats)
+
+    def stop(self) -> None:
+        """Stop gracefully: no new jobs; running ones finish their current item, flush and are
+        left ``in_progress`` (resumable); then ``run()`` returns."""
+        self._stopping = True
+        self._wake.set()
+
+    async def notify(self, job_id: str | uuid.UUID | None = None) -> None:
+        """Wake the worker now, e.g. on a ``v1.export-job.created`` webhook.
+
+        Args:
+            job_id: the new job; it is fetched directly too, in case a listing lags behind.
+
+        Raises:
+            InvalidArgumentError: ``job_id`` is not a UUID.
+        """
+        if job_id is not None:
+            self._hints.add(check_uuid(job_id, "job_id"))
+        self._wake.set()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _sleep(self) -> None:
+        try:
+            async with asyncio.timeout(self.poll_interval):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _poll(self, group: asyncio.TaskGroup) -> int:
+        """Start what can be started now; return how many jobs were started."""
+        try:
+            candidates = await self._candidates()
+        except PleoError as exc:
+            logger.warning("export worker: listing jobs failed, trying again later: %s", exc)
+            return 0
+        started = 0
+        now = datetime.now(UTC)
+        for job in candidates:
+            if self._stopping or len(self._busy_jobs) >= self.max_jobs:
+                break
+            if job.id in self._busy_jobs or job.company_id in self._busy_companies:
+                continue
+            if status_text(job.status) == "in_progress" and _idle_seconds(job, now) < (
+                self.resume_idle
+            ):
+                continue  # most likely another worker's live run
+            self._busy_jobs.add(job.id)
+            self._busy_companies.add(job.company_id)
+            group.create_task(self._process(job))
+            started += 1
+        return started
+
+    async def _candidates(self) -> list[Any]:
+        """Pending and in-progress jobs, hinted ones included, oldest first."""
+        jobs = self._pleo.jobs
+        found: dict[Any, Any] = {}
+        companies: list[uuid.UUID | None] = [*self._companies] if self._companies else [None]
+        for company in companies:
+            async for job in jobs.list(company_id=company, statuses=["pending", "in_progress"]):
+                found[job.id] = job
+        hints, self._hints = self._hints, set()
+        for job_id in hints - set(found):
+            try:
+                job = await jobs.get(job_id)
+            except ExportNotFoundError:
+                continue
+            if status_text(job.status) in ("pending", "in_progress") and (
+                self._companies is None or job.company_id in self._companies
+            ):
+                found[job.id] = job
+        return sorted(found.values(), key=lambda job: (job.created_at, str(job.id)))
+
+    async def _process(self, job: Any) -> None:
+        run = self._pleo.export_run(job)
+        claimed = False
+        try:
+            async with run:
+                claimed = True
+                self._report("resumed" if run.resumed else "started", run)
+                async for work in run.pending():
+                    if self._stopping:
+                        run.pause()
+                        break
+                    await self._handle(run, work)
+            if run.final_status is None:
+                self.stats.jobs_paused += 1
+                self._report("paused", run)
+            else:
+                self.stats.jobs_processed += 1
+                self._report("finished", run, status=run.final_status)
+        except InvalidStatusChangeError as exc:
+            if claimed:  # a later event refused (e.g. the job expired): not a lost claim
+                self._failed_job(run, exc)
+                return
+            self.stats.jobs_skipped += 1
+            logger.info("job %s: claimed elsewhere (%s); skipping", job.id, exc.actual_status)
+            self._report("skipped", run, status=exc.actual_status)
+        except InvalidTransitionError as exc:  # finished since it was listed
+            self.stats.jobs_skipped += 1
+            self._report("skipped", run, status=exc.status)
+        except Exception as exc:  # one job's failure must not end the service
+            self._failed_job(run, exc)
+        finally:
+            self._busy_jobs.discard(job.id)
+            self._busy_companies.discard(job.company_id)
+            self._wake.set()  # the company is free: look again now
+
+    def _failed_job(self, run: ExportRun, exc: Exception) -> None:
+        self.stats.jobs_errored += 1
+        logger.error("job %s: export run ended on an error: %r", run.job_id, exc)
+        self._report("error", run, status=f"{type(exc).__name__}: {exc}")
+
+    async def _handle(self, run: ExportRun, work: WorkItem) -> None:
+        """Ask the handler about one item and record its answer."""
+        try:
+            outcome: Any = self._handler(work.export_item)
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+        except Exception as exc:
+            logger.warning(
+                "job %s: handler failed on %s: %r", run.job_id, work.accounting_entry_id, exc
+            )
+            outcome = Rejected(
+                clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
+            )
+        if isinstance(outcome, Booked):
+            run.succeeded(
+                work,
+                external_id=outcome.external_id,
+                external_url=outcome.external_url,
+                exported_at=outcome.exported_at,
+            )
+            self.stats.items_booked += 1
+        else:
+            if not isinstance(outcome, Rejected):
+                logger.error(
+                    "job %s: handler returned %r, not Booked or Rejected", run.job_id, outcome
+                )
+                outcome = Rejected(
+                    f"The integration returned no outcome ({type(outcome).__name__}).",
+                    reason_type="unexpected_failure",
+                )
+            run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
+            self.stats.items_failed += 1
+        self._report("item", run, entry_id=work.accounting_entry_id)
+
+    def _report(
+        self,
+        stage: str,
+        run: ExportRun,
+        *,
+        status: str | None = None,
+        entry_id: uuid.UUID | None = None,
+    ) -> None:
+        if self._on_progress is None:
+            return
+        job = run.job
+        progress = Progress(
+            stage=stage,
+            job_id=run.job_id,
+            company_id=None if job is None else job.company_id,
+            total=run.stats.total,
+            booked=run.stats.succeeded,
+            failed=run.stats.failed,
+            status=status,
+            entry_id=entry_id,
+        )
+        try:
+            self._on_progress(progress)
+        except Exception:
+            logger.exception("export worker: the on_progress callback raised")
+
+
+def _idle_seconds(job: Any, now: datetime) -> float:
+    """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
+    last = unset_to_none(job.last_updated_at) or unset_to_none(job.started_at) or job.created_at
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    seconds: float = (now - last).total_seconds()
+    return seconds

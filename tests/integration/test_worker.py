@@ -1,0 +1,305 @@
+"""The export worker against the fake Pleo: it finds, claims and finishes jobs, shares them with
+other workers without doing any twice, wakes on ``notify`` and stops leaving jobs resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from pleo_export import Booked, ExportWorker, PleoError, PleoExport, Progress, Rejected
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo, ManualClock
+
+from .conftest import IN_PROCESS_URL
+
+#: Upper bound on any wait below; a healthy run takes a fraction of it.
+WAIT = 10.0
+
+
+async def book(export_item: Any) -> Booked:
+    """An async ERP that books everything under a voucher number."""
+    await asyncio.sleep(0)
+    return Booked(external_id=f"V-{export_item.accounting_entry_id.hex[:8]}")
+
+
+def _job_events(fake: FakePleo, job_id: str) -> list[str | None]:
+    return [event.event for event in fake.events(job_id, "job_status")]
+
+
+async def test_a_worker_exports_every_pending_job(fake_pleo: FakePleo, pleo: PleoExport) -> None:
+    """``run(until_idle=True)`` claims and completes each pending job, reporting progress."""
+    jobs = [fake_pleo.add_job(items=count) for count in (3, 120, 0)]
+    progress: list[Progress] = []
+    worker = ExportWorker(pleo, book, on_progress=progress.append)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    for job_id in jobs:
+        assert fake_pleo.job(job_id)["status"] == "completed"
+        assert _job_events(fake_pleo, job_id) == ["started", "completed"]
+    assert (worker.stats.jobs_processed, worker.stats.items_booked) == (3, 123)
+    stages = [event.stage for event in progress]
+    assert stages.count("started") == stages.count("finished") == 3
+    assert stages.count("item") == 123
+    finished = [event for event in progress if event.stage == "finished"]
+    assert {event.status for event in finished} == {"completed"}
+    assert {event.booked for event in finished} == {3, 120, 0}
+
+
+async def test_handler_exceptions_and_rejections_fail_single_items(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """A raising handler fails that item as unexpected_failure with its message; a Rejected
+    outcome fails it with the handler's reason and type; the rest are booked."""
+    job_id = fake_pleo.add_job(items=6)
+    entries = fake_pleo.accounting_entry_ids(job_id)
+
+    def ledger(export_item: Any) -> Booked | Rejected:  # a sync handler
+        entry = str(export_item.accounting_entry_id)
+        if entry == entries[1]:
+            raise ValueError("no mapping for account 6010")
+        if entry == entries[2]:
+            return Rejected("Vendor not found in the ERP", reason_type="vendor_unknown")
+        return Booked(external_id="V-1", external_url="https://erp.test/V-1")
+
+    worker = ExportWorker(pleo, ledger)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    raised, rejected = fake_pleo.item(job_id, entries[1]), fake_pleo.item(job_id, entries[2])
+    assert raised["status"] == "failed"
+    assert raised["failureReasonType"] == "unexpected_failure"
+    assert raised["failureReason"] == "ValueError: no mapping for account 6010"
+    assert (rejected["failureReasonType"], rejected["failureReason"]) == (
+        "vendor_unknown",
+        "Vendor not found in the ERP",
+    )
+    assert fake_pleo.item(job_id, entries[0])["externalUrl"] == "https://erp.test/V-1"
+    assert fake_pleo.job(job_id)["status"] == "completed_with_errors"
+    assert (worker.stats.items_booked, worker.stats.items_failed) == (4, 2)
+
+
+async def test_a_handler_that_raises_for_everything_fails_the_job(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """Every item failing unexpectedly fails the job as integration_unusable."""
+    job_id = fake_pleo.add_job(items=3)
+
+    async def broken(export_item: Any) -> Booked:
+        raise RuntimeError("ERP client not configured")
+
+    await asyncio.wait_for(ExportWorker(pleo, broken).run(until_idle=True), WAIT)
+    job = fake_pleo.job(job_id)
+    assert (job["status"], job["failureReasonType"]) == ("failed", "integration_unusable")
+
+
+async def test_jobs_are_taken_oldest_first(
+    fake_pleo: FakePleo, fake_pleo_clock: ManualClock, pleo: PleoExport
+) -> None:
+    """With one job at a time, jobs start in ``createdAt`` order, whatever their ids."""
+    created = []
+    for _ in range(4):
+        created.append(fake_pleo.add_job(items=1))
+        fake_pleo_clock.advance(seconds=60)
+    started: list[str] = []
+    worker = ExportWorker(
+        pleo,
+        book,
+        max_jobs=1,
+        on_progress=lambda p: started.append(str(p.job_id)) if p.stage == "started" else None,
+    )
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert started == created
+
+
+async def test_company_ids_limit_the_worker(fake_pleo: FakePleo, pleo: PleoExport) -> None:
+    """A worker given company ids leaves other companies' jobs alone."""
+    mine, theirs = fake_pleo.add_company(), fake_pleo.add_company()
+    my_job, their_job = fake_pleo.add_job(mine, items=2), fake_pleo.add_job(theirs, items=2)
+    worker = ExportWorker(pleo, book, company_ids=[mine])
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert fake_pleo.job(my_job)["status"] == "completed"
+    assert fake_pleo.job(their_job)["status"] == "pending"
+
+
+async def test_notify_wakes_a_sleeping_worker(fake_pleo: FakePleo, pleo: PleoExport) -> None:
+    """With an hour between polls, a job created after the first poll runs as soon as
+    ``notify`` names it."""
+    finished = asyncio.Event()
+    worker = ExportWorker(
+        pleo,
+        book,
+        poll_interval=3600,
+        on_progress=lambda p: finished.set() if p.stage == "finished" else None,
+    )
+    polled = asyncio.Event()
+
+    async def on_response(response: httpx.Response) -> None:
+        if response.request.url.path == "/v3/export-jobs":
+            polled.set()
+
+    pleo.http_client.event_hooks["response"].append(on_response)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(polled.wait(), WAIT)  # the first poll found nothing; now it sleeps
+    job_id = fake_pleo.add_job(items=5)
+    await worker.notify(job_id)
+    await asyncio.wait_for(finished.wait(), WAIT)
+    worker.stop()
+    await asyncio.wait_for(task, WAIT)
+    assert fake_pleo.job(job_id)["status"] == "completed"
+    assert fake_pleo.request_counts["getExportJobsListV3"] >= 2
+
+
+async def test_notify_refuses_a_malformed_id(pleo: PleoExport) -> None:
+    """``notify`` checks the id it is given."""
+    with pytest.raises(PleoError):
+        await ExportWorker(pleo, book).notify("not-a-job-id")
+
+
+async def test_graceful_stop_leaves_the_job_for_another_worker(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """``stop()`` mid-job flushes and leaves it in_progress; a fresh worker (resume_idle=0)
+    resumes it without a second ``started`` and every item is reported once."""
+    job_id = fake_pleo.add_job(items=30)
+    first: ExportWorker
+
+    async def book_then_stop(export_item: Any) -> Booked:
+        if first.stats.items_booked == 9:
+            first.stop()  # e.g. SIGTERM during the 10th booking
+        return await book(export_item)
+
+    first = ExportWorker(pleo, book_then_stop, poll_interval=3600)
+    await asyncio.wait_for(first.run(), WAIT)
+    assert fake_pleo.job(job_id)["status"] == "in_progress"
+    assert fake_pleo.item_status_counts(job_id) == {"successful": 10, "pending": 20}
+    assert first.stats.jobs_paused == 1
+
+    cautious = ExportWorker(pleo, book)  # default resume_idle: the job looks like a live run
+    await asyncio.wait_for(cautious.run(until_idle=True), WAIT)
+    assert fake_pleo.job(job_id)["status"] == "in_progress"
+
+    progress: list[Progress] = []
+    second = ExportWorker(pleo, book, resume_idle=0, on_progress=progress.append)
+    await asyncio.wait_for(second.run(until_idle=True), WAIT)
+    assert fake_pleo.job(job_id)["status"] == "completed"
+    assert progress[0].stage == "resumed"
+    assert _job_events(fake_pleo, job_id) == ["started", "completed"]
+    counts = fake_pleo.item_update_counts(job_id)
+    assert len(counts) == 30
+    assert set(counts.values()) == {1}
+
+
+async def test_cancelling_run_leaves_jobs_resumable(fake_pleo: FakePleo, pleo: PleoExport) -> None:
+    """Cancelling ``run()`` (service shutdown) leaves the running job in_progress."""
+    job_id = fake_pleo.add_job(items=20)
+    three_done = asyncio.Event()
+
+    async def slow(export_item: Any) -> Booked:
+        if three_done.is_set():
+            await asyncio.Event().wait()  # the ERP hangs
+        if worker.stats.items_booked == 2:
+            three_done.set()
+        return Booked()
+
+    worker = ExportWorker(pleo, slow)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(three_done.wait(), WAIT)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert fake_pleo.job(job_id)["status"] == "in_progress"
+    assert fake_pleo.item_status_counts(job_id) == {"successful": 3, "pending": 17}
+
+
+@pytest.fixture
+async def two_clients(
+    fake_pleo_transport: httpx.AsyncBaseTransport,
+) -> AsyncIterator[tuple[PleoExport, PleoExport]]:
+    """Two independent clients (two pools), as two processes sharing one account would have."""
+    async with (
+        httpx.AsyncClient(transport=fake_pleo_transport) as one,
+        httpx.AsyncClient(transport=fake_pleo_transport) as two,
+        PleoExport(api_key=DEFAULT_API_KEY, base_url=IN_PROCESS_URL, http_client=one) as a,
+        PleoExport(api_key=DEFAULT_API_KEY, base_url=IN_PROCESS_URL, http_client=two) as b,
+    ):
+        yield a, b
+
+
+async def test_two_workers_race_without_doing_anything_twice(
+    fake_pleo: FakePleo, two_clients: tuple[PleoExport, PleoExport]
+) -> None:
+    """20 jobs over 5 companies (4 each, one after another, as Pleo allows), both workers
+    notified of each: every job is claimed once, finished once, every item reported once."""
+    companies = [fake_pleo.add_company() for _ in range(5)]
+    done: dict[str, asyncio.Event] = {}
+
+    def on_progress(progress: Progress) -> None:
+        if progress.stage == "finished":
+            done[str(progress.job_id)].set()
+
+    workers = [
+        ExportWorker(client, book, poll_interval=3600, max_jobs=3, on_progress=on_progress)
+        for client in two_clients
+    ]
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    created: list[str] = []
+
+    async def feed(company: str, sizes: tuple[int, ...]) -> None:
+        for size in sizes:
+            job_id = fake_pleo.add_job(company, items=size)
+            created.append(job_id)
+            done[job_id] = asyncio.Event()
+            for worker in workers:
+                await worker.notify(job_id)
+            await done[job_id].wait()
+
+    feeders = [feed(company, (7 + n, 130, 1, 25 + n)) for n, company in enumerate(companies)]
+    await asyncio.wait_for(asyncio.gather(*feeders), WAIT)
+    for worker in workers:
+        worker.stop()
+    await asyncio.wait_for(asyncio.gather(*runs), WAIT)
+
+    assert len(created) == 20
+    for job_id in created:
+        job = fake_pleo.job(job_id)
+        assert job["status"] == "completed"
+        assert _job_events(fake_pleo, job_id) == ["started", "completed"]
+        counts = fake_pleo.item_update_counts(job_id)
+        assert len(counts) == job["numberOfItems"]
+        assert set(counts.values()) <= {1}
+    assert sum(worker.stats.jobs_processed for worker in workers) == 20
+    # Both workers hear of every job, so they race for it: some claims must have been lost.
+    assert sum(worker.stats.jobs_skipped for worker in workers) > 0
+    assert sum(worker.stats.jobs_errored for worker in workers) == 0
+    total_items = sum(fake_pleo.job(job_id)["numberOfItems"] for job_id in created)
+    assert sum(worker.stats.items_booked for worker in workers) == total_items
+
+
+async def test_a_worker_runs_only_once_at_a_time(pleo: PleoExport) -> None:
+    """A second concurrent ``run()`` on the same worker is refused."""
+    worker = ExportWorker(pleo, book, poll_interval=3600)
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0)
+    with pytest.raises(PleoError, match="already running"):
+        await worker.run()
+    worker.stop()
+    await asyncio.wait_for(task, WAIT)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"), [("poll_interval", 0), ("max_jobs", 0), ("resume_idle", -1)]
+)
+def test_worker_settings_are_checked(pleo: PleoExport, argument: str, value: float) -> None:
+    """Nonsense settings are refused when the worker is made."""
+    with pytest.raises(PleoError, match=argument):
+        ExportWorker(pleo, book, **{argument: value})
+
+
+def test_outcomes_are_plain_values() -> None:
+    """Booked and Rejected are small frozen records with sensible defaults."""
+    assert Booked() == Booked(external_id=None, external_url=None, exported_at=None)
+    assert Rejected("why").reason_type == "validation_failure"
+    with pytest.raises(AttributeError):
+        Booked().external_id = "x"  # type: ignore[misc]
+    assert uuid.UUID(int=0)  # keeps the uuid import honest for type checkers
