@@ -281,13 +281,7 @@ async def test_illegal_transitions_are_refused_before_sending(status: str, call:
 @pytest.mark.parametrize(
     ("call", "argument"),
     [
-        pytest.param(
-            lambda p, j: p.jobs.fail(j, reason="x", reason_type="erp_on_fire"),
-            "reason_type",
-            marks=pytest.mark.xfail(
-                strict=True, reason="the error names post_event's failure_reason_type instead"
-            ),
-        ),
+        (lambda p, j: p.jobs.fail(j, reason="x", reason_type="erp_on_fire"), "reason_type"),
         (lambda p, j: p.jobs.start("job-7"), "job_id"),
         (lambda p, j: p.jobs.complete(object()), "job"),
         (lambda p, j: _enter(p.export_run("nope")), "job"),
