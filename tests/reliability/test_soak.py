@@ -125,14 +125,15 @@ async def test_soak_ten_thousand_items_under_faults(tmp_path: Path, retry_log: R
     record(
         "soak",
         items=ITEMS,
-        wall_time_s=round(elapsed, 1),
-        requests=sum(fake.request_counts.values()),
-        faults_injected=injected,
-        retries=dict(retry_log.reasons),
-        retries_total=retry_log.total,
-        item_updates_applied_twice=sum(1 for n in updates.values() if n > 1),
+        job_status=fake.job(job)["status"],
         items_lost=ITEMS - fake.item_status_counts(job).get("successful", 0),
         items_double_booked=count - len(rows),
-        job_status=fake.job(job)["status"],
+        handler_calls=sum(booker.attempts.values()),
+        faults_injected=injected,
+        retries_total=retry_log.total,
+        retries=dict(retry_log.reasons),
+        item_updates_applied_twice=sum(1 for n in updates.values() if n > 1),
+        requests=sum(fake.request_counts.values()),
+        wall_time_s=round(elapsed, 1),
     )
     assert elapsed < 60
