@@ -14,7 +14,7 @@ import secrets
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,28 +108,32 @@ def _error_texts(exc: BaseException) -> list[str]:
     return texts
 
 
-async def _failures(pleo: PleoExport, fake: FakePleo, job: str) -> list[PleoError]:
-    """Drive the client into each kind of failure mid-request and collect the errors."""
+Make = Callable[[float], PleoExport]
+#: Fault → the error it must end in. The delay outlasts the short read timeout of the client
+#: made for that case; every other case runs on a client with a generous timeout.
+FAILURES: list[tuple[dict[str, Any], type[PleoError]]] = [
+    ({"kind": "status", "status": 503}, ServerError),
+    ({"kind": "status", "status": 502, "html": True}, ServerError),
+    ({"kind": "drop"}, APIConnectionError),
+    ({"kind": "lost_response"}, APIConnectionError),
+    ({"kind": "delay", "seconds": 0.5}, APITimeoutError),
+]
+
+
+async def _failures(make: Make, fake: FakePleo, job: str) -> list[PleoError]:
+    """Drive clients into each kind of failure mid-request and collect the errors."""
     errors: list[PleoError] = []
-    cases: list[tuple[Any, type[PleoError], Any]] = [
-        ({"kind": "status", "status": 503}, ServerError, None),
-        ({"kind": "status", "status": 502, "html": True}, ServerError, None),
-        ({"kind": "drop"}, APIConnectionError, None),
-        ({"kind": "lost_response"}, APIConnectionError, None),
-        ({"kind": "delay", "seconds": 0.5}, APITimeoutError, None),
-    ]
-    for rule_args, expected, _ in cases:
+    update = [{"accountingEntryId": fake.accounting_entry_ids(job)[0], "status": "successful"}]
+    for rule_args, expected in FAILURES:
         rule = fake.faults.add(**rule_args)
         try:
-            with pytest.raises(expected) as caught:
-                await pleo.jobs.get(job)
-            errors.append(caught.value)
-            with pytest.raises(expected) as caught:
-                await pleo.job_items.update(
-                    job, [{"accountingEntryId": fake.accounting_entry_ids(job)[0],
-                           "status": "successful"}]
-                )  # fmt: skip
-            errors.append(caught.value)
+            async with make(0.2 if expected is APITimeoutError else 10.0) as pleo:
+                with pytest.raises(expected) as caught:
+                    await pleo.jobs.get(job)
+                errors.append(caught.value)
+                with pytest.raises(expected) as caught:
+                    await pleo.job_items.update(job, update)
+                errors.append(caught.value)
         finally:
             fake.faults.remove(rule)
     return errors
@@ -141,20 +145,24 @@ async def test_no_secret_in_logs_reprs_or_errors(debug_logs: Everything) -> None
     job = fake.add_job(items=5, status="in_progress")
     texts: list[str] = []
     errors: list[PleoError] = []
+    credentials: list[dict[str, Any]] = [
+        {"api_key": API_KEY},
+        {"bearer_token": TOKEN},
+        {"bearer_token": lambda: TOKEN},
+    ]
     with fake.serve() as url:
-        timeout = httpx.Timeout(0.25, connect=1.0)
-        clients = [
-            PleoExport(api_key=API_KEY, base_url=url, retry=RETRY, timeout=timeout),
-            PleoExport(bearer_token=TOKEN, base_url=url, retry=RETRY, timeout=timeout),
-            PleoExport(bearer_token=lambda: TOKEN, base_url=url, retry=RETRY, timeout=timeout),
-        ]
-        for pleo in clients:
-            async with pleo:
+        for credential in credentials:
+
+            def make(read: float, credential: dict[str, Any] = credential) -> PleoExport:
+                timeout = httpx.Timeout(read, connect=5.0)
+                return PleoExport(base_url=url, retry=RETRY, timeout=timeout, **credential)
+
+            async with make(10.0) as pleo:
                 texts += [repr(pleo), repr(pleo._auth), repr(pleo.http_client), repr(pleo.raw)]
                 await pleo.jobs.get(job)
                 async for item in pleo.job_items.list(job, limit=2):
                     texts.append(repr(item))
-                errors += await _failures(pleo, fake, job)
+            errors += await _failures(make, fake, job)
         for wrong in (
             PleoExport(api_key=WRONG_KEY, base_url=url, retry=RETRY),
             PleoExport(bearer_token=WRONG_KEY, base_url=url, retry=RETRY),
