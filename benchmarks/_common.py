@@ -132,11 +132,16 @@ def median(values: list[float]) -> float:
 
 
 @contextmanager
-def no_gc() -> Iterator[None]:
-    """Collect once, then keep the cyclic GC out of a timed block (as ``timeit`` does)."""
+def no_gc(off: bool = True) -> Iterator[None]:
+    """Collect once, then keep the cyclic GC out of a timed block (as ``timeit`` does).
+
+    With ``off=False`` only the collection happens: the GC runs in the block as it would in
+    an application (for loops over many pages, where its cost is part of the bill).
+    """
     gc.collect()
     enabled = gc.isenabled()
-    gc.disable()
+    if off:
+        gc.disable()
     try:
         yield
     finally:
@@ -149,6 +154,7 @@ def interleave(
     *,
     rounds: int,
     clock: Callable[[], float] = time.process_time,
+    gc_off: bool = True,
 ) -> dict[str, list[float]]:
     """Run every case once per round, rotating the order; return seconds per run per case.
 
@@ -161,7 +167,7 @@ def interleave(
     for n in range(rounds):
         shift = n % len(names)
         for name in names[shift:] + names[:shift]:
-            with no_gc():
+            with no_gc(gc_off):
                 started = clock()
                 cases[name]()
                 times[name].append(clock() - started)
@@ -173,6 +179,7 @@ async def interleave_async(
     *,
     rounds: int,
     clock: Callable[[], float] = time.process_time,
+    gc_off: bool = True,
 ) -> dict[str, list[float]]:
     """``interleave`` for coroutine functions, in the running event loop."""
     names = list(cases)
@@ -180,7 +187,7 @@ async def interleave_async(
     for n in range(rounds):
         shift = n % len(names)
         for name in names[shift:] + names[:shift]:
-            with no_gc():
+            with no_gc(gc_off):
                 started = clock()
                 await cases[name]()
                 times[name].append(clock() - started)
