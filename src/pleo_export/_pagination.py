@@ -88,7 +88,8 @@ def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | Non
     if not cursor:
         raise PaginationError(f"the page says there is more but has no {name} to follow")
     if cursor in seen:
-        raise PaginationError(f"{name} {cursor!r} was already visited; stopping to avoid a loop")
+        shown = cursor if len(cursor) <= 40 else cursor[:39] + "…"  # a hostile one may be huge
+        raise PaginationError(f"{name} {shown!r} was already visited; stopping to avoid a loop")
     seen.add(cursor)
     return Cursor(before=cursor) if direction == "backward" else Cursor(after=cursor)
 

@@ -146,7 +146,10 @@ class Seam:
             return model.from_dict(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ResponseValidationError(
-                f"the response does not match {model.__name__} ({type(exc).__name__}: {exc})",
+                # The parser's message can quote a whole field: a hostile 1 MB string would
+                # make a 1 MB error message. Cut it like a body snippet.
+                f"the response does not match {model.__name__} "
+                f"({type(exc).__name__}: {body_snippet(str(exc).encode())})",
                 method=request.method,
                 path=request.url.path,
                 body_snippet=body_snippet(response.content),

@@ -37,6 +37,9 @@ pytestmark = pytest.mark.timeout(120)
 
 EXAMPLES_PER_KIND = 150
 NO_RETRY = RetryPolicy(max_retries=0)
+#: The longest error message a response may produce: a 200-character body snippet, the method,
+#: the path and the SDK's own words.
+MAX_MESSAGE = 1_000
 
 
 @dataclass(frozen=True)
@@ -322,9 +325,13 @@ async def _call(call: Call, ids: Ids, serve: Serve) -> str:
     async with PleoExport(api_key="k", base_url=BASE_URL, http_client=http, retry=NO_RETRY) as pleo:
         try:
             await call(pleo, ids)
-        except APIStatusError:
+        except APIStatusError as exc:
+            if len(str(exc)) > MAX_MESSAGE:
+                return f"unexpected {len(str(exc)):,}-character message"
             return "APIStatusError"
         except (ResponseValidationError, PaginationError) as exc:
+            if len(str(exc)) > MAX_MESSAGE:  # a hostile body must not make a huge log line
+                return f"unexpected {len(str(exc)):,}-character message"
             return type(exc).__name__
         except PleoError as exc:  # typed, but not the family this answer calls for
             return f"unexpected {type(exc).__name__}"
