@@ -104,6 +104,7 @@ class BatchUpdateError(PleoError):
             f"{failed} not delivered in {len(result.failed_batches)} failed batch(es){cause}"
         )
         self.result = result
+        self.__cause__ = first  # what stopped the batches, for tracebacks and failure types
 
 
 class _JobItems(Protocol):

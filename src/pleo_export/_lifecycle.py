@@ -193,6 +193,8 @@ def job_failure_type_for(exc: BaseException) -> str:
         return "service_timeout"
     if isinstance(exc, APIConnectionError | ServerError):
         return "service_unreachable"
+    if isinstance(exc, PleoError) and isinstance(exc.__cause__, PleoError):
+        return job_failure_type_for(exc.__cause__)  # e.g. the failure behind BatchUpdateError
     return "integration_unusable"
 
 

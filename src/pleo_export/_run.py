@@ -240,9 +240,7 @@ class ExportRun:
             await self.flush()
         except PleoError as exc:
             logger.warning("job %s: flush before abort failed: %s", self.job_id, exc)
-        await transition(
-            self._jobs, self.job_id, "failed", reason=clip_reason(reason), reason_type=reason_type
-        )
+        await self._jobs.fail(self.job_id, reason=clip_reason(reason), reason_type=reason_type)
         self.final_status = "failed"
         self._state = "closed"
 

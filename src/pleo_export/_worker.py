@@ -202,7 +202,7 @@ class ExportWorker:
         """
         if self._running:
             raise PleoError("this ExportWorker is already running")
-        self._running, self._stopping = True, False
+        self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
         try:
             async with asyncio.TaskGroup() as group:
@@ -213,12 +213,13 @@ class ExportWorker:
                         break
                     await self._sleep()
         finally:
-            self._running = False
+            self._running = self._stopping = False  # a stop() before run() still counts
             logger.info("export worker stopped (%s)", self.stats)
 
     def stop(self) -> None:
         """Stop gracefully: no new jobs; running ones finish their current item, flush and are
-        left ``in_progress`` (resumable); then ``run()`` returns."""
+        left ``in_progress`` (resumable); then ``run()`` returns. Called before ``run()``, it
+        makes the next ``run()`` return at once."""
         self._stopping = True
         self._wake.set()
 
@@ -329,38 +330,47 @@ class ExportWorker:
         self._report("error", run, status=f"{type(exc).__name__}: {exc}")
 
     async def _handle(self, run: ExportRun, work: WorkItem) -> None:
-        """Ask the handler about one item and record its answer."""
+        """Ask the handler about one item and record its answer.
+
+        Whatever goes wrong with one item (the handler raises, returns something else, or
+        returns an outcome Pleo would refuse, such as an unknown reason type) fails that item
+        as ``unexpected_failure`` with the reason, and the job carries on.
+        """
         try:
             outcome: Any = self._handler(work.export_item)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
+            if not isinstance(outcome, Booked | Rejected):
+                raise TypeError(f"the handler returned {outcome!r}, not Booked or Rejected")
         except Exception as exc:
-            logger.warning(
-                "job %s: handler failed on %s: %r", run.job_id, work.accounting_entry_id, exc
-            )
-            outcome = Rejected(
-                clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
-            )
+            outcome = self._unexpected(run, work, exc)
         if isinstance(outcome, Booked):
-            run.succeeded(
-                work,
-                external_id=outcome.external_id,
-                external_url=outcome.external_url,
-                exported_at=outcome.exported_at,
-            )
-            self.stats.items_booked += 1
-        else:
-            if not isinstance(outcome, Rejected):
-                logger.error(
-                    "job %s: handler returned %r, not Booked or Rejected", run.job_id, outcome
+            try:
+                run.succeeded(
+                    work,
+                    external_id=outcome.external_id,
+                    external_url=outcome.external_url,
+                    exported_at=outcome.exported_at,
                 )
-                outcome = Rejected(
-                    f"The integration returned no outcome ({type(outcome).__name__}).",
-                    reason_type="unexpected_failure",
-                )
-            run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
+            except InvalidArgumentError as exc:
+                outcome = self._unexpected(run, work, exc)
+            else:
+                self.stats.items_booked += 1
+        if isinstance(outcome, Rejected):
+            try:
+                run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
+            except InvalidArgumentError as exc:
+                outcome = self._unexpected(run, work, exc)
+                run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
             self.stats.items_failed += 1
         self._report("item", run, entry_id=work.accounting_entry_id)
+
+    @staticmethod
+    def _unexpected(run: ExportRun, work: WorkItem, exc: Exception) -> Rejected:
+        logger.warning("job %s: item %s failed: %r", run.job_id, work.accounting_entry_id, exc)
+        return Rejected(
+            clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
+        )
 
     def _report(
         self,
@@ -391,7 +401,10 @@ class ExportWorker:
 
 def _idle_seconds(job: Any, now: datetime) -> float:
     """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
-    last = unset_to_none(job.last_updated_at) or unset_to_none(job.started_at) or job.created_at
+    # The generated parser keeps an optional timestamp it cannot read as it came (a number, a
+    # list…): skip anything that is not a datetime rather than crash the worker's poll.
+    stamps = (unset_to_none(job.last_updated_at), unset_to_none(job.started_at), job.created_at)
+    last = next(stamp for stamp in stamps if isinstance(stamp, datetime))
     if last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     seconds: float = (now - last).total_seconds()

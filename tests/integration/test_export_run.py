@@ -19,6 +19,7 @@ from pleo_export import (
     InvalidTransitionError,
     PleoError,
     PleoExport,
+    ServerError,
 )
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
@@ -238,6 +239,43 @@ async def test_outcomes_are_sent_as_the_run_goes(fake_pleo: FakePleo, pleo: Pleo
                 seen_on_server = fake_pleo.item_status_counts(job_id).get("successful", 0)
     assert seen_on_server == 200
     assert run.stats.flushed_batches == 3
+
+
+async def test_an_old_outcome_is_sent_without_waiting_for_100(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """With ``flush_interval=0`` every outcome goes out at once, in a batch of its own."""
+    job_id = fake_pleo.add_job(items=3)
+    async with pleo.export_run(job_id, flush_interval=0) as run:
+        async for work in run.pending():
+            run.succeeded(work)
+            await asyncio.sleep(0)
+    assert fake_pleo.request_counts["updateExportJobItemsV3"] == 3
+    assert run.stats.flushed_batches == 3
+
+
+async def test_undeliverable_outcomes_stop_the_run_and_fail_the_job(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """A background batch that fails after every retry stops ``pending()``; the exit flush
+    then delivers it, the job fails as service_unreachable and the error propagates."""
+    job_id = fake_pleo.add_job(items=1000)
+    fake_pleo.faults.add("status", status=500, route="updateExportJobItems", times=4)
+    run = pleo.export_run(job_id)
+
+    async def export() -> None:
+        async with run:
+            async for work in run.pending():
+                run.succeeded(work)
+                await asyncio.sleep(0)
+
+    with pytest.raises(BatchUpdateError) as caught:
+        await export()
+    assert isinstance(caught.value.__cause__, ServerError)
+    job = fake_pleo.job(job_id)
+    assert (job["status"], job["failureReasonType"]) == ("failed", "service_unreachable")
+    assert sum(fake_pleo.item_update_counts(job_id).values()) == run.stats.succeeded
+    assert 100 <= run.stats.succeeded < 1000
 
 
 async def test_an_explicit_flush_sends_a_partial_batch(

@@ -4,8 +4,8 @@ other workers without doing any twice, wakes on ``notify`` and stops leaving job
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -77,6 +77,31 @@ async def test_handler_exceptions_and_rejections_fail_single_items(
     assert fake_pleo.item(job_id, entries[0])["externalUrl"] == "https://erp.test/V-1"
     assert fake_pleo.job(job_id)["status"] == "completed_with_errors"
     assert (worker.stats.items_booked, worker.stats.items_failed) == (4, 2)
+
+
+async def test_outcomes_pleo_would_refuse_fail_only_their_item(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """No outcome, a naive booking time or an unknown reason type fails that item as
+    unexpected_failure, with the problem as its reason; the job still completes."""
+    job_id = fake_pleo.add_job(items=4)
+    entries = fake_pleo.accounting_entry_ids(job_id)
+    answers: dict[str, Any] = {
+        entries[0]: None,
+        entries[1]: Booked(exported_at=datetime(2025, 1, 1)),
+        entries[2]: Rejected("Unknown", reason_type="erp_on_fire"),
+        entries[3]: Booked(external_id="V-9"),
+    }
+    worker = ExportWorker(pleo, lambda item: answers[str(item.accounting_entry_id)])
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    reasons = [fake_pleo.item(job_id, entry) for entry in entries[:3]]
+    assert {item["failureReasonType"] for item in reasons} == {"unexpected_failure"}
+    assert "not Booked or Rejected" in reasons[0]["failureReason"]
+    assert "exported_at" in reasons[1]["failureReason"]
+    assert "erp_on_fire" in reasons[2]["failureReason"]
+    assert fake_pleo.item(job_id, entries[3])["status"] == "successful"
+    assert fake_pleo.job(job_id)["status"] == "completed_with_errors"
+    assert (worker.stats.items_booked, worker.stats.items_failed) == (1, 3)
 
 
 async def test_a_handler_that_raises_for_everything_fails_the_job(
@@ -302,4 +327,3 @@ def test_outcomes_are_plain_values() -> None:
     assert Rejected("why").reason_type == "validation_failure"
     with pytest.raises(AttributeError):
         Booked().external_id = "x"  # type: ignore[misc]
-    assert uuid.UUID(int=0)  # keeps the uuid import honest for type checkers

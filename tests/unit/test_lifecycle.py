@@ -16,6 +16,9 @@ from pleo_export import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    BatchResult,
+    BatchUpdateError,
+    FailedBatch,
     InvalidArgumentError,
     InvalidStatusChangeError,
     InvalidTransitionError,
@@ -188,10 +191,18 @@ def _status_error(cls: type[Any], status: int) -> Exception:
         (APITimeoutError("slow", method="GET", path="/"), "service_timeout"),
         (APIConnectionError("reset", method="GET", path="/"), "service_unreachable"),
         (ValueError("bad ledger mapping"), "integration_unusable"),
+        (
+            BatchUpdateError(
+                BatchResult(failed_batches=[FailedBatch(0, [], _status_error(ServerError, 502))])
+            ),
+            "service_unreachable",
+        ),
+        (BatchUpdateError(BatchResult(errors=["refused"])), "integration_unusable"),
     ],
 )
 def test_job_failure_type_for_exceptions(exc: Exception, job_type: str) -> None:
-    """Pleo API failures keep their own job-level type; the integration's own errors do not."""
+    """Pleo API failures keep their own job-level type, also behind a failed batch update; the
+    integration's own errors are integration_unusable."""
     assert job_failure_type_for(exc) == job_type
 
 
