@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from pleo_export import (
     APIStatusError,
+    Booked,
+    ExportWorker,
     PaginationError,
     PleoError,
     PleoExport,
@@ -373,3 +375,66 @@ async def test_newer_pleo_answers_parse(mutation: str) -> None:
             assert str(got.status) == "archived"
         else:
             assert "unannouncedField" in got.additional_properties
+
+
+# -- the worker survives what the parser lets through --------------------------------------
+
+#: Job fields whose wrong-typed values the generated parser keeps as they came (it checks only
+#: ids and the creation time), each with values a broken proxy or a newer Pleo might send.
+LENIENT_JOB_FIELDS = (
+    "lastUpdatedAt", "startedAt", "completedAt", "expiredAt", "createdBy", "failureReason",
+    "failureReasonType", "expiresIn", "numberOfItems", "isInteractive", "status",
+)  # fmt: skip
+WRONG_VALUES: tuple[Any, ...] = (12345, 1.5, ["2025-01-01T00:00:00Z"], {"at": 1}, True, "soon")
+
+
+class JobsRewritten(httpx.AsyncBaseTransport):
+    """The fake in-process, with one field of every job it lists or gets replaced."""
+
+    def __init__(self, fake: FakePleo, field: str, value: Any) -> None:
+        self._inner = fake.transport()
+        self._field, self._value = field, value
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer from the fake; rewrite job bodies."""
+        response = await self._inner.handle_async_request(request)
+        path = request.url.path
+        if request.method != "GET" or not path.startswith("/v3/export-jobs") or "/items" in path:
+            return response
+        body = json.loads(await response.aread())
+        jobs = body["data"] if isinstance(body.get("data"), list) else [body.get("data")]
+        for job in jobs:
+            if isinstance(job, dict):
+                job[self._field] = self._value
+        return httpx.Response(response.status_code, json=body)
+
+
+@pytest.mark.parametrize("field", LENIENT_JOB_FIELDS)
+async def test_worker_survives_wrong_typed_job_fields(field: str) -> None:
+    """Whatever type a lenient job field arrives in, ExportWorker keeps running and exports."""
+    survived = 0
+    for value in WRONG_VALUES:
+        fake = FakePleo(seed=10)
+        company = fake.add_company()
+        running = fake.add_job(company, items=3, status="in_progress")
+        pending = fake.add_job(items=3)
+        http = httpx.AsyncClient(transport=JobsRewritten(fake, field, value))
+        async with PleoExport(
+            api_key=DEFAULT_API_KEY, base_url=BASE_URL, http_client=http, retry=NO_RETRY
+        ) as pleo:
+            worker = ExportWorker(pleo, lambda _: Booked(), poll_interval=0.01, resume_idle=0)
+            task = asyncio.create_task(worker.run())
+            # A job whose status is nonsense cannot be told apart from one it must not touch:
+            # it is left alone (Pleo expires it), and the worker goes on with the rest.
+            expected = [pending] if field == "status" else [running, pending]
+            for _ in range(500):
+                if task.done() or all(fake.job(j)["status"] == "completed" for j in expected):
+                    break
+                await asyncio.sleep(0.01)
+            worker.stop()
+            await asyncio.wait_for(task, timeout=10)  # the worker did not die: no exception
+        await http.aclose()
+        for job in expected:
+            assert fake.job(job)["status"] == "completed", (field, value)
+        survived += 1
+    assert survived == len(WRONG_VALUES)
