@@ -164,22 +164,8 @@ class NoRequests:
 REFUSED: set[str] = set()
 
 
-#: Cases the SDK does not refuse yet: reported to the owner of ``jobs.post_event``.
-PENDING = {
-    "failure_reason on completed",
-    "failure_reason on started",
-    "failure_reason_type on completed",
-}
-
-
 def _params() -> list[Any]:
-    pending = pytest.mark.xfail(
-        strict=True, reason="post_event does not yet check failure details against the event"
-    )
-    return [
-        pytest.param(case, argument, id=name, marks=[pending] if name in PENDING else [])
-        for name, case, argument in CASES
-    ]
+    return [pytest.param(case, argument, id=name) for name, case, argument in CASES]
 
 
 @pytest.mark.parametrize(("case", "argument"), _params())

@@ -166,8 +166,19 @@ class ExportJobs(Resource, Generic[JobT]):
         ends, with its response or the httpx error that ended it.
 
         Raises:
+            InvalidArgumentError: a bad id or event, or failure details on an event other than
+                ``failed`` (Pleo's CreateExportJobEvent: they come with ``failed`` only).
             InvalidStatusChangeError: the job's status does not allow the event.
         """
+        if event != "failed":
+            for name, value in (
+                ("failure_reason", failure_reason),
+                ("failure_reason_type", failure_reason_type),
+            ):
+                if value is not None:
+                    raise InvalidArgumentError(
+                        name, f"only a 'failed' event carries one, not {event!r}"
+                    )
         body = CreateExportJobEvent(
             job_id=check_uuid(job_id, "job_id"),
             event=check_enum(event, ExportJobEventType, "event"),
