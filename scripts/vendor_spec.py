@@ -139,11 +139,12 @@ def _provenance_name(source: str) -> str:
     """A machine-independent name for the source: the URL, or the path relative to the repo."""
     if source.startswith(("http://", "https://")):
         return source
-    path = Path(source).resolve()
+    # Lexical, not resolve(): a shared/ folder reached through a symlink keeps its name.
+    path = os.path.abspath(source)
     try:
         return Path(os.path.relpath(path, REPO_ROOT)).as_posix()
     except ValueError:  # another drive on Windows
-        return path.name
+        return Path(path).name
 
 
 def main(argv: list[str] | None = None) -> int:
