@@ -10,10 +10,12 @@ import datetime as dt
 import email.utils
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
-import stamina
+
+if TYPE_CHECKING:
+    import stamina
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -114,6 +116,10 @@ def attempts(
     policy: RetryPolicy, on: Callable[[Exception], bool | float]
 ) -> AsyncIterator[stamina.Attempt]:
     """The stamina retry loop for one request: ``async for attempt in attempts(...)``."""
+    # Imported here: the seam only enters the loop after a first attempt failed, so a process
+    # whose requests all succeed never loads stamina and tenacity (~10 ms of import time).
+    import stamina
+
     return stamina.retry_context(
         on=on,
         attempts=policy.max_retries + 1,
