@@ -125,7 +125,8 @@ def run(quick: bool = False) -> list[Report]:
         rows=rows,
         notes=[
             f"{PAGES} distinct pages × {PAGE_SIZE} items from the fake's generator, "
-            f"{body_kb:.1f} KB of JSON an item; {rounds} interleaved rounds of {repeat} passes.",
+            f"{body_kb:.1f} KB of JSON an item; {rounds} interleaved rounds of {repeat} passes, "
+            "the cyclic GC off while timing (the SDK's seam also pauses it while parsing).",
             f"orjson (the `[fast]` extra, which the SDK's seam uses when installed) makes "
             f"decode + parse {json_vs_orjson:.2f}× as fast as json: decoding is only "
             f"{us['json.loads'] / us['json.loads + from_dict']:.0%} of the work with json, "
