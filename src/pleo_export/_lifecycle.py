@@ -264,7 +264,7 @@ async def transition(
     *,
     reason: str | None = None,
     reason_type: str | None = None,
-) -> None:
+) -> bool:
     """Post one lifecycle event, checked first and reconciled after (see ``ExportJobs.start``).
 
     With a job model its status is checked before anything is sent; with a bare id nothing is
@@ -275,7 +275,11 @@ async def transition(
 
     One ambiguity is left, and only for ``started``: if the lost attempt had in fact not
     landed and another worker claimed the job in between, both believe they hold it. Pleo
-    offers no claim token to tell the two apart.
+    offers no claim token to tell the two apart, so the result says which case this was.
+
+    Returns:
+        True when Pleo's acceptance was seen; False when it was concluded from re-reading the
+        job after an attempt got no clear answer (``ExportWorker`` defers such a claim).
 
     Raises:
         InvalidArgumentError: an unknown event, or failure details on another event.
@@ -310,7 +314,7 @@ async def transition(
                 len(outcomes),
                 actual,
             )
-            return
+            return False
         raise
     except (APIConnectionError, ServerError) as exc:
         if not any(may_have_landed(o) for o in outcomes):
@@ -325,8 +329,9 @@ async def transition(
             type(exc).__name__,
             actual,
         )
-        return
+        return False
     logger.info("job %s: posted %r; the job is now %r", job_id, event, target)
+    return True
 
 
 async def _reread_status(jobs: _Jobs, job_id: uuid.UUID | str) -> str | None:

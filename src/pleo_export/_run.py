@@ -143,6 +143,8 @@ class ExportRun:
         self.job: Any = None if status is None else job
         #: True when the run picked up a job that was already ``in_progress``.
         self.resumed = False
+        #: False when ``started`` got no clear answer and was concluded from a re-read.
+        self.claim_confirmed = True
         #: The status the run's final event set, once posted.
         self.final_status: str | None = None
         self.stats = RunStats()
@@ -183,7 +185,7 @@ class ExportRun:
         elif status in FINAL_STATUSES:
             raise InvalidTransitionError(str(self.job_id), status, "started", ())
         else:  # pending, or a status newer than the SDK: the server decides
-            await transition(self._jobs, self.job, "started")
+            self.claim_confirmed = await transition(self._jobs, self.job, "started")
         self._state = "open"
         return self
 

@@ -77,7 +77,8 @@ class Progress:
     Attributes:
         stage: ``"started"`` or ``"resumed"`` (a job is claimed), ``"item"`` (one outcome
             recorded), ``"finished"`` (final event posted), ``"paused"`` (left in_progress by
-            ``stop()``), ``"skipped"`` (another worker claimed it first) or ``"error"``.
+            ``stop()``), ``"skipped"`` (another worker claimed it first), ``"deferred"`` (an
+            unconfirmed claim left for the idle resume) or ``"error"``.
         job_id: the job.
         company_id: its company.
         total: items the run found still to do (None before it has listed them).
@@ -105,6 +106,9 @@ class WorkerStats:
         jobs_processed: jobs this worker brought to a final status.
         jobs_paused: jobs left ``in_progress`` by ``stop()`` or cancellation, to be resumed.
         jobs_skipped: jobs another worker claimed first.
+        jobs_deferred: jobs whose ``started`` got no clear answer, left ``in_progress`` for
+            the idle resume (``resume_idle``) rather than risk exporting one that another
+            worker claimed in the same moment.
         jobs_errored: jobs that ended on an error (the run failed them where it could).
         items_booked: items reported successful.
         items_failed: items reported failed.
@@ -113,6 +117,7 @@ class WorkerStats:
     jobs_processed: int = 0
     jobs_paused: int = 0
     jobs_skipped: int = 0
+    jobs_deferred: int = 0
     jobs_errored: int = 0
     items_booked: int = 0
     items_failed: int = 0
@@ -295,6 +300,14 @@ class ExportWorker:
         try:
             async with run:
                 claimed = True
+                if not run.claim_confirmed and self.resume_idle > 0:
+                    # Other workers may share the account (resume_idle > 0 says so): a claim
+                    # seen only by re-reading could be theirs. Leave the job to the idle resume.
+                    run.pause()
+                    self.stats.jobs_deferred += 1
+                    logger.info("job %s: claim unconfirmed; deferring to the idle resume", job.id)
+                    self._report("deferred", run)
+                    return
                 self._report("resumed" if run.resumed else "started", run)
                 async for work in run.pending():
                     if self._stopping:

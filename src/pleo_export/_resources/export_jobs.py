@@ -191,19 +191,25 @@ class ExportJobs(Resource, Generic[JobT]):
             self._event_op._get_kwargs(body=body), None, retry_post=retry, on_attempt=on_attempt
         )
 
-    async def start(self, job: IdLike | JobT) -> None:
+    async def start(self, job: IdLike | JobT) -> bool:
         """Claim a pending job: post ``started`` (pending → in_progress), safely retried.
 
         Args:
             job: the job id, or a job model; a model's status is checked before sending, an
                 id is sent without reading the job first.
 
+        Returns:
+            True when Pleo's acceptance was seen. False when an attempt got no answer and the
+            job, read back, is ``in_progress``: most likely this call's claim landed, but
+            another worker claiming in that moment would look the same (Pleo has no claim
+            token), so a caller sharing the account with other workers may want to wait.
+
         Raises:
             InvalidTransitionError: the model's status is not ``pending`` (nothing is sent).
             InvalidStatusChangeError: Pleo refused it, e.g. another worker claimed the job
                 first; ``actual_status`` holds the status read back.
         """
-        await transition(self, job, "started")
+        return await transition(self, job, "started")
 
     async def complete(self, job: IdLike | JobT) -> None:
         """Post ``completed`` (in_progress → completed): every item was exported.
