@@ -327,3 +327,37 @@ def test_outcomes_are_plain_values() -> None:
     assert Rejected("why").reason_type == "validation_failure"
     with pytest.raises(AttributeError):
         Booked().external_id = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("resume_idle", "deferred"), [(600.0, True), (0.0, False)])
+async def test_an_unconfirmed_claim_is_deferred_when_workers_share_the_account(
+    fake_pleo: FakePleo, pleo: PleoExport, resume_idle: float, deferred: bool
+) -> None:
+    """A ``started`` seen only by re-reading the job (its answer was lost) could be another
+    worker's claim: with ``resume_idle > 0`` the worker leaves the job in_progress for the idle
+    resume and books nothing; a lone worker (``resume_idle=0``) goes ahead."""
+    job_id = fake_pleo.add_job(items=5)
+    fake_pleo.faults.add("lost_response", route="createExportJobEvent", times=1)
+    booked: list[Any] = []
+
+    def ledger(export_item: Any) -> Booked:
+        booked.append(export_item.accounting_entry_id)
+        return Booked(external_id="V-1")
+
+    worker = ExportWorker(pleo, ledger, resume_idle=resume_idle)
+    task = asyncio.create_task(worker.run())
+    for _ in range(200):
+        if worker.stats.jobs_deferred or worker.stats.jobs_processed:
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(task, WAIT)
+    assert _job_events(fake_pleo, job_id)[0] == "started"
+    if deferred:
+        assert worker.stats.jobs_deferred == 1
+        assert booked == []
+        assert fake_pleo.job(job_id)["status"] == "in_progress"
+    else:
+        assert worker.stats.jobs_deferred == 0
+        assert len(booked) == 5
+        assert fake_pleo.job(job_id)["status"] == "completed"
