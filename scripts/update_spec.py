@@ -2,7 +2,7 @@
 
 Vendors SOURCE (with ``openapi/overlay.yaml``) into a temporary file, prints the contract changes
 from the current ``openapi/pleo-export.yaml`` to it (``scripts/spec_drift.py``), then replaces the
-vendored spec, regenerates ``generated/``, sets ``_drift.SPEC_VERSION`` and adds a dated entry
+vendored spec, regenerates ``generated/``, sets ``_config.SPEC_VERSION`` and adds a dated entry
 under ``## Unreleased`` in ``CHANGELOG.md``. It does not run the tests: ``make update-spec`` does.
 
 Usage: ``python scripts/update_spec.py SOURCE [--dry-run]``; exit status 1 when the overlay no
@@ -33,10 +33,10 @@ from vendor_spec import DEFAULT_OVERLAY, vendor
 __all__ = ["add_changelog_entry", "changelog_entry", "main", "set_spec_version"]
 
 CHANGELOG = REPO_ROOT / "CHANGELOG.md"
-DRIFT_MODULE = REPO_ROOT / "src" / "pleo_export" / "_drift.py"
+CONFIG_MODULE = REPO_ROOT / "src" / "pleo_export" / "_config.py"
 _UNRELEASED = re.compile(r"^## \[?Unreleased\]?[ \t]*$", re.MULTILINE | re.IGNORECASE)
 _RELEASE = re.compile(r"^## ", re.MULTILINE)
-_SPEC_VERSION = re.compile(r'^SPEC_VERSION = "[^"]*"$', re.MULTILINE)
+_SPEC_VERSION = re.compile(r'^SPEC_VERSION: Final = "[^"]*"$', re.MULTILINE)
 _BREAKING_LISTED = 10  # breaking changes spelled out in the changelog; the rest are counted
 
 
@@ -85,10 +85,10 @@ def add_changelog_entry(text: str | None, entry: str) -> str:
 
 
 def set_spec_version(source: str, version: str) -> str:
-    """Return the ``_drift.py`` source with its ``SPEC_VERSION`` line set to ``version``."""
-    updated, count = _SPEC_VERSION.subn(f'SPEC_VERSION = "{version}"', source)
+    """Return the ``_config.py`` source with its ``SPEC_VERSION`` line set to ``version``."""
+    updated, count = _SPEC_VERSION.subn(f'SPEC_VERSION: Final = "{version}"', source)
     if count != 1:
-        raise ValueError('expected exactly one `SPEC_VERSION = "..."` line')
+        raise ValueError('expected exactly one `SPEC_VERSION: Final = "..."` line')
     return updated
 
 
@@ -151,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     print(f"regenerated {target.relative_to(REPO_ROOT)}")
-    if DRIFT_MODULE.is_file():
-        module = DRIFT_MODULE.read_text(encoding="utf-8")
-        _write_atomically(DRIFT_MODULE, set_spec_version(module, new["info"]["version"]))
-        print(f"set SPEC_VERSION in {DRIFT_MODULE.relative_to(REPO_ROOT)}")
+    if CONFIG_MODULE.is_file():
+        module = CONFIG_MODULE.read_text(encoding="utf-8")
+        _write_atomically(CONFIG_MODULE, set_spec_version(module, new["info"]["version"]))
+        print(f"set SPEC_VERSION in {CONFIG_MODULE.relative_to(REPO_ROOT)}")
     entry = changelog_entry(old, new, changes, datetime.date.today())
     existing = CHANGELOG.read_text(encoding="utf-8") if CHANGELOG.is_file() else None
     _write_atomically(CHANGELOG, add_changelog_entry(existing, entry))

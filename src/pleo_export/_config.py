@@ -43,6 +43,7 @@ __all__ = [
 
 SDK_VERSION: Final = "0.1.0"
 #: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
+#: scripts/check_drift.py fails when the two disagree; scripts/update_spec.py rewrites this line.
 SPEC_VERSION: Final = "32.1.0"
 USER_AGENT: Final = f"pleo-export-python/{SDK_VERSION} (export-api {SPEC_VERSION})"
 

@@ -13,11 +13,10 @@ import threading
 
 import attrs
 
+from ._config import SPEC_VERSION
+
 __all__ = ["SPEC_VERSION", "note_unknowns", "reset"]
 
-# The vendored spec's info.version. scripts/check_drift.py fails when the two disagree, and
-# scripts/update_spec.py rewrites this line when it vendors a new spec.
-SPEC_VERSION = "32.1.0"
 
 _logger = logging.getLogger("pleo_export.drift")
 

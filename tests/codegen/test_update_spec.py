@@ -39,15 +39,14 @@ def _newer_upstream() -> dict[str, Any]:
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    """A copy of the spec pipeline (scripts, openapi, generated, _drift.py) beside a shared/."""
+    """A copy of the spec pipeline (scripts, openapi, generated, _config.py) beside a shared/."""
     root = tmp_path / "main"
     ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".mypy_cache")
     for folder in ("scripts", "openapi", "generated"):
         shutil.copytree(REPO_ROOT / folder, root / folder, ignore=ignore)
     (root / "src" / "pleo_export").mkdir(parents=True)
-    shutil.copyfile(
-        REPO_ROOT / "src" / "pleo_export" / "_drift.py", root / "src" / "pleo_export" / "_drift.py"
-    )
+    config = Path("src") / "pleo_export" / "_config.py"
+    shutil.copyfile(REPO_ROOT / config, root / config)
     upstream = tmp_path / "shared" / "reference" / "pleo-export-openapi-32.2.0.yml"
     upstream.parent.mkdir(parents=True)
     upstream.write_text(yaml.safe_dump(_newer_upstream(), sort_keys=False), encoding="utf-8")
@@ -58,7 +57,7 @@ def _snapshot() -> dict[str, bytes | None]:
     paths = [
         REPO_ROOT / "openapi" / "pleo-export.yaml",
         REPO_ROOT / "generated" / "pleo_export_raw" / "models" / "export_job_status.py",
-        REPO_ROOT / "src" / "pleo_export" / "_drift.py",
+        REPO_ROOT / "src" / "pleo_export" / "_config.py",
         REPO_ROOT / "CHANGELOG.md",
     ]
     return {str(p): p.read_bytes() if p.exists() else None for p in paths}
@@ -88,8 +87,8 @@ def test_update_in_a_copy_of_the_repo(repo_copy: Path) -> None:
     }
     status = repo_copy / "generated" / "pleo_export_raw" / "models" / "export_job_status.py"
     assert 'ARCHIVED = "archived"' in status.read_text()
-    drift = (repo_copy / "src" / "pleo_export" / "_drift.py").read_text()
-    assert 'SPEC_VERSION = "32.2.0"' in drift
+    drift = (repo_copy / "src" / "pleo_export" / "_config.py").read_text()
+    assert 'SPEC_VERSION: Final = "32.2.0"' in drift
 
     changelog = (repo_copy / "CHANGELOG.md").read_text()
     today = datetime.date.today().isoformat()
@@ -194,8 +193,8 @@ def test_changelog_entry_caps_the_breaking_list() -> None:
 
 def test_set_spec_version_rewrites_exactly_one_line() -> None:
     """SPEC_VERSION is rewritten in place; a module without that line is refused."""
-    assert set_spec_version('x = 1\nSPEC_VERSION = "32.1.0"\n', "33.0.0") == (
-        'x = 1\nSPEC_VERSION = "33.0.0"\n'
+    assert set_spec_version('x = 1\nSPEC_VERSION: Final = "32.1.0"\n', "33.0.0") == (
+        'x = 1\nSPEC_VERSION: Final = "33.0.0"\n'
     )
     with pytest.raises(ValueError, match="SPEC_VERSION"):
         set_spec_version("x = 1\n", "33.0.0")
