@@ -178,5 +178,6 @@ def test_readme_names_the_current_spec_version() -> None:
     """Every x.y.z version in the README is the spec the SDK is built from (none goes stale)."""
     from pleo_export._config import SPEC_VERSION
 
-    versions = set(re.findall(r"\b\d+\.\d+\.\d+\b", README.read_text(encoding="utf-8")))
+    pattern = r"(?<![\d.])\d+\.\d+\.\d+(?![\d.])"  # x.y.z, not part of an IP address
+    versions = set(re.findall(pattern, README.read_text(encoding="utf-8")))
     assert versions == {SPEC_VERSION}
