@@ -178,6 +178,17 @@ def _run_trial(number: int, kind: str, tmp: Path) -> Trial:
     return trial
 
 
+def _trial(number: int, tmp: Path) -> Trial:
+    """Run one trial; a failure names the trial, its kill point and the demo's last output."""
+    kind = KINDS[number % len(KINDS)]
+    try:
+        return _run_trial(number, kind, tmp)
+    except BaseException as exc:
+        log = tmp / f"demo-{number}.log"
+        tail = log.read_text()[-3000:] if log.exists() else "(no output)"
+        raise AssertionError(f"trial {number} ({kind}) failed: {exc!r}\n{tail}") from exc
+
+
 def _owners(fake: FakePleo, jobs: list[str]) -> dict[str, str]:
     return {e: job for job in jobs for e in fake.accounting_entry_ids(job)}
 
@@ -190,9 +201,7 @@ def test_demo_killed_and_restarted_exports_exactly_once(tmp_path: Path) -> None:
     """SIGKILL at seeded points, then a restart: each trial ends with each item booked once."""
     # Trials are independent (each its own fake, port and ledger): run a few side by side.
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        trials = list(
-            pool.map(lambda n: _run_trial(n, KINDS[n % len(KINDS)], tmp_path), range(TRIALS))
-        )
+        trials = list(pool.map(lambda n: _trial(n, tmp_path), range(TRIALS)))
     assert all(t.killed for t in trials)
     window = [t for t in trials if t.kind == "booked_not_flushed"]
     assert all(t.ledger_at_kill > t.successful_at_kill for t in window)
