@@ -27,6 +27,8 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m mypy --strict tests/typing/api_usage.py
+	MYPYPATH=examples $(PY) -m mypy --strict examples
 
 format: install
 	$(PY) -m ruff check --fix .
