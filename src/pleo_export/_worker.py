@@ -19,10 +19,12 @@ from typing import Any, Final, TypeAlias
 
 from ._config import DEFAULT_POLL_INTERVAL, DEFAULT_RESUME_IDLE, DEFAULT_WORKER_JOBS
 from ._errors import (
+    AuthenticationError,
     ExportNotFoundError,
     InvalidArgumentError,
     InvalidStatusChangeError,
     InvalidTransitionError,
+    PermissionDeniedError,
     PleoError,
 )
 from ._lifecycle import status_text
@@ -204,22 +206,32 @@ class ExportWorker:
 
         Raises:
             PleoError: ``run()`` is already running on this worker.
+            AuthenticationError: listing jobs was refused for the credentials (401); running
+                jobs are paused first. Also PermissionDeniedError (403).
+            PleoError: with ``until_idle``, listing jobs failed after the retries.
         """
         if self._running:
             raise PleoError("this ExportWorker is already running")
         self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
+        failure: PleoError | None = None
         try:
             async with asyncio.TaskGroup() as group:
                 while not self._stopping:
                     self._wake.clear()
-                    started = await self._poll(group)
+                    try:
+                        started = await self._poll(group, until_idle=until_idle)
+                    except PleoError as exc:  # stop gracefully, then raise it as it is
+                        failure, self._stopping = exc, True
+                        break
                     if until_idle and not started and not self._busy_jobs:
                         break
                     await self._sleep()
         finally:
             self._running = self._stopping = False  # a stop() before run() still counts
             logger.info("export worker stopped (%s)", self.stats)
+        if failure is not None:
+            raise failure
 
     def stop(self) -> None:
         """Stop gracefully: no new jobs; running ones finish their current item, flush and are
@@ -250,11 +262,20 @@ class ExportWorker:
         except TimeoutError:
             pass
 
-    async def _poll(self, group: asyncio.TaskGroup) -> int:
-        """Start what can be started now; return how many jobs were started."""
+    async def _poll(self, group: asyncio.TaskGroup, *, until_idle: bool) -> int:
+        """Start what can be started now; return how many jobs were started.
+
+        A failed listing is retried at the next poll, unless waiting cannot help: bad or
+        insufficient credentials, or a one-shot run (``until_idle``) that must not pass a
+        failure off as "nothing to do".
+        """
         try:
             candidates = await self._candidates()
+        except (AuthenticationError, PermissionDeniedError):
+            raise
         except PleoError as exc:
+            if until_idle:
+                raise
             logger.warning("export worker: listing jobs failed, trying again later: %s", exc)
             return 0
         started = 0

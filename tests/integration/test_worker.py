@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from pleo_export import Booked, ExportWorker, PleoError, PleoExport, Progress, Rejected
+from pleo_export import (
+    AuthenticationError,
+    Booked,
+    ExportWorker,
+    PleoError,
+    PleoExport,
+    Progress,
+    Rejected,
+    ServerError,
+)
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo, ManualClock
 
 from .conftest import IN_PROCESS_URL
@@ -361,3 +370,25 @@ async def test_an_unconfirmed_claim_is_deferred_when_workers_share_the_account(
         assert worker.stats.jobs_deferred == 0
         assert len(booked) == 5
         assert fake_pleo.job(job_id)["status"] == "completed"
+
+
+async def test_refused_credentials_end_the_worker_with_the_error(fake_pleo: FakePleo) -> None:
+    """A 401 on listing jobs cannot heal by waiting: ``run()`` raises it instead of polling on."""
+    http = httpx.AsyncClient(transport=fake_pleo.transport())
+    async with PleoExport(api_key="not-a-key", base_url=IN_PROCESS_URL, http_client=http) as pleo:
+        worker = ExportWorker(pleo, book, poll_interval=3600)
+        with pytest.raises(AuthenticationError):
+            await asyncio.wait_for(worker.run(), WAIT)
+    await http.aclose()
+
+
+async def test_a_one_shot_run_raises_a_failed_listing(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """With ``until_idle`` a listing that fails after its retries is raised, not taken for an
+    empty account."""
+    fake_pleo.add_job(items=1)
+    fake_pleo.faults.add("status", status=503, route="getExportJobsList")
+    worker = ExportWorker(pleo, book)
+    with pytest.raises(ServerError):
+        await asyncio.wait_for(worker.run(until_idle=True), WAIT)
