@@ -125,12 +125,14 @@ COMPANIES = 16
 JOBS_PER_COMPANY = 3
 ITEMS_PER_SMALL_JOB = 40
 RUNNING = ("pending", "in_progress")
-
-
-CLAIM_RACE = (
-    "an unanswered 'started' (answer lost, then 422; or no answer at all) is taken as this "
-    "worker's claim when the job reads in_progress, though another worker may hold it; both "
-    "then export the job (an ambiguity _lifecycle.transition documents and accepts)"
+#: The workers share the account, so an in_progress job is resumed only after this many idle
+#: seconds (a live run of one of these jobs updates it well within that); a claim neither
+#: worker saw confirmed waits this long.
+RESUME_IDLE = 3.0
+IDLE_RESUME_RACE = (
+    "the idle resume has no claim: workers that see the same idle in_progress job resume it "
+    "together and both export it (Pleo offers no lock); a claim deferred as unconfirmed ends "
+    "there too (see test_two_workers_resuming_one_idle_job_export_it_once)"
 )
 
 
@@ -139,7 +141,7 @@ CLAIM_RACE = (
     [
         pytest.param(0.0, id="503s"),
         pytest.param(0.2, id="503s and lost event answers", marks=pytest.mark.xfail(
-            strict=False, reason=CLAIM_RACE)),
+            strict=False, reason=IDLE_RESUME_RACE)),
     ],
 )  # fmt: skip
 async def test_two_workers_on_one_account_handle_each_job_once(
@@ -164,18 +166,17 @@ async def test_two_workers_on_one_account_handle_each_job_once(
 
         return book
 
+    def running() -> set[str]:
+        return {job["companyId"] for job in fake.jobs() if job["status"] in RUNNING}
+
     async def feed() -> None:
         """Each company gets its next job once its last one is final (Pleo allows one)."""
         while True:
-            running = {
-                job["companyId"]
-                for job in fake.jobs()
-                if job["status"] in ("pending", "in_progress")
-            }
+            busy = running()
             for company in companies:
-                if company not in running and len(fake.jobs(company)) < JOBS_PER_COMPANY:
+                if company not in busy and len(fake.jobs(company)) < JOBS_PER_COMPANY:
                     fake.add_job(company, items=ITEMS_PER_SMALL_JOB)
-            if all(len(fake.jobs(c)) == JOBS_PER_COMPANY for c in companies) and not running:
+            if all(len(fake.jobs(c)) == JOBS_PER_COMPANY for c in companies) and not running():
                 return
             await asyncio.sleep(0.01)
 
@@ -184,7 +185,9 @@ async def test_two_workers_on_one_account_handle_each_job_once(
             api_key=DEFAULT_API_KEY, base_url=url, retry=FAST_RETRY, timeout=10.0
         ) as pleo:
             workers = [
-                ExportWorker(pleo, handler(name), poll_interval=0.02, max_jobs=4)
+                ExportWorker(
+                    pleo, handler(name), poll_interval=0.02, max_jobs=4, resume_idle=RESUME_IDLE
+                )
                 for name in ("a", "b")
             ]
             tasks = [asyncio.create_task(w.run()) for w in workers]
@@ -207,6 +210,11 @@ async def test_two_workers_on_one_account_handle_each_job_once(
     assert len(per_entry) == COMPANIES * JOBS_PER_COMPANY * ITEMS_PER_SMALL_JOB
     stats = [w.stats for w in workers]
     if lost_event_answers:
+        record(
+            "concurrency",
+            lost_event_answers_under_two_workers=fake.faults.counts.get("lost_response", 0),
+            unconfirmed_claims_deferred=sum(s.jobs_deferred for s in stats),
+        )
         return
     record(
         "concurrency",
@@ -218,17 +226,40 @@ async def test_two_workers_on_one_account_handle_each_job_once(
     )
 
 
-@pytest.mark.xfail(strict=True, reason=CLAIM_RACE)
 @pytest.mark.parametrize("fault", ["lost_response", "drop"])
 async def test_a_lost_claim_is_not_taken_for_ours_when_another_worker_holds_the_job(
     fault: str,
 ) -> None:
-    """Worker A claims a job; B's claim gets no answer (lost, or every attempt dropped), and
-    the job reads in_progress: B must not conclude that it holds the job."""
+    """Worker A claims a job; B's claim gets no answer (lost, or every attempt dropped) and the
+    job reads in_progress: B's claim is reported unconfirmed, never as certainly its own."""
     fake = FakePleo(seed=24)
     job = fake.add_job(items=3)
     async with client_on(fake) as a, client_on(fake, retry=FEW_RETRIES) as b:
         await a.jobs.start(job)
         fake.faults.add(fault, route="createExportJobEventV3", times=1 if fault != "drop" else None)
-        with pytest.raises(PleoError):
-            await b.jobs.start(job)
+        try:
+            confirmed = await b.jobs.start(job)
+        except PleoError:  # refused outright: also fine
+            confirmed = False
+        assert confirmed is False  # an unconfirmed claim, never a certain one
+
+
+@pytest.mark.xfail(strict=True, reason=IDLE_RESUME_RACE)
+async def test_two_workers_resuming_one_idle_job_export_it_once() -> None:
+    """A job left in_progress (its worker died) and idle: of two workers, only one exports it."""
+    fake = FakePleo(seed=25)
+    job = fake.add_job(items=40, status="in_progress")
+    handled: Counter[str] = Counter()
+
+    def book(export_item: Any) -> Booked:
+        handled[str(export_item.accounting_entry_id)] += 1
+        return Booked(external_id="GL-1")
+
+    await asyncio.sleep(0.3)  # idle for longer than resume_idle
+    async with client_on(fake) as pleo:
+        workers = [ExportWorker(pleo, book, poll_interval=0.02, resume_idle=0.2) for _ in "ab"]
+        await asyncio.wait_for(
+            asyncio.gather(*(w.run(until_idle=True) for w in workers)), timeout=20
+        )
+    assert fake.job(job)["status"] == "completed"
+    assert set(handled.values()) == {1}  # each item handed to one worker's handler, once
