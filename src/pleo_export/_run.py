@@ -176,7 +176,9 @@ class ExportRun:
     async def __aenter__(self) -> ExportRun:
         if self._state != "new":
             raise PleoError("an ExportRun can be entered only once")
-        if self.job is None:
+        if self.job is None or status_text(self.job.status) == "in_progress":
+            # A listed in_progress job may have finished since it was listed: resume only
+            # what Pleo says is still running now.
             self.job = await self._jobs.get(self.job_id)
         status = status_text(self.job.status)
         if status == "in_progress":

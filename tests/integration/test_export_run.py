@@ -462,3 +462,18 @@ async def test_an_export_run_over_loopback_tcp(fake_pleo: FakePleo, pleo_tcp: Pl
     assert run.final_status == "completed_with_errors"
     assert fake_pleo.item_status_counts(job_id) == {"successful": 117, "failed": 3}
     assert _reported_once(fake_pleo, job_id, 120)
+
+
+async def test_a_stale_in_progress_model_is_read_again_before_resuming(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """A job listed as in_progress that finished since is refused, not resumed: the run reads
+    the job again before resuming it."""
+    job_id = fake_pleo.add_job(items=2)
+    await pleo.jobs.start(job_id)
+    listed = await pleo.jobs.get(job_id)
+    await pleo.jobs.complete(job_id)
+    with pytest.raises(InvalidTransitionError):
+        async with pleo.export_run(listed):
+            pass
+    assert [e.event for e in fake_pleo.events(job_id, "job_status")] == ["started", "completed"]
