@@ -17,7 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED = ROOT / "openapi" / "pleo-export.yaml"
-REFERENCE = Path("/work/shared/reference/pleo-export-openapi.yml")
+REFERENCE = ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
 JSON = "application/json;charset=UTF-8"
 
 #: Display formats written where a regex belongs; no real timestamp matches them.

@@ -16,6 +16,7 @@ from typing import Any
 import _fake_spec
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -99,3 +100,27 @@ def test_fake_conforms_to_the_contract(case: Any, seeded: _Seeded) -> None:
     """Every answer has a documented status, content type and schema, and needs credentials."""
     _aim(case, seeded)
     case.call_and_validate(base_url=seeded.url, headers=_AUTH, checks=_CHECKS, timeout=10)
+
+
+def test_the_vendored_spec_already_holds_every_gap_the_fake_needs() -> None:
+    """The overlay has adopted each patch listed here, so the fake is held to the vendored
+    contract itself: every extra status, nullable field and dropped display pattern."""
+    vendored = _fake_spec.VENDORED
+    spec = yaml.safe_load(vendored.read_text())
+    operations = {
+        op["operationId"]: op
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    missing = [
+        (op, status)
+        for op, status, _ in _fake_spec.STATUS_GAPS
+        if status not in operations[op]["responses"]
+    ]
+    assert missing == []
+    schemas = spec["components"]["schemas"]
+    gaps = _fake_spec.NULLABLE_GAPS
+    assert all(schemas[name]["properties"][field].get("nullable") for name, field in gaps)
+    text = vendored.read_text()
+    assert not [p for p in _fake_spec._BOGUS_PATTERNS if f"pattern: {p}" in text]
