@@ -103,3 +103,7 @@ DEFAULT_REPLAY_MAX_ENTRIES: Final = 10_000
 DEFAULT_REPLAY_TTL: Final = 86_400.0
 #: The webhook endpoint refuses bodies over 1 MiB (413); an export-job event is well under 1 KiB.
 WEBHOOK_MAX_BODY: Final = 1_048_576
+
+#: Jobs a worker remembers finishing, so a listing taken just before one finished does not
+#: start it again.
+WORKER_FINISHED_KEPT: Final = 1000

@@ -9,6 +9,7 @@ claim, so there is no coordinator. Delivering webhooks and booking items is the 
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import logging
 import uuid
@@ -17,7 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
-from ._config import DEFAULT_POLL_INTERVAL, DEFAULT_RESUME_IDLE, DEFAULT_WORKER_JOBS
+from ._config import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_RESUME_IDLE,
+    DEFAULT_WORKER_JOBS,
+    WORKER_FINISHED_KEPT,
+)
 from ._errors import (
     AuthenticationError,
     ExportNotFoundError,
@@ -191,6 +197,11 @@ class ExportWorker:
         self._hints: set[uuid.UUID] = set()
         self._busy_companies: set[Any] = set()
         self._busy_jobs: set[uuid.UUID] = set()
+        #: Jobs this worker brought to a final status lately: a listing that was in flight
+        #: while one finished still shows it running, and must not start it again.
+        self._finished: collections.deque[uuid.UUID] = collections.deque(
+            maxlen=WORKER_FINISHED_KEPT
+        )
 
     def __repr__(self) -> str:
         return f"<ExportWorker running={self._running} active={len(self._busy_jobs)} {self.stats}>"
@@ -285,6 +296,8 @@ class ExportWorker:
                 break
             if job.id in self._busy_jobs or job.company_id in self._busy_companies:
                 continue
+            if job.id in self._finished:
+                continue
             if status_text(job.status) == "in_progress" and _idle_seconds(job, now) < (
                 self.resume_idle
             ):
@@ -340,6 +353,7 @@ class ExportWorker:
                 self._report("paused", run)
             else:
                 self.stats.jobs_processed += 1
+                self._finished.append(job.id)
                 self._report("finished", run, status=run.final_status)
         except InvalidStatusChangeError as exc:
             if claimed:  # a later event refused (e.g. the job expired): not a lost claim

@@ -392,3 +392,24 @@ async def test_a_one_shot_run_raises_a_failed_listing(
     worker = ExportWorker(pleo, book)
     with pytest.raises(ServerError):
         await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+
+
+async def test_a_stale_listing_does_not_start_a_job_this_worker_finished(
+    fake_pleo: FakePleo, pleo: PleoExport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing taken just before a job finished still shows it running: the worker that
+    finished it does not start it again."""
+    job_id = fake_pleo.add_job(items=3)
+    await pleo.jobs.start(job_id)
+    stale = await pleo.jobs.get(job_id)  # in_progress, as a listing in flight would show it
+    worker = ExportWorker(pleo, book, resume_idle=0)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert fake_pleo.job(job_id)["status"] == "completed"
+
+    async def stale_listing() -> list[Any]:
+        return [stale]
+
+    monkeypatch.setattr(worker, "_candidates", stale_listing)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert (worker.stats.jobs_processed, worker.stats.jobs_skipped) == (1, 0)
+    assert _job_events(fake_pleo, job_id) == ["started", "completed"]
