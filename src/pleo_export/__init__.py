@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
-    from ._client import PleoExport, V2Resources
+    from ._client import PleoExport, V2Resources, V3Resources
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -92,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedApiVersionError": "_errors",
     "UpdateLimitError": "_errors",
     "V2Resources": "_client",
+    "V3Resources": "_client",
     "WorkItem": "_run",
     "WorkerStats": "_worker",
 }
@@ -141,6 +142,7 @@ __all__ = [
     "UnsupportedApiVersionError",
     "UpdateLimitError",
     "V2Resources",
+    "V3Resources",
     "WorkItem",
     "WorkerStats",
     "__version__",

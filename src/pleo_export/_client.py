@@ -46,7 +46,7 @@ from ._resources._base import paginate
 from ._retry import RetryPolicy
 from ._run import ExportRun
 
-__all__ = ["PleoExport", "V2Resources"]
+__all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 
@@ -58,6 +58,16 @@ class V2Resources:
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+
+
+class V3Resources:
+    """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (``pleo.jobs`` is the same
+    object unless the client was made with ``api_version="v2"``)."""
+
+    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        self.jobs = ExportJobsV3(seam, prefetch=prefetch)
+        self.job_items = JobItemsV3(seam, prefetch=prefetch)
+        self.export_items = ExportItemsV3(seam, prefetch=prefetch)
 
 
 class PleoExport:
@@ -138,19 +148,13 @@ class PleoExport:
         self._prefetch = prefetch
         self.api_version = api_version
         self.v2 = V2Resources(self._seam, prefetch=prefetch)
-        self.jobs: ExportJobsV3 | ExportJobsV2
-        self.job_items: JobItemsV3 | JobItemsV2
-        self.export_items: ExportItemsV3 | ExportItemsV2
-        if api_version == "v2":
-            self.jobs, self.job_items, self.export_items = (
-                self.v2.jobs,
-                self.v2.job_items,
-                self.v2.export_items,
-            )
-        else:
-            self.jobs = ExportJobsV3(self._seam, prefetch=prefetch)
-            self.job_items = JobItemsV3(self._seam, prefetch=prefetch)
-            self.export_items = ExportItemsV3(self._seam, prefetch=prefetch)
+        self.v3 = V3Resources(self._seam, prefetch=prefetch)
+        # Typed as either version because api_version picks at run time; code that wants the
+        # exact v3 types uses ``pleo.v3``.
+        default: V3Resources | V2Resources = self.v2 if api_version == "v2" else self.v3
+        self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
+        self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
+        self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
 
     @property
     def http_client(self) -> httpx.AsyncClient:

@@ -127,12 +127,10 @@ async def export_one_job(job_id: uuid.UUID) -> None:
                 external_id="INV-1",
             )
         ]
-        # Known gap, reported to the facade's owner: ``pleo.job_items`` is typed
-        # ``JobItemsV3 | JobItemsV2`` (api_version picks at runtime), so the type checker refuses
-        # v3 models although the v3 default takes them. Remove the ignore once that is fixed
-        # (mypy's warn_unused_ignores will say so).
-        result = await pleo.job_items.update(job_id, updates)  # type: ignore[arg-type]
-        assert_type(result, ExportJobItemUpdateV3 | ExportJobItemUpdate)
+        # ``pleo.job_items`` is typed ``JobItemsV3 | JobItemsV2`` (api_version picks at run
+        # time); ``pleo.v3`` is the exactly typed v3 namespace.
+        result = await pleo.v3.job_items.update(job_id, updates)
+        assert_type(result, ExportJobItemUpdateV3)
         v2_result = await pleo.v2.job_items.update(
             job_id,
             [

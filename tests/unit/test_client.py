@@ -266,11 +266,19 @@ async def test_aclose_leaves_the_callers_client_open(payloads: Payloads) -> None
 async def test_api_version_selects_the_default_resources(
     httpx_mock: HTTPXMock, payloads: Payloads, version: str, jobs_class: type, prefix: str
 ) -> None:
-    """api_version picks v3 or v2 for jobs/job_items/export_items; .v2 is always v2."""
+    """api_version picks v3 or v2 for jobs/job_items/export_items, the same objects as in the
+    .v3 or .v2 namespace; .v2 is always v2 and .v3 always v3."""
     httpx_mock.add_response(json={"data": payloads.job(JOB_ID)})
     async with PleoExport(api_key="k", base_url=BASE_URL, api_version=version) as pleo:  # type: ignore[arg-type]
         assert isinstance(pleo.jobs, jobs_class)
         assert isinstance(pleo.v2.jobs, ExportJobsV2)
+        assert isinstance(pleo.v3.jobs, ExportJobsV3)
+        namespace = pleo.v3 if version == "v3" else pleo.v2
+        assert (pleo.jobs, pleo.job_items, pleo.export_items) == (
+            namespace.jobs,
+            namespace.job_items,
+            namespace.export_items,
+        )
         await pleo.jobs.get(JOB_ID)
     assert httpx_mock.get_requests()[0].url.path.startswith(prefix)
 
