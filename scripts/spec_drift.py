@@ -45,7 +45,6 @@ import copy
 import json
 import re
 import sys
-import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,6 +63,7 @@ from _drift_rules import (
     Side,
     iter_rules,
 )
+from _spec_io import read_source
 
 __all__ = [
     "Change",
@@ -81,7 +81,6 @@ __all__ = [
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-URL_TIMEOUT_SECONDS = 30
 
 _REQUEST_BODY = Side("request", root="request-body", nested="request-property")
 _RESPONSE_BODY = Side("response", root="response-body", nested="response-property")
@@ -107,11 +106,7 @@ class SpecError(Exception):
 
 def _read_text(source: str) -> str:
     try:
-        if source.startswith(("http://", "https://")):
-            with urllib.request.urlopen(source, timeout=URL_TIMEOUT_SECONDS) as response:
-                data: bytes = response.read()
-            return data.decode("utf-8")
-        return Path(source).read_text(encoding="utf-8")
+        return read_source(source).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"cannot read {source}: {error}") from error
 
