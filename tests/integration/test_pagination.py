@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,26 +19,7 @@ from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 pytestmark = pytest.mark.filterwarnings("error")
 
 ITEMS_OP = "getExportJobItemsV3"
-#: The in-process transport ignores the host; loopback keeps the SDK's plain-http check happy.
-IN_PROCESS_URL = "http://127.0.0.1"
-TRANSPORTS = ["pleo", "pleo_tcp"]
-
-
-@pytest.fixture
-async def pleo(fake_pleo_transport: httpx.AsyncBaseTransport) -> AsyncIterator[PleoExport]:
-    """A v3 client served by the test's fake in-process."""
-    async with (
-        httpx.AsyncClient(transport=fake_pleo_transport) as http,
-        PleoExport(api_key=DEFAULT_API_KEY, base_url=IN_PROCESS_URL, http_client=http) as client,
-    ):
-        yield client
-
-
-@pytest.fixture
-async def pleo_tcp(fake_pleo_server: str) -> AsyncIterator[PleoExport]:
-    """A v3 client talking to the test's fake over real loopback TCP."""
-    async with PleoExport(api_key=DEFAULT_API_KEY, base_url=fake_pleo_server) as client:
-        yield client
+TRANSPORTS = ["pleo", "pleo_tcp"]  # the shared client fixtures in conftest.py
 
 
 @pytest.fixture(params=TRANSPORTS)
