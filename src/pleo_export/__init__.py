@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         UnsupportedApiVersionError,
         UpdateLimitError,
     )
+    from ._hooks import RequestInfo, ResponseInfo, RetryInfo
+    from ._meta import ResponseMeta, with_response
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
@@ -83,7 +85,11 @@ _EXPORTS: dict[str, str] = {
     "Progress": "_worker",
     "RateLimitError": "_errors",
     "Rejected": "_worker",
+    "RequestInfo": "_hooks",
+    "ResponseInfo": "_hooks",
+    "ResponseMeta": "_meta",
     "ResponseValidationError": "_errors",
+    "RetryInfo": "_hooks",
     "RetryPolicy": "_retry",
     "RunStats": "_run",
     "ServerError": "_errors",
@@ -95,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "V3Resources": "_client",
     "WorkItem": "_run",
     "WorkerStats": "_worker",
+    "with_response": "_meta",
 }
 
 __all__ = [
@@ -133,7 +140,11 @@ __all__ = [
     "Progress",
     "RateLimitError",
     "Rejected",
+    "RequestInfo",
+    "ResponseInfo",
+    "ResponseMeta",
     "ResponseValidationError",
+    "RetryInfo",
     "RetryPolicy",
     "RunStats",
     "ServerError",
@@ -146,6 +157,7 @@ __all__ = [
     "WorkItem",
     "WorkerStats",
     "__version__",
+    "with_response",
 ]
 
 

@@ -6,6 +6,7 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import uuid
@@ -32,6 +33,8 @@ from ._config import (
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
+from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
+from ._options import derive_seam
 from ._pagination import Pager
 from ._raw import RawTransport, Seam
 from ._resources import (
@@ -93,6 +96,11 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        on_request: called as each attempt is sent, with a ``RequestInfo`` (sync or async).
+        on_response: called as each attempt ends, with a ``ResponseInfo``, answered or not.
+        on_retry: called as each retry is sent, with a ``RetryInfo`` saying why.
+            Hooks see the method, the path template (no ids), status, timing and attempt
+            number, never a header, body or credential; one that raises is logged and ignored.
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -114,6 +122,9 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        on_request: Hook[RequestInfo] | None = None,
+        on_response: Hook[ResponseInfo] | None = None,
+        on_retry: Hook[RetryInfo] | None = None,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
@@ -143,18 +154,58 @@ class PleoExport:
             retry=retry,
             timeout=resolved_timeout,
             headers=headers,
+            observer=Observer(on_request=on_request, on_response=on_response, on_retry=on_retry),
         )
-        self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
-        self.v2 = V2Resources(self._seam, prefetch=prefetch)
-        self.v3 = V3Resources(self._seam, prefetch=prefetch)
+        self._bind(self._seam)
+
+    def _bind(self, seam: Seam) -> None:
+        """Point the resources (and a future ``.raw``) at ``seam``."""
+        self._seam = seam
+        self._raw: GeneratedClient | None = None
+        self.v2 = V2Resources(seam, prefetch=self._prefetch)
+        self.v3 = V3Resources(seam, prefetch=self._prefetch)
         # Typed as either version because api_version picks at run time; code that wants the
         # exact v3 types uses ``pleo.v3``.
-        default: V3Resources | V2Resources = self.v2 if api_version == "v2" else self.v3
+        default: V3Resources | V2Resources = self.v2 if self.api_version == "v2" else self.v3
         self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
         self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
         self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
+
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> PleoExport:
+        """A view of this client with other per-request settings, e.g. for one slow call::
+
+            job = await pleo.with_options(timeout=300, max_retries=0).jobs.get(job_id)
+
+        The view shares the connection pool, auth, hooks and tracing; nothing is copied or
+        opened, so making one per call is cheap. Closing the view leaves the pool open; closing
+        this client closes it for both.
+
+        Args:
+            timeout: the per-request timeout for calls through the view (a float is the read,
+                write and pool timeout, with 5 s to connect).
+            max_retries: retries after the first attempt; the backoff stays this client's.
+            headers: extra headers, added to (or replacing) this client's.
+
+        Returns:
+            A ``PleoExport`` sending through the same pool.
+
+        Raises:
+            InvalidArgumentError: a negative ``max_retries`` or timeout.
+        """
+        view = copy.copy(self)
+        view._owns_http = False
+        view._bind(
+            derive_seam(self._seam, timeout=timeout, max_retries=max_retries, headers=headers)
+        )
+        return view
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -211,6 +262,7 @@ class PleoExport:
             job,
             concurrency=concurrency,
             flush_interval=flush_interval,
+            observer=self._seam.observer,
         )
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:

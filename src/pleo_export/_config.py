@@ -31,6 +31,9 @@ __all__ = [
     "ENVIRONMENT_ENV",
     "FAILURE_REASON_MAX_CHARS",
     "LOOPBACK_HOSTS",
+    "META_HEADER_MAX_CHARS",
+    "META_MAX_HEADERS",
+    "REQUEST_ID_MAX_CHARS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
     "RETRY_WAIT_JITTER",
@@ -107,3 +110,9 @@ WEBHOOK_MAX_BODY: Final = 1_048_576
 #: Jobs a worker remembers finishing, so a listing taken just before one finished does not
 #: start it again.
 WORKER_FINISHED_KEPT: Final = 1000
+
+#: ``ResponseMeta`` keeps at most 64 response headers, each value cut to 256 characters, and a
+#: request id cut to 128: a hostile server must not make a success carry megabytes.
+META_MAX_HEADERS: Final = 64
+META_HEADER_MAX_CHARS: Final = 256
+REQUEST_ID_MAX_CHARS: Final = 128

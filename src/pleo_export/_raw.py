@@ -30,6 +30,7 @@ from ._errors import (
     body_snippet,
     status_error,
 )
+from ._hooks import Observation, Observer
 from ._retry import (
     RetryableStatus,
     RetryPolicy,
@@ -105,6 +106,7 @@ class Seam:
         retry: RetryPolicy,
         timeout: httpx.Timeout | None,
         headers: dict[str, str],
+        observer: Observer | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -112,6 +114,9 @@ class Seam:
         self._auth: Any = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
         self._timeout: Any = timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
         self._headers = headers
+        #: Hooks, tracing and metrics; shared with every ``with_options`` view of the client.
+        self.observer = Observer() if observer is None else observer
+        self._base_path = httpx.URL(self.base_url).path.rstrip("/")
 
     def build(self, kwargs: dict[str, Any]) -> httpx.Request:
         """Turn a generated endpoint's ``_get_kwargs()`` into a request on the shared client."""
@@ -201,6 +206,29 @@ class Seam:
     ) -> httpx.Response:
         """Send with retries; return a read 2xx response or raise a ``PleoError``.
 
+        See ``_send``; this wrapper lets the client's ``Observer`` watch the call (hooks,
+        spans, metrics, ``with_response``) when anything does.
+        """
+        observation = self.observer.observe(request, self._base_path)
+        if observation is None:
+            return await self._send(request, retry_post, on_attempt, None)
+        try:
+            response = await self._send(request, retry_post, on_attempt, observation)
+        except BaseException as exc:
+            observation.finish(None, exc)
+            raise
+        observation.finish(response, None)
+        return response
+
+    async def _send(
+        self,
+        request: httpx.Request,
+        retry_post: bool,
+        on_attempt: Callable[[httpx.Response | Exception], None] | None,
+        observation: Observation | None,
+    ) -> httpx.Response:
+        """Send with retries; return a read 2xx response or raise a ``PleoError``.
+
         GET and PUT retry on timeouts, connection errors, 408, 429 and 5xx. Other methods retry
         on those only when ``retry_post`` says the caller reconciles a repeated request (job
         events do); otherwise just on 429 and on failures that happen before sending.
@@ -224,11 +252,15 @@ class Seam:
                     exc.response.status_code,
                     f" (Retry-After {wait:g}s)" if wait is not None else "",
                 )
+                if observation is not None:
+                    observation.retrying(str(exc.response.status_code), wait)
                 return True if wait is None else wait
             if isinstance(exc, httpx.TransportError):
                 retry = transport_error_is_safe_to_retry(exc, idempotent=idempotent)
                 if retry:
                     logger.info("retrying %s %s after %s", method, path, type(exc).__name__)
+                    if observation is not None:
+                        observation.retrying(type(exc).__name__, None)
                 return retry
             return False
 
@@ -237,7 +269,11 @@ class Seam:
             number = num
             started = time.perf_counter()
             try:
-                response = await self.http.send(request, auth=self._auth)
+                response = await (
+                    self.http.send(request, auth=self._auth)
+                    if observation is None
+                    else observation.send(self.http, request, self._auth, num)
+                )
             except httpx.HTTPError as exc:  # an attempt with no answer is logged too
                 if on_attempt is not None:
                     on_attempt(exc)

@@ -21,6 +21,7 @@ from typing import Any, Final
 from ._batch import BatchResult, Outbox
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL, FAILURE_REASON_MAX_CHARS
 from ._errors import InvalidArgumentError, InvalidTransitionError, PleoError
+from ._hooks import Observer, Scope
 from ._lifecycle import (
     FINAL_STATUSES,
     final_event,
@@ -120,6 +121,7 @@ class ExportRun:
         job: the job id or job model; a model saves one read.
         concurrency: update batches in flight at once (default 4).
         flush_interval: seconds an outcome may wait for its batch to fill (default 30).
+        observer: the client's ``Observer``; with tracing on, the run is a span.
 
     Raises:
         InvalidArgumentError: a bad argument.
@@ -134,6 +136,7 @@ class ExportRun:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        observer: Observer | None = None,
     ) -> None:
         if concurrency < 1:
             raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
@@ -167,6 +170,8 @@ class ExportRun:
         self._todo: set[uuid.UUID] | None = None
         self._generators: list[AsyncGenerator[WorkItem, None]] = []
         self._failure_enum: type[StrEnum] | None = None
+        self._observer = observer
+        self._scope: Scope | None = None
 
     def __repr__(self) -> str:
         return f"<ExportRun job={self.job_id} state={self._state} {self.stats}>"
@@ -174,6 +179,29 @@ class ExportRun:
     # -- entering and leaving ----------------------------------------------------------------
 
     async def __aenter__(self) -> ExportRun:
+        self._scope = Scope.open(
+            self._observer, "pleo_export.export_run", {"pleo_export.job.id": str(self.job_id)}
+        )
+        try:
+            return await self._enter()
+        except BaseException as exc:
+            self._close_scope(exc)
+            raise
+
+    def _close_scope(self, exc: BaseException | None) -> None:
+        if self._scope is not None:
+            scope, self._scope = self._scope, None
+            scope.close(
+                exc,
+                {
+                    "pleo_export.run.resumed": self.resumed,
+                    "pleo_export.run.final_status": self.final_status,
+                    "pleo_export.run.succeeded": self.stats.succeeded,
+                    "pleo_export.run.failed": self.stats.failed,
+                },
+            )
+
+    async def _enter(self) -> ExportRun:
         if self._state != "new":
             raise PleoError("an ExportRun can be entered only once")
         if self.job is None or status_text(self.job.status) == "in_progress":
@@ -217,6 +245,7 @@ class ExportRun:
                 logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
         finally:
             self._state = "closed"
+            self._close_scope(exc)
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job

@@ -33,6 +33,7 @@ from ._errors import (
     PermissionDeniedError,
     PleoError,
 )
+from ._hooks import WorkerWatch
 from ._lifecycle import status_text
 from ._raw import unset_to_none
 from ._run import ExportRun, WorkItem, clip_reason
@@ -190,6 +191,7 @@ class ExportWorker:
         self.max_jobs = max_jobs
         self.resume_idle = resume_idle
         self._on_progress = on_progress
+        self._watch = WorkerWatch(pleo)
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -306,6 +308,7 @@ class ExportWorker:
             self._busy_companies.add(job.company_id)
             group.create_task(self._process(job))
             started += 1
+        self._watch.polled(candidates, self._busy_jobs, now)
         return started
 
     async def _candidates(self) -> list[Any]:
@@ -331,6 +334,7 @@ class ExportWorker:
     async def _process(self, job: Any) -> None:
         run = self._pleo.export_run(job)
         claimed = False
+        scope, error = self._watch.job_started(job), None
         try:
             async with run:
                 claimed = True
@@ -367,7 +371,9 @@ class ExportWorker:
             self._report("skipped", run, status=exc.status)
         except Exception as exc:  # one job's failure must not end the service
             self._failed_job(run, exc)
+            error = exc
         finally:
+            self._watch.job_stopped(job, scope, error)
             self._busy_jobs.discard(job.id)
             self._busy_companies.discard(job.company_id)
             self._wake.set()  # the company is free: look again now
@@ -411,6 +417,7 @@ class ExportWorker:
                 outcome = self._unexpected(run, work, exc)
                 run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
             self.stats.items_failed += 1
+        self._watch.item("booked" if isinstance(outcome, Booked) else "rejected")
         self._report("item", run, entry_id=work.accounting_entry_id)
 
     @staticmethod
@@ -428,6 +435,7 @@ class ExportWorker:
         status: str | None = None,
         entry_id: uuid.UUID | None = None,
     ) -> None:
+        self._watch.reported(stage, run.job_id, status)
         if self._on_progress is None:
             return
         job = run.job

@@ -1,0 +1,385 @@
+"""Watching each request: the hook events, the client's ``Observer`` and one call's ``Observation``.
+
+The seam holds an ``Observer`` (shared by a client and its ``with_options`` views) and, for each
+call while anything watches, opens an ``Observation`` that runs every attempt: it fires the
+hooks, drives the spans of ``_telemetry``, counts retries for ``_metrics`` and hands the final
+response to ``with_response``. Nothing here decides whether to retry; ``_retry`` does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
+
+import httpx
+
+from . import _meta
+from ._config import REQUEST_ID_MAX_CHARS
+from ._errors import _request_id
+
+if TYPE_CHECKING:
+    from ._metrics import Metrics
+    from ._telemetry import CallSpan, Tracing
+
+__all__ = [
+    "Hook",
+    "Observation",
+    "Observer",
+    "RequestInfo",
+    "ResponseInfo",
+    "RetryInfo",
+    "Scope",
+    "WorkerWatch",
+    "url_template",
+]
+
+logger: Final = logging.getLogger("pleo_export")
+
+E = TypeVar("E")
+#: A hook: a function of one event, sync or async; what it returns is ignored.
+Hook: TypeAlias = Callable[[E], Awaitable[object] | object]
+
+#: Path segments after these are ids; they appear as the spec's parameter name.
+_ID_AFTER: Final = {"export-jobs": "{jobId}"}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """An attempt about to be sent (``on_request``).
+
+    Attributes:
+        method: the HTTP method.
+        url_template: the path with ids replaced, e.g. ``/v3/export-jobs/{jobId}/items``.
+        attempt: 1 for the first attempt, 2 for the first retry, …
+    """
+
+    method: str
+    url_template: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """An attempt that ended (``on_response``): with a response, or with no answer.
+
+    Attributes:
+        method, url_template, attempt: as in ``RequestInfo``.
+        status_code: the response status, or None when the attempt got no HTTP answer.
+        error: the httpx error that ended an unanswered attempt (e.g. ``"ConnectTimeout"``).
+        elapsed: seconds the attempt took.
+        request_id: Pleo's request id, when the response has one (cut to 128 characters).
+    """
+
+    method: str
+    url_template: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    elapsed: float
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryInfo:
+    """A retry about to be sent (``on_retry``), after its wait.
+
+    Attributes:
+        method, url_template: as in ``RequestInfo``.
+        attempt: the attempt about to be sent (2 or more).
+        reason: why: the failed attempt's status (``"503"``) or httpx error
+            (``"ReadTimeout"``).
+        wait: seconds waited as the server's ``Retry-After`` asked; None when the policy's
+            backoff chose the wait.
+    """
+
+    method: str
+    url_template: str
+    attempt: int
+    reason: str
+    wait: float | None
+
+
+def url_template(path: str) -> str:
+    """A request path with its ids replaced by placeholders: bounded, id-free, for telemetry.
+
+    The segment after ``export-jobs`` becomes ``{jobId}`` as in the spec; any other segment
+    that is a UUID or a number becomes ``{id}``.
+    """
+    segments = path.split("/")
+    for index in range(1, len(segments)):
+        previous, segment = segments[index - 1], segments[index]
+        if not segment:
+            continue
+        if previous in _ID_AFTER:
+            segments[index] = _ID_AFTER[previous]
+        elif segment.isdigit() or _is_uuid(segment):
+            segments[index] = "{id}"
+    return "/".join(segments)
+
+
+def _is_uuid(text: str) -> bool:
+    if len(text) != 36:
+        return False
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+class Observer:
+    """What watches the requests of one client (and of its ``with_options`` views).
+
+    Args:
+        on_request, on_response, on_retry: hooks, sync or async (see the event types).
+    """
+
+    __slots__ = ("active", "metrics", "on_request", "on_response", "on_retry", "tracing")
+
+    def __init__(
+        self,
+        *,
+        on_request: Hook[RequestInfo] | None = None,
+        on_response: Hook[ResponseInfo] | None = None,
+        on_retry: Hook[RetryInfo] | None = None,
+    ) -> None:
+        self.on_request = on_request
+        self.on_response = on_response
+        self.on_retry = on_retry
+        self.tracing: Tracing | None = None
+        self.metrics: Metrics | None = None
+        self.active = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute ``active`` after a hook, tracing or metrics was set."""
+        self.active = any(
+            part is not None
+            for part in (self.on_request, self.on_response, self.on_retry, self.tracing)
+        ) or (self.metrics is not None)
+
+    def observe(self, request: httpx.Request, base_path: str) -> Observation | None:
+        """An ``Observation`` of one call, or None when nothing watches (the fast path)."""
+        if not self.active and not _meta.capturing():
+            return None
+        return Observation(self, request, base_path)
+
+
+class Observation:
+    """One call, from its first attempt to its final response or error."""
+
+    __slots__ = (
+        "_observer",
+        "_pending_retry",
+        "_span",
+        "_started",
+        "attempts",
+        "method",
+        "url_template",
+    )
+
+    def __init__(self, observer: Observer, request: httpx.Request, base_path: str) -> None:
+        self._observer = observer
+        path = request.url.path
+        if base_path and path.startswith(base_path):
+            path = path[len(base_path) :]
+        self.method = request.method
+        self.url_template = url_template(path)
+        self.attempts = 0
+        self._pending_retry: RetryInfo | None = None
+        self._started = time.perf_counter()
+        tracing = observer.tracing
+        self._span: CallSpan | None = (
+            None if tracing is None else tracing.call(self.method, self.url_template, request)
+        )
+
+    async def send(
+        self, http: httpx.AsyncClient, request: httpx.Request, auth: Any, number: int
+    ) -> httpx.Response:
+        """Send attempt ``number``: fire the hooks around it and trace it as a child span."""
+        observer = self._observer
+        self.attempts = number
+        if self._pending_retry is not None:
+            retry, self._pending_retry = self._pending_retry, None
+            await _fire(observer.on_retry, retry)
+        await _fire(observer.on_request, RequestInfo(self.method, self.url_template, number))
+        attempt = None if self._span is None else self._span.attempt(request, number)
+        started = time.perf_counter()
+        try:
+            response = await http.send(request, auth=auth)
+        except BaseException as exc:
+            elapsed = time.perf_counter() - started
+            if attempt is not None:
+                attempt.end(None, exc)
+            if isinstance(exc, Exception):
+                await _fire(
+                    observer.on_response,
+                    ResponseInfo(
+                        self.method,
+                        self.url_template,
+                        number,
+                        None,
+                        type(exc).__name__,
+                        elapsed,
+                        None,
+                    ),
+                )
+            raise
+        elapsed = time.perf_counter() - started
+        if attempt is not None:
+            attempt.end(response, None)
+        if observer.on_response is not None:
+            request_id = _request_id(response.headers)
+            await _fire(
+                observer.on_response,
+                ResponseInfo(
+                    self.method,
+                    self.url_template,
+                    number,
+                    response.status_code,
+                    None,
+                    elapsed,
+                    None if request_id is None else _meta.bounded(request_id, REQUEST_ID_MAX_CHARS),
+                ),
+            )
+        return response
+
+    def retrying(self, reason: str, wait: float | None) -> None:
+        """The retry loop decided to try again; the hook fires as the retry is sent."""
+        self._pending_retry = RetryInfo(
+            self.method, self.url_template, self.attempts + 1, reason, wait
+        )
+        if self._observer.metrics is not None:
+            self._observer.metrics.retried(self.method, self.url_template, reason)
+
+    def finish(self, response: httpx.Response | None, error: BaseException | None) -> None:
+        """End the call: close its span, record metrics, and report a success to
+        ``with_response``."""
+        elapsed = time.perf_counter() - self._started
+        if self._span is not None:
+            self._span.end(response, error, self.attempts)
+        metrics = self._observer.metrics
+        if metrics is not None:
+            metrics.called(self.method, self.url_template, elapsed, error)
+        if response is not None:
+            _meta.record(
+                response, attempts=self.attempts, elapsed=elapsed, url_template=self.url_template
+            )
+
+
+class Scope:
+    """An export-run or worker-job span, current in this task until ``close``.
+
+    Made by ``Scope.open``, which returns None without tracing, so callers pay one check.
+    """
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, span: Any, token: object) -> None:
+        self._span = span
+        self._token = token
+
+    @classmethod
+    def open(cls, observer: Observer | None, name: str, attributes: dict[str, Any]) -> Scope | None:
+        """Start span ``name`` under the current one, or return None when not tracing."""
+        tracing = None if observer is None else observer.tracing
+        if tracing is None:
+            return None
+        from opentelemetry import context, trace
+
+        span = tracing.start(name, attributes)
+        return cls(span, context.attach(trace.set_span_in_context(span)))
+
+    def close(self, error: BaseException | None, attributes: dict[str, Any]) -> None:
+        """End the span with its outcome and restore the span that was current before."""
+        from opentelemetry import context
+
+        from ._telemetry import end_span
+
+        context.detach(self._token)  # type: ignore[arg-type]
+        end_span(self._span, error, {k: v for k, v in attributes.items() if v is not None})
+
+
+#: Progress stages after which a worker lets a job go; "finished" reports the final status.
+_JOB_ENDS: Final = frozenset({"finished", "paused", "deferred", "skipped", "error"})
+
+
+class WorkerWatch:
+    """An ``ExportWorker``'s spans and metrics, through its client's ``Observer``.
+
+    Each method is a no-op while the client is not instrumented; instrumenting later takes
+    effect at the next job or poll.
+    """
+
+    __slots__ = ("_observer", "_outcomes")
+
+    def __init__(self, client: Any) -> None:
+        seam = getattr(client, "_seam", None)
+        self._observer: Observer | None = getattr(seam, "observer", None)
+        self._outcomes: dict[Any, str] = {}
+
+    def _metrics(self) -> Metrics | None:
+        return None if self._observer is None else self._observer.metrics
+
+    def job_started(self, job: Any) -> Scope | None:
+        """A job task began: count it running, and open its span."""
+        if (metrics := self._metrics()) is not None:
+            metrics.job_started()
+        return Scope.open(
+            self._observer,
+            "pleo_export.worker.job",
+            {"pleo_export.job.id": str(job.id), "pleo_export.company.id": str(job.company_id)},
+        )
+
+    def job_stopped(self, job: Any, scope: Scope | None, error: BaseException | None) -> None:
+        """A job task ended: count it no longer running, and end its span with its outcome."""
+        outcome = self._outcomes.pop(job.id, None)
+        if (metrics := self._metrics()) is not None:
+            metrics.job_stopped()
+        if scope is not None:
+            scope.close(error, {"pleo_export.job.outcome": outcome})
+
+    def reported(self, stage: str, job_id: Any, status: str | None) -> None:
+        """The worker reported progress; a job's last stage is its outcome."""
+        if stage not in _JOB_ENDS:
+            return
+        outcome = (status or stage) if stage == "finished" else stage
+        self._outcomes[job_id] = outcome
+        if (metrics := self._metrics()) is not None:
+            metrics.job_finished(outcome)
+
+    def item(self, outcome: str) -> None:
+        """An item was ``booked`` or ``rejected``."""
+        if (metrics := self._metrics()) is not None:
+            metrics.item(outcome)
+
+    def polled(self, candidates: list[Any], running: set[Any], now: datetime) -> None:
+        """A poll listed ``candidates``; the pending ones not ``running`` here are waiting."""
+        if (metrics := self._metrics()) is not None:
+            metrics.polled(
+                [
+                    job
+                    for job in candidates
+                    if job.id not in running
+                    and str(getattr(job.status, "value", job.status)) == "pending"
+                ],
+                now,
+            )
+
+
+async def _fire(hook: Hook[Any] | None, event: object) -> None:
+    """Call a hook and await it if it is async; a hook that raises is logged, not propagated."""
+    if hook is None:
+        return
+    try:
+        result = hook(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        logger.exception("pleo_export: a %s hook raised", type(event).__name__)

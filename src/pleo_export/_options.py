@@ -1,0 +1,56 @@
+"""Per-call settings: the seam behind ``PleoExport.with_options``.
+
+A derived seam is a shallow copy: the connection pool, auth, base URL and ``Observer`` stay
+shared objects, and only the timeout, retry policy and headers are its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+
+import httpx
+
+from ._config import DEFAULT_TIMEOUT
+from ._errors import InvalidArgumentError
+from ._raw import Seam
+
+__all__ = ["derive_seam"]
+
+
+def derive_seam(
+    seam: Seam,
+    *,
+    timeout: httpx.Timeout | float | None,
+    max_retries: int | None,
+    headers: Mapping[str, str] | None,
+) -> Seam:
+    """A copy of ``seam`` with the given settings replaced; None keeps the seam's own.
+
+    Raises:
+        InvalidArgumentError: a negative ``max_retries`` or timeout, or a non-string header.
+    """
+    view = copy.copy(seam)
+    if timeout is not None:
+        view._timeout = _timeout(timeout)
+    if max_retries is not None:
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidArgumentError("max_retries", f"must be an int >= 0, got {max_retries!r}")
+        view.retry = dataclasses.replace(seam.retry, max_retries=max_retries)
+    if headers is not None:
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise InvalidArgumentError("headers", f"names and values must be strings: {name!r}")
+        replaced = {name.lower() for name in headers}
+        kept = {k: v for k, v in seam._headers.items() if k.lower() not in replaced}
+        view._headers = {**kept, **headers}
+    return view
+
+
+def _timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise InvalidArgumentError("timeout", f"must be a number of seconds > 0, got {timeout!r}")
+    return httpx.Timeout(timeout, connect=DEFAULT_TIMEOUT.connect)
