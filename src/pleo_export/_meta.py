@@ -69,7 +69,7 @@ def _safe_headers(headers: httpx.Headers) -> httpx.Headers:
     for name, value in headers.multi_items()[:META_MAX_HEADERS]:
         shown = MASK if name in _SENSITIVE else bounded(value, META_HEADER_MAX_CHARS)
         kept.append((name, shown))
-    return httpx.Headers(kept)
+    return httpx.Headers(kept, encoding="utf-8")  # a cut value ends in "…"
 
 
 def capturing() -> bool:
