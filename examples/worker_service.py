@@ -2,12 +2,18 @@
 
     python examples/worker_service.py     # embedded fake; users "click Export" now and then
     python examples/worker_service.py --base-url URL --api-key KEY
+    python examples/worker_service.py --metrics-port 9464   # Prometheus scrapes /metrics
     kill -TERM <pid>                      # or Ctrl+C: finish the item, flush, exit 0
 
 The service runs three things side by side: the ``ExportWorker`` (polls every
 ``--poll-interval`` seconds and wakes at once on ``worker.notify(job_id)``, which is what a
 webhook handler calls), a heartbeat that logs the worker's totals, and, with the embedded fake
 only, a stand-in for Pleo users who start new exports while the service runs.
+
+With ``--metrics-port`` (needs ``pleo-export[otel]``, ``opentelemetry-sdk`` and
+``opentelemetry-exporter-prometheus``) the worker's metrics (jobs running and finished, items
+booked and rejected, queue depth, poll lag, batch latency, retries) are served for Prometheus
+by OpenTelemetry's standard Prometheus exporter; the README's "Observability" lists them.
 
 On SIGTERM the worker stops taking jobs; a job in the middle of its items finishes the current
 one, sends every outcome already recorded, and stays ``in_progress``. The next start of the
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from _support import add_target_options, connect
 
-from pleo_export import Booked, ExportWorker, Progress, Rejected
+from pleo_export import Booked, ExportWorker, PleoExport, Progress, Rejected
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -66,6 +72,19 @@ async def simulate_users(fake: FakePleo, worker: ExportWorker, jobs: int, items:
         await worker.notify(job_id)
 
 
+def serve_metrics(pleo: PleoExport, port: int) -> None:
+    """Record the worker's metrics and serve them at ``http://127.0.0.1:PORT/metrics``."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+    from prometheus_client import start_http_server
+
+    from pleo_export.otel import instrument
+
+    instrument(pleo, meter_provider=MeterProvider([PrometheusMetricReader()]), traces=False)
+    server, _ = start_http_server(port, addr="127.0.0.1")
+    log.info("metrics on http://127.0.0.1:%d/metrics", server.server_port)
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Run the service until SIGTERM or SIGINT."""
     first_items = args.items * 10  # one big job, so a SIGTERM is likely to land mid-job
@@ -74,6 +93,8 @@ async def serve(args: argparse.Namespace) -> None:
         fake.add_job(items=first_items)
 
     async with connect(args, seed) as target:
+        if args.metrics_port is not None:
+            serve_metrics(target.pleo, args.metrics_port)
         worker = ExportWorker(
             target.pleo, book, poll_interval=args.poll_interval, on_progress=on_progress
         )
@@ -108,6 +129,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=3, help="embedded: exports users start")
     parser.add_argument("--items", type=int, default=300, help="embedded: items per export")
     parser.add_argument("--verbose", action="store_true", help="the SDK's own log lines too")
+    parser.add_argument(
+        "--metrics-port", type=int, metavar="PORT", help="serve Prometheus metrics (0: any port)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # The SDK logs on "pleo_export" (INFO: job transitions; DEBUG: each request), httpx on

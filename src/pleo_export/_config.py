@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_WEBHOOK_TOLERANCE",
     "DEFAULT_WORKER_JOBS",
+    "DURATION_BUCKETS",
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
     "FAILURE_REASON_MAX_CHARS",
@@ -116,3 +117,21 @@ WORKER_FINISHED_KEPT: Final = 1000
 META_MAX_HEADERS: Final = 64
 META_HEADER_MAX_CHARS: Final = 256
 REQUEST_ID_MAX_CHARS: Final = 128
+#: Histogram buckets of durations in seconds, 5 ms to 10 s: OpenTelemetry's advice for
+#: ``http.client.request.duration``, which an item-update batch resembles.
+DURATION_BUCKETS: Final = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+)

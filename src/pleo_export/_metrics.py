@@ -12,7 +12,7 @@ from typing import Any, Final, NamedTuple
 
 from opentelemetry import metrics
 
-from ._config import SDK_VERSION
+from ._config import DURATION_BUCKETS, SDK_VERSION
 
 __all__ = ["INSTRUMENTS", "Instrument", "Metrics"]
 
@@ -103,12 +103,12 @@ class Metrics:
 
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
         meter = metrics.get_meter(_SCOPE, SDK_VERSION, meter_provider=meter_provider)
-        self._instruments: dict[str, Any] = {
-            spec.name: getattr(meter, _CREATE[spec.kind])(
-                spec.name, unit=spec.unit, description=spec.description
-            )
-            for spec in INSTRUMENTS
-        }
+        self._instruments: dict[str, Any] = {}
+        for spec in INSTRUMENTS:
+            options: dict[str, Any] = {"unit": spec.unit, "description": spec.description}
+            if spec.kind == "Histogram":
+                options["explicit_bucket_boundaries_advisory"] = DURATION_BUCKETS
+            self._instruments[spec.name] = getattr(meter, _CREATE[spec.kind])(spec.name, **options)
 
     def _get(self, name: str) -> Any:
         return self._instruments[name]

@@ -13,7 +13,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
@@ -127,6 +129,48 @@ def test_worker_service_stops_gracefully_on_sigterm() -> None:
     assert "SIGTERM: stopping" in output
     assert "stopped gracefully" in output
     assert re.search(r"job \w{8} paused \d+/2000 items", output), output
+
+
+def test_worker_service_serves_prometheus_metrics() -> None:
+    """With ``--metrics-port 0`` the service serves OpenTelemetry's Prometheus exposition; one
+    scrape after a job finished shows it counted with its items; fails if the endpoint is
+    missing, empty, or the worker's instruments never reach it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
+    command = [sys.executable, str(EXAMPLES / "worker_service.py"), "--metrics-port", "0"]
+    proc = subprocess.Popen(
+        [*command, "--items", "20", "--jobs", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        while not any(" finished " in line for line in seen):  # the seeded job of 200 items
+            seen.append(lines.get(timeout=TIMEOUT))
+        found = re.search(r"metrics on (http://\S+)", "".join(seen))
+        assert found, seen
+        scraped = httpx.get(found[1], timeout=TIMEOUT).text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    samples = {
+        (sample.name, *(v for k, v in sorted(sample.labels.items()) if not k.startswith("otel"))): (
+            sample.value
+        )
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    assert samples["pleo_export_worker_jobs_finished_total", "completed"] >= 1
+    items = [v for k, v in samples.items() if k[0] == "pleo_export_worker_items_total"]
+    assert sum(items) >= 200
+    assert samples["pleo_export_worker_jobs_running",] == 0
+    assert samples["pleo_export_batch_duration_seconds_count",] >= 2
+    assert samples["pleo_export_batch_duration_seconds_bucket", "10.0"] >= 2
 
 
 # -- the demo (make demo) ----------------------------------------------------------------------

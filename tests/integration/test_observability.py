@@ -1,0 +1,163 @@
+"""Traces and metrics of a worker against the fake Pleo over loopback TCP, and one coherent
+trace with ``opentelemetry-instrumentation-httpx`` instrumenting the SDK's own client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from starlette.types import Receive, Scope, Send
+
+from pleo_export import Booked, ExportWorker, PleoExport, Rejected
+from pleo_export.otel import instrument
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo, FakePleoServer
+
+WAIT = 10.0
+
+
+@pytest.fixture
+def exporter() -> InMemorySpanExporter:
+    """An in-memory span exporter."""
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def tracer_provider(exporter: InMemorySpanExporter) -> TracerProvider:
+    """A tracer provider exporting to ``exporter`` at once."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider
+
+
+def _points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
+    """Each instrument's data points by name, from one collection."""
+    data = reader.get_metrics_data()
+    assert data is not None
+    found: dict[str, list[Any]] = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                found[metric.name] = list(metric.data.data_points)
+    return found
+
+
+def _sum(points: list[Any], **attributes: str) -> float:
+    return sum(
+        point.value
+        for point in points
+        if all(point.attributes.get(key) == value for key, value in attributes.items())
+    )
+
+
+async def test_a_worker_is_traced_and_measured(
+    fake_pleo: FakePleo,
+    fake_pleo_server: str,
+    tracer_provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    """Two jobs give two worker-job spans, each with its export run span under it and the run's
+    calls under that, and the metrics count jobs, items by outcome and batch latency; fails if
+    a span is orphaned or a measurement is missing or wrong."""
+    first = fake_pleo.add_job(items=3)
+    second = fake_pleo.add_job(items=2)
+    rejected_entry = fake_pleo.accounting_entry_ids(second)[0]
+    reader = InMemoryMetricReader()
+
+    async def handler(export_item: Any) -> Booked | Rejected:
+        await asyncio.sleep(0)
+        if str(export_item.accounting_entry_id) == rejected_entry:
+            return Rejected("no such vendor", reason_type="vendor_unknown")
+        return Booked(external_id="V-1")
+
+    async with PleoExport(api_key=DEFAULT_API_KEY, base_url=fake_pleo_server) as pleo:
+        instrument(pleo, tracer_provider=tracer_provider, meter_provider=MeterProvider([reader]))
+        await asyncio.wait_for(ExportWorker(pleo, handler).run(until_idle=True), WAIT)
+
+    spans = exporter.get_finished_spans()
+    by_id = {span.context.span_id: span for span in spans}
+    jobs = [span for span in spans if span.name == "pleo_export.worker.job"]
+    runs = [span for span in spans if span.name == "pleo_export.export_run"]
+    assert sorted(_attr(span, "pleo_export.job.id") for span in jobs) == sorted([first, second])
+    assert {_attr(span, "pleo_export.job.outcome") for span in jobs} == {
+        "completed",
+        "completed_with_errors",
+    }
+    for run in runs:
+        assert run.parent is not None
+        assert by_id[run.parent.span_id].name == "pleo_export.worker.job"
+    run_ids = {run.context.span_id for run in runs}
+    puts = [span for span in spans if span.name == "pleo_export PUT /v3/export-jobs/{jobId}/items"]
+    assert puts
+    assert all(span.parent is not None and span.parent.span_id in run_ids for span in puts)
+    assert len({span.context.trace_id for span in [*jobs, *runs, *puts]}) == 2  # one per job
+
+    points = _points(reader)
+    assert _sum(points["pleo_export.worker.jobs.running"]) == 0
+    finished = points["pleo_export.worker.jobs.finished"]
+    assert _sum(finished, **{"pleo_export.job.outcome": "completed"}) == 1
+    assert _sum(finished, **{"pleo_export.job.outcome": "completed_with_errors"}) == 1
+    items = points["pleo_export.worker.items"]
+    assert _sum(items, **{"pleo_export.item.outcome": "booked"}) == 4
+    assert _sum(items, **{"pleo_export.item.outcome": "rejected"}) == 1
+    (batches,) = points["pleo_export.batch.duration"]
+    assert batches.count == 2
+    assert batches.sum > 0
+    assert [point.value for point in points["pleo_export.worker.jobs.waiting"]] == [0]
+
+
+async def test_httpx_instrumentation_nests_into_one_trace(
+    fake_pleo: FakePleo, tracer_provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    """With ``HTTPXClientInstrumentor.instrument_client(pleo.http_client)`` each httpx span is a
+    child of an SDK attempt span, and the ``traceparent`` the server receives belongs to that
+    trace and names the httpx span; fails if the two instrumentations start separate traces,
+    or either patched httpx for other clients."""
+    job_id = fake_pleo.add_job(items=1)
+    received: list[str] = []
+
+    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            received.append(headers.get(b"traceparent", b"").decode())
+        await fake_pleo.app(scope, receive, send)
+
+    with FakePleoServer(recording) as url:
+        async with PleoExport(api_key=DEFAULT_API_KEY, base_url=url) as pleo:
+            instrument(pleo, tracer_provider=tracer_provider, metrics=False)
+            HTTPXClientInstrumentor.instrument_client(
+                pleo.http_client, tracer_provider=tracer_provider
+            )
+            try:
+                job = await pleo.jobs.get(job_id)
+            finally:
+                HTTPXClientInstrumentor.uninstrument_client(pleo.http_client)
+    assert str(job.id) == job_id
+
+    spans = exporter.get_finished_spans()
+    calls = [span for span in spans if span.kind == SpanKind.INTERNAL]
+    clients = [span for span in spans if span.kind == SpanKind.CLIENT]
+    (call,) = calls
+    attempt = next(span for span in clients if span.name.startswith("GET /v3"))
+    (httpx_span,) = [span for span in clients if span is not attempt]
+    assert {span.context.trace_id for span in spans} == {call.context.trace_id}
+    assert attempt.parent is not None
+    assert attempt.parent.span_id == call.context.span_id
+    assert httpx_span.parent is not None
+    assert httpx_span.parent.span_id == attempt.context.span_id
+    (traceparent,) = received
+    _, trace_id, parent_id, _ = traceparent.split("-")
+    assert int(trace_id, 16) == call.context.trace_id
+    assert int(parent_id, 16) == httpx_span.context.span_id
+
+
+def _attr(span: ReadableSpan, name: str) -> Any:
+    assert span.attributes is not None
+    return span.attributes.get(name)
