@@ -28,8 +28,12 @@ from pleo_export import (
     PleoError,
     PleoExport,
     RateLimitError,
+    ResponseInfo,
+    ResponseMeta,
+    RetryInfo,
     RetryPolicy,
     ServerError,
+    with_response,
 )
 from pleo_export.models import (
     UNSET,
@@ -47,6 +51,7 @@ from pleo_export.models import (
     UpdateExportJobItemStatus,
     UpdateExportJobItemV3,
 )
+from pleo_export.otel import instrument
 
 COMPANY = "6f1c2f0e-9a55-4c3e-8a51-0c2f3f4a5b6c"
 
@@ -194,3 +199,24 @@ async def errors_and_raw(job_id: uuid.UUID) -> None:
             assert_type(numbers, list[int])
         except PaginationError:
             pass
+
+
+async def observability(job_id: uuid.UUID) -> None:
+    """Per-call options, response metadata, hooks and OpenTelemetry, typed end to end."""
+
+    def on_retry(info: RetryInfo) -> None:
+        assert_type(info.reason, str)
+
+    async def on_response(info: ResponseInfo) -> None:
+        assert_type(info.status_code, int | None)
+
+    async with PleoExport(api_key="k", on_retry=on_retry, on_response=on_response) as pleo:
+        view = pleo.with_options(timeout=300, max_retries=0, headers={"X-Trace": "1"})
+        assert_type(view, PleoExport)
+        job, meta = await with_response(view.v3.jobs.get, job_id)
+        assert_type(job, ExportJobV3)
+        assert_type(meta, ResponseMeta)
+        assert_type(meta.request_id, str | None)
+        page, _ = await with_response(pleo.v3.jobs.list().first_page)
+        assert_type(page, Page[ExportJobV3])
+        instrument(pleo, tracer_provider=None, meter_provider=None)
