@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -245,7 +246,7 @@ class ExportRun:
                 logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
         finally:
             self._state = "closed"
-            self._close_scope(exc)
+            self._close_scope(exc or sys.exc_info()[1])  # or what ending the job raised
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job

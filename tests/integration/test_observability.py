@@ -7,16 +7,17 @@ import asyncio
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import Receive, Scope, Send
 
-from pleo_export import Booked, ExportWorker, PleoExport, Rejected
+from pleo_export import Booked, ExportWorker, InvalidTransitionError, PleoExport, Rejected
 from pleo_export.otel import instrument
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo, FakePleoServer
 
@@ -161,3 +162,33 @@ async def test_httpx_instrumentation_nests_into_one_trace(
 def _attr(span: ReadableSpan, name: str) -> Any:
     assert span.attributes is not None
     return span.attributes.get(name)
+
+
+async def test_export_run_span_records_the_outcome_and_never_leaks(
+    fake_pleo: FakePleo,
+    pleo: PleoExport,
+    tracer_provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    """A run whose block raises ends its span in error with final status ``failed``; a run
+    refused on entry still ends its span and leaves no span current; fails if a run span is
+    left open or attached to the caller's context."""
+    instrument(pleo, tracer_provider=tracer_provider, metrics=False)
+    job_id = fake_pleo.add_job(items=2)
+    with pytest.raises(RuntimeError):
+        async with pleo.export_run(job_id):
+            raise RuntimeError("ERP down")
+    with pytest.raises(InvalidTransitionError):  # the job is final now
+        async with pleo.export_run(job_id):
+            pass
+    assert not trace.get_current_span().get_span_context().is_valid
+    failed, refused = [
+        s for s in exporter.get_finished_spans() if s.name == "pleo_export.export_run"
+    ]
+    assert failed.status.status_code == StatusCode.ERROR
+    assert _attr(failed, "pleo_export.run.final_status") == "failed"
+    assert _attr(failed, "error.type") == "RuntimeError"
+    assert _attr(refused, "error.type") == "InvalidTransitionError"
+    events = [span for span in spans if span.name.startswith("pleo_export POST")]
+    assert events
+    assert all(span.parent is not None for span in events)  # under the run span
