@@ -182,9 +182,8 @@ async def test_export_run_span_records_the_outcome_and_never_leaks(
         async with pleo.export_run(job_id):
             pass
     assert not trace.get_current_span().get_span_context().is_valid
-    failed, refused = [
-        s for s in exporter.get_finished_spans() if s.name == "pleo_export.export_run"
-    ]
+    spans = exporter.get_finished_spans()
+    failed, refused = [span for span in spans if span.name == "pleo_export.export_run"]
     assert failed.status.status_code == StatusCode.ERROR
     assert _attr(failed, "pleo_export.run.final_status") == "failed"
     assert _attr(failed, "error.type") == "RuntimeError"
