@@ -3,7 +3,8 @@
 The seam holds an ``Observer`` (shared by a client and its ``with_options`` views) and, for each
 call while anything watches, opens an ``Observation`` that runs every attempt: it fires the
 hooks, drives the spans of ``_telemetry``, counts retries for ``_metrics`` and hands the final
-response to ``with_response``. Nothing here decides whether to retry; ``_retry`` does.
+response to ``with_response``. Nothing here decides whether to retry; ``_retry`` does, and
+runs and worker jobs are watched in ``_watch``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
@@ -34,8 +34,6 @@ __all__ = [
     "RequestInfo",
     "ResponseInfo",
     "RetryInfo",
-    "Scope",
-    "WorkerWatch",
     "url_template",
 ]
 
@@ -159,10 +157,8 @@ class Observer:
 
     def refresh(self) -> None:
         """Recompute ``active`` after a hook, tracing or metrics was set."""
-        self.active = any(
-            part is not None
-            for part in (self.on_request, self.on_response, self.on_retry, self.tracing)
-        ) or (self.metrics is not None)
+        parts = (self.on_request, self.on_response, self.on_retry, self.tracing, self.metrics)
+        self.active = any(part is not None for part in parts)
 
     def observe(self, request: httpx.Request, base_path: str) -> Observation | None:
         """An ``Observation`` of one call, or None when nothing watches (the fast path)."""
@@ -270,106 +266,6 @@ class Observation:
         if response is not None:
             _meta.record(
                 response, attempts=self.attempts, elapsed=elapsed, url_template=self.url_template
-            )
-
-
-class Scope:
-    """An export-run or worker-job span, current in this task until ``close``.
-
-    Made by ``Scope.open``, which returns None without tracing, so callers pay one check.
-    """
-
-    __slots__ = ("_span", "_token")
-
-    def __init__(self, span: Any, token: object) -> None:
-        self._span = span
-        self._token = token
-
-    @classmethod
-    def open(cls, observer: Observer | None, name: str, attributes: dict[str, Any]) -> Scope | None:
-        """Start span ``name`` under the current one, or return None when not tracing."""
-        tracing = None if observer is None else observer.tracing
-        if tracing is None:
-            return None
-        from opentelemetry import context, trace
-
-        span = tracing.start(name, attributes)
-        return cls(span, context.attach(trace.set_span_in_context(span)))
-
-    def close(self, error: BaseException | None, attributes: dict[str, Any]) -> None:
-        """End the span with its outcome and restore the span that was current before."""
-        from opentelemetry import context
-
-        from ._telemetry import end_span
-
-        context.detach(self._token)  # type: ignore[arg-type]
-        end_span(self._span, error, {k: v for k, v in attributes.items() if v is not None})
-
-
-#: Progress stages after which a worker lets a job go; "finished" reports the final status.
-_JOB_ENDS: Final = frozenset({"finished", "paused", "deferred", "skipped", "error"})
-
-
-class WorkerWatch:
-    """An ``ExportWorker``'s spans and metrics, through its client's ``Observer``.
-
-    Each method is a no-op while the client is not instrumented; instrumenting later takes
-    effect at the next job or poll.
-    """
-
-    __slots__ = ("_observer", "_outcomes")
-
-    def __init__(self, client: Any) -> None:
-        seam = getattr(client, "_seam", None)
-        self._observer: Observer | None = getattr(seam, "observer", None)
-        self._outcomes: dict[Any, str] = {}
-
-    def _metrics(self) -> Metrics | None:
-        return None if self._observer is None else self._observer.metrics
-
-    def job_started(self, job: Any) -> Scope | None:
-        """A job task began: count it running, and open its span."""
-        if (metrics := self._metrics()) is not None:
-            metrics.job_started()
-        return Scope.open(
-            self._observer,
-            "pleo_export.worker.job",
-            {"pleo_export.job.id": str(job.id), "pleo_export.company.id": str(job.company_id)},
-        )
-
-    def job_stopped(self, job: Any, scope: Scope | None, error: BaseException | None) -> None:
-        """A job task ended: count it no longer running, and end its span with its outcome."""
-        outcome = self._outcomes.pop(job.id, None)
-        if (metrics := self._metrics()) is not None:
-            metrics.job_stopped()
-        if scope is not None:
-            scope.close(error, {"pleo_export.job.outcome": outcome})
-
-    def reported(self, stage: str, job_id: Any, status: str | None) -> None:
-        """The worker reported progress; a job's last stage is its outcome."""
-        if stage not in _JOB_ENDS:
-            return
-        outcome = (status or stage) if stage == "finished" else stage
-        self._outcomes[job_id] = outcome
-        if (metrics := self._metrics()) is not None:
-            metrics.job_finished(outcome)
-
-    def item(self, outcome: str) -> None:
-        """An item was ``booked`` or ``rejected``."""
-        if (metrics := self._metrics()) is not None:
-            metrics.item(outcome)
-
-    def polled(self, candidates: list[Any], running: set[Any], now: datetime) -> None:
-        """A poll listed ``candidates``; the pending ones not ``running`` here are waiting."""
-        if (metrics := self._metrics()) is not None:
-            metrics.polled(
-                [
-                    job
-                    for job in candidates
-                    if job.id not in running
-                    and str(getattr(job.status, "value", job.status)) == "pending"
-                ],
-                now,
             )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Final
 from ._batch import BatchResult, Outbox
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL, FAILURE_REASON_MAX_CHARS
 from ._errors import InvalidArgumentError, InvalidTransitionError, PleoError
-from ._hooks import Observer, Scope
+from ._hooks import Observer
 from ._lifecycle import (
     FINAL_STATUSES,
     final_event,
@@ -34,6 +34,7 @@ from ._lifecycle import (
     transition,
 )
 from ._validation import check_enum, check_uuid
+from ._watch import Scope
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 

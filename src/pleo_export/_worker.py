@@ -33,11 +33,11 @@ from ._errors import (
     PermissionDeniedError,
     PleoError,
 )
-from ._hooks import WorkerWatch
 from ._lifecycle import status_text
 from ._raw import unset_to_none
 from ._run import ExportRun, WorkItem, clip_reason
 from ._validation import check_uuid
+from ._watch import WorkerWatch
 
 __all__ = ["Booked", "ExportWorker", "Outcome", "Progress", "Rejected", "WorkerStats"]
 

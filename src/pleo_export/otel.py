@@ -16,8 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._errors import InvalidArgumentError
-from ._metrics import INSTRUMENTS, Instrument, Metrics
-from ._telemetry import Tracing
+
+try:
+    from ._metrics import INSTRUMENTS, Instrument, Metrics
+    from ._telemetry import Tracing
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "pleo_export.otel needs the OpenTelemetry API: pip install 'pleo-export[otel]'"
+    ) from exc
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
