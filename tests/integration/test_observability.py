@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -138,9 +139,14 @@ async def test_httpx_instrumentation_nests_into_one_trace(
             )
             try:
                 job = await pleo.jobs.get(job_id)
+                async with httpx.AsyncClient() as other:  # not instrumented by anyone
+                    await other.get(f"{url}/v3/export-jobs/{job_id}")
             finally:
                 HTTPXClientInstrumentor.uninstrument_client(pleo.http_client)
     assert str(job.id) == job_id
+    assert len(received) == 2
+    assert received[1] == ""  # the other client sent no trace: httpx was not patched globally
+    received.pop()
 
     spans = exporter.get_finished_spans()
     calls = [span for span in spans if span.kind == SpanKind.INTERNAL]
