@@ -65,7 +65,8 @@ class WorkerWatch:
     __slots__ = ("_observer", "_outcomes")
 
     def __init__(self, client: Any) -> None:
-        seam = getattr(client, "_seam", None)
+        # The client, or its ``v3``/``v2`` namespace: either way its resources hold the seam.
+        seam = getattr(getattr(client, "jobs", None), "_seam", None)
         self._observer: Observer | None = getattr(seam, "observer", None)
         self._outcomes: dict[Any, str] = {}
 

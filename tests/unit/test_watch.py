@@ -63,7 +63,7 @@ async def test_outcomes_and_queue_depth() -> None:
     )
     async with PleoExport(api_key=API_KEY, base_url=BASE_URL) as pleo:
         instrument(pleo, meter_provider=MeterProvider([reader]), traces=False)
-        watch = WorkerWatch(pleo)
+        watch = WorkerWatch(pleo.v3)  # a namespace finds the client's observer too
         for job, stage, status in ((running, "finished", "completed"), (waiting, "paused", None)):
             watch.job_started(job)
             watch.reported("item", job.id, None)  # not an end: ignored
