@@ -99,19 +99,6 @@ DEFAULT_PAGE_SIZE: Final = 100
 #: Pages fetched ahead of the one the caller is working on.
 DEFAULT_PREFETCH: Final = 1
 
-#: A webhook whose ``webhook-timestamp`` is more than 300 s (5 min) from now is refused, either way.
-DEFAULT_WEBHOOK_TOLERANCE: Final = 300.0
-#: Webhook ids remembered against replays and redeliveries: 10,000 ids, each for 24 h, which
-#: outlasts the tolerance window and a Standard Webhooks sender's usual day of retries.
-DEFAULT_REPLAY_MAX_ENTRIES: Final = 10_000
-DEFAULT_REPLAY_TTL: Final = 86_400.0
-#: The webhook endpoint refuses bodies over 1 MiB (413); an export-job event is well under 1 KiB.
-WEBHOOK_MAX_BODY: Final = 1_048_576
-
-#: Jobs a worker remembers finishing, so a listing taken just before one finished does not
-#: start it again.
-WORKER_FINISHED_KEPT: Final = 1000
-
 #: ``ResponseMeta`` keeps at most 64 response headers, each value cut to 256 characters, and a
 #: request id cut to 128: a hostile server must not make a success carry megabytes.
 META_MAX_HEADERS: Final = 64
@@ -135,3 +122,16 @@ DURATION_BUCKETS: Final = (
     7.5,
     10.0,
 )
+
+#: A webhook whose ``webhook-timestamp`` is more than 300 s (5 min) from now is refused, either way.
+DEFAULT_WEBHOOK_TOLERANCE: Final = 300.0
+#: Webhook ids remembered against replays and redeliveries: 10,000 ids, each for 24 h, which
+#: outlasts the tolerance window and a Standard Webhooks sender's usual day of retries.
+DEFAULT_REPLAY_MAX_ENTRIES: Final = 10_000
+DEFAULT_REPLAY_TTL: Final = 86_400.0
+#: The webhook endpoint refuses bodies over 1 MiB (413); an export-job event is well under 1 KiB.
+WEBHOOK_MAX_BODY: Final = 1_048_576
+
+#: Jobs a worker remembers finishing, so a listing taken just before one finished does not
+#: start it again.
+WORKER_FINISHED_KEPT: Final = 1000
