@@ -18,7 +18,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import Receive, Scope, Send
 
-from pleo_export import Booked, ExportWorker, InvalidTransitionError, PleoExport, Rejected
+from pleo_export import (
+    Booked,
+    ExportWorker,
+    InvalidTransitionError,
+    PleoExport,
+    Rejected,
+    RetryInfo,
+    with_response,
+)
 from pleo_export.otel import instrument
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo, FakePleoServer
 
@@ -197,3 +205,28 @@ async def test_export_run_span_records_the_outcome_and_never_leaks(
     events = [span for span in spans if span.name.startswith("pleo_export POST")]
     assert events
     assert all(span.parent is not None for span in events)  # under the run span
+
+
+async def test_hooks_and_metadata_over_loopback_tcp(
+    fake_pleo: FakePleo, fake_pleo_server: str
+) -> None:
+    """Against the fake over TCP, a 429 and a dropped connection before success give the hooks
+    three attempts with both reasons, and ``with_response`` the final attempt count; fails if
+    real-socket failures bypass the hooks or the metadata miscounts them."""
+    job_id = fake_pleo.add_job(items=1)
+    fake_pleo.faults.add("rate_limit", route="getExportJobByIdV3", times=1, retry_after=0)
+    fake_pleo.faults.add("drop", route="getExportJobByIdV3", times=1)
+    retries: list[RetryInfo] = []
+    statuses: list[int | None] = []
+    async with PleoExport(
+        api_key=DEFAULT_API_KEY,
+        base_url=fake_pleo_server,
+        on_retry=retries.append,
+        on_response=lambda info: statuses.append(info.status_code),
+    ) as pleo:
+        job, meta = await with_response(pleo.jobs.get, job_id)
+    assert str(job.id) == job_id
+    assert [retry.reason for retry in retries] == ["429", "RemoteProtocolError"]
+    assert retries[0].wait == 0
+    assert statuses == [429, None, 200]
+    assert (meta.attempts, meta.status_code) == (3, 200)
