@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 vendor: install
-	$(PY) scripts/vendor_spec.py $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
+	$(PY) scripts/vendor_spec.py $(if $(SOURCE),"$(SOURCE)")
 
 generate: install
 	$(PY) scripts/generate.py
