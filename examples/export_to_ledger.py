@@ -277,9 +277,9 @@ async def _main(args: argparse.Namespace) -> int:
                 print(f"fake Pleo at {url}: {args.jobs} pending jobs, {args.items} items each")
                 code = await export(pleo, ledger, once=True, company_ids=args.company)
                 print(
-                    "(the vendor_unknown failures are on purpose: every demo company buys from"
-                    " vendor V-1006, which the ledger's register lacks, so the ledger refuses"
-                    " those invoices and Pleo is told why, as a real ERP would)"
+                    "(the vendor_unknown failures are on purpose: every demo company buys from\n"
+                    " vendor V-1006, which the ledger's register lacks, so the ledger refuses\n"
+                    " those invoices and tells Pleo why, as a real ERP would)"
                 )
                 return code
         finally:
