@@ -215,10 +215,8 @@ def test_insecure_base_url_names_the_cli_flag(url: str) -> None:
 
 def test_allow_insecure_http_flag_reaches_the_client() -> None:
     """``--allow-insecure-http`` builds a client for a plain-http remote base URL."""
-    args = build_parser().parse_args(
-        ["jobs", "list", "--api-key", "k", "--base-url", "http://pleo.example.test"]
-        + ["--allow-insecure-http"]
-    )
+    remote = ["--base-url", "http://pleo.example.test", "--allow-insecure-http"]
+    args = build_parser().parse_args(["jobs", "list", "--api-key", "k", *remote])
     assert build_client(args).base_url == "http://pleo.example.test"
 
 
