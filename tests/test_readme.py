@@ -63,6 +63,14 @@ def test_readme_opens_with_install_then_the_source_checkout_commands() -> None:
     assert "\ntest:" in makefile
 
 
+def test_readme_runs_examples_with_the_venvs_interpreter() -> None:
+    """The source-checkout section says to run the examples with ``.venv/bin/python``, the
+    interpreter ``make`` installed the SDK into; a bare ``python examples/...`` fails this."""
+    text = README.read_text(encoding="utf-8")
+    assert ".venv/bin/python examples/" in text
+    assert re.search(r"(?<![/\w])python examples/", text) is None
+
+
 def test_every_block_has_a_known_mode() -> None:
     """A typo in a marker would silently skip a block; every mode is one of the four."""
     modes = {mode for mode, _, _ in blocks()}
