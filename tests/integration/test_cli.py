@@ -189,6 +189,16 @@ def test_illegal_transition_is_refused(fake: FakePleo, url: str) -> None:
     assert fake.job(job_id)["status"] == "completed_with_errors"
 
 
+def test_a_retried_request_prints_nothing_on_stderr(fake: FakePleo, url: str) -> None:
+    """A 503 the CLI retries leaves stderr empty: no bare ``stamina.retry_scheduled`` line
+    (stamina's default hook) and no SDK log line without ``--debug``."""
+    fake.faults.add("status", status=503, times=1)
+    proc = cli("jobs", "list", url=url)
+    assert proc.returncode == 0, proc.stderr
+    assert fake.faults.counts == {"status": 1}
+    assert proc.stderr == ""
+
+
 def test_unknown_reason_type_names_the_cli_flag(fake: FakePleo, url: str) -> None:
     """An unknown ``--reason-type`` is a usage error whose advice is a flag, not the Python
     call ``ExportJobFailureReasonType(...)``; nothing is sent."""
