@@ -15,7 +15,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections.abc import Iterator
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -102,6 +104,29 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _ok(sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", from_sdist, cwd=source)
     (rebuilt,) = from_sdist.glob("*.whl")
     return {"wheel": wheel, "sdist": rebuilt}
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_distributions_carry_the_license_and_complete_metadata(
+    dists: dict[str, Path], kind: str
+) -> None:
+    """Each wheel holds the Apache-2.0 text and metadata a package index shows: License-File,
+    the SPDX expression, an author, a project URL, and a classifier per supported Python."""
+    with zipfile.ZipFile(dists[kind]) as wheel:
+        info = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(wheel.read(info).decode())
+        license_text = wheel.read(info.replace("METADATA", "licenses/LICENSE")).decode()
+    assert "Apache License" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text  # the full text, not a stub
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert metadata["Author"]
+    assert all(url.split(", ")[1].startswith("https://") for url in metadata.get_all("Project-URL"))
+    classifiers = set(metadata.get_all("Classifier"))
+    minors = {f"Programming Language :: Python :: 3.{m}" for m in range(11, 15)}
+    assert minors <= classifiers
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "](http" in str(metadata.get_payload())
 
 
 @pytest.fixture(scope="module", params=["wheel", "sdist"])
