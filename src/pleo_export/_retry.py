@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -45,8 +44,6 @@ _RETRY_STATUSES: Final = frozenset({408, 429})
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: The name stamina reports for the SDK's retry loop, which is how the router tells it apart.
 RETRY_LOOP_NAME: Final = "pleo_export.request"
-
-_logger: Final = logging.getLogger("pleo_export")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,24 +138,17 @@ def attempts(
 
 
 class _RetryNoticeRouter:
-    """A stamina retry hook: the SDK's retries go to ``pleo_export`` at DEBUG, the rest to the
-    hooks that were configured before the SDK's first retry."""
+    """A stamina retry hook that passes every retry but the SDK's own to the hooks configured
+    before it; the seam logs the SDK's retries on ``pleo_export`` (INFO, with the cause)."""
 
     def __init__(self, others: Sequence[RetryHook]) -> None:
         self.others = tuple(others)
 
     def __call__(self, details: RetryDetails) -> None:
-        if details.name != RETRY_LOOP_NAME:
-            for hook in self.others:
-                hook(details)
+        if details.name == RETRY_LOOP_NAME:
             return
-        # The INFO line with the method, path and cause is the seam's; this adds the wait.
-        _logger.debug(
-            "retry %d scheduled in %.2f s (%.2f s waited so far)",
-            details.retry_num,
-            details.wait_for,
-            details.waited_so_far,
-        )
+        for hook in self.others:
+            hook(details)
 
 
 def route_retry_notices() -> None:
@@ -166,7 +156,8 @@ def route_retry_notices() -> None:
 
     stamina's default hook logs every retry as a bare ``stamina.retry_scheduled`` WARNING,
     which reaches stderr in any program that has not configured logging. The router takes the
-    SDK's own retries out of the hooks and passes every other retry on unchanged, so an
+    SDK's own retries out of the hooks (the seam logs each on ``pleo_export`` at INFO, with the
+    method, path and cause) and passes every other retry on unchanged, so an
     application's hooks (structlog, Prometheus, its own) keep seeing its own retries. It is
     checked before each retry loop, so hooks the application sets later are wrapped in turn.
     """
