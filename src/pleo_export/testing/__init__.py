@@ -66,7 +66,7 @@ try:
 except ModuleNotFoundError as exc:
     # Importing the package must still work without the extra: the pytest plugin lives in it
     # and pytest loads it for every test run of every project that installed pleo-export.
-    if exc.name not in _EXTRA_MODULES:
+    if (exc.name or "").partition(".")[0] not in _EXTRA_MODULES:
         raise
     _missing = exc.name
 
