@@ -301,7 +301,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS pleo_export_schema (version INTEGER NOT NULL)")
-        (current,) = conn.execute("SELECT coalesce(max(version), 0) FROM pleo_export_schema")
+        (current,) = conn.execute(
+            "SELECT coalesce(max(version), 0) FROM pleo_export_schema"
+        ).fetchone()
         newest = MIGRATIONS[-1][0]
         if current > newest:
             raise CoordinatorError(
