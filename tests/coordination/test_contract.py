@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Backend
+from _backends import Backend
 
 from pleo_export import CoordinatorError, LeaseLostError, PleoError
 from pleo_export._outcome import ItemOutcome, JobRef, OutcomeStatus
