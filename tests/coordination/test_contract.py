@@ -139,6 +139,9 @@ _WRITES: dict[str, Callable[[Coordinator, Lease], Awaitable[object]]] = {
     "record_outcomes": lambda c, lease: c.record_outcomes(lease, [_success(uuid.uuid4())]),
     "confirm": lambda c, lease: c.confirm(lease, [uuid.uuid4()]),
     "load": lambda c, lease: c.load(lease),
+    "write": lambda c, lease: c.write(
+        lease, intents=[uuid.uuid4()], outcomes=[_success(uuid.uuid4())], confirmed=[uuid.uuid4()]
+    ),
     "purge": lambda c, lease: c.purge(lease),
 }
 
@@ -220,6 +223,27 @@ async def test_the_first_outcome_stands_and_confirmed_entries_stay(backend: Back
     assert await coordinator.load(lease) == JournalState(
         unconfirmed=(_success(booked),), confirmed=frozenset({confirmed})
     )
+
+
+async def test_one_write_journals_a_pipelined_batch(backend: Backend) -> None:
+    """One ``write`` holding the next batch's intents, this batch's outcomes and the previous
+    batch's confirmations applies all three, in that order; fails if a part is dropped or
+    applied before another (an outcome confirmed in the same call must end confirmed)."""
+    coordinator = backend.open()
+    lease = await _lease(coordinator, _job(), "a")
+    previous, current, following = ([uuid.uuid4() for _ in range(3)] for _ in range(3))
+    await coordinator.write(lease, intents=previous + current)
+    await coordinator.write(lease, outcomes=[_success(e) for e in previous])
+    await coordinator.write(
+        lease,
+        intents=following,
+        outcomes=[_failure(e) for e in current],
+        confirmed=[*previous, current[0]],
+    )
+    state = await coordinator.load(lease)
+    assert state.confirmed == frozenset([*previous, current[0]])
+    assert sorted(state.unconfirmed, key=str) == sorted(map(_failure, current[1:]), key=str)
+    assert state.in_doubt == frozenset(following)
 
 
 async def test_the_journal_survives_a_restart(backend: Backend) -> None:

@@ -16,6 +16,7 @@ from .._config import DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError
 from .._outcome import ItemOutcome, JobRef
 from ._types import (
+    JournalShortcuts,
     JournalState,
     Lease,
     LeaseHeld,
@@ -39,7 +40,7 @@ class _Entry:
     outcome: ItemOutcome | None = None
 
 
-class InMemoryCoordinator:
+class InMemoryCoordinator(JournalShortcuts):
     """A ``Coordinator`` for one process: nothing outlives it.
 
     Every method runs without awaiting anything, so each is atomic on its event loop. It does
@@ -103,37 +104,36 @@ class InMemoryCoordinator:
             self._jobs[lease.job_id] = LeaseRow(lease.job_id, None, lease.token, None)
         self._drop_company(lease)
 
-    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Journal intents for these entries (see ``Coordinator.record_intents``)."""
-        ids = unique_ids(entry_ids)
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal intents, outcomes and confirmations at once (see ``Coordinator.write``)."""
+        intent_ids, firsts, confirm_ids = (
+            unique_ids(intents),
+            unique_outcomes(outcomes),
+            unique_ids(confirmed),
+        )
         self._check(lease)
         journal = self._journal.setdefault(lease.job_id, {})
-        for entry_id in ids:
+        for entry_id in intent_ids:
             entry = journal.get(entry_id)
             if entry is None:
                 journal[entry_id] = _Entry("intent", lease.token, 1)
             elif entry.state == "intent":
                 entry.token = lease.token
                 entry.attempts += 1
-
-    async def record_outcomes(self, lease: Lease, outcomes: Iterable[ItemOutcome]) -> None:
-        """Journal these outcomes, first one standing (see ``Coordinator.record_outcomes``)."""
-        firsts = unique_outcomes(outcomes)
-        self._check(lease)
-        journal = self._journal.setdefault(lease.job_id, {})
         for outcome in firsts:
             entry = journal.get(outcome.accounting_entry_id)
             if entry is None:
                 journal[outcome.accounting_entry_id] = _Entry("outcome", lease.token, 0, outcome)
             elif entry.state == "intent":
                 entry.state, entry.token, entry.outcome = "outcome", lease.token, outcome
-
-    async def confirm(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Mark journaled outcomes as accepted by Pleo (see ``Coordinator.confirm``)."""
-        ids = unique_ids(entry_ids)
-        self._check(lease)
-        journal = self._journal.get(lease.job_id, {})
-        for entry_id in ids:
+        for entry_id in confirm_ids:
             entry = journal.get(entry_id)
             if entry is not None and entry.state == "outcome":
                 entry.state = "confirmed"

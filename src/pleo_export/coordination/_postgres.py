@@ -29,6 +29,7 @@ from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from .._secrets import redact, register
 from ._types import (
+    JournalShortcuts,
     JournalState,
     Lease,
     LeaseHeld,
@@ -74,7 +75,7 @@ _SETUP: Final = (
 )
 
 
-class PostgresCoordinator:
+class PostgresCoordinator(JournalShortcuts):
     """A ``Coordinator`` in PostgreSQL, for workers in several processes and on several machines.
 
     The schema and its tables are created on first use (the role needs ``CREATE`` on the
@@ -223,60 +224,57 @@ class PostgresCoordinator:
 
         await self._transaction(write)
 
-    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Journal intents for these entries (see ``Coordinator.record_intents``)."""
-        ids = unique_ids(entry_ids)
-
-        async def write(cur: _Cursor) -> None:
-            await self._check(cur, lease)
-            await cur.execute(
-                self._q(
-                    "INSERT INTO {s}.journal AS j (job_id, entry_id, state, token, attempts)"
-                    " SELECT %s, e, 'intent', %s, 1 FROM unnest(%s::uuid[]) AS e"
-                    " ON CONFLICT (job_id, entry_id) DO UPDATE SET token = excluded.token,"
-                    " attempts = j.attempts + 1 WHERE j.state = 'intent'"
-                ),
-                (lease.job_id, lease.token, ids),
-            )
-
-        await self._transaction(write)
-
-    async def record_outcomes(self, lease: Lease, outcomes: Iterable[ItemOutcome]) -> None:
-        """Journal these outcomes, first one standing (see ``Coordinator.record_outcomes``)."""
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal intents, outcomes and confirmations in one transaction (see
+        ``Coordinator.write``)."""
+        # Ids travel as one comma-joined text and outcomes as one JSON array: psycopg's
+        # per-element array escaping cost more than the database's work on them.
+        intent_ids, confirm_ids = _joined(unique_ids(intents)), _joined(unique_ids(confirmed))
         firsts = unique_outcomes(outcomes)
-        ids = [o.accounting_entry_id for o in firsts]
-        records = [json.dumps(o.to_record()) for o in firsts]
+        records = json.dumps([o.to_record() for o in firsts]) if firsts else ""
 
         async def write(cur: _Cursor) -> None:
             await self._check(cur, lease)
-            await cur.execute(
-                self._q(
-                    "INSERT INTO {s}.journal AS j"
-                    " (job_id, entry_id, state, token, attempts, outcome)"
-                    " SELECT %s, e, 'outcome', %s, 0, o::jsonb"
-                    " FROM unnest(%s::uuid[], %s::text[]) AS t (e, o)"
-                    " ON CONFLICT (job_id, entry_id) DO UPDATE SET state = 'outcome',"
-                    " token = excluded.token, outcome = excluded.outcome"
-                    " WHERE j.state = 'intent'"
-                ),
-                (lease.job_id, lease.token, ids, records),
-            )
-
-        await self._transaction(write)
-
-    async def confirm(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Mark journaled outcomes as accepted by Pleo (see ``Coordinator.confirm``)."""
-        ids = unique_ids(entry_ids)
-
-        async def write(cur: _Cursor) -> None:
-            await self._check(cur, lease)
-            await cur.execute(
-                self._q(
-                    "UPDATE {s}.journal SET state = 'confirmed' WHERE job_id = %s"
-                    " AND entry_id = ANY(%s::uuid[]) AND state = 'outcome'"
-                ),
-                (lease.job_id, ids),
-            )
+            if intent_ids:
+                await cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.journal AS j (job_id, entry_id, state, token, attempts)"
+                        " SELECT %s, e::uuid, 'intent', %s, 1"
+                        " FROM unnest(string_to_array(%s, ',')) AS e"
+                        " ON CONFLICT (job_id, entry_id) DO UPDATE SET token = excluded.token,"
+                        " attempts = j.attempts + 1 WHERE j.state = 'intent'"
+                    ),
+                    (lease.job_id, lease.token, intent_ids),
+                )
+            if records:
+                await cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.journal AS j"
+                        " (job_id, entry_id, state, token, attempts, outcome)"
+                        " SELECT %s, (r ->> 'accounting_entry_id')::uuid, 'outcome', %s, 0, r"
+                        " FROM jsonb_array_elements(%s::jsonb) AS r"
+                        " ON CONFLICT (job_id, entry_id) DO UPDATE SET state = 'outcome',"
+                        " token = excluded.token, outcome = excluded.outcome"
+                        " WHERE j.state = 'intent'"
+                    ),
+                    (lease.job_id, lease.token, records),
+                )
+            if confirm_ids:
+                await cur.execute(
+                    self._q(
+                        "UPDATE {s}.journal SET state = 'confirmed' WHERE job_id = %s"
+                        " AND entry_id = ANY(string_to_array(%s, ',')::uuid[])"
+                        " AND state = 'outcome'"
+                    ),
+                    (lease.job_id, confirm_ids),
+                )
 
         await self._transaction(write)
 
@@ -426,6 +424,10 @@ async def _one(cur: _Cursor) -> tuple[Any, ...]:
     if row is None:
         raise CoordinatorError("PostgreSQL coordinator: a statement returned no row")
     return row
+
+
+def _joined(ids: list[uuid.UUID]) -> str:
+    return ",".join(map(str, ids))
 
 
 def _timeouts() -> tuple[str, str]:

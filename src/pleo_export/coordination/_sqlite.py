@@ -21,6 +21,7 @@ from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from ._types import (
+    JournalShortcuts,
     JournalState,
     Lease,
     LeaseHeld,
@@ -86,7 +87,7 @@ _CONFIRM: Final = (
 )
 
 
-class SQLiteCoordinator:
+class SQLiteCoordinator(JournalShortcuts):
     """A ``Coordinator`` in a SQLite file, safe for several processes on one machine.
 
     The file and its tables are created on first use. Each call is one short ``BEGIN
@@ -171,39 +172,29 @@ class SQLiteCoordinator:
 
         await self._transaction(write)
 
-    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Journal intents for these entries (see ``Coordinator.record_intents``)."""
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal intents, outcomes and confirmations in one transaction (see
+        ``Coordinator.write``)."""
         job_id = str(lease.job_id)
-        rows = [(job_id, str(entry), lease.token) for entry in unique_ids(entry_ids)]
-
-        def write(conn: sqlite3.Connection, now: float) -> None:
-            _check(conn, lease, now)
-            conn.executemany(_INTENT, rows)
-
-        await self._transaction(write)
-
-    async def record_outcomes(self, lease: Lease, outcomes: Iterable[ItemOutcome]) -> None:
-        """Journal these outcomes, first one standing (see ``Coordinator.record_outcomes``)."""
-        job_id = str(lease.job_id)
-        rows = [
+        intent_rows = [(job_id, str(entry), lease.token) for entry in unique_ids(intents)]
+        outcome_rows = [
             (job_id, str(o.accounting_entry_id), lease.token, json.dumps(o.to_record()))
             for o in unique_outcomes(outcomes)
         ]
+        confirm_rows = [(job_id, str(entry)) for entry in unique_ids(confirmed)]
 
         def write(conn: sqlite3.Connection, now: float) -> None:
             _check(conn, lease, now)
-            conn.executemany(_OUTCOME, rows)
-
-        await self._transaction(write)
-
-    async def confirm(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Mark journaled outcomes as accepted by Pleo (see ``Coordinator.confirm``)."""
-        job_id = str(lease.job_id)
-        rows = [(job_id, str(entry)) for entry in unique_ids(entry_ids)]
-
-        def write(conn: sqlite3.Connection, now: float) -> None:
-            _check(conn, lease, now)
-            conn.executemany(_CONFIRM, rows)
+            conn.executemany(_INTENT, intent_rows)
+            conn.executemany(_OUTCOME, outcome_rows)
+            conn.executemany(_CONFIRM, confirm_rows)
 
         await self._transaction(write)
 

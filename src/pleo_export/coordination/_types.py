@@ -20,6 +20,7 @@ from .._outcome import ItemOutcome, JobRef
 
 __all__ = [
     "Coordinator",
+    "JournalShortcuts",
     "JournalState",
     "Lease",
     "LeaseHeld",
@@ -104,9 +105,10 @@ class JournalState:
 class Coordinator(Protocol):
     """Fenced leases on export jobs and a durable journal of what was done for their items.
 
-    The order of writes that makes a booking happen once: ``acquire`` → ``record_intents`` (before
-    the handler) → ``record_outcomes`` (before reporting to Pleo) → ``confirm`` (after Pleo
-    accepted the report) → ``purge`` (once the job is final). Every call that takes a ``Lease``
+    The order of writes that makes a booking happen once: ``acquire`` → intents (before the
+    handler) → outcomes (before reporting to Pleo) → confirmations (after Pleo accepted the
+    report) → ``purge`` (once the job is final); ``write`` journals any mix of the three in one
+    transaction. Every call that takes a ``Lease``
     checks, in the same database transaction as its write, that the lease's token is still the
     newest for its job and unexpired, and raises ``LeaseLostError`` otherwise — so a superseded
     holder can never write. No call holds a transaction across anything but database work, and
@@ -146,36 +148,47 @@ class Coordinator(Protocol):
         """Give up the lease (job and company); a no-op when it is no longer this lease's."""
         ...
 
-    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Journal that these entries are about to be handed to the handler, in one write.
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal intents, then outcomes, then confirmations, in one transaction.
 
-        An entry with no journal row gets an intent; an entry that already has one (in doubt)
-        gets this lease's token and one more attempt; an entry with an outcome is left alone.
+        ``intents``: entries about to be handed to the handler. An entry with no journal row
+        gets an intent; one that already has an intent (in doubt) gets this lease's token and
+        one more attempt; one with an outcome is left alone.
+
+        ``outcomes``: outcomes about to be reported to Pleo. The first outcome journaled for
+        an entry stands: a later one for the same entry (or a second one in the same call) is
+        ignored, so a reported status can never flip.
+
+        ``confirmed``: entries whose journaled outcome Pleo accepted. Entries without a
+        journaled outcome are left as they are; confirming twice is harmless.
+
+        One call per batch (say, the next batch's intents, this batch's outcomes and the last
+        batch's confirmations) costs one transaction, where the three ``record_*``/``confirm``
+        shortcuts cost three. Repeated entry ids count once.
 
         Raises:
             LeaseLostError: the lease is not the newest or has run out; nothing was written.
+            CoordinatorError: the database failed; nothing was written.
         """
+        ...
+
+    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
+        """``write(lease, intents=entry_ids)``: journal entries about to go to the handler."""
         ...
 
     async def record_outcomes(self, lease: Lease, outcomes: Iterable[ItemOutcome]) -> None:
-        """Journal these outcomes before they are reported, in one write.
-
-        The first outcome journaled for an entry stands: a later one for the same entry (or a
-        second one in the same batch) is ignored, so a reported status can never flip.
-
-        Raises:
-            LeaseLostError: the lease is not the newest or has run out; nothing was written.
-        """
+        """``write(lease, outcomes=outcomes)``: journal outcomes about to be reported."""
         ...
 
     async def confirm(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
-        """Mark these entries' journaled outcomes as accepted by Pleo, in one write.
-
-        Entries without a journaled outcome are left as they are; confirming twice is harmless.
-
-        Raises:
-            LeaseLostError: the lease is not the newest or has run out; nothing was written.
-        """
+        """``write(lease, confirmed=entry_ids)``: mark outcomes as accepted by Pleo."""
         ...
 
     async def load(self, lease: Lease) -> JournalState:
@@ -198,6 +211,33 @@ class Coordinator(Protocol):
     async def aclose(self) -> None:
         """Close the coordinator's connections; it cannot be used afterwards."""
         ...
+
+
+class JournalShortcuts:
+    """``record_intents``, ``record_outcomes`` and ``confirm`` for a class that has ``write``."""
+
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal in one transaction; each backend implements it."""
+        raise NotImplementedError
+
+    async def record_intents(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
+        """``write(lease, intents=entry_ids)``: journal entries about to go to the handler."""
+        await self.write(lease, intents=entry_ids)
+
+    async def record_outcomes(self, lease: Lease, outcomes: Iterable[ItemOutcome]) -> None:
+        """``write(lease, outcomes=outcomes)``: journal outcomes about to be reported."""
+        await self.write(lease, outcomes=outcomes)
+
+    async def confirm(self, lease: Lease, entry_ids: Iterable[uuid.UUID]) -> None:
+        """``write(lease, confirmed=entry_ids)``: mark outcomes as accepted by Pleo."""
+        await self.write(lease, confirmed=entry_ids)
 
 
 @attrs.frozen(slots=True)
