@@ -2,7 +2,8 @@
 
 ``from pleo_export.coordination import SQLiteCoordinator`` (one machine, the embedded default),
 ``PostgresCoordinator`` (several machines; needs the ``[postgres]`` extra) or
-``InMemoryCoordinator`` (one process). All three follow the ``Coordinator`` protocol; see
+``InMemoryCoordinator`` (one process). All three follow the ``Coordinator`` protocol, which
+takes a ``JobRef`` and journals ``ItemOutcome`` values (re-exported here); see
 docs/coordination.md for the order of writes that makes each booking happen once.
 """
 
@@ -12,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CoordinatorError, LeaseLostError
+from .._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._memory import InMemoryCoordinator
 from ._sqlite import SQLiteCoordinator
 from ._types import Coordinator, JournalState, Lease, LeaseHeld, new_holder
@@ -23,10 +25,13 @@ __all__ = [
     "Coordinator",
     "CoordinatorError",
     "InMemoryCoordinator",
+    "ItemOutcome",
+    "JobRef",
     "JournalState",
     "Lease",
     "LeaseHeld",
     "LeaseLostError",
+    "OutcomeStatus",
     "PostgresCoordinator",
     "SQLiteCoordinator",
     "new_holder",
