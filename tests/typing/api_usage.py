@@ -210,6 +210,7 @@ async def errors_and_raw(job_id: uuid.UUID) -> None:
 
 
 async def coordinated(job: JobRef, entry: uuid.UUID, dsn: str | None) -> None:
+    """A lease, the journal's writes and its resume state, on either durable coordinator."""
     coordinator: Coordinator = (
         PostgresCoordinator(dsn, lease_seconds=30.0, schema="pleo_export")
         if dsn
