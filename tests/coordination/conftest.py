@@ -15,9 +15,7 @@ import pytest
 from _backends import Backend
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    """Each backend in turn, on a store of the test's own; closes what the test opened."""
+async def _backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         chosen = Backend("sqlite", f"sqlite:{tmp_path / 'journal.db'}", durable=True)
     elif request.param == "postgres":
@@ -28,3 +26,17 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     yield chosen
     for coordinator in chosen.opened:
         await coordinator.aclose()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """Each backend in turn, on a store of the test's own; closes what the test opened."""
+    async for chosen in _backend(request, tmp_path):
+        yield chosen
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """The backends that outlive a process and serve several (not the in-memory one)."""
+    async for chosen in _backend(request, tmp_path):
+        yield chosen

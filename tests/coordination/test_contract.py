@@ -246,12 +246,10 @@ async def test_one_write_journals_a_pipelined_batch(backend: Backend) -> None:
     assert state.in_doubt == frozenset(following)
 
 
-async def test_the_journal_survives_a_restart(backend: Backend) -> None:
+async def test_the_journal_survives_a_restart(durable_backend: Backend) -> None:
     """A new coordinator on the same store, with a new holder after the old lease lapsed,
     reads what the old one journaled; fails if the journal is not durable."""
-    if not backend.durable:
-        pytest.skip("the in-memory coordinator does not outlive its process, by design")
-    coordinator = backend.open(lease_seconds=SHORT_LEASE)
+    coordinator = durable_backend.open(lease_seconds=SHORT_LEASE)
     job = _job()
     lease = await _lease(coordinator, job, "crashed")
     doubt, booked = uuid.uuid4(), uuid.uuid4()
@@ -259,7 +257,7 @@ async def test_the_journal_survives_a_restart(backend: Backend) -> None:
     await coordinator.record_outcomes(lease, [_success(booked)])
     await coordinator.aclose()
     await asyncio.sleep(SHORT_LEASE * 1.5)
-    restarted = backend.open(lease_seconds=SHORT_LEASE)
+    restarted = durable_backend.open(lease_seconds=SHORT_LEASE)
     resumed = await _lease(restarted, job, "restarted")
     assert resumed.token > lease.token
     assert await restarted.load(resumed) == JournalState(

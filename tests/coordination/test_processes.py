@@ -8,7 +8,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
 from _backends import Backend
 
 from pleo_export._outcome import JobRef
@@ -20,13 +19,11 @@ ROUNDS = 25
 
 
 async def test_racing_processes_never_overlap_and_tokens_grow(
-    backend: Backend, tmp_path: Path
+    durable_backend: Backend, tmp_path: Path
 ) -> None:
     """Four processes lease two jobs of one company over and over: no two leases overlap in
     time, every token is larger than the one before, and each lease's intent was journaled;
     fails if lease exclusivity or token order breaks between processes."""
-    if not backend.durable:
-        pytest.skip("the in-memory coordinator serves one process only, by design")
     company = uuid.uuid4()
     jobs = [uuid.uuid4(), uuid.uuid4()]
     log = tmp_path / "race.log"
@@ -35,7 +32,7 @@ async def test_racing_processes_never_overlap_and_tokens_grow(
         await asyncio.create_subprocess_exec(
             sys.executable,
             str(RACER),
-            backend.spec,
+            durable_backend.spec,
             str(log),
             f"racer-{n}",
             str(ROUNDS),
@@ -64,7 +61,7 @@ async def test_racing_processes_never_overlap_and_tokens_grow(
     for before, after in itertools.pairwise(by_start):
         assert starts[after][2] >= ends[before], f"leases {before} and {after} overlapped"
 
-    coordinator = backend.open()
+    coordinator = durable_backend.open()
     journaled = 0
     for job_id in jobs:
         lease = await coordinator.acquire(JobRef(job_id, company, "v3"), "checker")
