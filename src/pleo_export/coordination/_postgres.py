@@ -163,6 +163,10 @@ class PostgresCoordinator(JournalShortcuts):
                     company_row = LeaseRow(row[0], row[1], row[2], row[3])
             held = decide(job.job_id, holder, job_row, company_row, now)
             if held is not None:
+                await cur.execute(
+                    self._q("DELETE FROM {s}.leases WHERE job_id = %s AND token = 0"),
+                    (job.job_id,),
+                )
                 return held
             await cur.execute(
                 self._q(
@@ -397,6 +401,8 @@ class PostgresCoordinator(JournalShortcuts):
             await cur.execute(f"SELECT {_CLOCK}")
             (now,) = await _one(cur)
             return None, now
+        if row[1] == 0:  # the placeholder acquire inserts to have a row to lock: never leased
+            return None, row[3]
         return LeaseRow(job_id, row[0], row[1], row[2]), row[3]
 
     async def _check(self, cur: _Cursor, lease: Lease, *, lock: str = "SHARE") -> None:
