@@ -1,9 +1,10 @@
-"""Several real processes racing for the jobs of one company through SQLite and PostgreSQL."""
+"""Real processes on SQLite and PostgreSQL: racing for one company's jobs, and killed mid-write."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import sys
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from _backends import Backend
 
 from pleo_export._outcome import JobRef
-from pleo_export.coordination import Lease
+from pleo_export.coordination import Lease, LeaseHeld
 
 RACER = Path(__file__).with_name("_racer.py")
 PROCESSES = 4
@@ -69,3 +70,47 @@ async def test_racing_processes_never_overlap_and_tokens_grow(
         journaled += len((await coordinator.load(lease)).in_doubt)
         await coordinator.release(lease)
     assert journaled == len(starts)
+
+
+CRASHER = Path(__file__).with_name("_crasher.py")
+
+
+async def test_a_killed_writer_leaves_whole_batches_and_its_job_free(
+    durable_backend: Backend,
+) -> None:
+    """A process SIGKILLed while journaling leaves every batch whole or absent, at least the
+    batches it saw committed, and its job free once the lease lapses; fails if a crash can
+    tear a batch, lose a commit or keep a job leased for ever."""
+    lease_seconds = 1.0
+    job = JobRef(uuid.uuid4(), uuid.uuid4(), "v3")
+    crasher = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CRASHER),
+        durable_backend.spec,
+        str(job.job_id),
+        str(job.company_id),
+        str(lease_seconds),
+        cwd=CRASHER.parent,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert crasher.stdout is not None
+    committed = -1
+    while committed < 3:
+        committed = int(await asyncio.wait_for(crasher.stdout.readline(), timeout=60))
+    await asyncio.sleep(random.uniform(0, 0.05))
+    crasher.kill()
+    await crasher.wait()
+    rest = (await crasher.stdout.read()).split()
+    committed = max([committed, *map(int, rest)])
+
+    coordinator = durable_backend.open(lease_seconds=lease_seconds)
+    held = await coordinator.acquire(job, "successor")
+    if isinstance(held, LeaseHeld):
+        await asyncio.sleep(held.expires_in + 0.1)
+        held = await coordinator.acquire(job, "successor")
+    assert isinstance(held, Lease)
+    in_doubt = (await coordinator.load(held)).in_doubt
+    batches = {entry.int // 1000 for entry in in_doubt}
+    assert batches == set(range(len(batches)))
+    assert len(batches) > committed
+    assert len(in_doubt) == len(batches) * 50
