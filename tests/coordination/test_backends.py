@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from _pg import PgUnavailable, pg_bindir
 
 from pleo_export import CoordinatorError, InvalidArgumentError
 from pleo_export._outcome import JobRef
@@ -160,3 +161,11 @@ def test_the_postgres_extra_is_optional() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "pip install 'pleo-export[postgres]'" in done.stdout
+
+
+def test_missing_postgres_binaries_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without initdb and pg_ctl on the PATH the cluster helper says so (the reason a skip, or
+    under CI=true a failure, shows); fails if it would pick a half-installed PostgreSQL."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PgUnavailable, match="initdb, pg_ctl"):
+        pg_bindir()
