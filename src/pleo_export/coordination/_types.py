@@ -108,11 +108,11 @@ class Coordinator(Protocol):
     The order of writes that makes a booking happen once: ``acquire`` → intents (before the
     handler) → outcomes (before reporting to Pleo) → confirmations (after Pleo accepted the
     report) → ``purge`` (once the job is final); ``write`` journals any mix of the three in one
-    transaction. Every call that takes a ``Lease``
-    checks, in the same database transaction as its write, that the lease's token is still the
-    newest for its job and unexpired, and raises ``LeaseLostError`` otherwise — so a superseded
-    holder can never write. No call holds a transaction across anything but database work, and
-    a cancelled call still finishes (or rolls back) its transaction.
+    transaction. Every call that takes a ``Lease`` checks, in the same database transaction as
+    its write, that the lease's token is still the newest for its job and unexpired, and raises
+    ``LeaseLostError`` otherwise — so a superseded holder can never write. No call holds a
+    transaction across anything but database work, and a cancelled call still finishes (or
+    rolls back) its transaction.
     """
 
     @property
