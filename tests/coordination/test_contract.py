@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from _backends import Backend
 
-from pleo_export import CoordinatorError, LeaseLostError, PleoError
+from pleo_export import CoordinatorError, InvalidArgumentError, LeaseLostError, PleoError
 from pleo_export._outcome import ItemOutcome, JobRef, OutcomeStatus
 from pleo_export.coordination import Coordinator, JournalState, Lease, LeaseHeld
 
@@ -313,3 +313,29 @@ async def test_a_bad_holder_is_refused(backend: Backend, holder: str) -> None:
     coordinator = backend.open()
     with pytest.raises(PleoError, match="holder"):
         await coordinator.acquire(_job(), holder)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda c, lease: c.write(lease, intents="not-a-list"), "intents"),
+        (lambda c, lease: c.write(lease, intents=[str(uuid.uuid4())]), "intents"),
+        (lambda c, lease: c.write(lease, confirmed=None), "confirmed"),
+        (lambda c, lease: c.write(lease, outcomes=[{"status": "successful"}]), "outcomes"),
+        (lambda c, lease: c.load(str(lease.job_id)), "lease"),
+        (lambda c, lease: c.acquire(str(lease.job_id), "a"), "job"),
+    ],
+)
+async def test_bad_arguments_raise_a_typed_error_and_write_nothing(
+    backend: Backend,
+    call: Callable[[Coordinator, Lease], Awaitable[object]],
+    argument: str,
+) -> None:
+    """Ids that are not UUIDs, outcomes that are not ItemOutcome, a job or lease of the wrong
+    type raise InvalidArgumentError naming the argument, and the journal stays empty; fails if
+    a driver error, a TypeError or a half-written batch results instead."""
+    coordinator = backend.open()
+    lease = await _lease(coordinator, _job(), "a")
+    with pytest.raises(InvalidArgumentError, match=f"^{argument}: "):
+        await call(coordinator, lease)
+    assert (await coordinator.load(lease)).is_empty

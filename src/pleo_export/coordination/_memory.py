@@ -26,6 +26,8 @@ from ._types import (
     unique_ids,
     unique_outcomes,
     valid_holder,
+    valid_job,
+    valid_lease,
     valid_lease_seconds,
 )
 
@@ -73,6 +75,7 @@ class InMemoryCoordinator(JournalShortcuts):
     async def acquire(self, job: JobRef, holder: str) -> Lease | LeaseHeld:
         """Lease ``job`` and its company for ``holder`` (see ``Coordinator.acquire``)."""
         self._open()
+        valid_job(job)
         valid_holder(holder)
         now = time.monotonic()
         company_row = None if job.company_id is None else self._companies.get(job.company_id)
@@ -88,6 +91,7 @@ class InMemoryCoordinator(JournalShortcuts):
 
     async def renew(self, lease: Lease) -> None:
         """Extend the lease to ``lease_seconds`` from now (see ``Coordinator.renew``)."""
+        valid_lease(lease)
         self._check(lease)
         row = LeaseRow(
             lease.job_id, lease.holder, lease.token, time.monotonic() + self.lease_seconds
@@ -98,6 +102,7 @@ class InMemoryCoordinator(JournalShortcuts):
 
     async def release(self, lease: Lease) -> None:
         """Give up the lease if it is still this one (see ``Coordinator.release``)."""
+        valid_lease(lease)
         self._open()
         row = self._jobs.get(lease.job_id)
         if row is not None and row.token == lease.token:
@@ -113,10 +118,11 @@ class InMemoryCoordinator(JournalShortcuts):
         confirmed: Iterable[uuid.UUID] = (),
     ) -> None:
         """Journal intents, outcomes and confirmations at once (see ``Coordinator.write``)."""
+        valid_lease(lease)
         intent_ids, firsts, confirm_ids = (
-            unique_ids(intents),
+            unique_ids(intents, "intents"),
             unique_outcomes(outcomes),
-            unique_ids(confirmed),
+            unique_ids(confirmed, "confirmed"),
         )
         self._check(lease)
         journal = self._journal.setdefault(lease.job_id, {})
@@ -140,6 +146,7 @@ class InMemoryCoordinator(JournalShortcuts):
 
     async def load(self, lease: Lease) -> JournalState:
         """Read the job's journal (see ``Coordinator.load``)."""
+        valid_lease(lease)
         self._check(lease)
         journal = self._journal.get(lease.job_id, {})
         return JournalState(
@@ -152,6 +159,7 @@ class InMemoryCoordinator(JournalShortcuts):
 
     async def purge(self, lease: Lease) -> None:
         """Forget the job's journal and lease (see ``Coordinator.purge``)."""
+        valid_lease(lease)
         self._check(lease)
         self._journal.pop(lease.job_id, None)
         del self._jobs[lease.job_id]

@@ -39,6 +39,8 @@ from ._types import (
     unique_ids,
     unique_outcomes,
     valid_holder,
+    valid_job,
+    valid_lease,
     valid_lease_seconds,
 )
 
@@ -130,6 +132,7 @@ class PostgresCoordinator(JournalShortcuts):
 
     async def acquire(self, job: JobRef, holder: str) -> Lease | LeaseHeld:
         """Lease ``job`` and its company for ``holder`` (see ``Coordinator.acquire``)."""
+        valid_job(job)
         valid_holder(holder)
 
         async def write(cur: _Cursor) -> Lease | LeaseHeld:
@@ -192,6 +195,7 @@ class PostgresCoordinator(JournalShortcuts):
 
     async def renew(self, lease: Lease) -> None:
         """Extend the lease to ``lease_seconds`` from now (see ``Coordinator.renew``)."""
+        valid_lease(lease)
 
         async def write(cur: _Cursor) -> None:
             await self._check(cur, lease, lock="UPDATE")
@@ -215,6 +219,7 @@ class PostgresCoordinator(JournalShortcuts):
 
     async def release(self, lease: Lease) -> None:
         """Give up the lease if it is still this one (see ``Coordinator.release``)."""
+        valid_lease(lease)
 
         async def write(cur: _Cursor) -> None:
             await cur.execute(
@@ -238,9 +243,13 @@ class PostgresCoordinator(JournalShortcuts):
     ) -> None:
         """Journal intents, outcomes and confirmations in one transaction (see
         ``Coordinator.write``)."""
+        valid_lease(lease)
         # Ids travel as one comma-joined text and outcomes as one JSON array: psycopg's
         # per-element array escaping cost more than the database's work on them.
-        intent_ids, confirm_ids = _joined(unique_ids(intents)), _joined(unique_ids(confirmed))
+        intent_ids, confirm_ids = (
+            _joined(unique_ids(intents, "intents")),
+            _joined(unique_ids(confirmed, "confirmed")),
+        )
         firsts = unique_outcomes(outcomes)
         records = json.dumps([o.to_record() for o in firsts]) if firsts else ""
 
@@ -284,6 +293,7 @@ class PostgresCoordinator(JournalShortcuts):
 
     async def load(self, lease: Lease) -> JournalState:
         """Read the job's journal (see ``Coordinator.load``)."""
+        valid_lease(lease)
 
         async def read(cur: _Cursor) -> JournalState:
             await self._check(cur, lease)
@@ -304,6 +314,7 @@ class PostgresCoordinator(JournalShortcuts):
 
     async def purge(self, lease: Lease) -> None:
         """Delete the job's journal and lease rows (see ``Coordinator.purge``)."""
+        valid_lease(lease)
 
         async def write(cur: _Cursor) -> None:
             await self._check(cur, lease, lock="UPDATE")

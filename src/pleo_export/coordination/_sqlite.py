@@ -31,6 +31,8 @@ from ._types import (
     unique_ids,
     unique_outcomes,
     valid_holder,
+    valid_job,
+    valid_lease,
     valid_lease_seconds,
 )
 
@@ -123,6 +125,7 @@ class SQLiteCoordinator(JournalShortcuts):
 
     async def acquire(self, job: JobRef, holder: str) -> Lease | LeaseHeld:
         """Lease ``job`` and its company for ``holder`` (see ``Coordinator.acquire``)."""
+        valid_job(job)
         valid_holder(holder)
         job_id, company_id = str(job.job_id), _text(job.company_id)
 
@@ -143,6 +146,7 @@ class SQLiteCoordinator(JournalShortcuts):
 
     async def renew(self, lease: Lease) -> None:
         """Extend the lease to ``lease_seconds`` from now (see ``Coordinator.renew``)."""
+        valid_lease(lease)
 
         def write(conn: sqlite3.Connection, now: float) -> None:
             _check(conn, lease, now)
@@ -161,6 +165,7 @@ class SQLiteCoordinator(JournalShortcuts):
 
     async def release(self, lease: Lease) -> None:
         """Give up the lease if it is still this one (see ``Coordinator.release``)."""
+        valid_lease(lease)
 
         def write(conn: sqlite3.Connection, now: float) -> None:
             conn.execute(
@@ -182,13 +187,16 @@ class SQLiteCoordinator(JournalShortcuts):
     ) -> None:
         """Journal intents, outcomes and confirmations in one transaction (see
         ``Coordinator.write``)."""
+        valid_lease(lease)
         job_id = str(lease.job_id)
-        intent_rows = [(job_id, str(entry), lease.token) for entry in unique_ids(intents)]
+        intent_rows = [
+            (job_id, str(entry), lease.token) for entry in unique_ids(intents, "intents")
+        ]
         outcome_rows = [
             (job_id, str(o.accounting_entry_id), lease.token, json.dumps(o.to_record()))
             for o in unique_outcomes(outcomes)
         ]
-        confirm_rows = [(job_id, str(entry)) for entry in unique_ids(confirmed)]
+        confirm_rows = [(job_id, str(entry)) for entry in unique_ids(confirmed, "confirmed")]
 
         def write(conn: sqlite3.Connection, now: float) -> None:
             _check(conn, lease, now)
@@ -200,6 +208,7 @@ class SQLiteCoordinator(JournalShortcuts):
 
     async def load(self, lease: Lease) -> JournalState:
         """Read the job's journal (see ``Coordinator.load``)."""
+        valid_lease(lease)
 
         def read(conn: sqlite3.Connection, now: float) -> JournalState:
             _check(conn, lease, now)
@@ -219,6 +228,7 @@ class SQLiteCoordinator(JournalShortcuts):
 
     async def purge(self, lease: Lease) -> None:
         """Delete the job's journal and lease rows (see ``Coordinator.purge``)."""
+        valid_lease(lease)
         job_id = str(lease.job_id)
 
         def write(conn: sqlite3.Connection, now: float) -> None:

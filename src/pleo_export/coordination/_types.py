@@ -31,6 +31,8 @@ __all__ = [
     "unique_ids",
     "unique_outcomes",
     "valid_holder",
+    "valid_job",
+    "valid_lease",
     "valid_lease_seconds",
 ]
 
@@ -313,14 +315,54 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def unique_ids(entry_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-    """The entry ids in first-seen order, without repeats."""
-    return list(dict.fromkeys(entry_ids))
+def unique_ids(entry_ids: Iterable[uuid.UUID], argument: str) -> list[uuid.UUID]:
+    """The entry ids in first-seen order, without repeats; ``InvalidArgumentError`` naming
+    ``argument`` unless it is an iterable of ``uuid.UUID``."""
+    ids: dict[uuid.UUID, None] = {}
+    for entry_id in _listed(entry_ids, argument):
+        if not isinstance(entry_id, uuid.UUID):
+            raise InvalidArgumentError(
+                argument, f"must hold uuid.UUID values, not {_kind(entry_id)}"
+            )
+        ids[entry_id] = None
+    return list(ids)
 
 
 def unique_outcomes(outcomes: Iterable[ItemOutcome]) -> Sequence[ItemOutcome]:
-    """The first outcome for each entry, in first-seen order."""
+    """The first outcome for each entry, in first-seen order; ``InvalidArgumentError`` unless
+    ``outcomes`` is an iterable of ``ItemOutcome``."""
     first: dict[uuid.UUID, ItemOutcome] = {}
-    for outcome in outcomes:
+    for outcome in _listed(outcomes, "outcomes"):
+        if not isinstance(outcome, ItemOutcome):
+            raise InvalidArgumentError(
+                "outcomes", f"must hold ItemOutcome values, not {_kind(outcome)}"
+            )
         first.setdefault(outcome.accounting_entry_id, outcome)
     return list(first.values())
+
+
+def _listed(values: Iterable[object], argument: str) -> list[object]:
+    if isinstance(values, str | bytes):
+        raise InvalidArgumentError(argument, f"must be an iterable of values, not {_kind(values)}")
+    try:
+        return list(values)
+    except TypeError:
+        raise InvalidArgumentError(argument, f"must be an iterable, not {_kind(values)}") from None
+
+
+def valid_job(job: JobRef) -> JobRef:
+    """``job``, or ``InvalidArgumentError`` unless it is a ``JobRef``."""
+    if not isinstance(job, JobRef):
+        raise InvalidArgumentError("job", f"must be a JobRef, not {_kind(job)}")
+    return job
+
+
+def valid_lease(lease: Lease) -> Lease:
+    """``lease``, or ``InvalidArgumentError`` unless it is a ``Lease`` from ``acquire``."""
+    if not isinstance(lease, Lease):
+        raise InvalidArgumentError("lease", f"must be a Lease from acquire(), not {_kind(lease)}")
+    return lease
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
