@@ -15,11 +15,7 @@ from dataclasses import dataclass
 from .._config import DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError
 from .._outcome import ItemOutcome, JobRef
-from ._types import (
-    JournalShortcuts,
-    JournalState,
-    Lease,
-    LeaseHeld,
+from ._policy import (
     LeaseRow,
     check_lease,
     decide,
@@ -30,6 +26,7 @@ from ._types import (
     valid_lease,
     valid_lease_seconds,
 )
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
 __all__ = ["InMemoryCoordinator"]
 

@@ -28,11 +28,7 @@ from .._config import (
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from .._secrets import redact, register
-from ._types import (
-    JournalShortcuts,
-    JournalState,
-    Lease,
-    LeaseHeld,
+from ._policy import (
     LeaseRow,
     check_lease,
     decide,
@@ -43,6 +39,7 @@ from ._types import (
     valid_lease,
     valid_lease_seconds,
 )
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
 __all__ = ["MIGRATIONS", "PostgresCoordinator"]
 

@@ -20,11 +20,7 @@ from typing import Any, Final, TypeVar
 from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
-from ._types import (
-    JournalShortcuts,
-    JournalState,
-    Lease,
-    LeaseHeld,
+from ._policy import (
     LeaseRow,
     check_lease,
     decide,
@@ -35,6 +31,7 @@ from ._types import (
     valid_lease,
     valid_lease_seconds,
 )
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
 __all__ = ["MIGRATIONS", "SQLiteCoordinator"]
 
