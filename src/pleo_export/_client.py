@@ -33,7 +33,7 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError, PleoError
 from ._pagination import Pager
-from ._raw import RawTransport, Seam
+from ._wire._seam import RawTransport, Seam
 from ._resources import (
     ExportItemsV2,
     ExportItemsV3,

@@ -34,7 +34,7 @@ from ._errors import (
     PleoError,
 )
 from ._lifecycle import status_text
-from ._raw import unset_to_none
+from ._wire._seam import unset_to_none
 from ._run import ExportRun, WorkItem, clip_reason
 from ._validation import check_uuid
 

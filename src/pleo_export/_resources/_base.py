@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._drift import note_unknowns
 from .._pagination import Cursor, Page, Pager, page_from_envelope
-from .._raw import Seam, endpoint_kwargs
+from .._wire._seam import Seam, endpoint_kwargs
 from .._validation import check_enum, check_paging, check_sorting
 
 __all__ = ["ListArgs", "Resource", "paginate"]
