@@ -7,6 +7,7 @@ service that never touches, say, the v2 models never pays for them.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from ._run import ExportRun, RunStats, WorkItem
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
 
-__version__ = "0.1.0"
+__version__ = version("pleo-export")  # the distribution's metadata, as _config.SDK_VERSION
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {

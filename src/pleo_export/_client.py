@@ -6,8 +6,10 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import ssl
 import uuid
 from collections.abc import Mapping
 from types import ModuleType, TracebackType
@@ -20,6 +22,7 @@ from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
+    CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
@@ -167,7 +170,9 @@ class PleoExport:
         }
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
+            http_client = httpx.AsyncClient(
+                limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT, verify=_ssl_context()
+            )
         elif "user-agent" in http_client.headers and not http_client.headers[
             "user-agent"
         ].startswith("python-httpx/"):
@@ -281,6 +286,14 @@ class PleoExport:
         return f"PleoExport(base_url={self.base_url!r}, auth={self._auth!r})"
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
+    The environment is read when the first client is made."""
+    return httpx.create_ssl_context()
+
+
 def _resolve_auth(
     api_key: str | None,
     bearer_token: TokenSource | None,
@@ -354,7 +367,9 @@ def _resolve_timeout(
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
     if timeout is not None:
         return (
-            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         )
     if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
         return None

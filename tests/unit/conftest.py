@@ -3,12 +3,10 @@ pointed at a loopback URL that pytest-httpx intercepts, and JSON payloads in Ple
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import httpx._transports.default
 import pytest
 import stamina._core
 
@@ -30,27 +28,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(stamina._core, "_smart_sleep", record)
     return waits
-
-
-@functools.cache
-def _shared_ssl_context(verify: Any, cert: Any, trust_env: bool) -> Any:
-    return _CREATE_SSL_CONTEXT(verify=verify, cert=cert, trust_env=trust_env)
-
-
-_CREATE_SSL_CONTEXT = httpx._transports.default.create_ssl_context
-
-
-@pytest.fixture(autouse=True)
-def _one_ssl_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build httpx's default SSL context once: loading the CA bundle costs ~40 ms per client,
-    which dominated these tests (none of them uses TLS)."""
-
-    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-        if verify is True and cert is None:
-            return _shared_ssl_context(verify, cert, trust_env)
-        return _CREATE_SSL_CONTEXT(verify=verify, cert=cert, trust_env=trust_env)
-
-    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", create)
 
 
 @pytest.fixture(autouse=True)

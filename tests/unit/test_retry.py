@@ -14,6 +14,7 @@ from pytest_httpx import HTTPXMock
 from pleo_export import (
     APIConnectionError,
     APITimeoutError,
+    InvalidArgumentError,
     PleoExport,
     RateLimitError,
     RetryPolicy,
@@ -301,3 +302,11 @@ async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: H
             await pleo.jobs.get(JOB_ID)
     assert not isinstance(caught.value, APITimeoutError)
     assert len(httpx_mock.get_requests()) == 3
+
+
+def test_negative_max_retries_is_a_typed_argument_error() -> None:
+    """A negative ``max_retries`` raises ``InvalidArgumentError`` naming it (a plain ValueError,
+    or none, fails this)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        RetryPolicy(max_retries=-1)
+    assert caught.value.argument == "max_retries"
