@@ -7,7 +7,6 @@ service that never touches, say, the v2 models never pays for them.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,12 +42,12 @@ if TYPE_CHECKING:
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
+    from ._version import __version__
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
-
-__version__ = version("pleo-export")  # the distribution's metadata, as _config.SDK_VERSION
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
+    "__version__": "_version",
     "APIConnectionError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",

@@ -5,10 +5,11 @@ The README and the docstrings quote these values; change them here only.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import Final
 
 import httpx
+
+from ._version import __version__
 
 __all__ = [
     "API_KEY_ENV",
@@ -44,8 +45,8 @@ __all__ = [
     "WORKER_FINISHED_KEPT",
 ]
 
-#: The installed distribution's version: pyproject.toml is its one source.
-SDK_VERSION: Final = version("pleo-export")
+#: The SDK's version, from ``_version`` (which pyproject.toml reads too).
+SDK_VERSION: Final = __version__
 #: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
 #: scripts/check_drift.py fails when the two disagree; scripts/update_spec.py rewrites this line.
 SPEC_VERSION: Final = "32.1.0"

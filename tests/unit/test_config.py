@@ -25,8 +25,9 @@ def test_all_lists_every_constant() -> None:
 
 
 def test_version_comes_from_the_package_metadata() -> None:
-    """``__version__``, ``SDK_VERSION`` and the User-Agent all read the installed metadata; a
-    version literal anywhere that drifts from pyproject.toml fails here."""
+    """``__version__``, ``SDK_VERSION``, the User-Agent and the installed metadata (which
+    pyproject.toml takes from ``_version``) agree; a second version literal that drifts fails
+    here."""
     installed = importlib.metadata.version("pleo-export")
     assert pleo_export.__version__ == _config.SDK_VERSION == installed
     assert _config.USER_AGENT.startswith(f"pleo-export-python/{installed} ")
