@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from pleo_export import Booked, ExportWorker, PleoExport, RetryPolicy
-from pleo_export.testing import DEFAULT_API_KEY, FakePleo
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo, ManualClock
 
 from ._figures import record
 from .conftest import FAST_RETRY, RetryLog, client_on
@@ -244,7 +245,9 @@ async def test_a_lost_claim_is_not_taken_for_ours_when_another_worker_holds_the_
 @pytest.mark.xfail(strict=True, reason=IDLE_RESUME_RACE)
 async def test_two_workers_resuming_one_idle_job_export_it_once() -> None:
     """A job left in_progress (its worker died) and idle: of two workers, only one exports it."""
-    fake = FakePleo(seed=25)
+    # The fake's clock stands a second back, so the job's lastUpdatedAt is already older than
+    # resume_idle (0.2 s): idle without sleeping.
+    fake = FakePleo(seed=25, clock=ManualClock(datetime.now(UTC) - timedelta(seconds=1)))
     job = fake.add_job(items=40, status="in_progress")
     handled: Counter[str] = Counter()
 
@@ -252,7 +255,6 @@ async def test_two_workers_resuming_one_idle_job_export_it_once() -> None:
         handled[str(export_item.accounting_entry_id)] += 1
         return Booked(external_id="GL-1")
 
-    await asyncio.sleep(0.3)  # idle for longer than resume_idle
     async with client_on(fake) as pleo:
         workers = [ExportWorker(pleo, book, poll_interval=0.02, resume_idle=0.2) for _ in "ab"]
         await asyncio.wait_for(
