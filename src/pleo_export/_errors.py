@@ -24,6 +24,14 @@
     │   ├── RateLimitError              429
     │   └── ServerError                 5xx, including undocumented ones such as 520
     ├── ResponseValidationError         a 2xx whose body does not parse as the spec says
+    ├── PaginationError                 a listing that would loop or skip (_pagination)
+    ├── BatchUpdateError                some item updates of a call were not applied (_batch)
+    ├── WebhookError                    a webhook delivery refused (webhooks/_errors)
+    │   ├── WebhookHeaderMissingError       a webhook-id/-timestamp/-signature header missing
+    │   ├── WebhookTimestampError           the timestamp is unreadable or outside the tolerance
+    │   ├── WebhookSignatureError           no signature matches the secret
+    │   ├── WebhookPayloadError             the body is not a JSON event with the job's ids
+    │   └── WebhookReplayError              the webhook id was seen before
     ├── InvalidArgumentError            a bad argument, caught before any request (also ValueError)
     ├── InvalidTransitionError          a job event the job's known status forbids (also ValueError)
     └── CoordinatorError                a coordinator's database failed or holds a newer schema
@@ -71,6 +79,7 @@ __all__ = [
     "UnsupportedApiVersionError",
     "UpdateLimitError",
     "body_snippet",
+    "request_id",
     "status_error",
 ]
 
@@ -279,7 +288,7 @@ def status_error(response: httpx.Response, *, method: str, path: str) -> APIStat
         path=path,
         type=error_type,
         message=message,
-        request_id=_request_id(response.headers),
+        request_id=request_id(response.headers),
         body_snippet=body_snippet(response.content),
     )
 
@@ -299,7 +308,8 @@ def _exception_info(content: bytes) -> tuple[str | None, str | None]:
     )
 
 
-def _request_id(headers: httpx.Headers) -> str | None:
+def request_id(headers: httpx.Headers) -> str | None:
+    """The request id a response carries (``X-Request-Id`` and the like), if any."""
     for name in _REQUEST_ID_HEADERS:
         value: str | None = headers.get(name)
         if value:

@@ -21,7 +21,7 @@ import httpx
 
 from . import _meta
 from ._config import REQUEST_ID_MAX_CHARS
-from ._errors import _request_id
+from ._errors import request_id
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
@@ -231,7 +231,7 @@ class Observation:
         if attempt is not None:
             attempt.end(response, None)
         if observer.on_response is not None:
-            request_id = _request_id(response.headers)
+            found = request_id(response.headers)
             await _fire(
                 observer.on_response,
                 ResponseInfo(
@@ -241,7 +241,7 @@ class Observation:
                     response.status_code,
                     None,
                     elapsed,
-                    None if request_id is None else _meta.bounded(request_id, REQUEST_ID_MAX_CHARS),
+                    None if found is None else _meta.bounded(found, REQUEST_ID_MAX_CHARS),
                 ),
             )
         return response

@@ -15,7 +15,7 @@ from typing import Final, ParamSpec, TypeVar
 import httpx
 
 from ._config import META_HEADER_MAX_CHARS, META_MAX_HEADERS, REQUEST_ID_MAX_CHARS
-from ._errors import PleoError, _request_id
+from ._errors import PleoError, request_id
 from ._secrets import MASK, redact
 
 __all__ = ["ResponseMeta", "bounded", "capturing", "record", "with_response"]
@@ -82,12 +82,12 @@ def record(response: httpx.Response, *, attempts: int, elapsed: float, url_templ
     listener = _listener.get()
     if listener is None:
         return
-    request_id = _request_id(response.headers)
+    found = request_id(response.headers)
     listener[:] = [  # only the last response is kept, however many requests the call makes
         ResponseMeta(
             status_code=response.status_code,
             headers=_safe_headers(response.headers),
-            request_id=None if request_id is None else bounded(request_id, REQUEST_ID_MAX_CHARS),
+            request_id=None if found is None else bounded(found, REQUEST_ID_MAX_CHARS),
             elapsed=elapsed,
             attempts=attempts,
             method=response.request.method,

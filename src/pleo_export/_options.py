@@ -1,20 +1,19 @@
-"""Per-call settings: the seam behind ``PleoExport.with_options``.
+"""Per-call settings: checking what ``PleoExport.with_options`` is given.
 
-A derived seam is a shallow copy: the connection pool, auth, base URL and ``Observer`` stay
-shared objects, and only the timeout, retry policy and headers are its own.
+The view itself is ``Seam.derived``: the connection pool, auth, base URL and ``Observer`` stay
+shared objects, and only the timeout, retry policy and headers are the view's own.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping
 
 import httpx
 
-from ._config import DEFAULT_TIMEOUT
+from ._config import CONNECT_TIMEOUT
 from ._errors import InvalidArgumentError
-from ._raw import Seam
+from ._wire import Seam
 
 __all__ = ["derive_seam"]
 
@@ -26,26 +25,23 @@ def derive_seam(
     max_retries: int | None,
     headers: Mapping[str, str] | None,
 ) -> Seam:
-    """A copy of ``seam`` with the given settings replaced; None keeps the seam's own.
+    """A view of ``seam`` with the given settings replaced; None keeps the seam's own.
 
     Raises:
         InvalidArgumentError: a negative ``max_retries`` or timeout, or a non-string header.
     """
-    view = copy.copy(seam)
-    if timeout is not None:
-        view._timeout = _timeout(timeout)
+    retry = None
     if max_retries is not None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidArgumentError("max_retries", f"must be an int >= 0, got {max_retries!r}")
-        view.retry = dataclasses.replace(seam.retry, max_retries=max_retries)
+        retry = dataclasses.replace(seam.retry, max_retries=max_retries)
     if headers is not None:
         for name, value in headers.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise InvalidArgumentError("headers", f"names and values must be strings: {name!r}")
-        replaced = {name.lower() for name in headers}
-        kept = {k: v for k, v in seam._headers.items() if k.lower() not in replaced}
-        view._headers = {**kept, **headers}
-    return view
+    return seam.derived(
+        timeout=None if timeout is None else _timeout(timeout), retry=retry, headers=headers
+    )
 
 
 def _timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
@@ -53,4 +49,4 @@ def _timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise InvalidArgumentError("timeout", f"must be a number of seconds > 0, got {timeout!r}")
-    return httpx.Timeout(timeout, connect=DEFAULT_TIMEOUT.connect)
+    return httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)

@@ -62,23 +62,22 @@ class WorkerWatch:
     effect at the next job or poll.
     """
 
-    __slots__ = ("_observer", "_outcomes")
+    __slots__ = ("_outcomes", "observer")
 
     def __init__(self, client: Any) -> None:
-        # The client, or its ``v3``/``v2`` namespace: either way its resources hold the seam.
-        seam = getattr(getattr(client, "jobs", None), "_seam", None)
-        self._observer: Observer | None = getattr(seam, "observer", None)
+        # The client, or its ``v3``/``v2`` namespace: both carry the client's observer.
+        self.observer: Observer | None = getattr(client, "observer", None)
         self._outcomes: dict[Any, str] = {}
 
     def _metrics(self) -> Metrics | None:
-        return None if self._observer is None else self._observer.metrics
+        return None if self.observer is None else self.observer.metrics
 
     def job_started(self, job: Any) -> Scope | None:
         """A job task began: count it running, and open its span."""
         if (metrics := self._metrics()) is not None:
             metrics.job_started()
         return Scope.open(
-            self._observer,
+            self.observer,
             "pleo_export.worker.job",
             {"pleo_export.job.id": str(job.id), "pleo_export.company.id": str(job.company_id)},
         )

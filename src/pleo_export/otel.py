@@ -85,7 +85,7 @@ def _observer(pleo: PleoExport) -> Observer:
 
     if not isinstance(pleo, PleoExport):
         raise InvalidArgumentError("pleo", f"expected a PleoExport, got {type(pleo).__name__}")
-    return pleo._seam.observer
+    return pleo.observer
 
 
 if TYPE_CHECKING:

@@ -168,7 +168,7 @@ async def test_no_observation_without_hooks(httpx_mock: HTTPXMock, payloads: Pay
     if every call pays for watching that nobody asked for."""
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
     async with PleoExport(api_key=API_KEY, base_url=BASE_URL) as pleo:
-        observer = pleo._seam.observer
+        observer = pleo.observer
         assert not observer.active
         assert observer.observe(httpx.Request("GET", JOB_URL), "") is None
         await pleo.jobs.get(JOB_ID)

@@ -134,7 +134,7 @@ async def test_uninstrument_stops_spans_and_headers(
         instrument(pleo, tracer_provider=provider, metrics=False)
         uninstrument(pleo)
         await pleo.jobs.get(JOB_ID)
-        assert not pleo._seam.observer.active
+        assert not pleo.observer.active
     assert exporter.get_finished_spans() == ()
     assert all("traceparent" not in request.headers for request in httpx_mock.get_requests())
 

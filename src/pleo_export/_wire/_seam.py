@@ -9,11 +9,12 @@ through the same path. Nothing else in the facade calls the generated endpoints'
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
 from types import ModuleType, SimpleNamespace
@@ -23,15 +24,15 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
-from ._errors import (
+from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ResponseValidationError,
     body_snippet,
     status_error,
 )
-from ._hooks import Observation, Observer
-from ._retry import (
+from .._hooks import Observation, Observer
+from .._retry import (
     RetryableStatus,
     RetryPolicy,
     attempts,
@@ -117,6 +118,26 @@ class Seam:
         #: Hooks, tracing and metrics; shared with every ``with_options`` view of the client.
         self.observer = Observer() if observer is None else observer
         self._base_path = httpx.URL(self.base_url).path.rstrip("/")
+
+    def derived(
+        self,
+        *,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Seam:
+        """A copy on the same pool, auth and observer with these settings (None: keep this
+        seam's); ``headers`` are added to this seam's, replacing same-named ones in any case."""
+        view = copy.copy(self)
+        if timeout is not None:
+            view._timeout = timeout
+        if retry is not None:
+            view.retry = retry
+        if headers is not None:
+            replaced = {name.lower() for name in headers}
+            kept = {k: v for k, v in self._headers.items() if k.lower() not in replaced}
+            view._headers = {**kept, **headers}
+        return view
 
     def build(self, kwargs: dict[str, Any]) -> httpx.Request:
         """Turn a generated endpoint's ``_get_kwargs()`` into a request on the shared client."""
