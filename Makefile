@@ -11,17 +11,17 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast]"
+	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast,spec]"
 	touch $(STAMP)
 
 vendor: install
-	$(PY) scripts/vendor_spec.py $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
+	$(PY) -m scripts.vendor_spec $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
 
 generate: install
-	$(PY) scripts/generate.py
+	$(PY) -m scripts.generate
 
 drift: install
-	$(PY) scripts/check_drift.py
+	$(PY) -m scripts.check_drift
 
 lint: install
 	$(PY) -m ruff check .
@@ -45,7 +45,7 @@ bench: install
 
 update-spec: install
 	@test -n "$(SOURCE)" || (echo "usage: make update-spec SOURCE=<path or URL>"; exit 2)
-	$(PY) scripts/update_spec.py "$(SOURCE)"
+	$(PY) -m scripts.update_spec "$(SOURCE)"
 	$(MAKE) test
 
 clean:

@@ -6,7 +6,7 @@ that wording churn never reads as drift, applies our fixes and one-line docs fro
 ``openapi/overlay.yaml`` (OpenAPI Overlay 1.0) and records where the input came from. The output
 is canonical YAML with sorted keys: the same input always gives the same bytes.
 
-Usage: ``python scripts/vendor_spec.py SOURCE [--output PATH] [--overlay PATH]``
+Usage: ``python -m scripts.vendor_spec SOURCE [--output PATH] [--overlay PATH]``
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonpath_rfc9535
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _spec_io import REPO_ROOT, dump_yaml, load_yaml, read_source, sha256_hex
+from scripts._spec_io import REPO_ROOT, dump_yaml, load_yaml, read_source, sha256_hex
 
 __all__ = ["apply_overlay", "main", "strip_prose", "vendor"]
 

@@ -36,6 +36,8 @@ __all__ = [
     "RETRY_WAIT_JITTER",
     "RETRY_WAIT_MAX",
     "SDK_VERSION",
+    "SPEC_FETCH_TIMEOUT",
+    "SPEC_MAX_BYTES",
     "SPEC_VERSION",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
@@ -107,3 +109,7 @@ WEBHOOK_MAX_BODY: Final = 1_048_576
 #: Jobs a worker remembers finishing, so a listing taken just before one finished does not
 #: start it again.
 WORKER_FINISHED_KEPT: Final = 1000
+
+#: `pleo-export spec diff` reads a spec of at most 32 MiB, and gives a URL 30 s to answer.
+SPEC_MAX_BYTES: Final = 32 * 1024 * 1024
+SPEC_FETCH_TIMEOUT: Final = 30.0

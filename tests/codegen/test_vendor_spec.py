@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from _spec_io import REPO_ROOT
-from vendor_spec import DEFAULT_OVERLAY, vendor
+from scripts._spec_io import REPO_ROOT
+from scripts.vendor_spec import DEFAULT_OVERLAY, vendor
 
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
 VENDORED = REPO_ROOT / "openapi" / "pleo-export.yaml"

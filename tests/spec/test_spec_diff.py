@@ -1,4 +1,4 @@
-"""Tests for scripts/spec_drift.py: contract changes, their ids and levels, and the command line.
+"""Tests for pleo_export.spec: contract changes, their ids and levels, and the command line.
 
 Small documents are built here or read from tests/data/drift/; the Pleo-specific cases mutate a
 deep copy of the 32.1.0 reference spec in shared/ and are skipped when it is absent.
@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 import yaml
 
+import pleo_export.spec as spec_drift
+from pleo_export.spec import Change, Level, diff_specs
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).parents[3] / "shared"
 REFERENCE = SHARED / "reference" / "pleo-export-openapi.yml"
 SEEDS = SHARED / "seeds"
 DATA = REPO / "tests" / "data" / "drift"
-SCRIPT = REPO / "scripts" / "spec_drift.py"
 
-sys.path.insert(0, str(SCRIPT.parent))
-import spec_drift  # noqa: E402 - lives in scripts/, which is not a package
-from spec_drift import Change, Level, diff_specs  # noqa: E402
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason="shared/ reference absent")
 
 # What v3's ExportJobItemFailureReasonType adds to v2's inline 14-value enum.
@@ -482,9 +482,7 @@ def test_seed_excerpts_agree_with_the_reference(reference_spec: dict[str, Any]) 
             print(f"{name}: no parseable OpenAPI block, skipped")
             continue
         paths = excerpt["paths"].items()
-        operations = [
-            f"{m.upper()} {p}" for p, item in paths for m in item if m in spec_drift.HTTP_METHODS
-        ]
+        operations = [f"{m.upper()} {p}" for p, item in paths for m in item if m in HTTP_METHODS]
         for operation in operations:
             method, path = operation.split(" ", 1)
             assert method.lower() in reference_spec["paths"][path], operation
@@ -781,14 +779,20 @@ def test_fail_on_exit_codes(
 def test_unreadable_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     """A document that cannot be read or holds no OpenAPI description exits 2 with a message."""
     assert spec_drift.main(argv) == 2
-    assert "spec_drift.py: error:" in capsys.readouterr().err
+    assert "python -m pleo_export.spec: error:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [[], [str(DATA / "base.yaml")], ["a", "b", "--fail-on", "fatal"]])
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    """Missing documents or a bad --fail-on level are usage errors (exit 2)."""
+@pytest.mark.parametrize("argv", [[], [str(DATA / "base.yaml")]])
+def test_missing_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """OLD and NEW are both needed unless --list-rules is given (exit 2, one line)."""
+    assert spec_drift.main(argv) == 2
+    assert "OLD and NEW are required" in capsys.readouterr().err
+
+
+def test_bad_fail_on_level_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --fail-on level outside info/warning/breaking stops the parser with exit 2."""
     with pytest.raises(SystemExit) as raised:
-        spec_drift.main(argv)
+        spec_drift.main(["a", "b", "--fail-on", "fatal"])
     assert raised.value.code == 2
     capsys.readouterr()
 
@@ -847,22 +851,25 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
 
 
 def test_list_rules_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
-    """--list-rules prints one line per rule id with its level and origin."""
+    """--list-rules prints one line per rule id: its level, origin and a one-line meaning."""
     assert spec_drift.main(["--list-rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(spec_drift.RULES)
+    assert len(lines) == len(spec_drift.RULES) >= 120
     assert any(
-        line.split() == ["response-property-enum-value-added", "warning", "oasdiff"]
+        line.split()[:3] == ["response-property-enum-value-added", "warning", "oasdiff"]
+        and line.endswith("an enum value added to a response property")
         for line in lines
     )
+    assert all(len(line.split()) >= 4 for line in lines)
 
 
 def test_script_runs_standalone() -> None:
-    """``python scripts/spec_drift.py`` runs from any directory and returns the --fail-on status."""
+    """``python -m pleo_export.spec`` runs from any directory and returns the --fail-on status."""
     result = subprocess.run(
         [
             sys.executable,
-            str(SCRIPT),
+            "-m",
+            "pleo_export.spec",
             str(DATA / "base.yaml"),
             str(DATA / "revised.yaml"),
             "--fail-on",

@@ -1,0 +1,398 @@
+"""The rule table: every change id the spec diff can emit, its one level and a one-line meaning.
+
+Ids and default levels follow oasdiff (the levels of v1.28.0, which
+``shared/reference/oasdiff-taxonomy.md`` records; ids that release lacks come from oasdiff's later
+rule registry, else they are our own, named in its style). Schema ids are built from a location
+prefix (``request-property``, ``response-body``, …) and a change; the level of each pair is decided
+by direction here, once, so the walker never grades anything itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from typing import NamedTuple
+
+__all__ = ["RULES", "Level", "Origin", "Rule", "iter_rules"]
+
+
+class Level(enum.IntEnum):
+    """How bad a change is for a client built on the old document."""
+
+    INFO = 1  # oasdiff INFO: not breaking
+    WARNING = 2  # oasdiff WARN: may break; the document alone cannot tell
+    BREAKING = 3  # oasdiff ERR: breaks a client that followed the old contract
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in text and JSON output."""
+        return self.name.lower()
+
+
+class Origin(enum.Enum):
+    """Where a rule's id and level come from."""
+
+    OASDIFF = "oasdiff"  # oasdiff's id at oasdiff's default level
+    RAISED = "raised"  # oasdiff's id, level raised because it breaks a generated client
+    OWN = "own"  # no oasdiff counterpart; named in oasdiff's style
+
+
+class Rule(NamedTuple):
+    """The static level of one change id, where it comes from, and what it means."""
+
+    level: Level
+    origin: Origin
+    meaning: str
+
+
+_B, _W, _I = Level.BREAKING, Level.WARNING, Level.INFO
+_O, _R, _N = Origin.OASDIFF, Origin.RAISED, Origin.OWN
+
+#: Location prefixes of schema changes: (prefix, direction, oasdiff has this prefix's ids).
+_SCHEMA_PREFIXES = (
+    ("request-body", "request", True),
+    ("request-property", "request", True),
+    ("request-parameter", "request", True),
+    ("request-parameter-property", "request", True),
+    ("response-body", "response", True),
+    ("response-property", "response", True),
+    ("response-header", "response", True),
+    ("response-header-property", "response", False),
+)
+#: Bounds: (id part, what it limits, True when a larger value is the looser one).
+_BOUNDS = (
+    ("max", "maximum", True),
+    ("min", "minimum", False),
+    ("max-length", "maxLength", True),
+    ("min-length", "minLength", False),
+    ("max-items", "maxItems", True),
+    ("min-items", "minItems", False),
+)
+
+
+def _bound_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]]:
+    """Bounds, multipleOf, uniqueItems and pattern: tighter breaks requests, looser responses."""
+    request = direction == "request"
+    tighter, looser = (_B, _I) if request else (_I, _B)
+    where = prefix.replace("-", " ")
+    for part, keyword, larger_is_looser in _BOUNDS:
+        up, down = (looser, tighter) if larger_is_looser else (tighter, looser)
+        yield f"{prefix}-{part}-increased", up, f"{keyword} of a {where} raised"
+        yield f"{prefix}-{part}-decreased", down, f"{keyword} of a {where} lowered"
+        # A bound introduced where there was none: "sometimes legitimately required", so WARN.
+        yield f"{prefix}-{part}-set", _W if request else _I, f"{keyword} set on a {where}"
+        yield f"{prefix}-{part}-unset", looser, f"{keyword} removed from a {where}"
+    yield f"{prefix}-multiple-of-set", _W if request else _I, f"multipleOf set on a {where}"
+    yield f"{prefix}-multiple-of-unset", looser, f"multipleOf removed from a {where}"
+    yield f"{prefix}-multiple-of-changed", _B, f"multipleOf of a {where} changed incompatibly"
+    if request:
+        yield f"{prefix}-multiple-of-generalized", _I, f"multipleOf of a {where} now a divisor"
+    else:
+        yield f"{prefix}-multiple-of-specialized", _I, f"multipleOf of a {where} now a multiple"
+    yield f"{prefix}-unique-items-set", _W if request else _I, f"uniqueItems set on a {where}"
+    yield f"{prefix}-unique-items-unset", looser, f"uniqueItems removed from a {where}"
+    # oasdiff cannot tell whether a new regex accepts a superset, so a change only warns; and it
+    # does not treat response patterns as breaking at all.
+    yield f"{prefix}-pattern-added", tighter if request else _I, f"pattern added to a {where}"
+    yield f"{prefix}-pattern-changed", _W if request else _I, f"pattern of a {where} changed"
+    yield f"{prefix}-pattern-removed", _I, f"pattern removed from a {where}"
+
+
+def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]]:
+    """Types, nullability, enums, defaults and composition of one location."""
+    request = direction == "request"
+    where = prefix.replace("-", " ")
+    parameter = prefix.startswith("request-parameter")
+    changed = _W if prefix == "request-parameter-property" else _B
+    yield f"{prefix}-type-changed", changed, f"type or format of a {where} changed incompatibly"
+    yield f"{prefix}-type-generalized", _I if request else _B, f"a {where} now has a wider type"
+    yield f"{prefix}-type-specialized", _B if request else _I, f"a {where} now has a narrower type"
+    if not parameter:
+        yield f"{prefix}-type-compatible", _I, f"a {where} type swap a text media type allows"
+    yield f"{prefix}-became-nullable", _I if request else _B, f"a {where} became nullable"
+    yield f"{prefix}-became-not-nullable", _B if request else _I, f"a {where} is no longer nullable"
+    yield f"{prefix}-enum-value-added", _I if request else _W, f"an enum value added to a {where}"
+    yield (
+        f"{prefix}-enum-value-removed",
+        _B if request else _I,
+        f"an enum value removed from a {where}",
+    )
+    yield f"{prefix}-became-enum", _B if request else _I, f"a {where} is now restricted to an enum"
+    # A closed enum opened to any string (Pleo's v2 → v3): as bad as an added value.
+    yield f"{prefix}-became-not-enum", _I if request else _W, f"a {where} is no longer an enum"
+    default = _B if prefix == "request-parameter" else _I  # omitted parameters take the default
+    yield f"{prefix}-default-value-added", default, f"a default set on a {where}"
+    yield f"{prefix}-default-value-changed", default, f"the default of a {where} changed"
+    yield f"{prefix}-default-value-removed", default, f"the default of a {where} removed"
+    yield (
+        f"{prefix}-schema-ref-changed",
+        _W,
+        f"a {where} refers to another component (renames a model)",
+    )
+    if prefix in ("request-body", "request-property", "response-body", "response-property"):
+        yield f"{prefix}-one-of-added", _I if request else _B, f"a oneOf branch added to a {where}"
+        yield (
+            f"{prefix}-one-of-removed",
+            _B if request else _I,
+            f"a oneOf branch removed from a {where}",
+        )
+        yield f"{prefix}-any-of-added", _I, f"an anyOf branch added to a {where}"
+        yield (
+            f"{prefix}-any-of-removed",
+            _B if request else _I,
+            f"an anyOf branch removed from a {where}",
+        )
+        yield (
+            f"{prefix}-all-of-added",
+            _B if request else _I,
+            f"an allOf subschema added to a {where}",
+        )
+        yield (
+            f"{prefix}-all-of-removed",
+            _I if request else _B,
+            f"an allOf subschema removed from a {where}",
+        )
+        for part, what in (
+            ("discriminator-added", "a discriminator added to"),
+            ("discriminator-removed", "the discriminator removed from"),
+            ("discriminator-property-name-changed", "the discriminator property renamed in"),
+            ("discriminator-mapping-added", "a discriminator mapping added to"),
+            ("discriminator-mapping-deleted", "a discriminator mapping removed from"),
+            ("discriminator-mapping-changed", "a discriminator mapping changed in"),
+        ):
+            yield f"{prefix}-{part}", _I, f"{what} a {where}"
+    if prefix.endswith("property"):
+        yield f"{prefix}-deprecated", _I, f"a {where} marked deprecated"
+        yield f"{prefix}-reactivated", _I, f"a {where} no longer deprecated"
+
+
+def _schema_rules() -> Iterator[tuple[str, Rule]]:
+    for prefix, direction, oasdiff in _SCHEMA_PREFIXES:
+        origin = _O if oasdiff else _N
+        for rules in (_value_rules(prefix, direction), _bound_rules(prefix, direction)):
+            for rule_id, level, meaning in rules:
+                yield rule_id, Rule(level, origin, meaning)
+
+
+#: Rules that are not a location prefix plus a schema change: (id, level, origin, meaning).
+_OTHER_RULES: tuple[tuple[str, Level, Origin, str], ...] = (
+    ("endpoint-added", _I, _O, "an operation was added"),
+    ("endpoint-deprecated", _I, _O, "an operation was marked deprecated"),
+    ("endpoint-deprecated-with-sunset", _I, _O, "an operation was deprecated with an x-sunset"),
+    ("endpoint-reactivated", _I, _O, "an operation is no longer deprecated"),
+    ("api-path-removed-without-deprecation", _B, _O, "a path was removed without deprecation"),
+    ("api-path-removed-with-deprecation", _I, _O, "a deprecated path was removed"),
+    ("api-path-removed-before-sunset", _B, _O, "a path was removed before its x-sunset date"),
+    ("api-removed-without-deprecation", _B, _O, "an operation was removed without deprecation"),
+    ("api-removed-with-deprecation", _I, _O, "a deprecated operation was removed"),
+    ("api-removed-before-sunset", _B, _O, "an operation was removed before its x-sunset date"),
+    # openapi-python-client names each generated function and module after the operationId.
+    ("api-operation-id-removed", _W, _R, "the operationId changed (renames the generated call)"),
+    ("api-operation-id-added", _W, _R, "an operationId was set (renames the generated call)"),
+    ("api-tag-added", _I, _O, "a tag was added to an operation"),
+    ("api-tag-removed", _I, _O, "a tag was removed from an operation"),
+    ("new-required-request-parameter", _B, _O, "a required parameter was added"),
+    ("new-optional-request-parameter", _I, _O, "an optional parameter was added"),
+    ("new-request-path-parameter", _B, _O, "a path parameter was added"),
+    (
+        "new-required-request-default-parameter-to-existing-path",
+        _B,
+        _O,
+        "a required path-level parameter was added to an existing path",
+    ),
+    (
+        "new-optional-request-default-parameter-to-existing-path",
+        _I,
+        _O,
+        "an optional path-level parameter was added to an existing path",
+    ),
+    ("request-parameter-removed", _W, _O, "a parameter was removed"),
+    ("request-parameter-removed-with-deprecation", _I, _O, "a deprecated parameter was removed"),
+    (
+        "request-parameter-removed-before-sunset",
+        _B,
+        _O,
+        "a parameter was removed before its sunset",
+    ),
+    # Same position in the path template, new name: the generated call's argument is renamed.
+    ("request-path-parameter-renamed", _W, _N, "a path parameter was renamed"),
+    ("request-parameter-became-required", _B, _O, "a parameter became required"),
+    ("request-parameter-became-optional", _I, _O, "a parameter became optional"),
+    ("request-parameter-deprecated", _I, _O, "a parameter was marked deprecated"),
+    ("request-parameter-reactivated", _I, _O, "a parameter is no longer deprecated"),
+    # The wire form of the value changes; for a scalar the two forms are often identical.
+    ("request-parameter-style-changed", _W, _N, "a parameter's style changed"),
+    ("request-parameter-explode-changed", _W, _N, "a parameter's explode flag changed"),
+    ("new-required-request-header-property", _B, _O, "a required property in a header object"),
+    ("request-header-property-became-required", _B, _O, "a header object property is required"),
+    ("request-header-property-became-enum", _B, _O, "a header object property became an enum"),
+    ("new-required-request-parameter-property", _B, _N, "a required property in a parameter"),
+    ("new-optional-request-parameter-property", _I, _N, "an optional property in a parameter"),
+    ("request-parameter-property-removed", _W, _N, "a property of an object parameter removed"),
+    ("request-parameter-property-became-required", _B, _N, "a parameter property is required"),
+    ("request-parameter-property-became-optional", _I, _N, "a parameter property is optional"),
+    ("request-body-added-required", _B, _O, "a required request body was added"),
+    ("request-body-added-optional", _I, _O, "an optional request body was added"),
+    ("request-body-removed", _B, _O, "the request body was removed"),
+    ("request-body-became-required", _B, _O, "the request body became required"),
+    ("request-body-became-optional", _I, _O, "the request body became optional"),
+    ("request-body-media-type-added", _I, _O, "the request body accepts a new media type"),
+    ("request-body-media-type-removed", _B, _O, "the request body no longer accepts a media type"),
+    ("request-body-media-type-schema-added", _W, _N, "a request media type gained a schema"),
+    ("request-body-media-type-schema-removed", _I, _N, "a request media type lost its schema"),
+    ("request-body-wrapped-in-one-of", _B, _O, "the request body was restructured into a oneOf"),
+    ("new-required-request-property", _B, _O, "a required request property was added"),
+    (
+        "new-required-request-property-with-default",
+        _B,
+        _O,
+        "a required request property with a default was added",
+    ),
+    ("new-optional-request-property", _I, _O, "an optional request property was added"),
+    ("request-property-removed", _W, _O, "a request property was removed"),
+    ("request-property-became-required", _B, _O, "a request property became required"),
+    (
+        "request-property-became-required-with-default",
+        _B,
+        _O,
+        "a request property with a default became required",
+    ),
+    ("request-property-became-optional", _I, _O, "a request property became optional"),
+    (
+        "request-read-only-property-enum-value-removed",
+        _I,
+        _O,
+        "an enum value removed from a readOnly request property (never sent)",
+    ),
+    ("response-success-status-added", _I, _O, "a 2xx status was added"),
+    ("response-success-status-removed", _B, _O, "a 2xx status was removed"),
+    ("response-non-success-status-added", _I, _O, "a non-2xx status was added"),
+    ("response-non-success-status-removed", _I, _O, "a non-2xx status was removed"),
+    # oasdiff ignores `default`; Pleo's v0 operations declare nothing else, so the generated
+    # client parses every reply with the default response's schema.
+    ("response-default-status-added", _I, _N, "a default response was added"),
+    ("response-default-status-removed", _W, _N, "the default response was removed"),
+    ("response-media-type-added", _I, _O, "a response media type was added"),
+    ("response-media-type-removed", _B, _O, "a response media type was removed"),
+    ("response-body-media-type-schema-added", _I, _O, "a response media type gained a schema"),
+    ("response-body-media-type-schema-removed", _W, _O, "a response media type lost its schema"),
+    ("response-body-wrapped-in-one-of", _B, _O, "the response body was restructured into a oneOf"),
+    # oasdiff reports nothing for a value added to a root enum; a closed generated enum breaks on
+    # it just as it does for a property.
+    ("response-mediatype-enum-value-added", _W, _N, "an enum value added to a root response enum"),
+    ("response-mediatype-enum-value-removed", _I, _O, "a value removed from a root response enum"),
+    ("response-required-property-removed", _B, _O, "a required response property was removed"),
+    ("response-optional-property-removed", _W, _O, "an optional response property was removed"),
+    ("response-required-property-added", _I, _O, "a required response property was added"),
+    ("response-optional-property-added", _I, _O, "an optional response property was added"),
+    ("response-required-write-only-property-removed", _I, _O, "a writeOnly property removed"),
+    ("response-optional-write-only-property-removed", _I, _O, "a writeOnly property removed"),
+    ("response-required-write-only-property-added", _I, _O, "a writeOnly property added"),
+    ("response-optional-write-only-property-added", _I, _O, "a writeOnly property added"),
+    ("response-property-became-optional", _B, _O, "a response property is no longer required"),
+    ("response-property-became-required", _I, _O, "a response property became required"),
+    (
+        "response-write-only-property-became-optional",
+        _I,
+        _O,
+        "a writeOnly response property is no longer required (never returned)",
+    ),
+    (
+        "response-write-only-property-enum-value-added",
+        _I,
+        _O,
+        "an enum value added to a writeOnly response property (never returned)",
+    ),
+    ("request-optional-property-became-read-only", _I, _O, "an optional request property readOnly"),
+    ("request-optional-property-became-non-read-only", _I, _O, "readOnly dropped from a property"),
+    ("request-required-property-became-read-only", _I, _O, "a required request property readOnly"),
+    ("request-required-property-became-non-read-only", _I, _O, "readOnly dropped from a property"),
+    (
+        "request-optional-property-became-write-only",
+        _I,
+        _O,
+        "an optional property became writeOnly",
+    ),
+    (
+        "request-optional-property-became-non-write-only",
+        _I,
+        _O,
+        "writeOnly dropped from a property",
+    ),
+    ("request-required-property-became-write-only", _I, _O, "a required property became writeOnly"),
+    (
+        "request-required-property-became-non-write-only",
+        _I,
+        _O,
+        "writeOnly dropped from a property",
+    ),
+    ("response-optional-property-became-read-only", _I, _O, "an optional property became readOnly"),
+    ("response-optional-property-became-non-read-only", _I, _O, "readOnly dropped from a property"),
+    ("response-required-property-became-read-only", _I, _O, "a required property became readOnly"),
+    ("response-required-property-became-non-read-only", _I, _O, "readOnly dropped from a property"),
+    (
+        "response-optional-property-became-write-only",
+        _I,
+        _O,
+        "an optional property became writeOnly",
+    ),
+    (
+        "response-optional-property-became-non-write-only",
+        _I,
+        _O,
+        "writeOnly dropped from a property",
+    ),
+    (
+        "response-required-property-became-write-only",
+        _I,
+        _O,
+        "a required property became writeOnly",
+    ),
+    (
+        "response-required-property-became-non-write-only",
+        _W,
+        _O,
+        "a required response property is no longer writeOnly, so it may now be returned",
+    ),
+    ("required-response-header-removed", _B, _O, "a required response header was removed"),
+    ("optional-response-header-removed", _W, _O, "an optional response header was removed"),
+    ("response-header-added", _I, _O, "a response header was added"),
+    ("response-header-became-optional", _B, _O, "a response header is no longer required"),
+    ("response-header-became-required", _I, _N, "a response header became required"),
+    ("api-global-security-added", _I, _O, "a document-level security requirement was added"),
+    ("api-global-security-removed", _I, _O, "a document-level security requirement was removed"),
+    ("api-global-security-scope-added", _I, _O, "a scope was added to a global requirement"),
+    ("api-global-security-scope-removed", _I, _O, "a scope was removed from a global requirement"),
+    ("api-security-added", _I, _O, "an operation security requirement was added"),
+    ("api-security-removed", _I, _O, "an operation security requirement was removed"),
+    ("api-security-scope-added", _I, _O, "a scope was added to an operation requirement"),
+    ("api-security-scope-removed", _I, _O, "a scope was removed from an operation requirement"),
+    ("api-security-component-added", _I, _O, "a security scheme was added"),
+    ("api-security-component-removed", _I, _O, "a security scheme was removed"),
+    ("api-security-component-type-changed", _I, _O, "a security scheme changed its type"),
+    ("api-security-component-oauth-url-changed", _I, _O, "an OAuth authorization URL changed"),
+    ("api-security-component-oauth-token-url-changed", _I, _O, "an OAuth token URL changed"),
+    ("api-security-component-oauth-scope-added", _I, _O, "an OAuth scope was added to a scheme"),
+    ("api-security-component-oauth-scope-removed", _I, _O, "an OAuth scope was removed"),
+    ("api-security-component-oauth-scope-changed", _I, _O, "an OAuth scope's text changed"),
+    ("api-server-added", _I, _N, "a server URL was added"),
+    ("api-server-removed", _I, _N, "a server URL was removed"),
+    ("api-schema-removed", _I, _O, "a component schema was removed (its model class goes too)"),
+)
+
+
+def _build() -> dict[str, Rule]:
+    table = dict(_schema_rules())
+    for rule_id, level, origin, meaning in _OTHER_RULES:
+        table[rule_id] = Rule(level, origin, meaning)
+    return table
+
+
+#: Every id the diff emits. One id has one level, whatever the context: direction and location
+#: are part of the id, as in oasdiff.
+RULES: dict[str, Rule] = _build()
+
+
+def iter_rules() -> Iterator[tuple[str, Rule]]:
+    """Yield the rule table sorted by id, for documentation and ``--list-rules``."""
+    yield from sorted(RULES.items())
