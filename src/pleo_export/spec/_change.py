@@ -7,11 +7,11 @@ can grade a finding differently from what ``--list-rules`` prints.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._rules import RULES, Level
 
-__all__ = ["Change", "Operation"]
+__all__ = ["Change", "Entry", "Operation"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,11 @@ class Change:
             "jsonPath": self.json_path,
             "message": self.message,
         }
+
+
+class Entry(NamedTuple):
+    """One operation as found in a document."""
+
+    path: str
+    path_item: dict[str, Any]
+    operation: dict[str, Any]

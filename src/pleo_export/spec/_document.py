@@ -1,6 +1,6 @@
 """Document-level comparison and the entry point ``diff_specs``.
 
-Servers, global security, security schemes, removed component schemas, and the matching of
+Servers, global security, removed component schemas, and the matching of
 operations across documents (``/jobs/{id}`` and ``/jobs/{jobId}`` are one endpoint); what changed
 inside an operation is ``_operations``' business.
 """
@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ._change import Change, Operation
+from ._change import Change, Entry, Operation
 from ._load import Resolver
-from ._operations import Entry, OperationDiff, diff_security, sunset_pending
+from ._operations import OperationDiff
+from ._parameters import sunset_pending
+from ._security import diff_security, diff_security_schemes
 
 __all__ = ["diff_specs"]
 
@@ -39,61 +41,6 @@ def _components(document: dict[str, Any], section: str) -> dict[str, Any]:
     components = document.get("components") or {}
     entries = components.get(section) or {}
     return entries if isinstance(entries, dict) else {}
-
-
-def _scheme_signature(scheme: Any) -> tuple[Any, ...]:
-    if not isinstance(scheme, dict):
-        return ()
-    kind = scheme.get("scheme")
-    return (
-        scheme.get("type"),
-        kind.lower() if isinstance(kind, str) else kind,
-        scheme.get("in"),
-        scheme.get("name"),
-        scheme.get("openIdConnectUrl"),
-    )
-
-
-def _diff_flows(name: str, old: Any, new: Any) -> Iterator[Change]:
-    """OAuth flows of one scheme: URLs and scopes."""
-    where = "components.securitySchemes"
-    old_flows, new_flows = (old or {}).get("flows") or {}, (new or {}).get("flows") or {}
-    for flow in old_flows.keys() & new_flows.keys():
-        was, now = old_flows[flow] or {}, new_flows[flow] or {}
-        for key, rule_id in (
-            ("authorizationUrl", "api-security-component-oauth-url-changed"),
-            ("tokenUrl", "api-security-component-oauth-token-url-changed"),
-        ):
-            if was.get(key) != now.get(key):
-                yield Change(rule_id, f"scheme {name} {flow} {key} changed", None, where)
-        old_scopes, new_scopes = was.get("scopes") or {}, now.get("scopes") or {}
-        for scope in sorted(new_scopes.keys() - old_scopes.keys()):
-            message = f"scheme {name} scope {scope} added"
-            yield Change("api-security-component-oauth-scope-added", message, None, where)
-        for scope in sorted(old_scopes.keys() - new_scopes.keys()):
-            message = f"scheme {name} scope {scope} removed"
-            yield Change("api-security-component-oauth-scope-removed", message, None, where)
-        for scope in sorted(old_scopes.keys() & new_scopes.keys()):
-            if old_scopes[scope] != new_scopes[scope]:
-                message = f"scheme {name} scope {scope} changed"
-                yield Change("api-security-component-oauth-scope-changed", message, None, where)
-
-
-def _diff_security_schemes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
-    old_schemes = _components(old, "securitySchemes")
-    new_schemes = _components(new, "securitySchemes")
-    where = "components.securitySchemes"
-    for name, scheme in old_schemes.items():
-        if name not in new_schemes:
-            yield Change("api-security-component-removed", f"scheme {name} removed", None, where)
-        elif _scheme_signature(scheme) != _scheme_signature(new_schemes[name]):
-            message = f"scheme {name} changed its type, scheme or location"
-            yield Change("api-security-component-type-changed", message, None, where)
-        else:
-            yield from _diff_flows(name, scheme, new_schemes[name])
-    for name in new_schemes:
-        if name not in old_schemes:
-            yield Change("api-security-component-added", f"scheme {name} added", None, where)
 
 
 def _diff_component_schemas(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
@@ -173,7 +120,7 @@ def diff_specs(
         old.get("security"), new.get("security"), "api-global-security"
     ):
         changes.append(Change(rule_id, message, None, "security"))
-    changes.extend(_diff_security_schemes(old, new))
+    changes.extend(diff_security_schemes(old, new))
     if not common_only:
         changes.extend(_diff_component_schemas(old, new))
     changes.extend(_diff_operations(old, new, common_only))

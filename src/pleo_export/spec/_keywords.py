@@ -141,6 +141,9 @@ def _nullable(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
 def _enum(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     old_enum, new_enum = old.get("enum"), new.get("enum")
     if isinstance(old_enum, list) and isinstance(new_enum, list):
+        # A null member only spells out nullability (OpenAPI 3.0.3), compared on its own.
+        old_enum = [value for value in old_enum if value is not None]
+        new_enum = [value for value in new_enum if value is not None]
         for value in new_enum:
             if value not in old_enum:
                 yield "enum-value-added", f"enum value {value!r} added"

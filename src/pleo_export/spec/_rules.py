@@ -9,170 +9,16 @@ by direction here, once, so the walker never grades anything itself.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
-from typing import NamedTuple
+
+from ._levels import Level, Origin, Rule
+from ._schema_rules import schema_rules
 
 __all__ = ["RULES", "Level", "Origin", "Rule", "iter_rules"]
 
 
-class Level(enum.IntEnum):
-    """How bad a change is for a client built on the old document."""
-
-    INFO = 1  # oasdiff INFO: not breaking
-    WARNING = 2  # oasdiff WARN: may break; the document alone cannot tell
-    BREAKING = 3  # oasdiff ERR: breaks a client that followed the old contract
-
-    @property
-    def label(self) -> str:
-        """The lower-case name used in text and JSON output."""
-        return self.name.lower()
-
-
-class Origin(enum.Enum):
-    """Where a rule's id and level come from."""
-
-    OASDIFF = "oasdiff"  # oasdiff's id at oasdiff's default level
-    RAISED = "raised"  # oasdiff's id, level raised because it breaks a generated client
-    OWN = "own"  # no oasdiff counterpart; named in oasdiff's style
-
-
-class Rule(NamedTuple):
-    """The static level of one change id, where it comes from, and what it means."""
-
-    level: Level
-    origin: Origin
-    meaning: str
-
-
 _B, _W, _I = Level.BREAKING, Level.WARNING, Level.INFO
 _O, _R, _N = Origin.OASDIFF, Origin.RAISED, Origin.OWN
-
-#: Location prefixes of schema changes: (prefix, direction, oasdiff has this prefix's ids).
-_SCHEMA_PREFIXES = (
-    ("request-body", "request", True),
-    ("request-property", "request", True),
-    ("request-parameter", "request", True),
-    ("request-parameter-property", "request", True),
-    ("response-body", "response", True),
-    ("response-property", "response", True),
-    ("response-header", "response", True),
-    ("response-header-property", "response", False),
-)
-#: Bounds: (id part, what it limits, True when a larger value is the looser one).
-_BOUNDS = (
-    ("max", "maximum", True),
-    ("min", "minimum", False),
-    ("max-length", "maxLength", True),
-    ("min-length", "minLength", False),
-    ("max-items", "maxItems", True),
-    ("min-items", "minItems", False),
-)
-
-
-def _bound_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]]:
-    """Bounds, multipleOf, uniqueItems and pattern: tighter breaks requests, looser responses."""
-    request = direction == "request"
-    tighter, looser = (_B, _I) if request else (_I, _B)
-    where = prefix.replace("-", " ")
-    for part, keyword, larger_is_looser in _BOUNDS:
-        up, down = (looser, tighter) if larger_is_looser else (tighter, looser)
-        yield f"{prefix}-{part}-increased", up, f"{keyword} of a {where} raised"
-        yield f"{prefix}-{part}-decreased", down, f"{keyword} of a {where} lowered"
-        # A bound introduced where there was none: "sometimes legitimately required", so WARN.
-        yield f"{prefix}-{part}-set", _W if request else _I, f"{keyword} set on a {where}"
-        yield f"{prefix}-{part}-unset", looser, f"{keyword} removed from a {where}"
-    yield f"{prefix}-multiple-of-set", _W if request else _I, f"multipleOf set on a {where}"
-    yield f"{prefix}-multiple-of-unset", looser, f"multipleOf removed from a {where}"
-    yield f"{prefix}-multiple-of-changed", _B, f"multipleOf of a {where} changed incompatibly"
-    if request:
-        yield f"{prefix}-multiple-of-generalized", _I, f"multipleOf of a {where} now a divisor"
-    else:
-        yield f"{prefix}-multiple-of-specialized", _I, f"multipleOf of a {where} now a multiple"
-    yield f"{prefix}-unique-items-set", _W if request else _I, f"uniqueItems set on a {where}"
-    yield f"{prefix}-unique-items-unset", looser, f"uniqueItems removed from a {where}"
-    # oasdiff cannot tell whether a new regex accepts a superset, so a change only warns; and it
-    # does not treat response patterns as breaking at all.
-    yield f"{prefix}-pattern-added", tighter if request else _I, f"pattern added to a {where}"
-    yield f"{prefix}-pattern-changed", _W if request else _I, f"pattern of a {where} changed"
-    yield f"{prefix}-pattern-removed", _I, f"pattern removed from a {where}"
-
-
-def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]]:
-    """Types, nullability, enums, defaults and composition of one location."""
-    request = direction == "request"
-    where = prefix.replace("-", " ")
-    parameter = prefix.startswith("request-parameter")
-    changed = _W if prefix == "request-parameter-property" else _B
-    yield f"{prefix}-type-changed", changed, f"type or format of a {where} changed incompatibly"
-    yield f"{prefix}-type-generalized", _I if request else _B, f"a {where} now has a wider type"
-    yield f"{prefix}-type-specialized", _B if request else _I, f"a {where} now has a narrower type"
-    if not parameter:
-        yield f"{prefix}-type-compatible", _I, f"a {where} type swap a text media type allows"
-    yield f"{prefix}-became-nullable", _I if request else _B, f"a {where} became nullable"
-    yield f"{prefix}-became-not-nullable", _B if request else _I, f"a {where} is no longer nullable"
-    yield f"{prefix}-enum-value-added", _I if request else _W, f"an enum value added to a {where}"
-    yield (
-        f"{prefix}-enum-value-removed",
-        _B if request else _I,
-        f"an enum value removed from a {where}",
-    )
-    yield f"{prefix}-became-enum", _B if request else _I, f"a {where} is now restricted to an enum"
-    # A closed enum opened to any string (Pleo's v2 → v3): as bad as an added value.
-    yield f"{prefix}-became-not-enum", _I if request else _W, f"a {where} is no longer an enum"
-    default = _B if prefix == "request-parameter" else _I  # omitted parameters take the default
-    yield f"{prefix}-default-value-added", default, f"a default set on a {where}"
-    yield f"{prefix}-default-value-changed", default, f"the default of a {where} changed"
-    yield f"{prefix}-default-value-removed", default, f"the default of a {where} removed"
-    yield (
-        f"{prefix}-schema-ref-changed",
-        _W,
-        f"a {where} refers to another component (renames a model)",
-    )
-    if prefix in ("request-body", "request-property", "response-body", "response-property"):
-        yield f"{prefix}-one-of-added", _I if request else _B, f"a oneOf branch added to a {where}"
-        yield (
-            f"{prefix}-one-of-removed",
-            _B if request else _I,
-            f"a oneOf branch removed from a {where}",
-        )
-        yield f"{prefix}-any-of-added", _I, f"an anyOf branch added to a {where}"
-        yield (
-            f"{prefix}-any-of-removed",
-            _B if request else _I,
-            f"an anyOf branch removed from a {where}",
-        )
-        yield (
-            f"{prefix}-all-of-added",
-            _B if request else _I,
-            f"an allOf subschema added to a {where}",
-        )
-        yield (
-            f"{prefix}-all-of-removed",
-            _I if request else _B,
-            f"an allOf subschema removed from a {where}",
-        )
-        for part, what in (
-            ("discriminator-added", "a discriminator added to"),
-            ("discriminator-removed", "the discriminator removed from"),
-            ("discriminator-property-name-changed", "the discriminator property renamed in"),
-            ("discriminator-mapping-added", "a discriminator mapping added to"),
-            ("discriminator-mapping-deleted", "a discriminator mapping removed from"),
-            ("discriminator-mapping-changed", "a discriminator mapping changed in"),
-        ):
-            yield f"{prefix}-{part}", _I, f"{what} a {where}"
-    if prefix.endswith("property"):
-        yield f"{prefix}-deprecated", _I, f"a {where} marked deprecated"
-        yield f"{prefix}-reactivated", _I, f"a {where} no longer deprecated"
-
-
-def _schema_rules() -> Iterator[tuple[str, Rule]]:
-    for prefix, direction, oasdiff in _SCHEMA_PREFIXES:
-        origin = _O if oasdiff else _N
-        for rules in (_value_rules(prefix, direction), _bound_rules(prefix, direction)):
-            for rule_id, level, meaning in rules:
-                yield rule_id, Rule(level, origin, meaning)
-
 
 #: Rules that are not a location prefix plus a schema change: (id, level, origin, meaning).
 _OTHER_RULES: tuple[tuple[str, Level, Origin, str], ...] = (
@@ -382,7 +228,7 @@ _OTHER_RULES: tuple[tuple[str, Level, Origin, str], ...] = (
 
 
 def _build() -> dict[str, Rule]:
-    table = dict(_schema_rules())
+    table = dict(schema_rules())
     for rule_id, level, origin, meaning in _OTHER_RULES:
         table[rule_id] = Rule(level, origin, meaning)
     return table

@@ -9,11 +9,10 @@ branches by identity (``$ref`` name, else ``title``, else content), and walks pr
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
+from ._compose import branches, compose, unwrap_null
 from ._keywords import KEYWORD_CHECKS, Side
 from ._load import Resolver
 from ._rules import RULES
@@ -25,7 +24,6 @@ Emit = Callable[[str, str, str], None]
 Schema = dict[str, Any]
 Active = frozenset[tuple[str, str]]
 
-_ALL_OF_DEPTH = 16  # allOf nested deeper than this (or looping through $ref) is not composed
 _BRANCHES = (("oneOf", "one-of"), ("anyOf", "any-of"))
 
 
@@ -37,64 +35,6 @@ def _where(path: str) -> str:
     if not path:
         return "schema"
     return "array items" if path == "[]" else f"property {path}"
-
-
-def _compose(schema: Schema, resolver: Resolver, depth: int = 0) -> Schema:
-    """``schema`` with its ``allOf`` merged in: properties and ``required`` united, the first
-    value of any other keyword kept (the schema's own before its subschemas')."""
-    parts = schema.get("allOf")
-    if not isinstance(parts, list) or depth > _ALL_OF_DEPTH:
-        return schema
-    merged = {key: value for key, value in schema.items() if key != "allOf"}
-    for part in parts:
-        sub = _compose(resolver.deref(part)[0], resolver, depth + 1)
-        for key, value in sub.items():
-            if key == "properties" and isinstance(value, dict):
-                properties = dict(merged.get("properties") or {})
-                for name, child in value.items():
-                    properties.setdefault(name, child)
-                merged["properties"] = properties
-            elif key == "required" and isinstance(value, list):
-                merged["required"] = list(dict.fromkeys([*(merged.get("required") or []), *value]))
-            else:
-                merged.setdefault(key, value)
-    return merged
-
-
-def _unwrap_null(schema: Schema, resolver: Resolver) -> Schema:
-    """Read ``oneOf``/``anyOf: [{type: "null"}, X]`` as X made nullable (OpenAPI 3.1 style)."""
-    for key in ("oneOf", "anyOf"):
-        branches = schema.get(key)
-        if not isinstance(branches, list) or len(branches) != 2:
-            continue
-        resolved = [resolver.deref(branch)[0] for branch in branches]
-        others = [branch for branch in resolved if branch.get("type") != "null"]
-        if len(others) == 1:
-            merged = {k: v for k, v in schema.items() if k != key}
-            for name, value in _compose(others[0], resolver).items():
-                merged.setdefault(name, value)
-            merged["nullable"] = True
-            return merged
-    return schema
-
-
-def _identity(node: Any, resolver: Resolver) -> str:
-    """How a composition branch is recognised across versions: its ``$ref`` name, its title,
-    else a digest of its content."""
-    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        return str(node["$ref"]).rsplit("/", 1)[-1]
-    schema = resolver.deref(node)[0]
-    if isinstance(schema.get("title"), str):
-        return str(schema["title"])
-    content = json.dumps(schema, sort_keys=True, default=str).encode()
-    return "#" + hashlib.sha256(content).hexdigest()[:8]
-
-
-def _branches(schema: Schema, key: str, resolver: Resolver) -> dict[str, Any] | None:
-    branches = schema.get(key)
-    if not isinstance(branches, list):
-        return None
-    return {_identity(branch, resolver): branch for branch in branches}
 
 
 def _is_object(schema: Schema) -> bool:
@@ -124,8 +64,8 @@ class SchemaDiffer:
             if old_ref != new_ref:
                 message = f"schema changed from {old_ref} to {new_ref}"
                 self._report(path, "schema-ref-changed", message, old_raw, new_raw)
-        old = _unwrap_null(_compose(old_raw, self._old), self._old)
-        new = _unwrap_null(_compose(new_raw, self._new), self._new)
+        old = unwrap_null(compose(old_raw, self._old), self._old)
+        new = unwrap_null(compose(new_raw, self._new), self._new)
         if path and bool(old.get("deprecated")) != bool(new.get("deprecated")):
             kind = "deprecated" if new.get("deprecated") else "reactivated"
             self._report(
@@ -171,8 +111,8 @@ class SchemaDiffer:
         """Subschemas added to or removed from an ``allOf`` both sides have; their content is
         compared on the composed schemas."""
         old_parts, new_parts = (
-            _branches(old, "allOf", self._old),
-            _branches(new, "allOf", self._new),
+            branches(old, "allOf", self._old),
+            branches(new, "allOf", self._new),
         )
         if old_parts is None or new_parts is None:
             return
@@ -183,7 +123,7 @@ class SchemaDiffer:
 
     def _one_of(self, old: Schema, new: Schema, path: str, active: Active) -> None:
         for key, part in _BRANCHES:
-            old_map, new_map = _branches(old, key, self._old), _branches(new, key, self._new)
+            old_map, new_map = branches(old, key, self._old), branches(new, key, self._new)
             if old_map is None and new_map is None:
                 continue
             wrapped = f"{self._side.root}-wrapped-in-one-of"
