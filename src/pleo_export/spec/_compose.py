@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from ._load import Resolver
+from ._load import Resolver, mapping, sequence
 
 __all__ = ["branches", "compose", "unwrap_null"]
 
@@ -26,12 +26,12 @@ def compose(schema: Schema, resolver: Resolver, depth: int = 0) -> Schema:
         sub = compose(resolver.deref(part)[0], resolver, depth + 1)
         for key, value in sub.items():
             if key == "properties" and isinstance(value, dict):
-                properties = dict(merged.get("properties") or {})
+                properties = dict(mapping(merged, "properties"))
                 for name, child in value.items():
                     properties.setdefault(name, child)
                 merged["properties"] = properties
             elif key == "required" and isinstance(value, list):
-                merged["required"] = list(dict.fromkeys([*(merged.get("required") or []), *value]))
+                merged["required"] = list(dict.fromkeys([*sequence(merged, "required"), *value]))
             else:
                 merged.setdefault(key, value)
     return merged

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._change import Change, Entry, Operation
-from ._load import Resolver
+from ._load import Resolver, mapping
 from ._operations import OperationDiff
 from ._parameters import sunset_pending
 from ._security import diff_security, diff_security_schemes
@@ -58,7 +58,7 @@ def _path_key(path: str) -> str:
 
 def _operations(document: dict[str, Any]) -> dict[tuple[str, str], Entry]:
     result: dict[tuple[str, str], Entry] = {}
-    for path, item in (document.get("paths") or {}).items():
+    for path, item in mapping(document, "paths").items():
         if not isinstance(item, dict):
             continue
         for method in HTTP_METHODS:
@@ -85,7 +85,7 @@ def _diff_operations(
     old: dict[str, Any], new: dict[str, Any], common_only: bool
 ) -> Iterator[Change]:
     old_ops, new_ops = _operations(old), _operations(new)
-    new_paths = {_path_key(path) for path in (new.get("paths") or {})}
+    new_paths = {_path_key(str(path)) for path in mapping(new, "paths")}
     documents, resolvers = (old, new), (Resolver(old), Resolver(new))
     for key, entry in old_ops.items():
         if key in new_ops:

@@ -7,6 +7,7 @@ tail (``max-length-increased``); the walker prefixes it with the location. Nothi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,9 +73,14 @@ def is_nullable(schema: Schema) -> bool:
     )
 
 
+def _format(schema: Schema) -> str | None:
+    value = schema.get("format")
+    return value if isinstance(value, str) else None
+
+
 def _describe_type(schema: Schema) -> str:
     kind = "|".join(sorted(type_set(schema) or {"any"}))
-    return f"{kind}/{schema['format']}" if "format" in schema else kind
+    return f"{kind}/{_format(schema)}" if _format(schema) else kind
 
 
 def _accepts(wide: Schema, narrow: Schema, *, loose: bool) -> bool:
@@ -91,7 +97,7 @@ def _accepts(wide: Schema, narrow: Schema, *, loose: bool) -> bool:
             or (loose and "string" in wide_types)
             for t in narrow_types
         )
-    wide_format, narrow_format = wide.get("format"), narrow.get("format")
+    wide_format, narrow_format = _format(wide), _format(narrow)
     format_ok = (
         wide_format is None
         or wide_format == narrow_format
@@ -102,7 +108,7 @@ def _accepts(wide: Schema, narrow: Schema, *, loose: bool) -> bool:
 
 def _type(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     old_types, new_types = type_set(old), type_set(new)
-    if (old_types, old.get("format")) == (new_types, new.get("format")):
+    if (old_types, _format(old)) == (new_types, _format(new)):
         return
     if (old_types is None or new_types is None) and any(
         key in schema for schema in (old, new) for key in _COMPOSITION
@@ -116,7 +122,7 @@ def _type(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
         kind = "type-generalized" if wider else "type-compatible" if text_swap else "type-changed"
     elif narrower:
         kind = "type-specialized"
-    elif wider and old.get("format") == new.get("format"):
+    elif wider and _format(old) == _format(new):
         kind = "type-generalized"
     elif not side.strong and (old_text or new_text):
         kind = "type-compatible"
@@ -169,7 +175,8 @@ def _default(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
 
 
 def _number(value: Any) -> Fraction | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A finite JSON number as an exact fraction (so 0.1 + 0.2 style noise cannot fake a change)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return Fraction(str(value))
 

@@ -24,9 +24,12 @@ __all__ = [
     "SpecError",
     "extract_openapi_documents",
     "load_document",
+    "mapping",
     "merge_documents",
+    "names",
     "parse_text",
     "read_source",
+    "sequence",
 ]
 
 _FENCE = re.compile(
@@ -151,6 +154,24 @@ def load_document(source: str) -> dict[str, Any]:
     if not documents:
         raise SpecError(f"{_name(source)}: no OpenAPI document found")
     return merge_documents(documents)
+
+
+def mapping(node: Any, key: str) -> dict[Any, Any]:
+    """``node[key]`` when both are mappings, else an empty one: a malformed spec is read as
+    saying nothing there, never as a crash."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def sequence(node: Any, key: str) -> list[Any]:
+    """``node[key]`` when it is a list, else an empty one."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def names(node: Any, key: str) -> set[str]:
+    """The strings in the list ``node[key]`` (a ``required`` list), ignoring anything else."""
+    return {item for item in sequence(node, key) if isinstance(item, str)}
 
 
 class Resolver:

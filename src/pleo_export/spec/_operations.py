@@ -12,7 +12,7 @@ from typing import Any
 
 from ._change import Change, Entry, Operation
 from ._keywords import Side
-from ._load import Resolver
+from ._load import Resolver, mapping
 from ._parameters import ParameterDiff, parameter_schema
 from ._schema import SchemaDiffer
 from ._security import diff_security
@@ -42,7 +42,7 @@ def _strongly_typed(media_type: str) -> bool:
 
 
 def _content(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    content = container.get("content") or {}
+    content = mapping(container, "content")
     return {essence(str(k)): v for k, v in content.items() if isinstance(v, dict)}
 
 
@@ -160,8 +160,8 @@ class OperationDiff:
                 self.schemas(typed, location).compare(old_schema, new_schema)
 
     def _responses(self) -> None:
-        old = {str(k): v for k, v in (self._old.operation.get("responses") or {}).items()}
-        new = {str(k): v for k, v in (self._new.operation.get("responses") or {}).items()}
+        old = {str(k): v for k, v in mapping(self._old.operation, "responses").items()}
+        new = {str(k): v for k, v in mapping(self._new.operation, "responses").items()}
         for code in old.keys() - new.keys():
             self.add(
                 f"response-{_status_kind(code)}-status-removed",
@@ -183,7 +183,7 @@ class OperationDiff:
         """Response headers, matched case-insensitively."""
 
         def headers(body: dict[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
-            raw = body.get("headers") or {}
+            raw = mapping(body, "headers")
             return {str(name).lower(): resolver.deref(h)[0] for name, h in raw.items()}
 
         old_headers = headers(old, self._old_resolver)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ._change import Entry
 from ._keywords import Side
-from ._load import Resolver
+from ._load import Resolver, mapping, sequence
 from ._schema import SchemaDiffer
 
 __all__ = ["ParameterDiff", "Recorder", "parameter_schema", "sunset_pending"]
@@ -55,7 +55,7 @@ def _effective_style(parameter: dict[str, Any]) -> tuple[str, bool]:
 def parameter_schema(parameter: dict[str, Any]) -> Any:
     if "schema" in parameter:
         return parameter["schema"]
-    for media in (parameter.get("content") or {}).values():
+    for media in mapping(parameter, "content").values():
         if isinstance(media, dict):
             return media.get("schema")
     return None
@@ -72,8 +72,8 @@ def _parameter_map(
     operation's win (OpenAPI 3.0). Header names are case-insensitive."""
     merged: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
     for items, path_level in (
-        (entry.path_item.get("parameters") or [], True),
-        (entry.operation.get("parameters") or [], False),
+        (sequence(entry.path_item, "parameters"), True),
+        (sequence(entry.operation, "parameters"), False),
     ):
         for item in items:
             parameter, _ = resolver.deref(item)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._compose import branches, compose, unwrap_null
 from ._keywords import KEYWORD_CHECKS, Side
-from ._load import Resolver
+from ._load import Resolver, mapping, names
 from ._rules import RULES
 
 __all__ = ["Emit", "SchemaDiffer"]
@@ -150,7 +150,7 @@ class SchemaDiffer:
         if was.get("propertyName") != now.get("propertyName"):
             message = f"discriminator property {was.get('propertyName')!r} renamed"
             self._report(path, "discriminator-property-name-changed", message, old, new)
-        old_map, new_map = was.get("mapping") or {}, now.get("mapping") or {}
+        old_map, new_map = mapping(was, "mapping"), mapping(now, "mapping")
         for value in new_map.keys() - old_map.keys():
             self._report(path, "discriminator-mapping-added", f"mapping {value!r} added", old, new)
         for value in old_map.keys() - new_map.keys():
@@ -162,10 +162,8 @@ class SchemaDiffer:
                 self._report(path, "discriminator-mapping-changed", message, old, new)
 
     def _properties(self, old: Schema, new: Schema, path: str, active: Active) -> None:
-        old_props: dict[str, Any] = old.get("properties") or {}
-        new_props: dict[str, Any] = new.get("properties") or {}
-        old_required = set(old.get("required") or ())
-        new_required = set(new.get("required") or ())
+        old_props, new_props = mapping(old, "properties"), mapping(new, "properties")
+        old_required, new_required = names(old, "required"), names(new, "required")
         for name in old_props.keys() - new_props.keys():
             schema = self._old.deref(old_props[name])[0]
             self._existence(_join(path, name), schema, name in old_required, added=False)
