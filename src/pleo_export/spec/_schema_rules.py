@@ -3,6 +3,9 @@ combined with every schema change (types, nullability, enums, defaults, composit
 ``multipleOf``, ``uniqueItems``, ``pattern``), each graded by the direction of its location.
 
 Requests are contravariant (accepting less breaks), responses covariant (returning more breaks).
+The origin is ``oasdiff`` for the families oasdiff's registry has for that prefix (some bound
+``-set``/``-unset`` variants only in releases after v1.28); ``own`` for the rest, such as bounds
+inside an object parameter or on a response header.
 """
 
 from __future__ import annotations
@@ -15,16 +18,44 @@ __all__ = ["schema_rules"]
 
 _B, _W, _I = Level.BREAKING, Level.WARNING, Level.INFO
 
-#: Location prefixes of schema changes: (prefix, direction, oasdiff has this prefix's ids).
+#: Location prefixes of schema changes: (prefix, direction, oasdiff has all of its families).
 _SCHEMA_PREFIXES = (
     ("request-body", "request", True),
     ("request-property", "request", True),
     ("request-parameter", "request", True),
-    ("request-parameter-property", "request", True),
+    ("request-parameter-property", "request", False),
     ("response-body", "response", True),
     ("response-property", "response", True),
-    ("response-header", "response", True),
+    ("response-header", "response", False),
     ("response-header-property", "response", False),
+)
+#: The families oasdiff does have for the prefixes above marked False.
+_OASDIFF_PARTIAL = frozenset(
+    {
+        *(
+            f"request-parameter-property-{kind}"
+            for kind in (
+                "type-changed",
+                "type-generalized",
+                "type-specialized",
+                "became-nullable",
+                "became-not-nullable",
+                "enum-value-added",
+                "enum-value-removed",
+            )
+        ),
+        *(
+            f"response-header-{kind}"
+            for kind in (
+                "type-changed",
+                "type-generalized",
+                "type-specialized",
+                "type-compatible",
+                "became-nullable",
+                "became-not-nullable",
+            )
+        ),
+    }
 )
 #: Bounds: (id part, what it limits, True when a larger value is the looser one).
 _BOUNDS = (
@@ -136,7 +167,7 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
 def schema_rules() -> Iterator[tuple[str, Rule]]:
     """Yield (id, rule) for every location prefix and schema change."""
     for prefix, direction, oasdiff in _SCHEMA_PREFIXES:
-        origin = Origin.OASDIFF if oasdiff else Origin.OWN
         for rules in (_value_rules(prefix, direction), _bound_rules(prefix, direction)):
             for rule_id, level, meaning in rules:
-                yield rule_id, Rule(level, origin, meaning)
+                known = oasdiff or rule_id in _OASDIFF_PARTIAL
+                yield rule_id, Rule(level, Origin.OASDIFF if known else Origin.OWN, meaning)
