@@ -535,6 +535,26 @@ ENUMS = [
         B,
     ),
     S("resp-header", _enum("a"), _enum("a", "b"), "response-header-enum-value-added", W),
+    S(
+        "req-prop",
+        _with(STR, **{"x-extensible-enum": ["a", "b"]}),
+        _with(STR, **{"x-extensible-enum": ["a"]}),
+        "request-property-x-extensible-enum-value-removed",
+        B,
+    ),
+    S(
+        "query",
+        _with(STR, **{"x-extensible-enum": ["a", "b"]}),
+        _with(STR, **{"x-extensible-enum": ["a"]}),
+        "request-parameter-x-extensible-enum-value-removed",
+        B,
+    ),
+    Case(
+        "x-extensible-enum value added to a response",
+        _at("resp-prop", _with(STR, **{"x-extensible-enum": ["a"]})),
+        _at("resp-prop", _with(STR, **{"x-extensible-enum": ["a", "b"]})),
+        frozenset(),
+    ),
 ]
 
 DEFAULTS = [

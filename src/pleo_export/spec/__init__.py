@@ -5,6 +5,18 @@
 Reading YAML needs PyYAML (the ``spec`` or ``cli`` extra); ``python -m pleo_export.spec OLD NEW``
 and ``pleo-export spec diff OLD NEW`` print the report.
 
+Where it departs from oasdiff (each departure is marked in ``RULES`` by its origin):
+
+* ``api-operation-id-removed`` / ``-added`` are raised to warning: openapi-python-client names
+  the generated function and module after the operationId;
+* a media type is compared on its essence, so ``application/json;charset=UTF-8`` is JSON and
+  strongly typed (oasdiff reads it as loosely typed), and a change of parameters alone is not
+  reported;
+* ids oasdiff lacks are named in its style: an enum opened to any string (``*-became-not-enum``),
+  style/explode changes, ``$ref`` renames (``*-schema-ref-changed``), ``default`` responses,
+  servers, a value added to a root response enum, bounds inside object parameters and headers;
+* ``x-stability-level``, sunset grace periods and OpenAPI 3.1-only keywords are not evaluated.
+
 The runtime notices about unknown fields in API responses are a different thing and live with
 the client, not here.
 """

@@ -162,6 +162,19 @@ def _enum(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
         yield "became-enum", "is now restricted to an enum"
 
 
+def _extensible_enum(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    """``x-extensible-enum`` lists known values of an open enum; only a value a client could
+    send and that is now gone matters (oasdiff checks nothing else of it)."""
+    was, now = old.get("x-extensible-enum"), new.get("x-extensible-enum")
+    if side.direction == "request" and isinstance(was, list) and isinstance(now, list):
+        for value in was:
+            if value not in now:
+                yield (
+                    "x-extensible-enum-value-removed",
+                    f"x-extensible-enum value {value!r} removed",
+                )
+
+
 def _default(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     was, now = old.get("default", _MISSING), new.get("default", _MISSING)
     if was == now:
@@ -272,6 +285,7 @@ KEYWORD_CHECKS: tuple[Callable[[Schema, Schema, Side], Iterator[Finding]], ...] 
     _nullable,
     _type,
     _enum,
+    _extensible_enum,
     _default,
     _bounds,
     _multiple_of,

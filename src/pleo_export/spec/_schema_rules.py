@@ -159,6 +159,12 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
             ("discriminator-mapping-changed", "a discriminator mapping changed in"),
         ):
             yield f"{prefix}-{part}", _I, f"{what} a {where}"
+    if prefix in ("request-property", "request-parameter"):
+        yield (
+            f"{prefix}-x-extensible-enum-value-removed",
+            _B,
+            f"a value listed in the x-extensible-enum of a {where} was removed",
+        )
     if prefix.endswith("property"):
         yield f"{prefix}-deprecated", _I, f"a {where} marked deprecated"
         yield f"{prefix}-reactivated", _I, f"a {where} no longer deprecated"
