@@ -229,11 +229,11 @@ def _bounds(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
         was, now = _limit(old, keyword), _limit(new, keyword)
         if was == now:
             continue
-        if was is None:
-            yield f"{part}-set", f"{keyword} {float(now[0]):g} set"  # type: ignore[index]
-        elif now is None:
+        if was is None and now is not None:
+            yield f"{part}-set", f"{keyword} {float(now[0]):g} set"
+        elif now is None and was is not None:
             yield f"{part}-unset", f"{keyword} {float(was[0]):g} removed"
-        else:
+        elif was is not None and now is not None:
             kind = "increased" if now > was else "decreased"
             yield f"{part}-{kind}", f"{keyword} {kind} from {float(was[0]):g} to {float(now[0]):g}"
 
