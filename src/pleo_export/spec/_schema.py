@@ -104,6 +104,8 @@ class SchemaDiffer:
                 rule_id = "response-write-only-property-enum-value-added"  # never returned
         elif path and side.holder == "header" and kind == "became-enum":
             rule_id = "request-header-property-became-enum"
+        # Some places have no id for some changes (oasdiff has none for, say, a discriminator
+        # inside a parameter); those are not reported rather than invented.
         if rule_id in RULES:
             self._emit(rule_id, path, f"{_where(path)} {message}")
 
