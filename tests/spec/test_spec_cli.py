@@ -49,10 +49,10 @@ def test_spec_diff_runs_outside_the_repository(specs: Path) -> None:
     and honours --fail-on; it fails if the CLI still loads anything from ``scripts/``."""
     proc = _cli(specs, "spec", "diff", "base.yaml", "revised.yaml", "--fail-on", "breaking")
     assert proc.returncode == 1, proc.stderr
-    assert proc.stdout.startswith("20 changes: 6 breaking, 5 warning, 9 info")
+    assert proc.stdout.startswith("21 changes: 6 breaking, 5 warning, 10 info")
     proc = _cli(specs, "spec", "diff", "base.yaml", "revised.yaml", "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["summary"]["total"] == 20
+    assert json.loads(proc.stdout)["summary"]["total"] == 21
 
 
 def test_spec_diff_lists_rules(specs: Path) -> None:

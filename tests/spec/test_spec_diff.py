@@ -401,7 +401,8 @@ def _rewrite(
 def test_charset_only_media_type_change_reports_nothing(
     mutate: Callable[..., list[Change]],
 ) -> None:
-    """``application/json;charset=UTF-8`` → ``application/json`` everywhere is not a change."""
+    """``application/json;charset=UTF-8`` → ``application/json`` everywhere changes no schema:
+    only each response's media type name is reported, at info (oasdiff's grade)."""
 
     def strip_charset(spec: dict[str, Any]) -> None:
         def edit(key: str, value: Any, parent: str | None) -> Any:
@@ -411,7 +412,9 @@ def test_charset_only_media_type_change_reports_nothing(
 
         _rewrite(spec, edit)
 
-    assert mutate(strip_charset) == []
+    found = mutate(strip_charset)
+    assert found
+    assert {(c.id, c.level) for c in found} == {("response-media-type-name-changed", Level.INFO)}
 
 
 @needs_reference
@@ -725,6 +728,7 @@ def test_fixture_pair_reports_each_change_once() -> None:
             ("api-operation-id-removed", w, "GET /jobs/{id}", ""),
             ("request-path-parameter-renamed", w, "GET /jobs/{id}", ""),
             ("response-non-success-status-removed", i, "GET /jobs/{id}", ""),
+            ("response-media-type-name-changed", i, "GET /jobs", ""),
             ("response-property-enum-value-added", w, "GET /jobs/{id}", "status"),
             ("response-property-became-nullable", b, "GET /jobs/{id}", "completedAt"),
             ("response-property-type-changed", b, "GET /jobs/{id}", "attempts"),
@@ -804,7 +808,7 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     payload = json.loads(capsys.readouterr().out)
-    assert payload["summary"] == {"total": 20, "breaking": 6, "warning": 5, "info": 9}
+    assert payload["summary"] == {"total": 21, "breaking": 6, "warning": 5, "info": 10}
     assert all(
         set(change)
         == {
@@ -840,9 +844,9 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
     """Text output starts with the counts, then lists levels worst first, grouped by operation."""
     spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml")])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "20 changes: 6 breaking, 5 warning, 9 info"
+    assert lines[0] == "21 changes: 6 breaking, 5 warning, 10 info"
     headings = [line for line in lines if line and not line.startswith(" ")]
-    assert headings[1:] == ["BREAKING (6)", "WARNING (5)", "INFO (9)"]
+    assert headings[1:] == ["BREAKING (6)", "WARNING (5)", "INFO (10)"]
     assert "  GET /jobs/{id}  [fetchJob]" in lines
     assert (
         "    api-operation-id-removed  operationId getJob renamed to fetchJob"
@@ -881,7 +885,7 @@ def test_script_runs_standalone() -> None:
         check=False,
     )
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("20 changes:")
+    assert result.stdout.startswith("21 changes:")
 
 
 @pytest.fixture
@@ -909,4 +913,4 @@ def test_documents_load_from_urls(served_fixture: str) -> None:
     """OLD and NEW may be http(s) URLs."""
     old = spec_drift.load_document(f"{served_fixture}/base.yaml")
     new = spec_drift.load_document(f"{served_fixture}/revised.yaml")
-    assert len(diff_specs(old, new)) == 20
+    assert len(diff_specs(old, new)) == 21

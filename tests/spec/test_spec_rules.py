@@ -1013,6 +1013,24 @@ BODIES = [
         _responses({"200": {**_OK, "content": _JSON_BODY}}),
         frozenset({("response-body-media-type-schema-added", N)}),
     ),
+    Case(
+        "response-media-type-name-changed",
+        _responses({"200": {**_OK, "content": _JSON_BODY}}),
+        _responses({"200": {**_OK, "content": {f"{JSON};charset=UTF-8": {"schema": STR}}}}),
+        frozenset({("response-media-type-name-changed", N)}),
+    ),
+    Case(
+        "response-media-type-name-generalized",
+        _responses({"200": {**_OK, "content": {"application/problem+json": {"schema": STR}}}}),
+        _responses({"200": {**_OK, "content": _JSON_BODY}}),
+        frozenset({("response-media-type-name-generalized", B)}),
+    ),
+    Case(
+        "response-media-type-name-specialized",
+        _responses({"200": {**_OK, "content": _JSON_BODY}}),
+        _responses({"200": {**_OK, "content": {"application/problem+json": {"schema": STR}}}}),
+        frozenset({("response-media-type-name-specialized", N)}),
+    ),
     _edit_case("required-response-header-removed", B, _HEADERS, _headers(_drop("X-Rate"))),
     _edit_case("optional-response-header-removed", W, _HEADERS, _headers(_drop("X-Opt"))),
     _edit_case(

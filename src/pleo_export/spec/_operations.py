@@ -46,6 +46,27 @@ def _content(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {essence(str(k)): v for k, v in content.items() if isinstance(v, dict)}
 
 
+def _names(container: dict[str, Any]) -> dict[str, str]:
+    """Each media type's essence mapped to its key as written, parameters and all."""
+    return {essence(str(k)): str(k).replace(" ", "").lower() for k in mapping(container, "content")}
+
+
+def _suffix_pairs(removed: set[str], added: set[str]) -> dict[str, str]:
+    """Removed media types paired with an added one that differs only by a ``+json``-style
+    structured suffix (``application/problem+json`` and ``application/json``), either way."""
+    pairs: dict[str, str] = {}
+    for old in sorted(removed):
+        for new in sorted(added - set(pairs.values())):
+            old_type, _, old_sub = old.partition("/")
+            new_type, _, new_sub = new.partition("/")
+            if old_type == new_type and (
+                old_sub.endswith("+" + new_sub) or new_sub.endswith("+" + old_sub)
+            ):
+                pairs[old] = new
+                break
+    return pairs
+
+
 def _status_kind(code: str) -> str:
     if code == "default":
         return "default"
@@ -141,22 +162,38 @@ class OperationDiff:
     ) -> None:
         """Compare the ``content`` of two bodies; ``prefix`` is the id prefix of media changes."""
         old_content, new_content = _content(old), _content(new)
-        for media_type in old_content.keys() - new_content.keys():
+        removed = old_content.keys() - new_content.keys()
+        added = new_content.keys() - old_content.keys()
+        renamed = _suffix_pairs(removed, added) if prefix == "response" else {}
+        for media_type in sorted(removed - renamed.keys()):
             self.add(f"{prefix}-media-type-removed", f"media type {media_type} removed", where)
-        for media_type in new_content.keys() - old_content.keys():
+        for media_type in sorted(added - set(renamed.values())):
             self.add(f"{prefix}-media-type-added", f"media type {media_type} added", where)
+        for was, now in renamed.items():
+            # Clients that accepted the specific type may not accept the general one.
+            kind = "generalized" if "+" in was else "specialized"
+            message = f"media type {was} became {now}"
+            self.add(f"response-media-type-name-{kind}", message, where)
         schema_prefix = side.root
-        for media_type, old_media in old_content.items():
-            if media_type not in new_content:
-                continue
-            location = f"{where} {media_type}"
-            old_schema, new_schema = old_media.get("schema"), new_content[media_type].get("schema")
+        old_names, new_names = _names(old), _names(new)
+        pairs = [(m, m) for m in old_content.keys() & new_content.keys()] + list(renamed.items())
+        for media_type, new_type in pairs:
+            if (
+                prefix == "response"
+                and media_type == new_type
+                and old_names[media_type] != new_names[media_type]
+            ):
+                message = f"{old_names[media_type]} became {new_names[media_type]}"
+                self.add("response-media-type-name-changed", message, where)
+            location = f"{where} {new_type}"
+            old_media, new_media = old_content[media_type], new_content[new_type]
+            old_schema, new_schema = old_media.get("schema"), new_media.get("schema")
             if old_schema is None and new_schema is not None:
                 self.add(f"{schema_prefix}-media-type-schema-added", "schema added", location)
             elif old_schema is not None and new_schema is None:
                 self.add(f"{schema_prefix}-media-type-schema-removed", "schema removed", location)
             elif old_schema is not None:
-                typed = dataclasses.replace(side, strong=_strongly_typed(media_type))
+                typed = dataclasses.replace(side, strong=_strongly_typed(new_type))
                 self.schemas(typed, location).compare(old_schema, new_schema)
 
     def _responses(self) -> None:
