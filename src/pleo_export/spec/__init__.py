@@ -9,9 +9,8 @@ Where it departs from oasdiff (each departure is marked in ``RULES`` by its orig
 
 * ``api-operation-id-removed`` / ``-added`` are raised to warning: openapi-python-client names
   the generated function and module after the operationId;
-* a media type is compared on its essence, so ``application/json;charset=UTF-8`` is JSON and
-  strongly typed (oasdiff reads it as loosely typed), and a change of parameters alone is not
-  reported;
+* a media type is typed by its essence, so ``application/json;charset=UTF-8`` is JSON and
+  strongly typed (oasdiff reads it as loosely typed, so a type swap there is only "compatible");
 * ids oasdiff lacks are named in its style: an enum opened to any string (``*-became-not-enum``),
   style/explode changes, ``$ref`` renames (``*-schema-ref-changed``), ``default`` responses,
   servers, a value added to a root response enum, bounds inside object parameters and headers;
