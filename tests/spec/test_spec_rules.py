@@ -587,6 +587,13 @@ DEFAULTS = [
     S("req-prop", STR, _with(STR, deprecated=True), "request-property-deprecated", N),
     S("req-prop", _with(STR, deprecated=True), STR, "request-property-reactivated", N),
     S("resp-prop", STR, _with(STR, deprecated=True), "response-property-deprecated", N),
+    S(
+        "req-prop",
+        STR,
+        _with(STR, deprecated=True, **{"x-sunset": "2999-01-01"}),
+        "request-property-deprecated-with-sunset",
+        N,
+    ),
 ]
 
 P = {"a": STR, "b": STR}

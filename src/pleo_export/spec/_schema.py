@@ -68,6 +68,8 @@ class SchemaDiffer:
         new = unwrap_null(compose(new_raw, self._new), self._new)
         if path and bool(old.get("deprecated")) != bool(new.get("deprecated")):
             kind = "deprecated" if new.get("deprecated") else "reactivated"
+            if new.get("deprecated") and new.get("x-sunset"):
+                kind = "deprecated-with-sunset"
             self._report(
                 path,
                 kind,

@@ -167,6 +167,7 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
         )
     if prefix.endswith("property"):
         yield f"{prefix}-deprecated", _I, f"a {where} marked deprecated"
+        yield f"{prefix}-deprecated-with-sunset", _I, f"a {where} deprecated with an x-sunset"
         yield f"{prefix}-reactivated", _I, f"a {where} no longer deprecated"
 
 
