@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-import pleo_export.spec as spec_drift
+import pleo_export.spec as spec_diff
 from pleo_export.spec import Change, Level, diff_specs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def reference_spec() -> dict[str, Any]:
     """The 32.1.0 reference spec, parsed once per module."""
     if not REFERENCE.is_file():
         pytest.skip("shared/ reference absent")
-    return spec_drift.load_document(str(REFERENCE))
+    return spec_diff.load_document(str(REFERENCE))
 
 
 @pytest.fixture
@@ -471,8 +471,8 @@ def test_common_only_ignores_operations_missing_on_one_side(reference_spec: dict
 
 def _seed_documents() -> Iterator[tuple[str, dict[str, Any] | None]]:
     for page in sorted(SEEDS.glob("*.txt")):
-        documents = spec_drift.extract_openapi_documents(page.read_text(encoding="utf-8"))
-        yield page.name, spec_drift.merge_documents(documents) if documents else None
+        documents = spec_diff.extract_openapi_documents(page.read_text(encoding="utf-8"))
+        yield page.name, spec_diff.merge_documents(documents) if documents else None
 
 
 @needs_reference
@@ -491,7 +491,7 @@ def test_seed_excerpts_agree_with_the_reference(reference_spec: dict[str, Any]) 
             assert method.lower() in reference_spec["paths"][path], operation
         changes = diff_specs(reference_spec, excerpt, common_only=True)
         version = excerpt["info"]["version"]
-        report = spec_drift.format_text(changes)
+        report = spec_diff.format_text(changes)
         print(f"{name} ({version}; {', '.join(operations)}): {report}")
         assert not [c for c in changes if c.level is Level.BREAKING], report
         # The comparison is not vacuous: removing a response from the excerpt is seen.
@@ -508,9 +508,9 @@ def test_fenced_blocks_are_extracted_from_page_text() -> None:
         "# Title\n\nSome text.\n\n````yaml get /x\nopenapi: 3.0.1\npaths: {}\n````\n\n"
         '```yaml\njust: data\n```\n```json\n{"openapi": "3.0.1", "paths": {"/y": {}}}\n```\n'
     )
-    documents = spec_drift.extract_openapi_documents(page)
+    documents = spec_diff.extract_openapi_documents(page)
     assert [d["paths"] for d in documents] == [{}, {"/y": {}}]
-    assert spec_drift.extract_openapi_documents("no: document\n") == []
+    assert spec_diff.extract_openapi_documents("no: document\n") == []
 
 
 # --- Grading matrix on tiny documents -----------------------------------------------------------
@@ -704,8 +704,8 @@ def test_unknown_change_id_is_rejected() -> None:
 
 def test_fixture_pair_reports_each_change_once() -> None:
     """base.yaml → revised.yaml gives exactly the changes annotated in revised.yaml."""
-    old = spec_drift.load_document(str(DATA / "base.yaml"))
-    new = spec_drift.load_document(str(DATA / "revised.yaml"))
+    old = spec_diff.load_document(str(DATA / "base.yaml"))
+    new = spec_diff.load_document(str(DATA / "revised.yaml"))
     changes = diff_specs(old, new)
     b, w, i = Level.BREAKING, Level.WARNING, Level.INFO
     assert sorted(
@@ -768,8 +768,8 @@ def test_fail_on_exit_codes(
 ) -> None:
     """--fail-on LEVEL exits 1 only when a change at or above LEVEL exists."""
     flags = ["--fail-on", fail_on] if fail_on else []
-    assert spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), *flags]) == mixed
-    assert spec_drift.main([*_warning_only_pair(tmp_path), *flags]) == warning_only
+    assert spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), *flags]) == mixed
+    assert spec_diff.main([*_warning_only_pair(tmp_path), *flags]) == warning_only
     capsys.readouterr()
 
 
@@ -782,21 +782,21 @@ def test_fail_on_exit_codes(
 )
 def test_unreadable_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     """A document that cannot be read or holds no OpenAPI description exits 2 with a message."""
-    assert spec_drift.main(argv) == 2
+    assert spec_diff.main(argv) == 2
     assert "python -m pleo_export.spec: error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [[], [str(DATA / "base.yaml")]])
 def test_missing_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     """OLD and NEW are both needed unless --list-rules is given (exit 2, one line)."""
-    assert spec_drift.main(argv) == 2
+    assert spec_diff.main(argv) == 2
     assert "OLD and NEW are required" in capsys.readouterr().err
 
 
 def test_bad_fail_on_level_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """A --fail-on level outside info/warning/breaking stops the parser with exit 2."""
     with pytest.raises(SystemExit) as raised:
-        spec_drift.main(["a", "b", "--fail-on", "fatal"])
+        spec_diff.main(["a", "b", "--fail-on", "fatal"])
     assert raised.value.code == 2
     capsys.readouterr()
 
@@ -804,7 +804,7 @@ def test_bad_fail_on_level_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     """--format json prints summary counts and one object per change with fixed keys."""
     assert (
-        spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), "--format", "json"])
+        spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), "--format", "json"])
         == 0
     )
     payload = json.loads(capsys.readouterr().out)
@@ -842,7 +842,7 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixture[str]) -> None:
     """Text output starts with the counts, then lists levels worst first, grouped by operation."""
-    spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml")])
+    spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml")])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "21 changes: 6 breaking, 5 warning, 10 info"
     headings = [line for line in lines if line and not line.startswith(" ")]
@@ -856,9 +856,9 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
 
 def test_list_rules_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
     """--list-rules prints one line per rule id: its level, origin and a one-line meaning."""
-    assert spec_drift.main(["--list-rules"]) == 0
+    assert spec_diff.main(["--list-rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(spec_drift.RULES) >= 120
+    assert len(lines) == len(spec_diff.RULES) >= 120
     assert any(
         line.split()[:3] == ["response-property-enum-value-added", "warning", "oasdiff"]
         and line.endswith("an enum value added to a response property")
@@ -911,6 +911,6 @@ def served_fixture() -> Iterator[str]:
 
 def test_documents_load_from_urls(served_fixture: str) -> None:
     """OLD and NEW may be http(s) URLs."""
-    old = spec_drift.load_document(f"{served_fixture}/base.yaml")
-    new = spec_drift.load_document(f"{served_fixture}/revised.yaml")
+    old = spec_diff.load_document(f"{served_fixture}/base.yaml")
+    new = spec_diff.load_document(f"{served_fixture}/revised.yaml")
     assert len(diff_specs(old, new)) == 21
