@@ -20,6 +20,7 @@ from pleo_export.testing._clock import Clock, system_clock
 from pleo_export.testing._data import build_export_item
 from pleo_export.testing._events import EventRecord
 from pleo_export.testing._faults import Faults
+from pleo_export.testing._files import FileHost, FileRequest
 from pleo_export.testing._layer import FaultLayer
 from pleo_export.testing._rules import (
     DEFAULT_API_KEY,
@@ -77,7 +78,8 @@ class FakePleo:
         #: The fault rules; see ``Faults.add``.
         self.faults = Faults(seed)
         self._store = Store(seed, self.clock, expires_in, record_events)
-        self._layer = FaultLayer(build_app(self._store, self.credentials), self.faults)
+        self._files = FileHost(seed, self.clock)
+        self._layer = FaultLayer(build_app(self._store, self.credentials, self._files), self.faults)
 
     def __repr__(self) -> str:
         store = self._store
@@ -121,6 +123,23 @@ class FakePleo:
     def request_counts(self) -> Counter[str]:
         """How many requests reached each operation, by operationId (``getExportJobsListV3``)."""
         return Counter(self._layer.request_counts)
+
+    @property
+    def file_requests(self) -> list[FileRequest]:
+        """The last 1000 requests for files, oldest first, each with every header it carried.
+
+        File URLs are pre-signed: the host answers 400 to a request that also carries an
+        ``Authorization`` header, as object stores do, and this list shows what was sent.
+        """
+        return self._files.requests
+
+    def file_content(self, url: str) -> bytes:
+        """Return the bytes the fake serves for a file URL of an export item it listed.
+
+        The content is a small valid PDF (``application/pdf``) or JPEG (``image/jpeg``), padded
+        with seeded bytes to the declared ``size``: the same for the same seed and entry.
+        """
+        return self._files.content(url)
 
     # -- seeding -----------------------------------------------------------------------------
 
