@@ -15,8 +15,11 @@ __all__ = [
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_FILE_CONCURRENCY",
+    "DEFAULT_FILE_DEADLINE",
     "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_FILE_SIZE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLL_INTERVAL",
@@ -30,6 +33,8 @@ __all__ = [
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
     "FAILURE_REASON_MAX_CHARS",
+    "FILE_REFRESH_KEPT",
+    "FILE_REFRESH_TTL",
     "LOOPBACK_HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
@@ -107,3 +112,15 @@ WEBHOOK_MAX_BODY: Final = 1_048_576
 #: Jobs a worker remembers finishing, so a listing taken just before one finished does not
 #: start it again.
 WORKER_FINISHED_KEPT: Final = 1000
+
+#: Receipts and attachments: Pleo's guides allow files of up to 30 MB; a download that grows
+#: past this many bytes (30 MiB, to spare an exact 30,000,000-byte file) is stopped mid-stream.
+DEFAULT_MAX_FILE_SIZE: Final = 30 * 1024 * 1024
+#: File downloads in flight at once, per client (so across every run and worker using it).
+DEFAULT_FILE_CONCURRENCY: Final = 4
+#: Seconds one file download may take in all, retries and a URL refresh included.
+DEFAULT_FILE_DEADLINE: Final = 300.0
+#: Export items' fresh file URLs remembered after a refresh walked past them (entries), and for
+#: how many seconds they are trusted (the URLs themselves live 24 h).
+FILE_REFRESH_KEPT: Final = 1000
+FILE_REFRESH_TTL: Final = 3600.0
