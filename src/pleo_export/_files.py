@@ -535,15 +535,20 @@ class Files:
         return found[1]
 
     async def _walk(self, job_id: uuid.UUID, entry: uuid.UUID) -> None:
-        """Page through the job's export items up to ``entry``, remembering fresh file URLs
-        (the next refresh in the same job is then usually answered without a request)."""
-        pager: Pager[Any] = self._export_items.list(job_id)
-        async with pager as items:
-            async for item in items:
-                listed = item_files(item, job_id)
-                if listed:
-                    self._remember((job_id, item.accounting_entry_id), [f.url for f in listed])
-                if item.accounting_entry_id == entry:
+        """Page through the job's export items up to the page holding ``entry``, remembering
+        the fresh file URLs of every item on the way (so the next refresh in the same job is
+        usually answered without a request)."""
+        pager: Pager[Any] = self._export_items.list(job_id, prefetch=0)
+        async with pager:  # closes the page stream when the entry's page ends the walk
+            async for page in pager.pages():
+                found = False
+                for item in page.items:
+                    listed = item_files(item, job_id)
+                    if listed:
+                        urls = [f.url for f in listed]
+                        self._remember((job_id, item.accounting_entry_id), urls)
+                    found = found or item.accounting_entry_id == entry
+                if found:
                     return
 
     def _remember(self, key: tuple[uuid.UUID, uuid.UUID], urls: list[str]) -> None:

@@ -141,6 +141,21 @@ class FakePleo:
         """
         return self._files.content(url)
 
+    def file_url(
+        self,
+        base_url: str,
+        *,
+        size: int,
+        media_type: str = "application/pdf",
+        name: str = "extra.pdf",
+    ) -> str:
+        """Return a signed URL for a file of ``size`` bytes that no export item lists.
+
+        It is served like any receipt (same expiry, faults and content rules), e.g. to test a
+        30 MB download without seeding one: ``fake.file_url(url, size=30_000_000)``.
+        """
+        return self._files.extra_url(base_url.rstrip("/"), name, media_type, size)
+
     # -- seeding -----------------------------------------------------------------------------
 
     def add_company(
