@@ -76,9 +76,7 @@ async def test_tampered_urls_and_credentials_are_refused(
     assert fake_pleo.file_requests[-1].headers["authorization"] == "Basic abc"
 
 
-async def test_file_faults_fire_on_files_only(
-    fake_pleo: FakePleo, http: httpx.AsyncClient
-) -> None:
+async def test_file_faults_fire_on_files_only(fake_pleo: FakePleo, http: httpx.AsyncClient) -> None:
     """A routeless ``size_mismatch`` rule leaves API answers alone (and uncounted), and a
     routeless ``extra_fields`` rule leaves file bodies alone."""
     job_id = fake_pleo.add_job(items=20)
@@ -91,16 +89,14 @@ async def test_file_faults_fire_on_files_only(
     assert fake_pleo.faults.counts == {"extra_fields": 1, "size_mismatch": 1}
 
 
-async def test_truncated_and_oversized_bodies(
-    fake_pleo: FakePleo, fake_pleo_server: str
-) -> None:
+async def test_truncated_and_oversized_bodies(fake_pleo: FakePleo, fake_pleo_server: str) -> None:
     """Over TCP a ``truncated`` file stops halfway through its Content-Length, and an
     ``oversized`` one streams 40 MiB with no Content-Length."""
     job_id = fake_pleo.add_job(items=20)
     async with httpx.AsyncClient(base_url=fake_pleo_server) as http:
         file = (await _listed_files(http, job_id))[0]
         fake_pleo.faults.add("truncated", times=1)
-        with pytest.raises(httpx.RemoteProtocolError, match="incomplete|complete message"):
+        with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|complete message"):
             await http.get(file["url"])
         fake_pleo.faults.add("oversized", times=1)
         async with http.stream("GET", file["url"]) as response:

@@ -5,6 +5,7 @@ refreshed as the policy says, and every error is typed and free of the pre-signe
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -67,9 +68,7 @@ class _Chunks(httpx.AsyncByteStream):
             yield self.chunk
 
 
-async def test_download_sends_no_pleo_credentials(
-    httpx_mock: HTTPXMock, pleo: PleoExport
-) -> None:
+async def test_download_sends_no_pleo_credentials(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
     """A file request carries neither the API key nor any Authorization header; it fails if the
     client's auth or default headers reached the file host."""
     httpx_mock.add_response(url=URL, content=BODY, headers={"content-type": "application/pdf"})
@@ -210,9 +209,7 @@ async def test_server_errors_fail_typed_after_the_retries(
     assert item_failure_type(caught.value) == "receipt_download_failure"
 
 
-async def test_other_client_errors_are_not_retried(
-    httpx_mock: HTTPXMock, pleo: PleoExport
-) -> None:
+async def test_other_client_errors_are_not_retried(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
     """A 400 from the file host fails at once; fails if it were retried."""
     httpx_mock.add_response(url=URL, status_code=400)
     with pytest.raises(FileDownloadError, match="answered 400"):
@@ -252,9 +249,7 @@ async def test_no_job_means_no_refresh(httpx_mock: HTTPXMock, pleo: PleoExport) 
         await pleo.files.read(_file(job=False))
 
 
-async def test_errors_never_show_the_signed_query(
-    httpx_mock: HTTPXMock, pleo: PleoExport
-) -> None:
+async def test_errors_never_show_the_signed_query(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
     """Error text names the host only; fails if the signature (a credential) appears in it."""
     httpx_mock.add_exception(httpx.ConnectError(f"cannot reach {URL}"), url=URL, is_reusable=True)
     with pytest.raises(FileDownloadError) as caught:
@@ -278,7 +273,7 @@ async def test_save_writes_the_file_and_never_a_partial_one(
     httpx_mock.add_response(url=URL, content=BODY[:10], is_reusable=True)
     with pytest.raises(FileSizeMismatchError):
         await pleo.files.save(_file(), tmp_path / "other.pdf")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["receipt.pdf"]
+    assert os.listdir(tmp_path) == ["receipt.pdf"]
 
 
 async def test_store_keeps_one_copy_per_content(
@@ -291,7 +286,7 @@ async def test_store_keeps_one_copy_per_content(
     first = await pleo.files.store(_file(), tmp_path)
     second = await pleo.files.store(_file(other), tmp_path)
     assert first.path == second.path == tmp_path / f"{hashlib.sha256(BODY).hexdigest()}.pdf"
-    assert [p.name for p in tmp_path.iterdir()] == [first.path.name]
+    assert os.listdir(tmp_path) == [first.path.name]
 
 
 def test_item_failure_type_maps_only_file_errors() -> None:

@@ -120,7 +120,7 @@ def _file(rng: random.Random, *, pdf: bool) -> dict[str, Any]:
     return {
         "url": path,
         "type": "application/pdf" if pdf else "image/jpeg",
-        "size": rng.randrange(8_000, 900_000),
+        "size": rng.randrange(4_000, 160_000),
     }
 
 

@@ -141,6 +141,15 @@ class FakePleo:
         """
         return self._files.content(url)
 
+    def file_contents(self, job_id: str, accounting_entry_id: str) -> list[bytes]:
+        """Return the bytes of every file of one export item, in the item's order.
+
+        Raises:
+            KeyError: If the job or the entry is unknown.
+        """
+        files = self.export_item(job_id, accounting_entry_id)["files"] or []
+        return [self._files.file_bytes(f["url"], f["type"], f["size"]) for f in files]
+
     def file_url(
         self,
         base_url: str,

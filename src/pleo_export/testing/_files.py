@@ -144,16 +144,20 @@ class FileHost:
 
     def extra_url(self, base_url: str, name: str, media_type: str, size: int) -> str:
         """A signed URL for a file of any size that no export item lists."""
-        file = {"url": f"/files/{name}", "type": media_type, "size": size}
+        file: dict[str, Any] = {"url": f"/files/{name}", "type": media_type, "size": size}
         self.sign_files({"files": [file]}, base_url)
         url: str = file["url"]
         return url
 
     def content(self, url: str) -> bytes:
-        """The bytes the host serves for a file URL (or its path), whatever its signature."""
+        """The bytes the host serves for a signed file URL, whatever its expiry."""
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
-        return b"".join(self._chunks(parts.path, query["type"], int(query["size"])))
+        return self.file_bytes(parts.path, query["type"], int(query["size"]))
+
+    def file_bytes(self, path: str, media_type: str, size: int) -> bytes:
+        """The bytes of the file at ``path`` (an export item's unsigned ``url``)."""
+        return b"".join(self._chunks(path, media_type, size))
 
     def _chunks(self, path: str, media_type: str, size: int) -> Iterator[bytes]:
         tag = hashlib.sha256(path.encode()).hexdigest().encode()
