@@ -77,12 +77,12 @@ class Integration:
     """The accounting integration: the handler, progress reporting and tallies for a summary.
 
     Args:
-        pleo: the client, for downloading receipts.
+        pleo: the client, for downloading receipts; None books items without them.
         ledger: where items are booked.
         out: where progress goes (default stdout).
     """
 
-    def __init__(self, pleo: PleoExport, ledger: Ledger, out: Any = None) -> None:
+    def __init__(self, pleo: PleoExport | None, ledger: Ledger, out: Any = None) -> None:
         self.pleo = pleo
         self.ledger = ledger
         self.out = out or sys.stdout
@@ -103,11 +103,13 @@ class Integration:
         document = self.ledger.document(entry)
         if document is not None:  # booked by an earlier run that could not report it
             return Booked(external_id=document)
-        files = self.pleo.files.of(export_item, job_id=job_id)
-        # Downloads of one item run side by side; the client caps them at 4 in flight.
-        stored = await asyncio.gather(
-            *(self.pleo.files.store(file, self.ledger.files_dir) for file in files)
-        )
+        stored = []
+        if self.pleo is not None:
+            files = self.pleo.files.of(export_item, job_id=job_id)
+            # Downloads of one item run side by side; the client caps them at 4 in flight.
+            stored = await asyncio.gather(
+                *(self.pleo.files.store(file, self.ledger.files_dir) for file in files)
+            )
         attachments = [
             Attachment(f.sha256, f.media_type, f.size, f.path.name) for f in stored if f.path
         ]
@@ -168,18 +170,20 @@ async def export(
     poll_interval: float = 60.0,
     out: Any = None,
     fake: FakePleo | None = None,
+    receipts: bool = True,
 ) -> int:
     """Run the worker (until idle with ``once``, else until SIGINT/SIGTERM), then check.
 
     Args:
         fake: the embedded fake; the check then also compares every booked entry's files with
             the bytes the fake served.
+        receipts: download and attach each item's files (off: book the accounting data only).
 
     Returns:
         The exit status: 0 when the ledger and Pleo agree, 1 when they do not.
     """
     out = out or sys.stdout
-    integration = Integration(pleo, ledger, out)
+    integration = Integration(pleo if receipts else None, ledger, out)
     worker = ExportWorker(
         pleo,
         integration.book,
@@ -226,7 +230,7 @@ async def export(
         file=out,
     )
     problems = ledger.file_problems()
-    if fake is not None:
+    if fake is not None and receipts:
         problems += attachment_problems(ledger, fake)
     attached, stored = ledger.file_count()
     against = "intact and as the fake served them" if fake is not None else "intact"
