@@ -84,7 +84,7 @@ async def _measure(url: str, company: str, rounds: int) -> tuple[dict[str, list[
 def run(quick: bool = False) -> list[Report]:
     """Download the job's receipts per case, interleaved; median files/s and MB/s."""
     started = time.perf_counter()
-    items, rounds = (150, 3) if quick else (300, 5)
+    items, rounds = (120, 3) if quick else (200, 5)
     server = subprocess.Popen(
         [
             sys.executable,
