@@ -446,10 +446,11 @@ class Files:
         except httpx.TimeoutException as exc:
             raise _error(FileDownloadError, f"timed out: {type(exc).__name__}", file) from exc
         except httpx.HTTPError as exc:
+            # Not chained: httpx's own text may quote the URL, whose query is a credential.
             text = body_snippet(str(exc).replace(url, file.host).encode())
             raise _error(
                 FileDownloadError, f"download failed: {type(exc).__name__}: {text}", file
-            ) from exc
+            ) from None
         raise AssertionError("unreachable: the retry loop either returns or raises")
 
     async def _attempt(self, file: ItemFile, url: str, sink: _Sink) -> _Received:
