@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import hashlib
 import logging
 import mimetypes
 import os
-import secrets
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 import httpx
@@ -30,18 +27,16 @@ from ._config import (
     DEFAULT_MAX_FILE_SIZE,
     FILE_REFRESH_KEPT,
     FILE_REFRESH_TTL,
-    USER_AGENT,
 )
+from ._download import Memory, Received, Refused, Sink, TempFile, Transfer, file_error
 from ._errors import (
     FileDownloadError,
     FileExpiredError,
-    FileSizeMismatchError,
     FileTooLargeError,
     InvalidArgumentError,
     PleoError,
-    body_snippet,
 )
-from ._retry import RetryableStatus, RetryPolicy, attempts, retry_after, should_retry_status
+from ._retry import RetryPolicy
 from ._validation import check_uuid
 
 if TYPE_CHECKING:
@@ -51,13 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
 
 logger: Final = logging.getLogger("pleo_export")
-
-#: A pre-signed URL that expired or was revoked: S3 answers 403, other stores 404 or 410.
-_REFRESH_STATUSES: Final = frozenset({403, 404, 410})
-#: Content types that say nothing; the declared ``type`` is kept instead.
-_GENERIC_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet-stream"})
-
-R = TypeVar("R")
 
 
 @attrs.frozen(slots=True)
@@ -151,82 +139,6 @@ def item_files(export_item: _HasFiles, job_id: uuid.UUID | None) -> list[ItemFil
     ]
 
 
-class _Refused(Exception):
-    """The file host refused the URL with a status a fresh URL may cure."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Short(Exception):
-    """The body ended cleanly but its length differs from the declared size."""
-
-    def __init__(self, received: int) -> None:
-        super().__init__(received)
-        self.received = received
-
-
-class _Sink(Protocol):
-    def open(self) -> None: ...
-
-    def write(self, chunk: bytes) -> None: ...
-
-
-class _Memory:
-    """Collects the content in memory (for ``read``; bounded by the size cap)."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def open(self) -> None:
-        self.buffer.clear()
-
-    def write(self, chunk: bytes) -> None:
-        self.buffer += chunk
-
-
-class _TempFile:
-    """Writes the content to a hidden file beside ``target``, so a failed or cut download never
-    leaves a partial file under the final name; ``commit`` renames it into place."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        self._handle: BinaryIO | None = None
-
-    def open(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        self._handle = self.temp.open("wb")
-
-    def write(self, chunk: bytes) -> None:
-        assert self._handle is not None
-        # A blocking write of one chunk (64 KiB at most over TCP) costs microseconds; a thread
-        # hop per chunk would cost more than it saves.
-        self._handle.write(chunk)
-
-    def commit(self, target: Path) -> None:
-        self.close()
-        os.replace(self.temp, target)
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-
-    def discard(self) -> None:
-        self.close()
-        self.temp.unlink(missing_ok=True)
-
-
-@attrs.frozen(slots=True)
-class _Received:
-    sha256: str
-    media_type: str
-    size: int
-
-
 class Files:
     """Downloads the files of export items: ``pleo.files``.
 
@@ -267,11 +179,9 @@ class Files:
         self.concurrency = concurrency
         self.deadline = deadline
         self._export_items = export_items
-        self._client = client
-        self._owns_client = client is None
-        self._borrowed = borrowed
-        self._retry = retry
-        self._timeout = timeout
+        self._transfer = Transfer(
+            client=client, borrowed=borrowed, retry=retry, timeout=timeout, max_size=max_size
+        )
         self._slots = asyncio.Semaphore(concurrency)
         self._refresh_lock = asyncio.Lock()
         self._fresh: collections.OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[float, list[str]]]
@@ -298,7 +208,7 @@ class Files:
         Raises:
             FileDownloadError: see the class docstring.
         """
-        sink = _Memory()
+        sink = Memory()
         received = await self._download(file, sink)
         return DownloadedFile(
             file, received.sha256, received.media_type, received.size, content=bytes(sink.buffer)
@@ -315,7 +225,7 @@ class Files:
             OSError: the file cannot be written.
         """
         target = Path(path)
-        sink = _TempFile(target)
+        sink = TempFile(target)
         try:
             received = await self._download(file, sink)
             sink.commit(target)
@@ -335,7 +245,7 @@ class Files:
         """
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one cheap call per file
-        sink = _TempFile(folder / "download")
+        sink = TempFile(folder / "download")
         try:
             received = await self._download(file, sink)
             target = folder / (received.sha256 + _extension(received.media_type))
@@ -349,13 +259,11 @@ class Files:
 
     async def aclose(self) -> None:
         """Close the separate pool of file downloads, if the SDK made one."""
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._transfer.aclose()
 
-    async def _download(self, file: ItemFile, sink: _Sink) -> _Received:
+    async def _download(self, file: ItemFile, sink: Sink) -> Received:
         if file.size > self.max_size:
-            raise _error(
+            raise file_error(
                 FileTooLargeError,
                 f"declared {file.size} bytes, over the {self.max_size}-byte cap",
                 file,
@@ -365,18 +273,18 @@ class Files:
                 async with asyncio.timeout(self.deadline):
                     return await self._refreshing(file, sink)
             except TimeoutError:
-                raise _error(
+                raise file_error(
                     FileDownloadError, f"not done after {self.deadline:g} s", file
                 ) from None
 
-    async def _refreshing(self, file: ItemFile, sink: _Sink) -> _Received:
+    async def _refreshing(self, file: ItemFile, sink: Sink) -> Received:
         """Download; on 403/404/410 fetch the export item again once and try its new URL."""
         url = file.url
         try:
-            return await self._retrying(file, url, sink)
-        except _Refused as refused:
+            return await self._transfer.fetch(file, url, sink)
+        except Refused as refused:
             if file.job_id is None or file.accounting_entry_id is None:
-                raise _error(
+                raise file_error(
                     FileExpiredError,
                     f"the file host answered {refused.status} (expired or revoked URL; no job "
                     "to fetch a fresh one from)",
@@ -388,123 +296,14 @@ class Files:
             )
         url = await self._fresh_url(file, url)
         try:
-            return await self._retrying(file, url, sink)
-        except _Refused as refused:
-            raise _error(
+            return await self._transfer.fetch(file, url, sink)
+        except Refused as refused:
+            raise file_error(
                 FileExpiredError,
                 f"the file host answered {refused.status}, also for a fresh URL",
                 file,
                 refused.status,
             ) from None
-
-    async def _retrying(self, file: ItemFile, url: str, sink: _Sink) -> _Received:
-        """One URL, attempted with the client's retry policy."""
-        policy = self._retry
-        number = 0
-
-        def on_failure(exc: Exception) -> bool | float:
-            if number > policy.max_retries:
-                return False
-            if isinstance(exc, RetryableStatus):
-                wait = retry_after(exc.response.headers, cap=policy.retry_after_max)
-                return True if wait is None else wait
-            return isinstance(exc, httpx.TransportError | _Short)
-
-        async def attempt_once(num: int) -> _Received:
-            nonlocal number
-            number = num
-            return await self._attempt(file, url, sink)
-
-        try:
-            try:  # the first attempt outside stamina's loop, as in Seam.send
-                return await attempt_once(1)
-            except (RetryableStatus, httpx.TransportError, _Short) as exc:
-                first: Exception | None = exc
-            logger.info(
-                "file %d of entry %s: retrying after %s",
-                file.index,
-                file.accounting_entry_id,
-                type(first).__name__,
-            )
-            async for attempt in attempts(policy, on_failure):
-                with attempt:
-                    if first is not None:
-                        failure, first = first, None
-                        raise failure
-                    return await attempt_once(attempt.num)
-        except RetryableStatus as exc:
-            status = exc.response.status_code
-            raise _error(
-                FileDownloadError, f"the file host answered {status}", file, status
-            ) from None
-        except _Short as exc:
-            raise _error(
-                FileSizeMismatchError,
-                f"received {exc.received} bytes, declared {file.size}",
-                file,
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise _error(FileDownloadError, f"timed out: {type(exc).__name__}", file) from exc
-        except httpx.HTTPError as exc:
-            # Not chained: httpx's own text may quote the URL, whose query is a credential.
-            text = body_snippet(str(exc).replace(url, file.host).encode())
-            raise _error(
-                FileDownloadError, f"download failed: {type(exc).__name__}: {text}", file
-            ) from None
-        raise AssertionError("unreachable: the retry loop either returns or raises")
-
-    async def _attempt(self, file: ItemFile, url: str, sink: _Sink) -> _Received:
-        """One GET of ``url``: status, announced length, then the body chunk by chunk."""
-        client = self._http()
-        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-        if self._borrowed:
-            # Built apart from the client, so none of its default headers (an Authorization
-            # a caller set there included) is added, and sent with its auth switched off.
-            request = httpx.Request(
-                "GET", url, headers=headers, extensions={"timeout": self._timeout.as_dict()}
-            )
-            response = await client.send(request, stream=True, auth=None, follow_redirects=True)
-        else:
-            request = client.build_request("GET", url, headers=headers)
-            response = await client.send(request, stream=True, follow_redirects=True)
-        try:
-            status = response.status_code
-            if status in _REFRESH_STATUSES:
-                raise _Refused(status)
-            if should_retry_status(status):
-                raise RetryableStatus(response)
-            if not 200 <= status < 300:
-                raise _error(FileDownloadError, f"the file host answered {status}", file, status)
-            announced = response.headers.get("content-length", "")
-            if announced.isdigit() and int(announced) > self.max_size:
-                raise _error(
-                    FileTooLargeError,
-                    f"{announced} bytes announced, over the {self.max_size}-byte cap",
-                    file,
-                )
-            sink.open()
-            digest = hashlib.sha256()
-            received = 0
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                if received > self.max_size:
-                    raise _error(
-                        FileTooLargeError,
-                        f"stopped at {received} bytes, over the {self.max_size}-byte cap",
-                        file,
-                    )
-                digest.update(chunk)
-                sink.write(chunk)
-            if received != file.size:
-                raise _Short(received)
-            return _Received(digest.hexdigest(), _media_type(response, file), received)
-        finally:
-            await response.aclose()
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=True)
-        return self._client
 
     async def _fresh_url(self, file: ItemFile, failed: str) -> str:
         """The file's URL from the export item read again (or read moments ago)."""
@@ -518,7 +317,7 @@ class Files:
                 try:
                     await self._walk(job_id, entry)
                 except PleoError as exc:
-                    raise _error(
+                    raise file_error(
                         FileExpiredError,
                         f"the URL was refused and reading the export item again failed: "
                         f"{type(exc).__name__}",
@@ -526,7 +325,7 @@ class Files:
                     ) from exc
                 urls = self._cached(key)
         if urls is None or file.index >= len(urls):
-            raise _error(FileExpiredError, "the export item no longer lists this file", file)
+            raise file_error(FileExpiredError, "the export item no longer lists this file", file)
         return urls[file.index]
 
     def _cached(self, key: tuple[uuid.UUID, uuid.UUID]) -> list[str] | None:
@@ -557,18 +356,6 @@ class Files:
         self._fresh.move_to_end(key)
         while len(self._fresh) > FILE_REFRESH_KEPT:
             self._fresh.popitem(last=False)
-
-
-def _error(cls: Callable[..., R], message: str, file: ItemFile, status: int | None = None) -> R:
-    entry = None if file.accounting_entry_id is None else str(file.accounting_entry_id)
-    return cls(
-        message, host=file.host, accounting_entry_id=entry, index=file.index, status_code=status
-    )
-
-
-def _media_type(response: httpx.Response, file: ItemFile) -> str:
-    sent = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return file.media_type if sent in _GENERIC_TYPES else sent
 
 
 def _extension(media_type: str) -> str:
