@@ -4,6 +4,7 @@ refreshed as the policy says, and every error is typed and free of the pre-signe
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -315,3 +316,17 @@ def _export_item(url: str) -> dict[str, object]:
     item["accountingEntryId"] = str(ENTRY_ID)
     item["files"] = [{"url": url, "type": "application/pdf", "size": len(BODY)}]
     return item
+
+
+async def test_a_download_gives_up_at_its_deadline(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
+    """A file host that never answers ends in ``FileDownloadError`` once the deadline (300 s by
+    default, here 0.05 s) is spent; fails if the download waited on."""
+
+    async def never(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return httpx.Response(200, content=BODY)
+
+    httpx_mock.add_callback(never, url=URL)
+    pleo.files.deadline = 0.05
+    with pytest.raises(FileDownloadError, match=r"not done after 0\.05 s"):
+        await pleo.files.read(_file())
