@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ConflictError,
+        CoordinatorError,
         ExportAlreadyInProgressError,
         ExportEntryNotFoundError,
         ExportNotFoundError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         InvalidStatusChangeError,
         InvalidTransitionError,
         JobFinishedError,
+        LeaseLostError,
         MissingContraAccountsError,
         NotFoundError,
         PayloadTooLargeError,
@@ -47,12 +49,12 @@ if TYPE_CHECKING:
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
+    from ._version import __version__
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
-
-__version__ = "0.1.0"
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
+    "__version__": "_version",
     "APIConnectionError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",
@@ -64,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "BearerAuth": "_auth",
     "Booked": "_worker",
     "ConflictError": "_errors",
+    "CoordinatorError": "_errors",
     "Cursor": "_pagination",
     "DownloadedFile": "_files",
     "ExportAlreadyInProgressError": "_errors",
@@ -82,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidTransitionError": "_errors",
     "ItemFile": "_files",
     "JobFinishedError": "_errors",
+    "LeaseLostError": "_errors",
     "MissingContraAccountsError": "_errors",
     "NotFoundError": "_errors",
     "Outcome": "_worker",
@@ -121,6 +125,7 @@ __all__ = [
     "BearerAuth",
     "Booked",
     "ConflictError",
+    "CoordinatorError",
     "Cursor",
     "DownloadedFile",
     "ExportAlreadyInProgressError",
@@ -139,6 +144,7 @@ __all__ = [
     "InvalidTransitionError",
     "ItemFile",
     "JobFinishedError",
+    "LeaseLostError",
     "MissingContraAccountsError",
     "NotFoundError",
     "Outcome",

@@ -9,15 +9,23 @@ from typing import Final
 
 import httpx
 
+from ._version import __version__
+
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
+    "CONNECT_TIMEOUT",
+    "COORDINATOR_CONNECT_TIMEOUT",
+    "COORDINATOR_LOCK_TIMEOUT",
+    "COORDINATOR_STATEMENT_TIMEOUT",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_COORDINATOR_SCHEMA",
     "DEFAULT_FILE_CONCURRENCY",
     "DEFAULT_FILE_DEADLINE",
     "DEFAULT_FLUSH_INTERVAL",
+    "DEFAULT_LEASE_SECONDS",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_FILE_SIZE",
     "DEFAULT_MAX_RETRIES",
@@ -44,9 +52,11 @@ __all__ = [
     "SPEC_VERSION",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
+    "WORKER_FINISHED_KEPT",
 ]
 
-SDK_VERSION: Final = "0.1.0"
+#: The SDK's version, from ``_version`` (which pyproject.toml reads too).
+SDK_VERSION: Final = __version__
 #: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
 #: scripts/check_drift.py fails when the two disagree; scripts/update_spec.py rewrites this line.
 SPEC_VERSION: Final = "32.1.0"
@@ -65,8 +75,10 @@ BEARER_TOKEN_ENV: Final = "PLEO_BEARER_TOKEN"
 ENVIRONMENT_ENV: Final = "PLEO_ENVIRONMENT"
 BASE_URL_ENV: Final = "PLEO_BASE_URL"
 
+#: Seconds to open a connection, whatever the caller's overall ``timeout=``.
+CONNECT_TIMEOUT: Final = 5.0
 #: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=5.0, pool=10.0)
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT, pool=10.0)
 #: One pool per client; an export run keeps a few batches in flight, a worker a few more.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -124,3 +136,15 @@ DEFAULT_FILE_DEADLINE: Final = 300.0
 #: how many seconds they are trusted (the URLs themselves live 24 h).
 FILE_REFRESH_KEPT: Final = 1000
 FILE_REFRESH_TTL: Final = 3600.0
+#: A coordinator's lease on a job (and its company) lapses this many seconds after it was taken
+#: or last renewed, so a dead holder's job can be taken over; holders renew well before.
+DEFAULT_LEASE_SECONDS: Final = 30.0
+#: How long a coordinator's SQL may wait for a lock another process holds (SQLite busy timeout,
+#: PostgreSQL lock_timeout), in seconds.
+COORDINATOR_LOCK_TIMEOUT: Final = 10.0
+#: The longest one coordinator statement may run on PostgreSQL (statement_timeout), in seconds.
+COORDINATOR_STATEMENT_TIMEOUT: Final = 30.0
+#: Seconds to wait for a PostgreSQL connection to be made.
+COORDINATOR_CONNECT_TIMEOUT: Final = 10.0
+#: Default PostgreSQL schema of the coordinator's tables.
+DEFAULT_COORDINATOR_SCHEMA: Final = "pleo_export"

@@ -16,7 +16,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import httpx
@@ -113,26 +113,19 @@ def item_failure_type(exc: BaseException) -> str | None:
     return exc.failure_type if isinstance(exc, FileDownloadError) else None
 
 
-class _HasFiles(Protocol):
-    @property
-    def accounting_entry_id(self) -> uuid.UUID: ...
-
-    @property
-    def files(self) -> object: ...
-
-
-def item_files(export_item: _HasFiles, job_id: uuid.UUID | None) -> list[ItemFile]:
-    """The files of an export item (v2 or v3 model) as ``ItemFile`` values."""
-    listed = export_item.files
+def item_files(export_item: object, job_id: uuid.UUID | None) -> list[ItemFile]:
+    """The files of an export item (a v2 or v3 model) as ``ItemFile`` values, in its order."""
+    listed = getattr(export_item, "files", None)
     if not isinstance(listed, list):  # None, or the generated models' UNSET
         return []
+    entry = getattr(export_item, "accounting_entry_id", None)
     return [
         ItemFile(
             url=file.url,
             media_type=file.type_,
             size=file.size,
             index=index,
-            accounting_entry_id=export_item.accounting_entry_id,
+            accounting_entry_id=entry if isinstance(entry, uuid.UUID) else None,
             job_id=job_id,
         )
         for index, file in enumerate(listed)
