@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol, TypeVar
 from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._errors import InvalidArgumentError, PleoError
 from ._lifecycle import job_ref
+from ._validation import check_int
 
 __all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "update_all"]
 
@@ -135,8 +136,7 @@ async def update_all(
         BatchUpdateError: ``raise_on_error`` and some update was not applied (a per-item error
             or a failed batch); its ``result`` holds everything.
     """
-    if concurrency < 1:
-        raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+    check_int(concurrency, "concurrency", minimum=1)
     job_id, _ = job_ref(job)
     models = [job_items._coerce(update, index) for index, update in enumerate(updates)]
     _refuse_duplicates(models)

@@ -24,6 +24,8 @@ from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
+    DEFAULT_MAX_EMPTY_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
     DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
@@ -45,6 +47,7 @@ from ._resources import (
 from ._resources._base import paginate
 from ._retry import RetryPolicy
 from ._run import ExportRun
+from ._validation import check_int, check_seconds
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
@@ -93,9 +96,16 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        total_timeout: seconds one attempt may take in all, body included (default twice the
+            read timeout, 120 s); exceeding it is an ``APITimeoutError``, retried like others.
+        max_response_bytes: the largest response body read, after decompression (default
+            32 MiB); a larger one is a ``ResponseTooLargeError``.
+        max_empty_pages: pages in a row without items that still announce a next page before
+            paging stops with a ``PaginationError`` (default 10).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
+        InvalidArgumentError: a limit that is not a positive number.
     """
 
     def __init__(
@@ -114,9 +124,17 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        check_int(prefetch, "prefetch", minimum=0)
+        check_int(max_response_bytes, "max_response_bytes", minimum=1)
+        check_int(max_empty_pages, "max_empty_pages", minimum=1)
+        if total_timeout is not None:
+            check_seconds(total_timeout, "total_timeout")
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -143,6 +161,9 @@ class PleoExport:
             retry=retry,
             timeout=resolved_timeout,
             headers=headers,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
+            max_empty_pages=max_empty_pages,
         )
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
@@ -226,7 +247,11 @@ class PleoExport:
         return paginate(self._seam, endpoint, *args, **params)
 
     async def aclose(self) -> None:
-        """Close the connection pool (not a caller-provided ``http_client``)."""
+        """Close the connection pool (not a caller-provided ``http_client``).
+
+        Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
+        """
+        self._seam.closed = True
         if self._raw is not None:
             await self._raw.get_async_httpx_client().aclose()
         if self._owns_http:

@@ -31,7 +31,7 @@ from ._lifecycle import (
     target_status,
     transition,
 )
-from ._validation import check_enum, check_uuid
+from ._validation import check_enum, check_int, check_uuid
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
@@ -135,8 +135,7 @@ class ExportRun:
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
-        if concurrency < 1:
-            raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+        check_int(concurrency, "concurrency", minimum=1)
         job_id, status = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).

@@ -33,7 +33,7 @@ from .._config import DEFAULT_BATCH_CONCURRENCY
 from .._drift import note_unknowns
 from .._errors import InvalidArgumentError
 from .._pagination import Pager
-from .._validation import check_batch, check_enum, check_uuid
+from .._validation import check_batch, check_enum, check_list, check_uuid
 from ._base import Resource
 
 __all__ = ["JobItems", "JobItemsV2", "JobItemsV3"]
@@ -105,7 +105,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             InvalidArgumentError: more than 100 updates, none, or a malformed one.
             JobFinishedError: the job is finished; its items can no longer change.
         """
-        check_batch(len(updates))
+        check_batch(len(check_list(updates, "updates")))
         body = [self._coerce(update, index) for index, update in enumerate(updates)]
         kwargs = self._update_op._get_kwargs(check_uuid(job_id, "job_id"), body=body)
         result: ResultT = await self._seam.call(kwargs, self._update_model)

@@ -42,7 +42,7 @@ from pleo_export_raw.types import UNSET
 from .._errors import InvalidArgumentError
 from .._lifecycle import transition
 from .._pagination import Pager
-from .._validation import check_enum, check_uuid
+from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
 from ._base import Resource
 
 __all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
@@ -105,7 +105,10 @@ class ExportJobs(Resource, Generic[JobT]):
         if company_id is not None:
             params["company_id"] = check_uuid(company_id, "company_id")
         if statuses is not None:
-            params["statuses"] = [check_enum(s, self._statuses_enum, "statuses") for s in statuses]
+            params["statuses"] = [
+                check_enum(s, self._statuses_enum, "statuses")
+                for s in check_list(statuses, "statuses")
+            ]
         return self._pager(self._list_op, self._list_model, args, **params)
 
     async def get(self, job_id: IdLike) -> JobT:
@@ -132,8 +135,14 @@ class ExportJobs(Resource, Generic[JobT]):
         Raises:
             ExportAlreadyInProgressError: the company already has a running job.
         """
-        if not accounting_entry_ids:
+        if not check_list(accounting_entry_ids, "accounting_entry_ids"):
             raise InvalidArgumentError("accounting_entry_ids", "at least one id is needed")
+        for name, flag in (
+            ("is_interactive", is_interactive),
+            ("vendor_based_bookkeeping", vendor_based_bookkeeping),
+        ):
+            if flag is not None:
+                check_bool(flag, name)
         body = CreateExportJob(
             company_id=check_uuid(company_id, "company_id"),
             accounting_entry_ids=[
@@ -179,6 +188,8 @@ class ExportJobs(Resource, Generic[JobT]):
                     raise InvalidArgumentError(
                         name, f"only a 'failed' event carries one, not {event!r}"
                     )
+        if failure_reason is not None:
+            check_text(failure_reason, "failure_reason")
         body = CreateExportJobEvent(
             job_id=check_uuid(job_id, "job_id"),
             event=check_enum(event, ExportJobEventType, "event"),
@@ -246,6 +257,7 @@ class ExportJobs(Resource, Generic[JobT]):
             InvalidTransitionError: the model's status is not ``in_progress`` (nothing sent).
             InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
         """
+        check_text(reason, "reason")
         if reason_type is not None:
             check_enum(reason_type, ExportJobFailureReasonType, "reason_type")
         await transition(self, job, "failed", reason=reason, reason_type=reason_type)
