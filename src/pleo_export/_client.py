@@ -252,8 +252,9 @@ class PleoExport:
         Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
         """
         self._seam.closed = True
-        if self._raw is not None:
-            await self._raw.get_async_httpx_client().aclose()
+        # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
+        # sends on the shared pool) and stays open, so its calls reach the seam and end in
+        # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
         if self._owns_http:
             await self._seam.http.aclose()
 

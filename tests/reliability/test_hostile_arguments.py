@@ -57,13 +57,19 @@ PAGING: dict[str, list[Any]] = {
 #: Arguments the paginate() of a generated v1 endpoint does not take as facade arguments.
 _PAGINATE_SKIPS = frozenset({"prefetch"})
 
+
+def _bound(call: Call, argument: str, value: Any) -> Callable[[PleoExport], Awaitable[Any]]:
+    """``call`` with one keyword argument fixed."""
+    return lambda pleo: call(pleo, **{argument: value})
+
+
 CASES: list[tuple[str, Call, str]] = [
-    (f"{name} {arg}={value!r:.20}", (lambda c, a, v: lambda p: c(p, **{a: v}))(call, arg, value), arg)
+    (f"{name} {arg}={value!r:.20}", _bound(call, arg, value), arg)
     for name, call in LISTS.items()
     for arg, values in PAGING.items()
     if not (name.startswith("paginate") and arg in _PAGINATE_SKIPS)
     for value in values
-]  # fmt: skip
+]
 CASES += [
     ("jobs.list company_id int", lambda p: _drain(p.jobs.list(company_id=42)), "company_id"),
     ("jobs.list statuses str", lambda p: _drain(p.jobs.list(statuses="pending")), "statuses"),
