@@ -33,7 +33,7 @@ from ._errors import (
     body_snippet,
     status_error,
 )
-from ._limits import DeadlineExceeded, read_capped, total_deadline
+from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
 from ._retry import (
     RetryableStatus,
     RetryPolicy,
@@ -124,8 +124,8 @@ class Seam:
         self._auth: Any = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
         self._timeout: Any = timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
         self._headers = headers
-        #: Seconds one attempt may take in all (None: no deadline); see ``_limits``.
-        self.deadline = total_deadline(timeout or http.timeout, total_timeout)
+        #: Ends attempts that take longer in all than the total deadline; see ``_limits``.
+        self.deadlines = Deadlines(total_deadline(timeout or http.timeout, total_timeout))
         self.max_response_bytes = max_response_bytes
         self.max_empty_pages = max_empty_pages
         #: Set by ``PleoExport.aclose()``: every call from then on is a ``ClientClosedError``.
@@ -235,7 +235,7 @@ class Seam:
         ``max_response_bytes`` bytes.
         """
         method, path = request.method, request.url.path
-        if self.closed or self.http.is_closed:
+        if self.closed:  # a caller's own client closed under us shows as httpx's RuntimeError
             raise ClientClosedError(method=method, path=path)
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
@@ -265,15 +265,16 @@ class Seam:
             nonlocal number
             number = num
             started = time.perf_counter()
+            deadline = self.deadlines.start()
             try:
-                async with asyncio.timeout(self.deadline):
+                try:
                     response = await self.http.send(request, auth=self._auth, stream=True)
                     await read_capped(response, self.max_response_bytes, method=method, path=path)
-            except TimeoutError:
-                raise DeadlineExceeded(
-                    f"the attempt outlived its total deadline of {self.deadline:g} s",
-                    request=request,
-                ) from None
+                except asyncio.CancelledError:
+                    self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
+                    raise
+                finally:
+                    self.deadlines.finish(deadline)
             except RuntimeError:  # httpx refuses to send on a closed client
                 if self.closed or self.http.is_closed:
                     raise ClientClosedError(method=method, path=path) from None

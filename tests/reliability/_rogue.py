@@ -35,16 +35,28 @@ class Rogue:
     url: str = ""
     requests: list[bytes] = field(default_factory=list)
     dropped: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    expected: int = 0
+
+    async def wait_for(self, count: int) -> None:
+        """Wait (10 s at most) until ``count`` requests have arrived (their heads read)."""
+        self.expected = count
+        if len(self.requests) < count:
+            self.arrived.clear()
+            async with asyncio.timeout(10.0):
+                await self.arrived.wait()
 
 
 @contextlib.asynccontextmanager
 async def rogue_server(script: Script) -> AsyncIterator[Rogue]:
     """Serve ``script`` on 127.0.0.1 until the block ends; yield what it saw."""
     seen = Rogue()
-    writers: set[asyncio.StreamWriter] = set()
+    handlers: set[asyncio.Task[None]] = set()
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
         try:
             while True:
                 try:
@@ -55,6 +67,8 @@ async def rogue_server(script: Script) -> AsyncIterator[Rogue]:
                 if length.isdigit():
                     await reader.readexactly(int(length))
                 seen.requests.append(head)
+                if len(seen.requests) >= seen.expected:
+                    seen.arrived.set()
                 for step in script(head):
                     if isinstance(step, float):
                         await asyncio.sleep(step)
@@ -63,8 +77,10 @@ async def rogue_server(script: Script) -> AsyncIterator[Rogue]:
                         await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             seen.dropped += 1
+        except asyncio.CancelledError:
+            pass  # the server is shutting down: end quietly (asyncio logs a cancelled handler)
         finally:
-            writers.discard(writer)
+            handlers.discard(task)
             writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
@@ -74,8 +90,9 @@ async def rogue_server(script: Script) -> AsyncIterator[Rogue]:
         yield seen
     finally:
         server.close()
-        for writer in list(writers):  # the handlers then see EOF and end by themselves
-            writer.transport.abort()
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         await server.wait_closed()
 
 
