@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 import zlib
+from pathlib import Path
 
 from pleo_export import PleoExport, RetryPolicy
 
@@ -31,8 +31,18 @@ def _gzip_bomb() -> bytes:
     return b"".join([*parts, packer.flush()])
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise LookupError(field)
+
+
+def _reset_peak() -> None:
+    """Start the peak (VmHWM) afresh at the current RSS (Linux: clear_refs mode 5), so memory
+    used earlier by imports or by building the bomb is not mistaken for the call's."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 async def _serve_body(writer: asyncio.StreamWriter) -> None:
@@ -72,7 +82,8 @@ async def main(attack: str) -> dict[str, object]:
     async with PleoExport(
         api_key="sk-rss-0123456789", base_url=url, retry=RetryPolicy(max_retries=0)
     ) as pleo:
-        before = _peak_mib()
+        _reset_peak()
+        before = _status_mib("VmRSS")
         started = time.perf_counter()
         try:
             await pleo.jobs.get(JOB)
@@ -80,7 +91,7 @@ async def main(attack: str) -> dict[str, object]:
         except Exception as exc:
             outcome = type(exc).__name__
         seconds = time.perf_counter() - started
-        growth = _peak_mib() - before
+        growth = _status_mib("VmHWM") - before
     server.close()
     return {
         "attack": attack,

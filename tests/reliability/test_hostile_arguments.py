@@ -180,7 +180,13 @@ async def test_bad_argument_is_refused_before_any_request(
     assert caught.value.argument == argument
     assert recorder.requests == 0
     REFUSED.append(name)
-    record("hostile_arguments", wire_arguments_refused=len(REFUSED), requests_sent=0)
+    record(
+        "hostile_servers",
+        **{
+            "limit='10', True, 1.5, 2**31 and other wire arguments": "InvalidArgumentError "
+            f"naming the argument, 0 requests sent ({len(REFUSED)} cases)"
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,11 @@ async def test_aclose_ends_every_call_in_flight_with_a_typed_error() -> None:
     assert [type(outcome).__name__ for outcome in outcomes] == ["ClientClosedError"] * 20
     assert elapsed < 1.0
     assert len(rogue.requests) == 20
-    record("hostile_closed", in_flight_calls_closed=20, typed=20, retries_after_close=0)
+    record(
+        "hostile_servers",
+        **{"aclose() with 20 calls in flight": f"20 ClientClosedError in {elapsed:.2f} s, "
+           "no retry"},
+    )  # fmt: skip
 
 
 async def test_calls_after_aclose_are_refused_without_a_request() -> None:
@@ -64,6 +68,7 @@ async def test_calls_after_aclose_are_refused_without_a_request() -> None:
         with pytest.raises(ClientClosedError):
             await get_export_job_by_id_v3.asyncio_detailed(uuid.UUID(JOB), client=raw)
     assert rogue.requests == []
+    record("hostile_servers", **{"a call after aclose()": "ClientClosedError, nothing sent"})
 
 
 async def test_a_callers_own_client_closed_under_the_sdk_is_typed_too() -> None:

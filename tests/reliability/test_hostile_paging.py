@@ -15,6 +15,7 @@ import pytest
 
 from pleo_export import PaginationError, PleoExport, RetryPolicy
 from pleo_export._config import DEFAULT_MAX_EMPTY_PAGES, MAX_CURSOR_CHARS
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 from ._figures import record
 
@@ -74,7 +75,11 @@ async def test_endless_empty_pages_stop_after_the_default(prefetch: int) -> None
         with pytest.raises(PaginationError, match="max_empty_pages=10"):
             _ = [job async for job in pleo.jobs.list()]
     assert server.requests == DEFAULT_MAX_EMPTY_PAGES
-    record("hostile_paging", empty_pages_followed_before_stop=server.requests)
+    record(
+        "hostile_servers",
+        **{"hasNextPage with no items, forever": f"PaginationError after {server.requests} "
+           "requests"},
+    )  # fmt: skip
 
 
 async def test_max_empty_pages_is_configurable_per_client() -> None:
@@ -117,6 +122,7 @@ async def test_unusable_cursor_is_a_pagination_error(cursor: Any, prefetch: int)
     assert len(got) == 1
     assert len(requests) == 1
     assert len(str(caught.value)) < 200
+    record("hostile_servers", **{"1 MiB endCursor": "PaginationError, the cursor never sent"})
 
 
 async def test_cursor_at_the_bound_is_followed() -> None:
@@ -125,3 +131,17 @@ async def test_cursor_at_the_bound_is_followed() -> None:
     answers = iter([_page([JOB], cursor), _page([JOB], None, more=False)])
     async with _client(lambda request: httpx.Response(200, content=next(answers))) as pleo:
         assert len([job async for job in pleo.jobs.list(prefetch=0)]) == 2
+
+
+async def test_fake_answers_out_of_range_offset_with_pleos_400() -> None:
+    """The fake answers ``offset=2**70`` (past int64) with Pleo's 400 ExceptionInfo, as Pleo
+    would, where it used to crash in its JSON encoder."""
+    fake = FakePleo(seed=4)
+    fake.add_job(items=1)
+    async with httpx.AsyncClient(
+        transport=fake.transport(), base_url="http://127.0.0.1", auth=(DEFAULT_API_KEY, "")
+    ) as http:
+        answer = await http.get("/v3/export-jobs", params={"offset": 2**70})
+    assert answer.status_code == 400
+    assert answer.json()["type"] == "INVALID_REQUEST"
+    record("hostile_servers", **{"fake: offset=2**70": "400 INVALID_REQUEST (Pleo's shape)"})

@@ -102,6 +102,13 @@ def test_nested_2xx_without_orjson_is_typed() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ResponseValidationError"
+    record(
+        "hostile_servers",
+        **{
+            "JSON nested 100,000 deep": "ResponseValidationError on a 2xx (with or without "
+            "orjson), the status error with a snippet otherwise"
+        },
+    )
 
 
 class NestedListings(httpx.AsyncBaseTransport):
@@ -143,7 +150,13 @@ async def test_worker_survives_a_nested_listing_and_exports_the_job() -> None:
     assert transport.served_bad == transport.bad
     assert fake.job(job)["status"] == "completed"
     assert worker.stats.items_booked == 3
-    record("hostile_parse", nested_listings_survived=transport.bad, worker_jobs_completed=1)
+    record(
+        "hostile_servers",
+        **{
+            "nested 502 on the worker's job listing": f"{transport.bad} listings failed, each "
+            "logged; the worker went on and completed the job"
+        },
+    )
 
 
 @pytest.mark.parametrize("prefetch", [0, 1])

@@ -26,6 +26,7 @@ from pleo_export import (
     ServerError,
 )
 
+from ._figures import record
 from ._rogue import header, response, rogue_server
 from .test_secrets import Everything, _error_texts, find_secrets, secret_forms
 
@@ -99,6 +100,16 @@ async def test_echoed_credential_shows_nowhere(
     assert find_secrets(texts, forms) == []
     assert "[secure]" in str(caught.value)  # the echo was there, masked
     assert any(" DEBUG " in line for line in logs.lines)
+    attack = (
+        "secret echoed in a request-id header"
+        if expected is ServerError
+        else "secret echoed in an h11 status or header line"
+    )
+    record(
+        "hostile_servers",
+        **{attack: f"{expected.__name__} with [secure]; 0 forms of the key in the error, its "
+           "chain or any DEBUG record"},
+    )  # fmt: skip
 
 
 async def test_token_with_crlf_is_not_shown_in_the_refusal(logs: Everything) -> None:
@@ -115,6 +126,11 @@ async def test_token_with_crlf_is_not_shown_in_the_refusal(logs: Everything) -> 
     texts = _error_texts(caught.value) + logs.lines
     assert find_secrets(texts, {token: token, escaped: token, token[4:20]: token}) == []
     assert len(str(caught.value).splitlines()) == 1
+    record(
+        "hostile_servers",
+        **{"bearer token containing CR/LF": "APIConnectionError; the token masked raw and "
+           "escaped, nothing sent"},
+    )  # fmt: skip
 
 
 async def test_worker_warning_line_has_no_credential(logs: Everything) -> None:

@@ -14,6 +14,8 @@ import pytest
 from pleo_export import APIStatusError, PleoExport, RetryPolicy, ServerError
 from pleo_export._config import ERROR_FIELD_MAX_CHARS
 
+from ._figures import record
+
 pytestmark = pytest.mark.timeout(30)
 
 JOB = "00000000-0000-4000-8000-000000000001"
@@ -54,6 +56,17 @@ async def test_huge_fields_are_cut_with_their_length(field: str, size: int) -> N
     assert len(value) <= ERROR_FIELD_MAX_CHARS
     assert value.endswith(f"… ({size:,} chars)")
     assert len(str(error)) <= 2 * ERROR_FIELD_MAX_CHARS + FRAME
+    LENGTHS.append(len(str(error)))
+    record(
+        "hostile_servers",
+        **{
+            "1 MB message, 500 KB type, 60 KB request id": f"error text of {max(LENGTHS):,} "
+            f"chars at most; each field cut to {ERROR_FIELD_MAX_CHARS} with its length"
+        },
+    )
+
+
+LENGTHS: list[int] = []
 
 
 async def test_all_fields_huge_at_once_stay_bounded() -> None:
@@ -86,6 +99,10 @@ async def test_control_characters_cannot_forge_a_log_line(
     with caplog.at_level(logging.WARNING):
         logging.getLogger("pleo_export.test").warning("call failed: %s", error)
     assert len(caplog.text.strip().splitlines()) == 1
+    record(
+        "hostile_servers",
+        **{"CR/LF or ESC in an error message": "1 log line; control characters escaped"},
+    )
 
 
 async def test_small_fields_are_kept_exactly() -> None:

@@ -93,4 +93,19 @@ async def test_endpoint_answers_without_a_traceback(
     assert records[0].levelno == logging.WARNING
     assert records[0].exc_info is None
     assert len(records[0].getMessage()) < 300
-    record("hostile_webhooks", malformed_deliveries_answered_400=3, tracebacks_logged=0)
+    if case == "year-33658":
+        record(
+            "hostile_servers",
+            **{
+                "webhook timestamp 999999999999 (year 33658)": "WebhookTimestampFormatError: "
+                "400, one WARNING line, no traceback"
+            },
+        )
+    elif case == "nested-signed":
+        record(
+            "hostile_servers",
+            **{
+                "signed webhook body nested 100,000 deep": "WebhookPayloadError: 400, one "
+                "WARNING line, no traceback"
+            },
+        )
