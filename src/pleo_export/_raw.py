@@ -231,11 +231,11 @@ class Seam:
         events do); otherwise just on 429 and on failures that happen before sending.
         ``on_attempt`` is called as each attempt ends, with its response (any status) or the
         httpx error that ended it, so a caller can tell what an earlier attempt may have done.
-        Each attempt, body included, must end within ``deadline`` seconds and
-        ``max_response_bytes`` bytes.
+        Each attempt, body included, must end within the total deadline (``deadlines``) and
+        ``max_response_bytes`` bytes; a closed client raises ``ClientClosedError``.
         """
         method, path = request.method, request.url.path
-        if self.closed:  # a caller's own client closed under us shows as httpx's RuntimeError
+        if self.closed:  # a caller's own closed http_client is caught at its RuntimeError below
             raise ClientClosedError(method=method, path=path)
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
