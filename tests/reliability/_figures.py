@@ -46,7 +46,7 @@ SECTIONS: dict[str, str] = {
 HOSTILE_BEFORE: dict[str, str] = {
     "secret echoed in a request-id header": "ServerError whose text holds the key",
     "secret echoed in an h11 status or header line": "APIConnectionError holding the key; "
-    "also in httpcore's DEBUG line and stamina's retry log",
+    "also in httpcore's DEBUG line",
     "bearer token containing CR/LF": "APIConnectionError holding the token",
     "1 MB message, 500 KB type, 60 KB request id": "error text of 1,000,067 / 500,073 / "
     "60,083 chars",
