@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The demo needs only the runtime and the [testing] extra (the fake), not the dev group.
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: install generate vendor drift lint format test demo bench update-spec clean
 
@@ -11,11 +13,11 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast]"
+	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast,postgres]"
 	touch $(STAMP)
 
 vendor: install
-	$(PY) scripts/vendor_spec.py $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
+	$(PY) scripts/vendor_spec.py $(if $(SOURCE),"$(SOURCE)")
 
 generate: install
 	$(PY) scripts/generate.py
@@ -37,7 +39,12 @@ format: install
 test: install lint drift
 	$(PY) -m pytest
 
-demo: install
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test $(STAMP) -nt pyproject.toml || $(PY) -m pip install --quiet -e ".[testing]"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) examples/export_to_ledger.py --embedded
 
 bench: install
