@@ -16,8 +16,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_PREFETCH, MAX_CURSOR_CHARS
 from ._errors import PleoError
-from ._raw import unset_to_none
 from ._validation import check_int
+from ._wire import unset_to_none
 
 __all__ = [
     "Cursor",

@@ -81,10 +81,10 @@ def test_nested_2xx_without_orjson_is_typed() -> None:
         sys.modules["orjson"] = None  # the import fails: the json fallback is used
         import httpx
         from pleo_export import PleoExport, RetryPolicy
-        from pleo_export import _raw
+        from pleo_export import _wire
 
         async def main():
-            assert _raw.json_loads.__module__ == "json", _raw.json_loads
+            assert _wire.json_loads.__module__ == "json", _wire.json_loads
             body = b"[" * {DEPTH} + b"]" * {DEPTH}
             http = httpx.AsyncClient(transport=httpx.MockTransport(
                 lambda request: httpx.Response(200, content=body)))

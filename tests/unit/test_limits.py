@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pleo_export import ResponseTooLargeError
-from pleo_export._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
+from pleo_export._wire._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
 
 REQUEST = httpx.Request("GET", "http://127.0.0.1/v3/export-jobs")
 

@@ -24,8 +24,8 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
-from ._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
-from ._errors import (
+from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
+from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
@@ -33,8 +33,7 @@ from ._errors import (
     body_snippet,
     status_error,
 )
-from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
-from ._retry import (
+from .._retry import (
     RetryableStatus,
     RetryPolicy,
     attempts,
@@ -42,7 +41,8 @@ from ._retry import (
     should_retry_status,
     transport_error_is_safe_to_retry,
 )
-from ._secrets import scrub, scrub_chain
+from .._secrets import scrub, scrub_chain
+from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
 
 __all__ = ["RawTransport", "Seam", "endpoint_kwargs", "json_loads", "logger", "unset_to_none"]
 

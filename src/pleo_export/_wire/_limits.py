@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from ._config import TOTAL_TIMEOUT_FACTOR
-from ._errors import ResponseTooLargeError
+from .._config import TOTAL_TIMEOUT_FACTOR
+from .._errors import ResponseTooLargeError
 
 __all__ = ["DeadlineExceeded", "Deadlines", "read_capped", "total_deadline"]
 
