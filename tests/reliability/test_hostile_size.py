@@ -122,3 +122,18 @@ async def test_answer_at_the_cap_is_read() -> None:
             with pytest.raises(ResponseValidationError):  # read whole, then parsed
                 await pleo.jobs.get(JOB)
         await pleo.http_client.aclose()
+
+
+async def test_cap_holds_for_transports_that_answer_with_bytes() -> None:
+    """A MockTransport or ASGI answer, already read when it arrives, is held to the same cap."""
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=b" " * 2048))
+    )
+    pleo = PleoExport(
+        api_key="sk-size-0123456789", base_url="http://127.0.0.1", http_client=http,
+        max_response_bytes=2047, retry=RetryPolicy(max_retries=0),
+    )  # fmt: skip
+    async with pleo:
+        with pytest.raises(ResponseTooLargeError):
+            await pleo.jobs.get(JOB)
+    await http.aclose()

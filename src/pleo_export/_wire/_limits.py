@@ -100,6 +100,9 @@ class Deadlines:
 async def read_capped(response: httpx.Response, limit: int, *, method: str, path: str) -> None:
     """Read a streamed response's body into ``response.content``, at most ``limit`` bytes.
 
+    Only for a stream not yet read: a transport that answers with bytes (MockTransport, ASGI)
+    hands over a response already read, whose ``content`` the seam checks directly.
+
     The bytes are counted as httpx decodes them, so a small gzip body that inflates past the
     limit is stopped too (after at most one network chunk's inflation).
 
@@ -107,10 +110,6 @@ async def read_capped(response: httpx.Response, limit: int, *, method: str, path
         ResponseTooLargeError: the body declares or reaches more than ``limit`` bytes; the
             response is closed, which drops its connection rather than return it to the pool.
     """
-    if response.is_stream_consumed:  # a transport that answers with bytes (MockTransport, ASGI)
-        if len(response.content) > limit:
-            raise ResponseTooLargeError(limit=limit, method=method, path=path)
-        return
     try:
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -29,6 +29,7 @@ from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
+    ResponseTooLargeError,
     ResponseValidationError,
     body_snippet,
     status_error,
@@ -269,7 +270,14 @@ class Seam:
             try:
                 try:
                     response = await self.http.send(request, auth=self._auth, stream=True)
-                    await read_capped(response, self.max_response_bytes, method=method, path=path)
+                    if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
+                        await read_capped(
+                            response, self.max_response_bytes, method=method, path=path
+                        )
+                    elif len(response.content) > self.max_response_bytes:
+                        raise ResponseTooLargeError(
+                            limit=self.max_response_bytes, method=method, path=path
+                        )
                 except asyncio.CancelledError:
                     self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
                     raise
