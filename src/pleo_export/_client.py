@@ -24,9 +24,11 @@ from ._config import (
     BEARER_TOKEN_ENV,
     CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
     DEFAULT_MAX_EMPTY_PAGES,
+    DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
     DEFAULT_TIMEOUT,
@@ -36,6 +38,7 @@ from ._config import (
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
+from ._files import Files
 from ._pagination import Pager
 from ._resources import (
     ExportItemsV2,
@@ -141,6 +144,11 @@ class PleoExport:
             32 MiB); a larger one is a ``ResponseTooLargeError``.
         max_empty_pages: pages in a row without items that still announce a next page before
             paging stops with a ``PaginationError`` (default 10).
+        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
+            authenticate to Pleo. Default: the SDK's own separate pool, or with
+            ``http_client`` that client with its auth and default headers switched off.
+        max_file_size: bytes a file download may reach (default 30 MiB).
+        file_concurrency: file downloads in flight at once (default 4).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -166,12 +174,17 @@ class PleoExport:
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
+        file_client: httpx.AsyncClient | None = None,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
         check_int(prefetch, "prefetch", minimum=0)
         check_int(max_response_bytes, "max_response_bytes", minimum=1)
         check_int(max_empty_pages, "max_empty_pages", minimum=1)
+        check_int(max_file_size, "max_file_size", minimum=1)
+        check_int(file_concurrency, "file_concurrency", minimum=1)
         if total_timeout is not None:
             check_seconds(total_timeout, "total_timeout")
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
@@ -217,6 +230,20 @@ class PleoExport:
         self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
         self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
         self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
+        #: Downloads of export items' files (receipts): see ``Files``.
+        self.files = Files(
+            self.export_items,
+            client=file_client
+            if file_client is not None
+            else None
+            if self._owns_http
+            else http_client,
+            borrowed=file_client is None and not self._owns_http,
+            retry=retry,
+            timeout=resolved_timeout or DEFAULT_TIMEOUT,
+            max_size=max_file_size,
+            concurrency=file_concurrency,
+        )
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -294,6 +321,7 @@ class PleoExport:
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in
         # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
+        await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()
 
