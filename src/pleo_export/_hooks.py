@@ -173,6 +173,7 @@ class Observation:
     __slots__ = (
         "_observer",
         "_pending_retry",
+        "_request",
         "_span",
         "_started",
         "attempts",
@@ -185,6 +186,7 @@ class Observation:
         path = request.url.path
         if base_path and path.startswith(base_path):
             path = path[len(base_path) :]
+        self._request = request
         self.method = request.method
         self.url_template = url_template(path)
         self.attempts = 0
@@ -195,20 +197,22 @@ class Observation:
             None if tracing is None else tracing.call(self.method, self.url_template, request)
         )
 
-    async def send(
-        self, http: httpx.AsyncClient, request: httpx.Request, auth: Any, number: int
+    async def attempt(
+        self, exchange: Callable[[], Awaitable[httpx.Response]], number: int
     ) -> httpx.Response:
-        """Send attempt ``number``: fire the hooks around it and trace it as a child span."""
+        """Run attempt ``number`` (``exchange``): fire the hooks around it and trace it as a
+        child span of the call."""
         observer = self._observer
         self.attempts = number
         if self._pending_retry is not None:
             retry, self._pending_retry = self._pending_retry, None
             await _fire(observer.on_retry, retry)
         await _fire(observer.on_request, RequestInfo(self.method, self.url_template, number))
+        request = self._request
         attempt = None if self._span is None else self._span.attempt(request, number)
         started = time.perf_counter()
         try:
-            response = await http.send(request, auth=auth)
+            response = await exchange()
         except BaseException as exc:
             elapsed = time.perf_counter() - started
             if attempt is not None:

@@ -31,6 +31,8 @@ async def test_view_has_its_own_settings_on_the_shared_pool(
         assert view.http_client is pleo.http_client
         await view.jobs.get(JOB_ID)
         await pleo.jobs.get(JOB_ID)
+        assert view._seam.deadlines.seconds == 600  # twice the view's read timeout
+        assert pleo._seam.deadlines.seconds == 120
     slow, normal = httpx_mock.get_requests()
     assert slow.extensions["timeout"]["read"] == 300
     assert normal.extensions["timeout"]["read"] == 60
