@@ -22,6 +22,7 @@ import httpx
 from . import _meta
 from ._config import REQUEST_ID_MAX_CHARS
 from ._errors import request_id
+from ._secrets import scrub
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
@@ -245,7 +246,7 @@ class Observation:
                     response.status_code,
                     None,
                     elapsed,
-                    None if found is None else _meta.bounded(found, REQUEST_ID_MAX_CHARS),
+                    None if found is None else scrub(found, REQUEST_ID_MAX_CHARS),
                 ),
             )
         return response

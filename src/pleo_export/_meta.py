@@ -1,8 +1,9 @@
 """What a successful call's HTTP exchange looked like: ``ResponseMeta`` and ``with_response``.
 
 The seam records the last response of a call only while ``with_response`` listens (a context
-variable), so calls nobody asks about pay one lookup. Headers are copied bounded and masked;
-the body is never kept. Hooks and spans build their own views in ``_hooks``.
+variable), so calls nobody asks about pay one lookup. Headers are copied bounded, escaped and
+masked (``_secrets.scrub``); the body is never kept. Hooks and spans build their own views in
+``_hooks``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import httpx
 
 from ._config import META_HEADER_MAX_CHARS, META_MAX_HEADERS, REQUEST_ID_MAX_CHARS
 from ._errors import PleoError, request_id
-from ._secrets import MASK, redact
+from ._secrets import MASK, scrub
 
-__all__ = ["ResponseMeta", "bounded", "capturing", "record", "with_response"]
+__all__ = ["ResponseMeta", "capturing", "record", "with_response"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,16 +59,10 @@ class ResponseMeta:
     url_template: str
 
 
-def bounded(text: str, limit: int) -> str:
-    """``text`` with registered secrets masked and cut to ``limit`` characters."""
-    text = redact(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _safe_headers(headers: httpx.Headers) -> httpx.Headers:
     kept: list[tuple[str, str]] = []
     for name, value in headers.multi_items()[:META_MAX_HEADERS]:
-        shown = MASK if name in _SENSITIVE else bounded(value, META_HEADER_MAX_CHARS)
+        shown = MASK if name in _SENSITIVE else scrub(value, META_HEADER_MAX_CHARS)
         kept.append((name, shown))
     return httpx.Headers(kept, encoding="utf-8")  # a cut value ends in "…"
 
@@ -87,7 +82,7 @@ def record(response: httpx.Response, *, attempts: int, elapsed: float, url_templ
         ResponseMeta(
             status_code=response.status_code,
             headers=_safe_headers(response.headers),
-            request_id=None if found is None else bounded(found, REQUEST_ID_MAX_CHARS),
+            request_id=None if found is None else scrub(found, REQUEST_ID_MAX_CHARS),
             elapsed=elapsed,
             attempts=attempts,
             method=response.request.method,
