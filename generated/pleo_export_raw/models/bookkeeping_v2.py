@@ -33,12 +33,17 @@ class BookkeepingV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        method = BookkeepingMethodV2(d.pop("method"))
+        method = BookkeepingMethodV2._value2member_map_.get(
+            src_dict["method"]
+        ) or BookkeepingMethodV2(src_dict["method"])
 
         bookkeeping_v2 = cls(
             method=method,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return bookkeeping_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         bookkeeping_v2.additional_properties = d
         return bookkeeping_v2
@@ -58,3 +63,7 @@ class BookkeepingV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(("method",))

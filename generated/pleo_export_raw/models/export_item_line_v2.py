@@ -9,7 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.account_v2 import AccountV2
@@ -94,12 +94,11 @@ class ExportItemLineV2:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        accounting_entry_line_id = UUID(d.pop("accountingEntryLineId"))
+        accounting_entry_line_id = parse_uuid(src_dict["accountingEntryLineId"])
 
-        line_amount = ExportItemAmount.from_dict(d.pop("lineAmount"))
+        line_amount = ExportItemAmount.from_dict(src_dict["lineAmount"])
 
-        net_amount = ExportItemAmount.from_dict(d.pop("netAmount"))
+        net_amount = ExportItemAmount.from_dict(src_dict["netAmount"])
 
         def _parse_account(data: object) -> AccountV2 | None | Unset:
             if data is None:
@@ -114,9 +113,9 @@ class ExportItemLineV2:
                 return componentsschemas_account_v2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(AccountV2 | None | Unset, data)
+            return cast("AccountV2 | None | Unset", data)
 
-        account = _parse_account(d.pop("account", UNSET))
+        account = _parse_account(src_dict.get("account", UNSET))
 
         def _parse_tags(data: object) -> list[None | TagV2] | None | Unset:
             if data is None:
@@ -141,7 +140,7 @@ class ExportItemLineV2:
                             return componentsschemas_tag_v2_type_0
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
-                        return cast(None | TagV2, data)
+                        return cast("None | TagV2", data)
 
                     tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
 
@@ -150,9 +149,9 @@ class ExportItemLineV2:
                 return tags_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[None | TagV2] | None | Unset, data)
+            return cast("list[None | TagV2] | None | Unset", data)
 
-        tags = _parse_tags(d.pop("tags", UNSET))
+        tags = _parse_tags(src_dict.get("tags", UNSET))
 
         def _parse_tax(data: object) -> None | TaxV2 | Unset:
             if data is None:
@@ -167,9 +166,9 @@ class ExportItemLineV2:
                 return componentsschemas_tax_v2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | TaxV2 | Unset, data)
+            return cast("None | TaxV2 | Unset", data)
 
-        tax = _parse_tax(d.pop("tax", UNSET))
+        tax = _parse_tax(src_dict.get("tax", UNSET))
 
         export_item_line_v2 = cls(
             accounting_entry_line_id=accounting_entry_line_id,
@@ -179,6 +178,10 @@ class ExportItemLineV2:
             tags=tags,
             tax=tax,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_line_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_line_v2.additional_properties = d
         return export_item_line_v2
@@ -199,6 +202,18 @@ class ExportItemLineV2:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryLineId",
+        "lineAmount",
+        "netAmount",
+        "account",
+        "tags",
+        "tax",
+    )
+)
 
 _models_bound = False
 

@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.export_item_v1_type import ExportItemV1Type
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.export_item_additional_information_v1 import (
@@ -147,13 +147,12 @@ class ExportItemV1:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        field_links = LinksResponse.from_dict(d.pop("_links"))
+        field_links = LinksResponse.from_dict(src_dict["_links"])
 
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
         accounting_entry_lines = []
-        _accounting_entry_lines = d.pop("accountingEntryLines")
+        _accounting_entry_lines = src_dict["accountingEntryLines"]
         for accounting_entry_lines_item_data in _accounting_entry_lines:
             accounting_entry_lines_item = ExportItemLineV1.from_dict(
                 accounting_entry_lines_item_data
@@ -162,18 +161,20 @@ class ExportItemV1:
             accounting_entry_lines.append(accounting_entry_lines_item)
 
         additional_information = ExportItemAdditionalInformationV1.from_dict(
-            d.pop("additionalInformation")
+            src_dict["additionalInformation"]
         )
 
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        date = datetime.datetime.fromisoformat(d.pop("date"))
+        date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        type_ = ExportItemV1Type(d.pop("type"))
+        type_ = ExportItemV1Type._value2member_map_.get(
+            src_dict["type"]
+        ) or ExportItemV1Type(src_dict["type"])
 
-        user = ExportItemUserV1.from_dict(d.pop("user"))
+        user = ExportItemUserV1.from_dict(src_dict["user"])
 
         def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
             if data is None:
@@ -200,7 +201,7 @@ class ExportItemV1:
                             return componentsschemas_export_item_file_type_0
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
-                        return cast(ExportItemFile | None, data)
+                        return cast("ExportItemFile | None", data)
 
                     files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
 
@@ -209,18 +210,11 @@ class ExportItemV1:
                 return files_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[ExportItemFile | None] | None | Unset, data)
+            return cast("list[ExportItemFile | None] | None | Unset", data)
 
-        files = _parse_files(d.pop("files", UNSET))
+        files = _parse_files(src_dict.get("files", UNSET))
 
-        def _parse_note(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
+        note = src_dict.get("note", UNSET)
 
         def _parse_supplier(data: object) -> None | SupplierV1 | Unset:
             if data is None:
@@ -235,9 +229,9 @@ class ExportItemV1:
                 return componentsschemas_supplier_v1_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | SupplierV1 | Unset, data)
+            return cast("None | SupplierV1 | Unset", data)
 
-        supplier = _parse_supplier(d.pop("supplier", UNSET))
+        supplier = _parse_supplier(src_dict.get("supplier", UNSET))
 
         def _parse_team(data: object) -> None | TeamV1 | Unset:
             if data is None:
@@ -252,18 +246,11 @@ class ExportItemV1:
                 return componentsschemas_team_v1_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | TeamV1 | Unset, data)
+            return cast("None | TeamV1 | Unset", data)
 
-        team = _parse_team(d.pop("team", UNSET))
+        team = _parse_team(src_dict.get("team", UNSET))
 
-        def _parse_team_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        team_code = _parse_team_code(d.pop("teamCode", UNSET))
+        team_code = src_dict.get("teamCode", UNSET)
 
         export_item_v1 = cls(
             field_links=field_links,
@@ -281,6 +268,10 @@ class ExportItemV1:
             team=team,
             team_code=team_code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_v1
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_v1.additional_properties = d
         return export_item_v1
@@ -301,6 +292,26 @@ class ExportItemV1:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "_links",
+        "accountingEntryId",
+        "accountingEntryLines",
+        "additionalInformation",
+        "amount",
+        "companyId",
+        "date",
+        "type",
+        "user",
+        "files",
+        "note",
+        "supplier",
+        "team",
+        "teamCode",
+    )
+)
 
 _models_bound = False
 

@@ -14,7 +14,7 @@ from ..models.export_job_item_failure_reason_type_v2 import (
     ExportJobItemFailureReasonTypeV2,
 )
 from ..models.export_job_item_status import ExportJobItemStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJobItem")
 
@@ -96,12 +96,13 @@ class ExportJobItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        export_job_id = UUID(d.pop("exportJobId"))
+        export_job_id = parse_uuid(src_dict["exportJobId"])
 
-        status = ExportJobItemStatus(d.pop("status"))
+        status = ExportJobItemStatus._value2member_map_.get(
+            src_dict["status"]
+        ) or ExportJobItemStatus(src_dict["status"])
 
         def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -116,36 +117,15 @@ class ExportJobItem:
                 return exported_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast("datetime.datetime | None | Unset", data)
 
-        exported_at = _parse_exported_at(d.pop("exportedAt", UNSET))
+        exported_at = _parse_exported_at(src_dict.get("exportedAt", UNSET))
 
-        def _parse_external_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        external_id = src_dict.get("externalId", UNSET)
 
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
+        external_url = src_dict.get("externalUrl", UNSET)
 
-        def _parse_external_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_url = _parse_external_url(d.pop("externalUrl", UNSET))
-
-        def _parse_failure_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason = _parse_failure_reason(d.pop("failureReason", UNSET))
+        failure_reason = src_dict.get("failureReason", UNSET)
 
         def _parse_failure_reason_type(
             data: object,
@@ -157,15 +137,18 @@ class ExportJobItem:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                failure_reason_type_type_1 = ExportJobItemFailureReasonTypeV2(data)
+                failure_reason_type_type_1 = (
+                    ExportJobItemFailureReasonTypeV2._value2member_map_.get(data)
+                    or ExportJobItemFailureReasonTypeV2(data)
+                )
 
                 return failure_reason_type_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ExportJobItemFailureReasonTypeV2 | None | Unset, data)
+            return cast("ExportJobItemFailureReasonTypeV2 | None | Unset", data)
 
         failure_reason_type = _parse_failure_reason_type(
-            d.pop("failureReasonType", UNSET)
+            src_dict.get("failureReasonType", UNSET)
         )
 
         export_job_item = cls(
@@ -178,6 +161,10 @@ class ExportJobItem:
             failure_reason=failure_reason,
             failure_reason_type=failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item.additional_properties = d
         return export_job_item
@@ -197,3 +184,18 @@ class ExportJobItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "exportJobId",
+        "status",
+        "exportedAt",
+        "externalId",
+        "externalUrl",
+        "failureReason",
+        "failureReasonType",
+    )
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -59,21 +59,15 @@ class Tax:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        rate = d.pop("rate")
+        rate = src_dict["rate"]
 
-        type_ = TaxType(d.pop("type"))
+        type_ = TaxType._value2member_map_.get(src_dict["type"]) or TaxType(
+            src_dict["type"]
+        )
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
+        code = src_dict.get("code", UNSET)
 
         tax = cls(
             amount=amount,
@@ -81,6 +75,10 @@ class Tax:
             type_=type_,
             code=code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tax
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tax.additional_properties = d
         return tax
@@ -101,6 +99,16 @@ class Tax:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "amount",
+        "rate",
+        "type",
+        "code",
+    )
+)
 
 _models_bound = False
 
