@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._drift import note_unknowns
-from .._pagination import Cursor, Page, Pager, page_from_envelope
+from .._pagination import Cursor, Fetched, Page, Pager, fetched_from_body, page_from_envelope
 from .._raw import Seam, endpoint_kwargs
 from .._validation import check_enum, check_paging, check_sorting
 
@@ -81,17 +81,23 @@ class Resource:
         seam, where = self._seam, module.__name__.rsplit(".", 1)[-1]
         fixed = {**params, **args.query, "limit": args.limit}
 
-        async def fetch(cursor: Cursor) -> Page[Any]:
+        async def fetch(cursor: Cursor) -> Page[Any] | Fetched[Any]:
             kwargs = endpoint_kwargs(
                 module,
                 *pos,
                 **fixed,
                 **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
             )
-            page = page_from_envelope(await seam.call(kwargs, model))
-            if page.items:
-                note_unknowns(page.items[0], where=where)
-            return page
+            response = await seam.send(seam.build(kwargs))
+            body = seam.decode(response)
+
+            def build() -> Page[Any]:
+                page = page_from_envelope(seam.parse(response, model, body=body))
+                if page.items:
+                    note_unknowns(page.items[0], where=where)
+                return page
+
+            return fetched_from_body(body, build)
 
         return Pager(fetch, start=args.start, max_items=args.max_items, prefetch=args.prefetch)
 
