@@ -6,55 +6,58 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import uuid
-from collections.abc import Mapping
-from types import ModuleType, TracebackType
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-from pleo_export_raw import Client as GeneratedClient
-
-from ._auth import ApiKeyAuth, BearerAuth, TokenSource
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
-    DEFAULT_LIMITS,
     DEFAULT_PREFETCH,
-    DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
     LOOPBACK_HOSTS,
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
-from ._pagination import Pager
-from ._raw import RawTransport, Seam
-from ._resources import (
-    ExportItemsV2,
-    ExportItemsV3,
-    ExportJobsV2,
-    ExportJobsV3,
-    JobItemsV2,
-    JobItemsV3,
-)
-from ._resources._base import paginate
-from ._retry import RetryPolicy
-from ._run import ExportRun
+
+# Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
+# httpx, the seam, the resources with their endpoint modules and models, and the generated
+# client are imported where they are first needed; type checkers see them here.
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping
+    from types import ModuleType, TracebackType
+
+    import httpx
+    from pleo_export_raw import Client as GeneratedClient
+
+    from ._auth import TokenSource
+    from ._pagination import Pager
+    from ._raw import Seam
+    from ._resources import (
+        ExportItemsV2,
+        ExportItemsV3,
+        ExportJobsV2,
+        ExportJobsV3,
+        JobItemsV2,
+        JobItemsV3,
+    )
+    from ._retry import RetryPolicy
+    from ._run import ExportRun
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
-
-_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 
 
 class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2
+
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
@@ -65,6 +68,8 @@ class V3Resources:
     object unless the client was made with ``api_version="v2"``)."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3
+
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
@@ -117,6 +122,12 @@ class PleoExport:
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        import httpx
+
+        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+        from ._raw import Seam
+        from ._retry import RetryPolicy
+
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -147,14 +158,37 @@ class PleoExport:
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
-        self.v2 = V2Resources(self._seam, prefetch=prefetch)
-        self.v3 = V3Resources(self._seam, prefetch=prefetch)
+
+    @cached_property
+    def v2(self) -> V2Resources:
+        """The v2 endpoints (made on first use, like every resource)."""
+        return V2Resources(self._seam, prefetch=self._prefetch)
+
+    @cached_property
+    def v3(self) -> V3Resources:
+        """The v3 endpoints, typed exactly."""
+        return V3Resources(self._seam, prefetch=self._prefetch)
+
+    @property
+    def _default(self) -> V3Resources | V2Resources:
         # Typed as either version because api_version picks at run time; code that wants the
         # exact v3 types uses ``pleo.v3``.
-        default: V3Resources | V2Resources = self.v2 if api_version == "v2" else self.v3
-        self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
-        self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
-        self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
+        return self.v2 if self.api_version == "v2" else self.v3
+
+    @cached_property
+    def jobs(self) -> ExportJobsV3 | ExportJobsV2:
+        """Export jobs of the client's ``api_version``: list, get, create."""
+        return self._default.jobs
+
+    @cached_property
+    def job_items(self) -> JobItemsV3 | JobItemsV2:
+        """Job items of the client's ``api_version``: list, update in batches."""
+        return self._default.job_items
+
+    @cached_property
+    def export_items(self) -> ExportItemsV3 | ExportItemsV2:
+        """Export items (the accounting data) of the client's ``api_version``."""
+        return self._default.export_items
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -173,6 +207,11 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
+            import httpx
+            from pleo_export_raw import Client as GeneratedClient
+
+            from ._raw import RawTransport
+
             front = httpx.AsyncClient(base_url=self.base_url, transport=RawTransport(self._seam))
             self._raw = GeneratedClient(
                 base_url=self.base_url, raise_on_unexpected_status=True
@@ -204,6 +243,8 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
+        from ._run import ExportRun
+
         return ExportRun(
             self.jobs,
             self.job_items,
@@ -222,6 +263,8 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
+        from ._resources._base import paginate
+
         params.setdefault("prefetch", self._prefetch)
         return paginate(self._seam, endpoint, *args, **params)
 
@@ -265,6 +308,8 @@ def _resolve_auth(
         )
     if auth is not None:
         return auth
+    from ._auth import ApiKeyAuth, BearerAuth
+
     if api_key is not None:
         return ApiKeyAuth(api_key)
     if bearer_token is not None:
@@ -292,6 +337,8 @@ def _resolve_base_url(environment: str | None, base_url: str | None, allow_insec
                 "environment", f"unknown {name!r}; expected one of {', '.join(ENVIRONMENTS)}"
             )
         return ENVIRONMENTS[name]
+    import httpx
+
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
@@ -308,6 +355,8 @@ def _is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine: a loopback name or any 127.0.0.0/8 or ::1 address."""
     if host in LOOPBACK_HOSTS:
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -318,10 +367,14 @@ def _resolve_timeout(
     timeout: httpx.Timeout | float | None, http_client: httpx.AsyncClient | None
 ) -> httpx.Timeout | None:
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
+    import httpx
+
+    from ._config import DEFAULT_TIMEOUT
+
     if timeout is not None:
         return (
             timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
         )
-    if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
+    if http_client is not None and http_client.timeout != httpx.Timeout(5.0):  # httpx's default
         return None
     return DEFAULT_TIMEOUT

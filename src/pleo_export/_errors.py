@@ -34,11 +34,12 @@ ways). Messages carry the method, path and a short body snippet, never a header 
 from __future__ import annotations
 
 import json
-from typing import Any, Final
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final
 
 from ._secrets import redact
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ERROR_TYPES",

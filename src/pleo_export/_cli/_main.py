@@ -7,11 +7,8 @@ traceback and the SDK's DEBUG log. Commands live in ``_jobs``, ``_items`` and ``
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from .. import __version__
@@ -78,11 +75,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if hasattr(args, "sync_handler"):
         code: int = args.sync_handler(args)
         return code
+    # Imported only now that the arguments are parsed: --help, --version and usage errors
+    # never pay for asyncio (or for httpx and the SDK, which the client imports when made).
+    import asyncio
+
     return asyncio.run(_run(args))
 
 
 def _fail(message: str, code: ExitCode, debug: bool) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     print(f"{_PROG}: error: {message}", file=sys.stderr)
     return int(code)
@@ -102,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("json", "debug"):
         setattr(args, name, getattr(args, name, False))
     if args.debug:
+        import logging
+
         logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
         logging.getLogger("pleo_export").setLevel(logging.DEBUG)
     try:

@@ -1,0 +1,44 @@
+"""The command line answers ``--help``, ``--version`` and usage errors before importing the SDK."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+_PROBE = """
+import json, sys
+from pleo_export._cli import main
+try:
+    code = main({argv!r})
+except SystemExit as exc:
+    code = exc.code
+heavy = ("httpx", "pleo_export_raw", "pleo_export._raw", "pleo_export._resources", "asyncio")
+loaded = sorted(m for m in sys.modules if m.startswith(heavy))
+print(json.dumps({{"code": code, "loaded": loaded}}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["--version"], 0),
+        (["--help"], 0),
+        (["jobs", "--help"], 0),
+        (["no-such-command"], 2),
+    ],
+    ids=["version", "help", "command-help", "usage-error"],
+)
+def test_parsing_alone_imports_neither_httpx_nor_the_sdk(argv: list[str], code: int) -> None:
+    """Answering from the parser alone loads no httpx, asyncio, generated code, seam or
+    resources; fails if the CLI's entry point or a module it imports at the top pulls them in."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"code": code, "loaded": []}
