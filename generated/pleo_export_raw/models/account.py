@@ -49,8 +49,8 @@ class Account:
         identifier = src_dict.get("identifier", UNSET)
 
         account = cls(
-            code=code,
-            identifier=identifier,
+            code,
+            identifier,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

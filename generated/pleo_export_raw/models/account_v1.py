@@ -65,10 +65,10 @@ class AccountV1:
         identifier = src_dict.get("identifier", UNSET)
 
         account_v1 = cls(
-            id=id,
-            name=name,
-            code=code,
-            identifier=identifier,
+            id,
+            name,
+            code,
+            identifier,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -65,10 +65,10 @@ class AccountV2:
         identifier = src_dict.get("identifier", UNSET)
 
         account_v2 = cls(
-            id=id,
-            name=name,
-            code=code,
-            identifier=identifier,
+            id,
+            name,
+            code,
+            identifier,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

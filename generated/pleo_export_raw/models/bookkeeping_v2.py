@@ -38,7 +38,7 @@ class BookkeepingV2:
         ) or BookkeepingMethodV2(src_dict["method"])
 
         bookkeeping_v2 = cls(
-            method=method,
+            method,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

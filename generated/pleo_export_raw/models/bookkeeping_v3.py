@@ -34,7 +34,7 @@ class BookkeepingV3:
         method = src_dict["method"]
 
         bookkeeping_v3 = cls(
-            method=method,
+            method,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

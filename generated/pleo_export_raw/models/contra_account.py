@@ -65,10 +65,10 @@ class ContraAccount:
         identifier = src_dict.get("identifier", UNSET)
 
         contra_account = cls(
-            id=id,
-            name=name,
-            code=code,
-            identifier=identifier,
+            id,
+            name,
+            code,
+            identifier,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -89,48 +89,18 @@ class CreateExportJob:
 
         company_id = parse_uuid(src_dict["companyId"])
 
-        def _parse_employee_id(data: object) -> None | Unset | UUID:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                employee_id_type_0 = parse_uuid(data)
-
-                return employee_id_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | Unset | UUID", data)
-
         employee_id = _parse_employee_id(src_dict.get("employeeId", UNSET))
 
         is_interactive = src_dict.get("isInteractive", UNSET)
 
-        def _parse_options(data: object) -> None | Options | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_options_type_0 = Options.from_dict(data)
-
-                return componentsschemas_options_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | Options | Unset", data)
-
         options = _parse_options(src_dict.get("options", UNSET))
 
         create_export_job = cls(
-            accounting_entry_ids=accounting_entry_ids,
-            company_id=company_id,
-            employee_id=employee_id,
-            is_interactive=is_interactive,
-            options=options,
+            accounting_entry_ids,
+            company_id,
+            employee_id,
+            is_interactive,
+            options,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -167,6 +137,39 @@ _PROPERTY_NAMES = frozenset(
         "options",
     )
 )
+
+
+def _parse_employee_id(data: object) -> None | Unset | UUID:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        employee_id_type_0 = parse_uuid(data)
+
+        return employee_id_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | UUID", data)
+
+
+def _parse_options(data: object) -> None | Options | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_options_type_0 = Options.from_dict(data)
+
+        return componentsschemas_options_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Options | Unset", data)
+
 
 _models_bound = False
 

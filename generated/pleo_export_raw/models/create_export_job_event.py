@@ -70,10 +70,10 @@ class CreateExportJobEvent:
             ) or ExportJobFailureReasonType(_failure_reason_type)
 
         create_export_job_event = cls(
-            event=event,
-            job_id=job_id,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            event,
+            job_id,
+            failure_reason,
+            failure_reason_type,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

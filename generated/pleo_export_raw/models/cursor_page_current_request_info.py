@@ -107,13 +107,13 @@ class CursorPageCurrentRequestInfo:
                 sorting_order.append(sorting_order_item)
 
         cursor_page_current_request_info = cls(
-            parameters=parameters,
-            after=after,
-            before=before,
-            limit=limit,
-            offset=offset,
-            sorting_keys=sorting_keys,
-            sorting_order=sorting_order,
+            parameters,
+            after,
+            before,
+            limit,
+            offset,
+            sorting_keys,
+            sorting_order,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

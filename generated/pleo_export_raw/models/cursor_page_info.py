@@ -79,12 +79,12 @@ class CursorPageInfo:
         total = src_dict.get("total", UNSET)
 
         cursor_page_info = cls(
-            current_request_pagination=current_request_pagination,
-            has_next_page=has_next_page,
-            has_previous_page=has_previous_page,
-            end_cursor=end_cursor,
-            start_cursor=start_cursor,
-            total=total,
+            current_request_pagination,
+            has_next_page,
+            has_previous_page,
+            end_cursor,
+            start_cursor,
+            total,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

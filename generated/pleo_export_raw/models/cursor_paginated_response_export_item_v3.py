@@ -57,8 +57,8 @@ class CursorPaginatedResponseExportItemV3:
         pagination = CursorPageInfo.from_dict(src_dict["pagination"])
 
         cursor_paginated_response_export_item_v3 = cls(
-            data=data,
-            pagination=pagination,
+            data,
+            pagination,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -42,7 +42,7 @@ class DataResponseExportJob:
         data = ExportJob.from_dict(src_dict["data"])
 
         data_response_export_job = cls(
-            data=data,
+            data,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -42,7 +42,7 @@ class DataResponseExportJobItemV3:
         data = ExportJobItemV3.from_dict(src_dict["data"])
 
         data_response_export_job_item_v3 = cls(
-            data=data,
+            data,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -43,8 +43,8 @@ class ExceptionInfo:
         message = src_dict.get("message", UNSET)
 
         exception_info = cls(
-            type_=type_,
-            message=message,
+            type_,
+            message,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

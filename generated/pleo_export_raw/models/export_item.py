@@ -160,79 +160,28 @@ class ExportItem:
 
         user = ExportItemUser.from_dict(src_dict["user"])
 
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
-
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
-
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast("ExportItemFile | None", data)
-
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[ExportItemFile | None] | None | Unset", data)
-
         files = _parse_files(src_dict.get("files", UNSET))
 
         note = src_dict.get("note", UNSET)
-
-        def _parse_supplier(data: object) -> None | Supplier | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_type_0 = Supplier.from_dict(data)
-
-                return componentsschemas_supplier_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | Supplier | Unset", data)
 
         supplier = _parse_supplier(src_dict.get("supplier", UNSET))
 
         team_code = src_dict.get("teamCode", UNSET)
 
         export_item = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            metadata=metadata,
-            type_=type_,
-            user=user,
-            files=files,
-            note=note,
-            supplier=supplier,
-            team_code=team_code,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            amount,
+            company_id,
+            date,
+            metadata,
+            type_,
+            user,
+            files,
+            note,
+            supplier,
+            team_code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -277,6 +226,60 @@ _PROPERTY_NAMES = frozenset(
         "teamCode",
     )
 )
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | Supplier | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_type_0 = Supplier.from_dict(data)
+
+        return componentsschemas_supplier_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Supplier | Unset", data)
+
 
 _models_bound = False
 

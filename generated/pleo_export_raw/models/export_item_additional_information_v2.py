@@ -86,80 +86,21 @@ class ExportItemAdditionalInformationV2:
             _bind_models()
         reconciliation_id = src_dict["reconciliationId"]
 
-        def _parse_attendees(data: object) -> list[None | str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attendees_type_0 = []
-                _attendees_type_0 = data
-                for attendees_type_0_item_data in _attendees_type_0:
-                    attendees_type_0_item = attendees_type_0_item_data
-
-                    attendees_type_0.append(attendees_type_0_item)
-
-                return attendees_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[None | str] | None | Unset", data)
-
         attendees = _parse_attendees(src_dict.get("attendees", UNSET))
-
-        def _parse_invoice_information(
-            data: object,
-        ) -> InvoiceInformationV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_invoice_information_v2_type_0 = (
-                    InvoiceInformationV2.from_dict(data)
-                )
-
-                return componentsschemas_invoice_information_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("InvoiceInformationV2 | None | Unset", data)
 
         invoice_information = _parse_invoice_information(
             src_dict.get("invoiceInformation", UNSET)
         )
-
-        def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                reconciled_entries_type_0 = []
-                _reconciled_entries_type_0 = data
-                for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
-                    reconciled_entries_type_0_item = reconciled_entries_type_0_item_data
-
-                    reconciled_entries_type_0.append(reconciled_entries_type_0_item)
-
-                return reconciled_entries_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[None | str] | None | Unset", data)
 
         reconciled_entries = _parse_reconciled_entries(
             src_dict.get("reconciledEntries", UNSET)
         )
 
         export_item_additional_information_v2 = cls(
-            reconciliation_id=reconciliation_id,
-            attendees=attendees,
-            invoice_information=invoice_information,
-            reconciled_entries=reconciled_entries,
+            reconciliation_id,
+            attendees,
+            invoice_information,
+            reconciled_entries,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -195,6 +136,67 @@ _PROPERTY_NAMES = frozenset(
         "reconciledEntries",
     )
 )
+
+
+def _parse_attendees(data: object) -> list[None | str] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        attendees_type_0 = []
+        _attendees_type_0 = data
+        for attendees_type_0_item_data in _attendees_type_0:
+            attendees_type_0_item = attendees_type_0_item_data
+
+            attendees_type_0.append(attendees_type_0_item)
+
+        return attendees_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | str] | None | Unset", data)
+
+
+def _parse_invoice_information(data: object) -> InvoiceInformationV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_invoice_information_v2_type_0 = (
+            InvoiceInformationV2.from_dict(data)
+        )
+
+        return componentsschemas_invoice_information_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("InvoiceInformationV2 | None | Unset", data)
+
+
+def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        reconciled_entries_type_0 = []
+        _reconciled_entries_type_0 = data
+        for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
+            reconciled_entries_type_0_item = reconciled_entries_type_0_item_data
+
+            reconciled_entries_type_0.append(reconciled_entries_type_0_item)
+
+        return reconciled_entries_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | str] | None | Unset", data)
+
 
 _models_bound = False
 

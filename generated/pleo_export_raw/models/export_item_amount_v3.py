@@ -48,8 +48,8 @@ class ExportItemAmountV3:
         in_wallet_currency = MoneyModel.from_dict(src_dict["inWalletCurrency"])
 
         export_item_amount_v3 = cls(
-            in_supplier_currency=in_supplier_currency,
-            in_wallet_currency=in_wallet_currency,
+            in_supplier_currency,
+            in_wallet_currency,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

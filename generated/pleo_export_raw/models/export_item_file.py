@@ -46,9 +46,9 @@ class ExportItemFile:
         url = src_dict["url"]
 
         export_item_file = cls(
-            size=size,
-            type_=type_,
-            url=url,
+            size,
+            type_,
+            url,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -100,83 +100,19 @@ class ExportItemLineV1:
 
         net_amount = ExportItemAmount.from_dict(src_dict["netAmount"])
 
-        def _parse_account(data: object) -> AccountV1 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_account_v1_type_0 = AccountV1.from_dict(data)
-
-                return componentsschemas_account_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("AccountV1 | None | Unset", data)
-
         account = _parse_account(src_dict.get("account", UNSET))
 
-        def _parse_tags(data: object) -> list[None | TagV1] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = []
-                _tags_type_0 = data
-                for tags_type_0_item_data in _tags_type_0:
-
-                    def _parse_tags_type_0_item(data: object) -> None | TagV1:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_tag_v1_type_0 = TagV1.from_dict(data)
-
-                            return componentsschemas_tag_v1_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast("None | TagV1", data)
-
-                    tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
-
-                    tags_type_0.append(tags_type_0_item)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[None | TagV1] | None | Unset", data)
-
         tags = _parse_tags(src_dict.get("tags", UNSET))
-
-        def _parse_tax(data: object) -> None | TaxV1 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_tax_v1_type_0 = TaxV1.from_dict(data)
-
-                return componentsschemas_tax_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | TaxV1 | Unset", data)
 
         tax = _parse_tax(src_dict.get("tax", UNSET))
 
         export_item_line_v1 = cls(
-            accounting_entry_line_id=accounting_entry_line_id,
-            line_amount=line_amount,
-            net_amount=net_amount,
-            account=account,
-            tags=tags,
-            tax=tax,
+            accounting_entry_line_id,
+            line_amount,
+            net_amount,
+            account,
+            tags,
+            tax,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -214,6 +150,74 @@ _PROPERTY_NAMES = frozenset(
         "tax",
     )
 )
+
+
+def _parse_account(data: object) -> AccountV1 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_account_v1_type_0 = AccountV1.from_dict(data)
+
+        return componentsschemas_account_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("AccountV1 | None | Unset", data)
+
+
+def _parse_tags(data: object) -> list[None | TagV1] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        tags_type_0 = []
+        _tags_type_0 = data
+        for tags_type_0_item_data in _tags_type_0:
+
+            def _parse_tags_type_0_item(data: object) -> None | TagV1:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_tag_v1_type_0 = TagV1.from_dict(data)
+
+                    return componentsschemas_tag_v1_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("None | TagV1", data)
+
+            tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
+
+            tags_type_0.append(tags_type_0_item)
+
+        return tags_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | TagV1] | None | Unset", data)
+
+
+def _parse_tax(data: object) -> None | TaxV1 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_tax_v1_type_0 = TaxV1.from_dict(data)
+
+        return componentsschemas_tax_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TaxV1 | Unset", data)
+
 
 _models_bound = False
 

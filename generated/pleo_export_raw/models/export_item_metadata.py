@@ -70,55 +70,16 @@ class ExportItemMetadata:
             _bind_models()
         reconciliation_id = src_dict["reconciliationId"]
 
-        def _parse_attendees(data: object) -> list[None | str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attendees_type_0 = []
-                _attendees_type_0 = data
-                for attendees_type_0_item_data in _attendees_type_0:
-                    attendees_type_0_item = attendees_type_0_item_data
-
-                    attendees_type_0.append(attendees_type_0_item)
-
-                return attendees_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[None | str] | None | Unset", data)
-
         attendees = _parse_attendees(src_dict.get("attendees", UNSET))
-
-        def _parse_invoice_information(
-            data: object,
-        ) -> InvoiceInformation | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_invoice_information_type_0 = (
-                    InvoiceInformation.from_dict(data)
-                )
-
-                return componentsschemas_invoice_information_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("InvoiceInformation | None | Unset", data)
 
         invoice_information = _parse_invoice_information(
             src_dict.get("invoiceInformation", UNSET)
         )
 
         export_item_metadata = cls(
-            reconciliation_id=reconciliation_id,
-            attendees=attendees,
-            invoice_information=invoice_information,
+            reconciliation_id,
+            attendees,
+            invoice_information,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -153,6 +114,46 @@ _PROPERTY_NAMES = frozenset(
         "invoiceInformation",
     )
 )
+
+
+def _parse_attendees(data: object) -> list[None | str] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        attendees_type_0 = []
+        _attendees_type_0 = data
+        for attendees_type_0_item_data in _attendees_type_0:
+            attendees_type_0_item = attendees_type_0_item_data
+
+            attendees_type_0.append(attendees_type_0_item)
+
+        return attendees_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | str] | None | Unset", data)
+
+
+def _parse_invoice_information(data: object) -> InvoiceInformation | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_invoice_information_type_0 = InvoiceInformation.from_dict(
+            data
+        )
+
+        return componentsschemas_invoice_information_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("InvoiceInformation | None | Unset", data)
+
 
 _models_bound = False
 

@@ -47,8 +47,8 @@ class ExportItemUser:
         code = src_dict.get("code", UNSET)
 
         export_item_user = cls(
-            name=name,
-            code=code,
+            name,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -51,19 +51,6 @@ class ExportItemUserV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        def _parse_id(data: object) -> None | UUID:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                id_type_0 = parse_uuid(data)
-
-                return id_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | UUID", data)
-
         id = _parse_id(src_dict["id"])
 
         name = src_dict["name"]
@@ -71,9 +58,9 @@ class ExportItemUserV1:
         code = src_dict.get("code", UNSET)
 
         export_item_user_v1 = cls(
-            id=id,
-            name=name,
-            code=code,
+            id,
+            name,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -108,3 +95,17 @@ _PROPERTY_NAMES = frozenset(
         "code",
     )
 )
+
+
+def _parse_id(data: object) -> None | UUID:
+    if data is None:
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        id_type_0 = parse_uuid(data)
+
+        return id_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | UUID", data)

@@ -54,9 +54,9 @@ class ExportItemUserV3:
         code = src_dict.get("code", UNSET)
 
         export_item_user_v3 = cls(
-            id=id,
-            name=name,
-            code=code,
+            id,
+            name,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

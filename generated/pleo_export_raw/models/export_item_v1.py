@@ -176,97 +176,31 @@ class ExportItemV1:
 
         user = ExportItemUserV1.from_dict(src_dict["user"])
 
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
-
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
-
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast("ExportItemFile | None", data)
-
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[ExportItemFile | None] | None | Unset", data)
-
         files = _parse_files(src_dict.get("files", UNSET))
 
         note = src_dict.get("note", UNSET)
 
-        def _parse_supplier(data: object) -> None | SupplierV1 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_v1_type_0 = SupplierV1.from_dict(data)
-
-                return componentsschemas_supplier_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | SupplierV1 | Unset", data)
-
         supplier = _parse_supplier(src_dict.get("supplier", UNSET))
-
-        def _parse_team(data: object) -> None | TeamV1 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_team_v1_type_0 = TeamV1.from_dict(data)
-
-                return componentsschemas_team_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | TeamV1 | Unset", data)
 
         team = _parse_team(src_dict.get("team", UNSET))
 
         team_code = src_dict.get("teamCode", UNSET)
 
         export_item_v1 = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            additional_information=additional_information,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            type_=type_,
-            user=user,
-            files=files,
-            note=note,
-            supplier=supplier,
-            team=team,
-            team_code=team_code,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            additional_information,
+            amount,
+            company_id,
+            date,
+            type_,
+            user,
+            files,
+            note,
+            supplier,
+            team,
+            team_code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -312,6 +246,76 @@ _PROPERTY_NAMES = frozenset(
         "teamCode",
     )
 )
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | SupplierV1 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_v1_type_0 = SupplierV1.from_dict(data)
+
+        return componentsschemas_supplier_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierV1 | Unset", data)
+
+
+def _parse_team(data: object) -> None | TeamV1 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_team_v1_type_0 = TeamV1.from_dict(data)
+
+        return componentsschemas_team_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TeamV1 | Unset", data)
+
 
 _models_bound = False
 

@@ -222,136 +222,21 @@ class ExportItemV2:
             src_dict["type"]
         ) or ExportItemV2Type(src_dict["type"])
 
-        def _parse_bookkeeping(data: object) -> BookkeepingV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
-
-                return componentsschemas_bookkeeping_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("BookkeepingV2 | None | Unset", data)
-
         bookkeeping = _parse_bookkeeping(src_dict.get("bookkeeping", UNSET))
-
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
-
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
-
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast("ExportItemFile | None", data)
-
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[ExportItemFile | None] | None | Unset", data)
 
         files = _parse_files(src_dict.get("files", UNSET))
 
         note = src_dict.get("note", UNSET)
 
-        def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(
-                    data
-                )
-
-                return componentsschemas_service_period_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | ServicePeriodV2 | Unset", data)
-
         service_period = _parse_service_period(src_dict.get("servicePeriod", UNSET))
 
         sub_type = src_dict.get("subType", UNSET)
 
-        def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
-
-                return componentsschemas_supplier_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | SupplierV2 | Unset", data)
-
         supplier = _parse_supplier(src_dict.get("supplier", UNSET))
-
-        def _parse_team(data: object) -> None | TeamV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
-
-                return componentsschemas_team_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | TeamV2 | Unset", data)
 
         team = _parse_team(src_dict.get("team", UNSET))
 
         team_code = src_dict.get("teamCode", UNSET)
-
-        def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_export_item_user_v2_type_0 = (
-                    ExportItemUserV2.from_dict(data)
-                )
-
-                return componentsschemas_export_item_user_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("ExportItemUserV2 | None | Unset", data)
 
         user = _parse_user(src_dict.get("user", UNSET))
 
@@ -363,24 +248,24 @@ class ExportItemV2:
             vendor = VendorV2.from_dict(_vendor)
 
         export_item_v2 = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            additional_information=additional_information,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            type_=type_,
-            bookkeeping=bookkeeping,
-            files=files,
-            note=note,
-            service_period=service_period,
-            sub_type=sub_type,
-            supplier=supplier,
-            team=team,
-            team_code=team_code,
-            user=user,
-            vendor=vendor,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            additional_information,
+            amount,
+            company_id,
+            date,
+            type_,
+            bookkeeping,
+            files,
+            note,
+            service_period,
+            sub_type,
+            supplier,
+            team,
+            team_code,
+            user,
+            vendor,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -430,6 +315,124 @@ _PROPERTY_NAMES = frozenset(
         "vendor",
     )
 )
+
+
+def _parse_bookkeeping(data: object) -> BookkeepingV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
+
+        return componentsschemas_bookkeeping_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("BookkeepingV2 | None | Unset", data)
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(data)
+
+        return componentsschemas_service_period_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | ServicePeriodV2 | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
+
+        return componentsschemas_supplier_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierV2 | Unset", data)
+
+
+def _parse_team(data: object) -> None | TeamV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
+
+        return componentsschemas_team_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TeamV2 | Unset", data)
+
+
+def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_export_item_user_v2_type_0 = ExportItemUserV2.from_dict(data)
+
+        return componentsschemas_export_item_user_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ExportItemUserV2 | None | Unset", data)
+
 
 _models_bound = False
 

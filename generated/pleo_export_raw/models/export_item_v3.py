@@ -226,190 +226,45 @@ class ExportItemV3:
 
         type_ = src_dict["type"]
 
-        def _parse_bookkeeping(data: object) -> BookkeepingV3 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
-
-                return componentsschemas_bookkeeping_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("BookkeepingV3 | None | Unset", data)
-
         bookkeeping = _parse_bookkeeping(src_dict.get("bookkeeping", UNSET))
 
-        def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
-
-                return componentsschemas_contra_account_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("ContraAccount | None | Unset", data)
-
         contra_account = _parse_contra_account(src_dict.get("contraAccount", UNSET))
-
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
-
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
-
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast("ExportItemFile | None", data)
-
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("list[ExportItemFile | None] | None | Unset", data)
 
         files = _parse_files(src_dict.get("files", UNSET))
 
         note = src_dict.get("note", UNSET)
 
-        def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(
-                    data
-                )
-
-                return componentsschemas_service_period_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | ServicePeriodV3 | Unset", data)
-
         service_period = _parse_service_period(src_dict.get("servicePeriod", UNSET))
 
         sub_type = src_dict.get("subType", UNSET)
 
-        def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
-
-                return componentsschemas_supplier_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | SupplierV3 | Unset", data)
-
         supplier = _parse_supplier(src_dict.get("supplier", UNSET))
-
-        def _parse_team(data: object) -> None | TeamV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
-
-                return componentsschemas_team_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | TeamV3 | Unset", data)
 
         team = _parse_team(src_dict.get("team", UNSET))
 
-        def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_export_item_user_v3_type_0 = (
-                    ExportItemUserV3.from_dict(data)
-                )
-
-                return componentsschemas_export_item_user_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("ExportItemUserV3 | None | Unset", data)
-
         user = _parse_user(src_dict.get("user", UNSET))
-
-        def _parse_vendor(data: object) -> None | Unset | VendorV3:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
-
-                return componentsschemas_vendor_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | Unset | VendorV3", data)
 
         vendor = _parse_vendor(src_dict.get("vendor", UNSET))
 
         export_item_v3 = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            additional_information=additional_information,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            type_=type_,
-            bookkeeping=bookkeeping,
-            contra_account=contra_account,
-            files=files,
-            note=note,
-            service_period=service_period,
-            sub_type=sub_type,
-            supplier=supplier,
-            team=team,
-            user=user,
-            vendor=vendor,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            additional_information,
+            amount,
+            company_id,
+            date,
+            type_,
+            bookkeeping,
+            contra_account,
+            files,
+            note,
+            service_period,
+            sub_type,
+            supplier,
+            team,
+            user,
+            vendor,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -459,6 +314,156 @@ _PROPERTY_NAMES = frozenset(
         "vendor",
     )
 )
+
+
+def _parse_bookkeeping(data: object) -> BookkeepingV3 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
+
+        return componentsschemas_bookkeeping_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("BookkeepingV3 | None | Unset", data)
+
+
+def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
+
+        return componentsschemas_contra_account_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ContraAccount | None | Unset", data)
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(data)
+
+        return componentsschemas_service_period_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | ServicePeriodV3 | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
+
+        return componentsschemas_supplier_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierV3 | Unset", data)
+
+
+def _parse_team(data: object) -> None | TeamV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
+
+        return componentsschemas_team_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TeamV3 | Unset", data)
+
+
+def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_export_item_user_v3_type_0 = ExportItemUserV3.from_dict(data)
+
+        return componentsschemas_export_item_user_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ExportItemUserV3 | None | Unset", data)
+
+
+def _parse_vendor(data: object) -> None | Unset | VendorV3:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
+
+        return componentsschemas_vendor_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | VendorV3", data)
+
 
 _models_bound = False
 

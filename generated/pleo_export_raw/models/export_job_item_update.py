@@ -65,8 +65,8 @@ class ExportJobItemUpdate:
             errors.append(errors_item)
 
         export_job_item_update = cls(
-            data=data,
-            errors=errors,
+            data,
+            errors,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -52,9 +52,9 @@ class ExportJobItemUpdateError:
         ) or ExportJobItemUpdateErrorType(src_dict["type"])
 
         export_job_item_update_error = cls(
-            accounting_entry_id=accounting_entry_id,
-            message=message,
-            type_=type_,
+            accounting_entry_id,
+            message,
+            type_,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

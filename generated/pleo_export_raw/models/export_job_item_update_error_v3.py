@@ -49,9 +49,9 @@ class ExportJobItemUpdateErrorV3:
         type_ = src_dict["type"]
 
         export_job_item_update_error_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            message=message,
-            type_=type_,
+            accounting_entry_id,
+            message,
+            type_,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -65,8 +65,8 @@ class ExportJobItemUpdateV3:
             errors.append(errors_item)
 
         export_job_item_update_v3 = cls(
-            data=data,
-            errors=errors,
+            data,
+            errors,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

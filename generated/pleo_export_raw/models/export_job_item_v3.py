@@ -96,21 +96,6 @@ class ExportJobItemV3:
 
         status = src_dict["status"]
 
-        def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                exported_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return exported_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
-
         exported_at = _parse_exported_at(src_dict.get("exportedAt", UNSET))
 
         external_id = src_dict.get("externalId", UNSET)
@@ -122,14 +107,14 @@ class ExportJobItemV3:
         failure_reason_type = src_dict.get("failureReasonType", UNSET)
 
         export_job_item_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            export_job_id=export_job_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            export_job_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -169,3 +154,19 @@ _PROPERTY_NAMES = frozenset(
         "failureReasonType",
     )
 )
+
+
+def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        exported_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return exported_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)

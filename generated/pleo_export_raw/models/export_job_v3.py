@@ -152,54 +152,9 @@ class ExportJobV3:
 
         vendor_based_bookkeeping = src_dict["vendorBasedBookkeeping"]
 
-        def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                completed_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return completed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
-
         completed_at = _parse_completed_at(src_dict.get("completedAt", UNSET))
 
-        def _parse_created_by(data: object) -> None | Unset | UUID:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                created_by_type_0 = parse_uuid(data)
-
-                return created_by_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | Unset | UUID", data)
-
         created_by = _parse_created_by(src_dict.get("createdBy", UNSET))
-
-        def _parse_expired_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                expired_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return expired_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
 
         expired_at = _parse_expired_at(src_dict.get("expiredAt", UNSET))
 
@@ -207,56 +162,26 @@ class ExportJobV3:
 
         failure_reason_type = src_dict.get("failureReasonType", UNSET)
 
-        def _parse_last_updated_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
-
         last_updated_at = _parse_last_updated_at(src_dict.get("lastUpdatedAt", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                started_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return started_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
 
         started_at = _parse_started_at(src_dict.get("startedAt", UNSET))
 
         export_job_v3 = cls(
-            company_id=company_id,
-            created_at=created_at,
-            expires_in=expires_in,
-            id=id,
-            is_interactive=is_interactive,
-            number_of_items=number_of_items,
-            status=status,
-            vendor_based_bookkeeping=vendor_based_bookkeeping,
-            completed_at=completed_at,
-            created_by=created_by,
-            expired_at=expired_at,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
-            last_updated_at=last_updated_at,
-            started_at=started_at,
+            company_id,
+            created_at,
+            expires_in,
+            id,
+            is_interactive,
+            number_of_items,
+            status,
+            vendor_based_bookkeeping,
+            completed_at,
+            created_by,
+            expired_at,
+            failure_reason,
+            failure_reason_type,
+            last_updated_at,
+            started_at,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -303,3 +228,83 @@ _PROPERTY_NAMES = frozenset(
         "startedAt",
     )
 )
+
+
+def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        completed_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return completed_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_created_by(data: object) -> None | Unset | UUID:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        created_by_type_0 = parse_uuid(data)
+
+        return created_by_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | UUID", data)
+
+
+def _parse_expired_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        expired_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return expired_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_last_updated_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        last_updated_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return last_updated_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        started_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return started_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)

@@ -92,70 +92,21 @@ class InvoiceInformation:
             src_dict["status"]
         ) or InvoiceInformationStatus(src_dict["status"])
 
-        def _parse_due_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                due_date_type_0 = datetime.datetime.fromisoformat(data)
-
-                return due_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
-
         due_date = _parse_due_date(src_dict.get("dueDate", UNSET))
 
-        def _parse_payment_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                payment_date_type_0 = datetime.datetime.fromisoformat(data)
-
-                return payment_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("datetime.datetime | None | Unset", data)
-
         payment_date = _parse_payment_date(src_dict.get("paymentDate", UNSET))
-
-        def _parse_supplier_bank_account(
-            data: object,
-        ) -> None | SupplierBankAccount | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_bank_account_type_0 = (
-                    SupplierBankAccount.from_dict(data)
-                )
-
-                return componentsschemas_supplier_bank_account_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("None | SupplierBankAccount | Unset", data)
 
         supplier_bank_account = _parse_supplier_bank_account(
             src_dict.get("supplierBankAccount", UNSET)
         )
 
         invoice_information = cls(
-            invoice_date=invoice_date,
-            invoice_number=invoice_number,
-            status=status,
-            due_date=due_date,
-            payment_date=payment_date,
-            supplier_bank_account=supplier_bank_account,
+            invoice_date,
+            invoice_number,
+            status,
+            due_date,
+            payment_date,
+            supplier_bank_account,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -193,6 +144,57 @@ _PROPERTY_NAMES = frozenset(
         "supplierBankAccount",
     )
 )
+
+
+def _parse_due_date(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        due_date_type_0 = datetime.datetime.fromisoformat(data)
+
+        return due_date_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_payment_date(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        payment_date_type_0 = datetime.datetime.fromisoformat(data)
+
+        return payment_date_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_bank_account_type_0 = SupplierBankAccount.from_dict(
+            data
+        )
+
+        return componentsschemas_supplier_bank_account_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierBankAccount | Unset", data)
+
 
 _models_bound = False
 

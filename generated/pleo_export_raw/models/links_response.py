@@ -86,9 +86,9 @@ class LinksResponse:
             web = LinksResponseWeb.from_dict(_web)
 
         links_response = cls(
-            api=api,
-            mobile=mobile,
-            web=web,
+            api,
+            mobile,
+            web,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -44,8 +44,8 @@ class MoneyModel:
         value = src_dict["value"]
 
         money_model = cls(
-            currency=currency,
-            value=value,
+            currency,
+            value,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -38,7 +38,7 @@ class Options:
         vendor_based_bookkeeping = src_dict.get("vendorBasedBookkeeping", UNSET)
 
         options = cls(
-            vendor_based_bookkeeping=vendor_based_bookkeeping,
+            vendor_based_bookkeeping,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

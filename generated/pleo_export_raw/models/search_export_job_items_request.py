@@ -62,8 +62,8 @@ class SearchExportJobItemsRequest:
             ) or ExportJobItemStatus(_status)
 
         search_export_job_items_request = cls(
-            accounting_entry_ids=accounting_entry_ids,
-            status=status,
+            accounting_entry_ids,
+            status,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -41,8 +41,8 @@ class ServicePeriodV3:
         to = datetime.datetime.fromisoformat(src_dict["to"])
 
         service_period_v3 = cls(
-            from_=from_,
-            to=to,
+            from_,
+            to,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -89,12 +89,12 @@ class SupplierBankAccount:
         iban = src_dict.get("iban", UNSET)
 
         supplier_bank_account = cls(
-            bank_name=bank_name,
-            country=country,
-            account_number=account_number,
-            bank_code=bank_code,
-            bic=bic,
-            iban=iban,
+            bank_name,
+            country,
+            account_number,
+            bank_code,
+            bic,
+            iban,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

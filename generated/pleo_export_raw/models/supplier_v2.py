@@ -89,23 +89,6 @@ class SupplierV2:
 
         code = src_dict.get("code", UNSET)
 
-        def _parse_country(data: object) -> CountryCode | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                country_type_1 = CountryCode._value2member_map_.get(
-                    data
-                ) or CountryCode(data)
-
-                return country_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast("CountryCode | None | Unset", data)
-
         country = _parse_country(src_dict.get("country", UNSET))
 
         name = src_dict.get("name", UNSET)
@@ -113,12 +96,12 @@ class SupplierV2:
         tax_identifier = src_dict.get("taxIdentifier", UNSET)
 
         supplier_v2 = cls(
-            account=account,
-            category_code=category_code,
-            code=code,
-            country=country,
-            name=name,
-            tax_identifier=tax_identifier,
+            account,
+            category_code,
+            code,
+            country,
+            name,
+            tax_identifier,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
@@ -156,3 +139,19 @@ _PROPERTY_NAMES = frozenset(
         "taxIdentifier",
     )
 )
+
+
+def _parse_country(data: object) -> CountryCode | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        country_type_1 = CountryCode._value2member_map_.get(data) or CountryCode(data)
+
+        return country_type_1
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("CountryCode | None | Unset", data)

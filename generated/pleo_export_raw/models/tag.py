@@ -40,8 +40,8 @@ class Tag:
         group_code = src_dict["groupCode"]
 
         tag = cls(
-            code=code,
-            group_code=group_code,
+            code,
+            group_code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -49,9 +49,9 @@ class TagV1:
         id = parse_uuid(src_dict["id"])
 
         tag_v1 = cls(
-            code=code,
-            group_code=group_code,
-            id=id,
+            code,
+            group_code,
+            id,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

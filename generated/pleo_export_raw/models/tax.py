@@ -70,10 +70,10 @@ class Tax:
         code = src_dict.get("code", UNSET)
 
         tax = cls(
-            amount=amount,
-            rate=rate,
-            type_=type_,
-            code=code,
+            amount,
+            rate,
+            type_,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

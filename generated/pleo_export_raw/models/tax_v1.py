@@ -77,11 +77,11 @@ class TaxV1:
         code = src_dict.get("code", UNSET)
 
         tax_v1 = cls(
-            amount=amount,
-            id=id,
-            rate=rate,
-            type_=type_,
-            code=code,
+            amount,
+            id,
+            rate,
+            type_,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -88,13 +88,13 @@ class TaxV3:
         outgoing_tax_account = src_dict.get("outgoingTaxAccount", UNSET)
 
         tax_v3 = cls(
-            amount=amount,
-            id=id,
-            rate=rate,
-            type_=type_,
-            code=code,
-            ingoing_tax_account=ingoing_tax_account,
-            outgoing_tax_account=outgoing_tax_account,
+            amount,
+            id,
+            rate,
+            type_,
+            code,
+            ingoing_tax_account,
+            outgoing_tax_account,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -54,9 +54,9 @@ class TeamV1:
         code = src_dict.get("code", UNSET)
 
         team_v1 = cls(
-            id=id,
-            name=name,
-            code=code,
+            id,
+            name,
+            code,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

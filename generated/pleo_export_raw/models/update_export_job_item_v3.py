@@ -99,13 +99,13 @@ class UpdateExportJobItemV3:
             ) or ExportJobItemFailureReasonType(_failure_reason_type)
 
         update_export_job_item_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:

@@ -94,14 +94,14 @@ class VendorV2:
         tax_registration_number = src_dict.get("taxRegistrationNumber", UNSET)
 
         vendor_v2 = cls(
-            default_currency=default_currency,
-            id=id,
-            name=name,
-            code=code,
-            country=country,
-            external_id=external_id,
-            registration_number=registration_number,
-            tax_registration_number=tax_registration_number,
+            default_currency,
+            id,
+            name,
+            code,
+            country,
+            external_id,
+            registration_number,
+            tax_registration_number,
         )
 
         if src_dict.keys() <= _PROPERTY_NAMES:
