@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The demo needs only the runtime and the [testing] extra (the fake), not the dev group.
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: install generate vendor drift lint format test demo bench update-spec clean
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 vendor: install
-	$(PY) scripts/vendor_spec.py $(or $(SOURCE),../shared/reference/pleo-export-openapi.yml)
+	$(PY) scripts/vendor_spec.py $(if $(SOURCE),"$(SOURCE)")
 
 generate: install
 	$(PY) scripts/generate.py
@@ -37,7 +39,12 @@ format: install
 test: install lint drift
 	$(PY) -m pytest
 
-demo: install
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test $(STAMP) -nt pyproject.toml || $(PY) -m pip install --quiet -e ".[testing]"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) examples/export_to_ledger.py --embedded
 
 bench: install

@@ -79,6 +79,12 @@ async def export_job(pleo: PleoExport, job: Any, erp: TinyErp) -> None:
         f"job {run.job_id}: {stats.succeeded} booked, {stats.failed} failed,"
         f" {stats.flushed_batches} update batch(es) → {run.final_status}"
     )
+    if problem is not None:
+        print("  on purpose: this ERP failed pre-export validation, so the run booked nothing")
+        print(f"  and failed the whole job: accounting_system_unreachable, {problem!r}")
+    elif stats.failed:
+        print(f"  on purpose: {stats.failed} items use tax codes this ERP does not know; they")
+        print("  were reported failed with tax_code_unknown, for the user to fix in Pleo")
 
 
 async def main() -> None:

@@ -275,7 +275,13 @@ async def _main(args: argparse.Namespace) -> int:
                 PleoExport(api_key=DEFAULT_API_KEY, base_url=url) as pleo,
             ):
                 print(f"fake Pleo at {url}: {args.jobs} pending jobs, {args.items} items each")
-                return await export(pleo, ledger, once=True, company_ids=args.company)
+                code = await export(pleo, ledger, once=True, company_ids=args.company)
+                print(
+                    "(the vendor_unknown failures are on purpose: every demo company buys from\n"
+                    " vendor V-1006, which the ledger's register lacks, so the ledger refuses\n"
+                    " those invoices and tells Pleo why, as a real ERP would)"
+                )
+                return code
         finally:
             ledger.close()
 

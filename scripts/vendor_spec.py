@@ -6,7 +6,9 @@ that wording churn never reads as drift, applies our fixes and one-line docs fro
 ``openapi/overlay.yaml`` (OpenAPI Overlay 1.0) and records where the input came from. The output
 is canonical YAML with sorted keys: the same input always gives the same bytes.
 
-Usage: ``python scripts/vendor_spec.py SOURCE [--output PATH] [--overlay PATH]``
+Usage: ``python scripts/vendor_spec.py [SOURCE] [--output PATH] [--overlay PATH]``. Without
+SOURCE it vendors again from the source the current output records (``info.x-upstream.source``)
+when that is an http(s) URL, and otherwise stops with a usage line naming ``SOURCE=``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import jsonpath_rfc9535
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _spec_io import REPO_ROOT, dump_yaml, load_yaml, read_source, sha256_hex
 
-__all__ = ["apply_overlay", "main", "strip_prose", "vendor"]
+__all__ = ["apply_overlay", "main", "recorded_source", "strip_prose", "vendor"]
 
 DEFAULT_OUTPUT = REPO_ROOT / "openapi" / "pleo-export.yaml"
 DEFAULT_OVERLAY = REPO_ROOT / "openapi" / "overlay.yaml"
@@ -147,14 +149,45 @@ def _provenance_name(source: str) -> str:
         return Path(path).name
 
 
+def recorded_source(vendored: Path) -> str | None:
+    """The ``info.x-upstream.source`` a vendored spec records, or None if it has none."""
+    try:
+        document = load_yaml(vendored.read_bytes())
+    except OSError:
+        return None
+    upstream = (document.get("info") or {}).get("x-upstream") or {}
+    source = upstream.get("source")
+    return source if isinstance(source, str) else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point; 2 with a usage line when no source is given or known."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="the upstream spec: a file path or an http(s) URL")
+    parser.add_argument(
+        "source",
+        nargs="?",
+        help="the upstream spec: a file path or an http(s) URL "
+        "(default: the recorded info.x-upstream.source, if it is a URL)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--overlay", type=Path, default=DEFAULT_OVERLAY)
     args = parser.parse_args(argv)
-    text = vendor(args.source, args.overlay)
+    source = args.source
+    if source is None:
+        recorded = recorded_source(args.output)
+        if recorded is None or not recorded.startswith(("http://", "https://")):
+            print(
+                "usage: make vendor SOURCE=<path or URL of Pleo's Export API spec>\n"
+                f"{args.output} records source {recorded!r}, which is not a URL to fetch again",
+                file=sys.stderr,
+            )
+            return 2
+        source = recorded
+    try:
+        text = vendor(source, args.overlay)
+    except OSError as exc:  # urllib's URLError is an OSError too
+        print(f"vendor_spec: cannot read {source}: {exc}", file=sys.stderr)
+        return 2
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}")
     return 0

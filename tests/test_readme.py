@@ -47,14 +47,28 @@ def _params(mode: str) -> list[Any]:
     ]
 
 
-def test_readme_leads_with_the_two_commands() -> None:
-    """`make demo` and `make test` are among the README's first lines, and the Makefile has both."""
-    head = "\n".join(README.read_text(encoding="utf-8").splitlines()[:15])
-    assert "make demo" in head
-    assert "make test" in head
+def test_readme_opens_with_install_then_the_source_checkout_commands() -> None:
+    """The first screen (as a package index shows it) installs with pip before any ``make``
+    command, which means nothing to someone with only the wheel; ``make demo`` and
+    ``make test`` follow under "From a source checkout", and the Makefile has both."""
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:25])
+    assert "pip install 'pleo-export[testing,cli]'" in first_screen
+    assert "make " not in first_screen
+    checkout = text.index("### From a source checkout")
+    assert text.index("## Install") < text.index("## Quickstart") < checkout
+    assert text.index("make demo", checkout) < text.index("make test", checkout)
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\ndemo:" in makefile
     assert "\ntest:" in makefile
+
+
+def test_readme_runs_examples_with_the_venvs_interpreter() -> None:
+    """The source-checkout section says to run the examples with ``.venv/bin/python``, the
+    interpreter ``make`` installed the SDK into; a bare ``python examples/...`` fails this."""
+    text = README.read_text(encoding="utf-8")
+    assert ".venv/bin/python examples/" in text
+    assert re.search(r"(?<![/\w])python examples/", text) is None
 
 
 def test_every_block_has_a_known_mode() -> None:
@@ -71,21 +85,29 @@ def test_blocks_fit_the_line_length() -> None:
             assert len(text) <= 100, f"README line {line + offset}"
 
 
-#: Reports written by a command rather than by hand, and the script that writes each one.
-_GENERATED_REPORTS = {
-    "BENCHMARKS.md": "benchmarks/run_all.py",
-    "RELIABILITY.md": "tests/reliability/_figures.py",
-}
-
-
-def test_relative_links_point_at_files() -> None:
-    """Every relative link in the README names a file of the repository (or, for a generated
-    report not written yet, the script that writes it exists)."""
+def test_links_are_absolute() -> None:
+    """Every link is an absolute http(s) URL: a package index renders the README away from the
+    repository, where relative links and heading anchors lead nowhere."""
     text = README.read_text(encoding="utf-8")
-    for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
-        if not (ROOT / target).exists() and target in _GENERATED_REPORTS:
-            target = _GENERATED_REPORTS[target]
-        assert (ROOT / target).exists(), target
+    targets = re.findall(r"\]\(([^)]*)\)", text)
+    assert targets
+    assert [t for t in targets if not t.startswith(("https://", "http://"))] == []
+
+
+def test_named_files_exist() -> None:
+    """Every repository path the README quotes in backticks (``docs/cli.md``, ``examples/``)
+    exists, or, for a generated report, the script that writes it does."""
+    reports = {
+        "BENCHMARKS.md": "benchmarks/run_all.py",
+        "RELIABILITY.md": "tests/reliability/_figures.py",
+    }
+    text = README.read_text(encoding="utf-8")
+    named = re.findall(r"`((?:docs|examples|benchmarks|openapi|tests)/[\w./-]*|[A-Z]+\.md)`", text)
+    assert len(named) > 10
+    for path in named:
+        if not (ROOT / path).exists() and path in reports:
+            path = reports[path]
+        assert (ROOT / path).exists(), path
 
 
 @pytest.mark.parametrize("code", _params("compile-only"))

@@ -1,14 +1,16 @@
 """What the SDK retries, and how long it waits; stamina does the looping.
 
 Policy lives in plain functions (``should_retry_status``, ``retry_after``) so it can be tested
-without an event loop. This is the only module that imports stamina.
+without an event loop. This is the only module that imports stamina. stamina's retry hooks are
+process-wide; ``route_retry_notices`` keeps the SDK's own retries out of them (the SDK logs those
+on ``pleo_export``) and leaves every other retry to whatever hooks the application configured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -16,6 +18,7 @@ import httpx
 
 if TYPE_CHECKING:
     import stamina
+    from stamina.instrumentation import RetryDetails, RetryHook
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -30,6 +33,7 @@ __all__ = [
     "RetryableStatus",
     "attempts",
     "retry_after",
+    "route_retry_notices",
     "should_retry_status",
     "transport_error_is_safe_to_retry",
 ]
@@ -38,6 +42,8 @@ __all__ = [
 _RETRY_STATUSES: Final = frozenset({408, 429})
 #: Failures that happen before the request reaches the server: safe to retry even for a POST.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: The name stamina reports for the SDK's retry loop, which is how the router tells it apart.
+RETRY_LOOP_NAME: Final = "pleo_export.request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,7 @@ def attempts(
     # whose requests all succeed never loads stamina and tenacity (~10 ms of import time).
     import stamina
 
+    route_retry_notices()
     return stamina.retry_context(
         on=on,
         attempts=policy.max_retries + 1,
@@ -127,4 +134,36 @@ def attempts(
         wait_initial=policy.wait_initial,
         wait_max=policy.wait_max,
         wait_jitter=policy.wait_jitter,
-    )
+    ).with_name(RETRY_LOOP_NAME, (), {})
+
+
+class _RetryNoticeRouter:
+    """A stamina retry hook that passes every retry but the SDK's own to the hooks configured
+    before it; the seam logs the SDK's retries on ``pleo_export`` (INFO, with the cause)."""
+
+    def __init__(self, others: Sequence[RetryHook]) -> None:
+        self.others = tuple(others)
+
+    def __call__(self, details: RetryDetails) -> None:
+        if details.name == RETRY_LOOP_NAME:
+            return
+        for hook in self.others:
+            hook(details)
+
+
+def route_retry_notices() -> None:
+    """Put the SDK's router in front of stamina's current retry hooks, unless it already is.
+
+    stamina's default hook logs every retry as a bare ``stamina.retry_scheduled`` WARNING,
+    which reaches stderr in any program that has not configured logging. The router takes the
+    SDK's own retries out of the hooks (the seam logs each on ``pleo_export`` at INFO, with the
+    method, path and cause) and passes every other retry on unchanged, so an
+    application's hooks (structlog, Prometheus, its own) keep seeing its own retries. It is
+    checked before each retry loop, so hooks the application sets later are wrapped in turn.
+    """
+    from stamina.instrumentation import get_on_retry_hooks, set_on_retry_hooks
+
+    hooks = get_on_retry_hooks()
+    if len(hooks) == 1 and isinstance(hooks[0], _RetryNoticeRouter):
+        return
+    set_on_retry_hooks([_RetryNoticeRouter(hooks)])

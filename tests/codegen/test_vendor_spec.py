@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import http.server
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from openapi_spec_validator import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from _spec_io import REPO_ROOT
-from vendor_spec import DEFAULT_OVERLAY, vendor
+from vendor_spec import DEFAULT_OVERLAY, main, recorded_source, vendor
 
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
 VENDORED = REPO_ROOT / "openapi" / "pleo-export.yaml"
@@ -376,3 +379,49 @@ def test_stale_overlay_action_fails_clearly(tmp_path: Path) -> None:
 def test_vendored_spec_is_valid_openapi(vendored: dict[str, Any]) -> None:
     """The vendored spec passes openapi-spec-validator."""
     validate(vendored)
+
+
+def _with_recorded_source(text: str, source: str) -> str:
+    return re.sub(r"(?m)^    source: .*$", f"    source: {source}", text, count=1)
+
+
+def test_without_source_a_recorded_path_gives_a_usage_line(
+    tmp_path: Path, vendored_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``make vendor`` without SOURCE, when the recorded source is a path (here
+    ``../shared/...``), exits 2 naming ``SOURCE=`` and leaves the output alone; a traceback
+    or a write fails this."""
+    out = tmp_path / "pleo-export.yaml"
+    out.write_text(vendored_text)
+    assert main(["--output", str(out)]) == 2
+    assert "usage: make vendor SOURCE=" in capsys.readouterr().err
+    assert out.read_text() == vendored_text
+
+
+def test_without_source_a_recorded_url_is_fetched_again(tmp_path: Path, vendored_text: str) -> None:
+    """``make vendor`` without SOURCE fetches the recorded ``info.x-upstream.source`` URL (a
+    loopback server here) and vendors it; ignoring the recorded URL fails this."""
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "spec.yml").write_bytes(REFERENCE.read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/spec.yml"
+        out = tmp_path / "pleo-export.yaml"
+        out.write_text(_with_recorded_source(vendored_text, url))
+        try:
+            assert main(["--output", str(out)]) == 0
+        finally:
+            server.shutdown()
+    assert recorded_source(out) == url
+    assert out.read_text() == _with_recorded_source(vendored_text, url)
+
+
+def test_an_unreadable_source_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SOURCE that does not exist exits 2 with one ``cannot read`` line."""
+    assert main([str(tmp_path / "missing.yml"), "--output", str(tmp_path / "out.yaml")]) == 2
+    assert capsys.readouterr().err.startswith("vendor_spec: cannot read ")

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from pleo_export._cli import build_parser
+from pleo_export._cli._context import build_client
 from pleo_export.testing import FakePleo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -178,12 +180,54 @@ def test_jobs_fail_records_reason(fake: FakePleo, url: str) -> None:
 
 
 def test_illegal_transition_is_refused(fake: FakePleo, url: str) -> None:
-    """Starting a finished job fails with one line and exit 1, and changes nothing."""
+    """Starting a finished job fails with one line and exit 4 (refused before sending);
+    exit 1 would claim an API or network error that never happened."""
     job_id = fake.jobs()[2]["id"]
     proc = cli("jobs", "start", job_id, url=url)
-    assert proc.returncode == 1
+    assert proc.returncode == 4
     assert "completed_with_errors" in one_line_error(proc)
     assert fake.job(job_id)["status"] == "completed_with_errors"
+
+
+def test_a_retried_request_prints_nothing_on_stderr(fake: FakePleo, url: str) -> None:
+    """A 503 the CLI retries leaves stderr empty: no bare ``stamina.retry_scheduled`` line
+    (stamina's default hook) and no SDK log line without ``--debug``."""
+    fake.faults.add("status", status=503, times=1)
+    proc = cli("jobs", "list", url=url)
+    assert proc.returncode == 0, proc.stderr
+    assert fake.faults.counts == {"status": 1}
+    assert proc.stderr == ""
+
+
+def test_unknown_reason_type_names_the_cli_flag(fake: FakePleo, url: str) -> None:
+    """An unknown ``--reason-type`` is a usage error whose advice is a flag, not the Python
+    call ``ExportJobFailureReasonType(...)``; nothing is sent."""
+    job_id = fake.jobs()[0]["id"]
+    assert cli("jobs", "start", job_id, url=url).returncode == 0
+    proc = cli("jobs", "fail", job_id, "--reason", "x", "--reason-type", "erp_on_fire", url=url)
+    assert proc.returncode == 2
+    line = one_line_error(proc)
+    assert "--new-reason-type" in line
+    assert "accounting_system_unreachable" in line
+    assert "ExportJobFailureReasonType(" not in line
+    assert fake.job(job_id)["status"] == "in_progress"
+
+
+def test_insecure_base_url_names_the_cli_flag(url: str) -> None:
+    """Plain http to another host is refused with advice to pass ``--allow-insecure-http``,
+    not the Python argument ``allow_insecure_http=True``."""
+    proc = cli("jobs", "list", "--base-url", "http://pleo.example.test", url=url)
+    assert proc.returncode == 3
+    line = one_line_error(proc)
+    assert "--allow-insecure-http" in line
+    assert "allow_insecure_http=True" not in line
+
+
+def test_allow_insecure_http_flag_reaches_the_client() -> None:
+    """``--allow-insecure-http`` builds a client for a plain-http remote base URL."""
+    remote = ["--base-url", "http://pleo.example.test", "--allow-insecure-http"]
+    args = build_parser().parse_args(["jobs", "list", "--api-key", "k", *remote])
+    assert build_client(args).base_url == "http://pleo.example.test"
 
 
 def test_items_export_jsonl_without_progress_when_piped(
@@ -230,6 +274,21 @@ def test_items_export_of_finished_job_is_api_error(
     proc = cli("items", "export", fake.jobs()[2]["id"], "-o", str(tmp_path / "x"), url=url)
     assert proc.returncode == 1
     assert "EXPORT_JOB_STATUS_UNPROCESSABLE" in one_line_error(proc)
+
+
+def test_failed_items_export_leaves_no_partial_file(
+    fake: FakePleo, url: str, tmp_path: Path
+) -> None:
+    """A failed ``items export -o x.csv`` writes no header-only file, leaves no temporary file
+    and keeps an older file of that name as it was."""
+    finished = fake.jobs()[2]["id"]
+    assert cli("items", "export", finished, "-o", str(tmp_path / "new.csv"), url=url).returncode
+    assert list(tmp_path.iterdir()) == []
+    old = tmp_path / "old.csv"
+    old.write_text("yesterday's export\n")
+    assert cli("items", "export", finished, "-o", str(old), url=url).returncode == 1
+    assert old.read_text() == "yesterday's export\n"
+    assert list(tmp_path.iterdir()) == [old]
 
 
 def test_job_items_summary(fake: FakePleo, url: str) -> None:

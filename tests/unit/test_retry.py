@@ -4,12 +4,16 @@ its cap, and the backoff stamina computes (recorded by the conftest, never slept
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import stamina
 from pytest_httpx import HTTPXMock
+from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 
 from pleo_export import (
     APIConnectionError,
@@ -20,7 +24,12 @@ from pleo_export import (
     ServerError,
 )
 from pleo_export._config import RETRY_AFTER_MAX
-from pleo_export._retry import retry_after, should_retry_status, transport_error_is_safe_to_retry
+from pleo_export._retry import (
+    retry_after,
+    route_retry_notices,
+    should_retry_status,
+    transport_error_is_safe_to_retry,
+)
 
 if TYPE_CHECKING:
     from .conftest import Payloads
@@ -301,3 +310,59 @@ async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: H
             await pleo.jobs.get(JOB_ID)
     assert not isinstance(caught.value, APITimeoutError)
     assert len(httpx_mock.get_requests()) == 3
+
+
+@pytest.fixture
+def own_hook() -> Iterator[list[RetryDetails]]:
+    """An application's own stamina hook, installed for the test; stamina's defaults after."""
+    seen: list[RetryDetails] = []
+    set_on_retry_hooks([seen.append])
+    yield seen
+    set_on_retry_hooks(None)
+
+
+async def test_sdk_retries_are_noted_on_pleo_export_not_by_stamina(
+    httpx_mock: HTTPXMock, payloads: Payloads, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With stamina's default hooks, an SDK retry logs its INFO line on ``pleo_export`` and
+    nothing on ``stamina``, whose bare ``stamina.retry_scheduled`` would fail this."""
+    set_on_retry_hooks(None)
+    httpx_mock.add_response(url=JOB_URL, status_code=503)
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    caplog.set_level(logging.DEBUG)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    assert [r.name for r in caplog.records if r.name.startswith("stamina")] == []
+    messages = [r.getMessage() for r in caplog.records if r.name == "pleo_export"]
+    assert any(m.startswith("retrying GET /v3/export-jobs/") for m in messages), messages
+
+
+async def test_an_applications_own_hooks_still_see_its_own_retries(
+    httpx_mock: HTTPXMock, payloads: Payloads, own_hook: list[RetryDetails]
+) -> None:
+    """The SDK wraps the hooks it finds: the application's hook is not called for the SDK's
+    retry but is for its own ``stamina.retry_context``; replacing hooks globally fails this."""
+    httpx_mock.add_response(url=JOB_URL, status_code=503)
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    assert own_hook == []
+
+    failures = iter([ValueError("once")])
+    async for attempt in stamina.retry_context(on=ValueError, attempts=2, wait_initial=0):
+        with attempt:
+            if (failure := next(failures, None)) is not None:
+                raise failure
+    assert [d.name for d in own_hook] == ["<context block>"]
+
+
+def test_hooks_set_after_the_first_retry_are_wrapped_again(own_hook: list[RetryDetails]) -> None:
+    """Routing is checked before each retry loop, so hooks an application sets later are kept
+    behind the router instead of silently receiving the SDK's retries."""
+    route_retry_notices()
+    later: list[RetryDetails] = []
+    set_on_retry_hooks([later.append])
+    route_retry_notices()
+    (router,) = get_on_retry_hooks()
+    assert router is not later.append
+    assert getattr(router, "others", None) == (later.append,)

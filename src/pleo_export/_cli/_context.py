@@ -16,6 +16,7 @@ from .._config import API_KEY_ENV, BASE_URL_ENV, BEARER_TOKEN_ENV, ENVIRONMENT_E
 from .._errors import (
     AuthenticationError,
     InvalidArgumentError,
+    InvalidTransitionError,
     PermissionDeniedError,
     PleoError,
 )
@@ -33,6 +34,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: No or rejected credentials, unknown environment, unsafe base URL.
     CONFIG = 3
+    #: The job's status does not allow the move; refused before anything was sent.
+    REFUSED = 4
 
 
 class CliError(Exception):
@@ -44,15 +47,19 @@ class CliError(Exception):
 
 
 def exit_code_for(error: PleoError) -> ExitCode:
-    """Pick the exit code for an SDK error: auth → 3, a bad argument → 2, anything else → 1.
+    """Pick the exit code for an SDK error: auth → 3, a bad argument → 2, a move the job's known
+    status forbids → 4, anything else → 1.
 
-    A transition the job's status forbids is 1 whether the SDK saw it before sending
-    (``InvalidTransitionError``) or Pleo refused it (``InvalidStatusChangeError``).
+    A forbidden move is 4 only when the SDK refused it before sending
+    (``InvalidTransitionError``); when Pleo refuses it (``InvalidStatusChangeError``, the job
+    changed meanwhile) a request was made, so it is 1 like any other API error.
     """
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return ExitCode.CONFIG
     if isinstance(error, InvalidArgumentError):
         return ExitCode.USAGE
+    if isinstance(error, InvalidTransitionError):
+        return ExitCode.REFUSED
     return ExitCode.API_ERROR
 
 
@@ -88,12 +95,23 @@ def build_client(args: argparse.Namespace) -> PleoExport:
             f"unknown environment {environment!r}; expected one of {', '.join(ENVIRONMENTS)}",
             ExitCode.CONFIG,
         )
+    insecure = bool(getattr(args, "allow_insecure_http", False))
     try:
         return PleoExport(
             api_key=api_key,
             bearer_token=token,
             environment=environment,
             base_url=base_url,
+            allow_insecure_http=insecure,
         )
+    except InvalidArgumentError as exc:
+        if exc.argument == "base_url" and not insecure and str(base_url).startswith("http:"):
+            # The SDK's own advice names its Python argument; here the flag is the way.
+            raise CliError(
+                f"plain http to {base_url} would send credentials in clear text; use https, "
+                "or pass --allow-insecure-http if you must",
+                ExitCode.CONFIG,
+            ) from exc
+        raise CliError(str(exc), ExitCode.CONFIG) from exc
     except PleoError as exc:
         raise CliError(str(exc), ExitCode.CONFIG) from exc

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,11 +78,23 @@ def csv_row(item: dict[str, Any]) -> list[Any]:
 
 @contextmanager
 def _open_output(name: str) -> Iterator[TextIO]:
+    """Stdout for ``-``; otherwise a temporary file beside ``name``, renamed to it only when
+    the block succeeds, so a failed export leaves no partial file and keeps an older one."""
     if name == "-":
         yield sys.stdout
         return
-    with Path(name).open("w", encoding="utf-8", newline="") as handle:
-        yield handle
+    target = Path(name)
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 async def _export(pleo: PleoExport, args: argparse.Namespace) -> int:

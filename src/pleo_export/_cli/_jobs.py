@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .._client import PleoExport
+from ..models import ExportJobFailureReasonType
+from ._context import CliError, ExitCode
 from ._output import print_json, print_kv, print_table
 
 __all__ = ["register"]
@@ -18,6 +20,7 @@ __all__ = ["register"]
 Handler = Callable[[PleoExport, argparse.Namespace], Coroutine[Any, Any, int]]
 
 _JOB_STATUSES = ("pending", "in_progress", "failed", "completed", "completed_with_errors")
+_REASON_TYPES = tuple(member.value for member in ExportJobFailureReasonType if member.is_known)
 
 
 def _job_row(job: Any) -> list[Any]:
@@ -70,7 +73,22 @@ async def _get(pleo: PleoExport, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reason_type(args: argparse.Namespace) -> str | None:
+    """``--reason-type`` checked here, so the advice names the flag and not a Python call."""
+    value: str | None = getattr(args, "reason_type", None)
+    if value is None or value in _REASON_TYPES:
+        return value
+    if args.new_reason_type:
+        return ExportJobFailureReasonType(value)  # sent as given, on purpose
+    raise CliError(
+        f"unknown --reason-type {value!r}; Pleo's job failure types are "
+        f"{', '.join(_REASON_TYPES)} (add --new-reason-type to send one Pleo added later)",
+        ExitCode.USAGE,
+    )
+
+
 async def _transition(pleo: PleoExport, args: argparse.Namespace) -> int:
+    reason_type = _reason_type(args)
     job: Any = await pleo.jobs.get(args.job_id)  # v3 or v2, as the client was built
     if args.action == "start":
         await pleo.jobs.start(job)
@@ -79,7 +97,7 @@ async def _transition(pleo: PleoExport, args: argparse.Namespace) -> int:
     elif args.action == "complete":
         await pleo.jobs.complete(job)
     else:
-        await pleo.jobs.fail(job, reason=args.reason, reason_type=args.reason_type)
+        await pleo.jobs.fail(job, reason=args.reason, reason_type=reason_type)
     _show(await pleo.jobs.get(args.job_id), args.json)
     return 0
 
@@ -128,5 +146,10 @@ def register(
                 "--reason-type",
                 metavar="TYPE",
                 help="Pleo's failureReasonType, e.g. accounting_system_unreachable",
+            )
+            parser.add_argument(
+                "--new-reason-type",
+                action="store_true",
+                help="send --reason-type even if this SDK's spec does not list it",
             )
         parser.set_defaults(handler=_transition)

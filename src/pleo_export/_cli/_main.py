@@ -26,8 +26,10 @@ credentials and server (flags win over the environment):
   {BEARER_TOKEN_ENV}             an OAuth access token
   {ENVIRONMENT_ENV} / --environment   production (default) or staging
   {BASE_URL_ENV} / --base-url    any server, e.g. the fake: http://127.0.0.1:8080
+  --allow-insecure-http        allow plain http to a host other than this machine
 
-exit codes: 0 ok, 1 API or network error, 2 usage error, 3 credentials or configuration
+exit codes: 0 ok, 1 API or network error, 2 usage error, 3 credentials or configuration,
+  4 a move the job's status forbids (refused before anything was sent)
 """
 
 
@@ -42,6 +44,11 @@ def _common_options() -> argparse.ArgumentParser:
         help=f"Pleo environment (default: ${ENVIRONMENT_ENV} or production)",
     )
     group.add_argument("--base-url", metavar="URL", help=f"server URL (default: ${BASE_URL_ENV})")
+    group.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// base URL that is not loopback (credentials in clear text)",
+    )
     group.add_argument("--json", action="store_true", help="print JSON for machines")
     group.add_argument("--debug", action="store_true", help="log requests; tracebacks on errors")
     return common
@@ -99,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         0 on success, 1 for an API or network error, 2 for a usage error, 3 for missing or
-        rejected credentials and other configuration errors.
+        rejected credentials and other configuration errors, 4 for a job move the job's status
+        forbids (nothing was sent).
     """
     args = build_parser().parse_args(argv)  # exits with 2 on a usage error
     for name in ("json", "debug"):

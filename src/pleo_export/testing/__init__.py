@@ -31,23 +31,44 @@ most 1000. From the command line: ``python -m pleo_export.testing --port 8080``.
 plugin (``pleo_export.testing.pytest_plugin``) provides the ``fake_pleo`` fixtures.
 """
 
-from pleo_export.testing._auth import Credentials
-from pleo_export.testing._clock import Clock, ManualClock
-from pleo_export.testing._events import EventRecord
-from pleo_export.testing._fake import FakePleo
-from pleo_export.testing._faults import FAULT_KINDS, FaultKind, FaultRule, Faults
-from pleo_export.testing._layer import UNKNOWN_ITEM_STATUS, UNKNOWN_ITEM_TYPE, UNKNOWN_JOB_STATUS
-from pleo_export.testing._rules import (
-    DEFAULT_API_KEY,
-    DEFAULT_BEARER_TOKEN,
-    DEFAULT_EXPIRES_IN,
-    DEFAULT_PAGE_LIMIT,
-    MAX_ITEMS_PER_UPDATE,
-    MAX_PAGE_LIMIT,
-)
-from pleo_export.testing._server import FakePleoServer
-from pleo_export.testing._transport import FakeTransport
-from pleo_export.testing._webhooks import DEFAULT_WEBHOOK_SECRET, WebhookDeliveries, WebhookDelivery
+import typing as _typing
+
+#: Modules the ``testing`` extra installs; without them the names below are unavailable.
+_EXTRA_MODULES = frozenset({"starlette", "uvicorn"})
+_missing: str | None = None
+
+try:
+    from pleo_export.testing._auth import Credentials
+    from pleo_export.testing._clock import Clock, ManualClock
+    from pleo_export.testing._events import EventRecord
+    from pleo_export.testing._fake import FakePleo
+    from pleo_export.testing._faults import FAULT_KINDS, FaultKind, FaultRule, Faults
+    from pleo_export.testing._layer import (
+        UNKNOWN_ITEM_STATUS,
+        UNKNOWN_ITEM_TYPE,
+        UNKNOWN_JOB_STATUS,
+    )
+    from pleo_export.testing._rules import (
+        DEFAULT_API_KEY,
+        DEFAULT_BEARER_TOKEN,
+        DEFAULT_EXPIRES_IN,
+        DEFAULT_PAGE_LIMIT,
+        MAX_ITEMS_PER_UPDATE,
+        MAX_PAGE_LIMIT,
+    )
+    from pleo_export.testing._server import FakePleoServer
+    from pleo_export.testing._transport import FakeTransport
+    from pleo_export.testing._webhooks import (
+        DEFAULT_WEBHOOK_SECRET,
+        WebhookDeliveries,
+        WebhookDelivery,
+    )
+except ModuleNotFoundError as exc:
+    # Importing the package must still work without the extra: the pytest plugin lives in it
+    # and pytest loads it for every test run of every project that installed pleo-export.
+    if (exc.name or "").partition(".")[0] not in _EXTRA_MODULES:
+        raise
+    _missing = exc.name
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -75,8 +96,23 @@ __all__ = [
     "WebhookDelivery",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+
+if not _typing.TYPE_CHECKING:  # hidden from type checkers, which should still flag unknown names
+
+    def __getattr__(name: str) -> object:
+        """Name the missing extra when a fake's name is asked for without it installed."""
+        if _missing is not None and name in __all__:
+            raise ModuleNotFoundError(
+                f"pleo_export.testing.{name} needs the testing extra ({_missing} is missing): "
+                "pip install 'pleo-export[testing]'",
+                name=_missing,
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if _missing is None:
+    for _name in __all__:
+        _obj = globals()[_name]
+        if isinstance(_obj, type):
+            _obj.__module__ = __name__
+    del _name, _obj

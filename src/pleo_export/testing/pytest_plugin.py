@@ -17,17 +17,23 @@ Fixtures (each function-scoped, so every test starts from an empty fake):
 
 Override ``fake_pleo`` in your ``conftest.py`` to change the seed or credentials; the other
 fixtures build on it.
+
+pytest loads this plugin in every project where pleo-export is installed, with or without the
+``testing`` extra, so it imports the fake only when a fixture is used: without the extra, the
+plugin loads harmlessly and a test asking for a fixture fails with the install line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from pleo_export.testing._clock import ManualClock
-from pleo_export.testing._fake import FakePleo
+if TYPE_CHECKING:
+    from pleo_export.testing._clock import ManualClock
+    from pleo_export.testing._fake import FakePleo
 
 __all__ = ["fake_pleo", "fake_pleo_clock", "fake_pleo_server", "fake_pleo_transport"]
 
@@ -35,12 +41,16 @@ __all__ = ["fake_pleo", "fake_pleo_clock", "fake_pleo_server", "fake_pleo_transp
 @pytest.fixture
 def fake_pleo_clock() -> ManualClock:
     """A manual clock, frozen until the test advances it."""
+    from pleo_export.testing import ManualClock
+
     return ManualClock()
 
 
 @pytest.fixture
 def fake_pleo(fake_pleo_clock: ManualClock) -> FakePleo:
     """An empty fake Pleo Export API with seed 0 and the default credentials."""
+    from pleo_export.testing import FakePleo
+
     return FakePleo(seed=0, clock=fake_pleo_clock)
 
 
