@@ -15,7 +15,10 @@ try:
     code = main({argv!r})
 except SystemExit as exc:
     code = exc.code
-heavy = ("httpx", "pleo_export_raw", "pleo_export._raw", "pleo_export._resources", "asyncio")
+heavy = (
+    "httpx", "asyncio", "attr", "pleo_export._raw", "pleo_export._resources",
+    "pleo_export_raw.client", "pleo_export_raw.api",
+)
 loaded = sorted(m for m in sys.modules if m.startswith(heavy))
 print(json.dumps({{"code": code, "loaded": loaded}}), file=sys.stderr)
 """
@@ -32,8 +35,10 @@ print(json.dumps({{"code": code, "loaded": loaded}}), file=sys.stderr)
     ids=["version", "help", "command-help", "usage-error"],
 )
 def test_parsing_alone_imports_neither_httpx_nor_the_sdk(argv: list[str], code: int) -> None:
-    """Answering from the parser alone loads no httpx, asyncio, generated code, seam or
-    resources; fails if the CLI's entry point or a module it imports at the top pulls them in."""
+    """Answering from the parser alone loads no httpx, asyncio, attrs, generated client or
+    endpoint module, seam or resource (a command's choices may read an enum of the generated
+    models, which needs none of them); fails if the CLI's entry point or a module it imports at
+    the top pulls one in."""
     result = subprocess.run(
         [sys.executable, "-c", _PROBE.format(argv=argv)],
         capture_output=True,
