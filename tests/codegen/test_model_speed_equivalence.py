@@ -155,3 +155,15 @@ def test_every_model_reads_an_empty_object_alike(reference: ModuleType, name: st
     """Every model builds from ``{}`` in both packages alike or fails in both; fails if a
     template changed which keys a model requires."""
     assert _build(getattr(models, name), {}) == _build(getattr(reference, name), {})
+
+
+def test_the_uuid_cache_is_bounded_and_shares_equal_ids() -> None:
+    """``parse_uuid`` keeps at most 4,096 ids and gives back the same immutable UUID for a
+    repeated id; fails if the cache is unbounded (memory grows with every id streamed)."""
+    from pleo_export_raw.types import parse_uuid
+
+    assert parse_uuid.cache_info().maxsize == 4096
+    text = "8f5c6a36-0f44-4b4e-a1a8-5c2b1f9d7e01"
+    assert parse_uuid(text) is parse_uuid(text)
+    with pytest.raises(ValueError):
+        parse_uuid("not-a-uuid")
