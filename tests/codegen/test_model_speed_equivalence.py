@@ -165,5 +165,5 @@ def test_the_uuid_cache_is_bounded_and_shares_equal_ids() -> None:
     assert parse_uuid.cache_info().maxsize == 4096
     text = "8f5c6a36-0f44-4b4e-a1a8-5c2b1f9d7e01"
     assert parse_uuid(text) is parse_uuid(text)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="hexadecimal UUID"):
         parse_uuid("not-a-uuid")
