@@ -167,3 +167,16 @@ def test_the_uuid_cache_is_bounded_and_shares_equal_ids() -> None:
     assert parse_uuid(text) is parse_uuid(text)
     with pytest.raises(ValueError, match="hexadecimal UUID"):
         parse_uuid("not-a-uuid")
+
+
+def test_every_enum_value_map_a_module_reads_is_bound_in_it() -> None:
+    """Each ``_<Enum>_VALUES`` a generated module reads is bound at its top level; fails if the
+    model template misses an enum nested in a union or list (a NameError on first parse)."""
+    missing = {}
+    for path in (REPO_ROOT / "generated" / "pleo_export_raw").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used = set(re.findall(r"\b(_\w+_VALUES)\.get\(", text))
+        bound = set(re.findall(r"^(_\w+_VALUES) = ", text, re.MULTILINE))
+        if used - bound:
+            missing[path.name] = sorted(used - bound)
+    assert missing == {}

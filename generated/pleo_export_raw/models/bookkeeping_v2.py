@@ -33,7 +33,7 @@ class BookkeepingV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        method = BookkeepingMethodV2._value2member_map_.get(
+        method = _BookkeepingMethodV2_VALUES.get(
             src_dict["method"]
         ) or BookkeepingMethodV2(src_dict["method"])
 
@@ -67,3 +67,6 @@ class BookkeepingV2:
 
 #: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
 _PROPERTY_NAMES = frozenset(("method",))
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_BookkeepingMethodV2_VALUES = BookkeepingMethodV2._value2member_map_

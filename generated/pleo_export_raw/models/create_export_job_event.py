@@ -52,9 +52,9 @@ class CreateExportJobEvent:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        event = ExportJobEventType._value2member_map_.get(
+        event = _ExportJobEventType_VALUES.get(src_dict["event"]) or ExportJobEventType(
             src_dict["event"]
-        ) or ExportJobEventType(src_dict["event"])
+        )
 
         job_id = parse_uuid(src_dict["jobId"])
 
@@ -65,7 +65,7 @@ class CreateExportJobEvent:
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = ExportJobFailureReasonType._value2member_map_.get(
+            failure_reason_type = _ExportJobFailureReasonType_VALUES.get(
                 _failure_reason_type
             ) or ExportJobFailureReasonType(_failure_reason_type)
 
@@ -109,3 +109,7 @@ _PROPERTY_NAMES = frozenset(
         "failureReasonType",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobEventType_VALUES = ExportJobEventType._value2member_map_
+_ExportJobFailureReasonType_VALUES = ExportJobFailureReasonType._value2member_map_

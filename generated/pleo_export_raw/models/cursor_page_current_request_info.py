@@ -100,7 +100,7 @@ class CursorPageCurrentRequestInfo:
         if _sorting_order is not UNSET:
             sorting_order = []
             for sorting_order_item_data in _sorting_order:
-                sorting_order_item = PageOrder._value2member_map_.get(
+                sorting_order_item = _PageOrder_VALUES.get(
                     sorting_order_item_data
                 ) or PageOrder(sorting_order_item_data)
 
@@ -152,6 +152,9 @@ _PROPERTY_NAMES = frozenset(
         "sortingOrder",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_PageOrder_VALUES = PageOrder._value2member_map_
 
 _models_bound = False
 

@@ -123,6 +123,7 @@ _PROPERTY_NAMES = frozenset(
     )
 )
 
+
 _models_bound = False
 
 

@@ -72,6 +72,7 @@ class DataResponseExportJob:
 #: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
 _PROPERTY_NAMES = frozenset(("data",))
 
+
 _models_bound = False
 
 

@@ -154,9 +154,9 @@ class ExportItem:
 
         metadata = ExportItemMetadata.from_dict(src_dict["metadata"])
 
-        type_ = ExportItemType._value2member_map_.get(
+        type_ = _ExportItemType_VALUES.get(src_dict["type"]) or ExportItemType(
             src_dict["type"]
-        ) or ExportItemType(src_dict["type"])
+        )
 
         user = ExportItemUser.from_dict(src_dict["user"])
 
@@ -280,6 +280,9 @@ def _parse_supplier(data: object) -> None | Supplier | Unset:
         pass
     return cast("None | Supplier | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportItemType_VALUES = ExportItemType._value2member_map_
 
 _models_bound = False
 

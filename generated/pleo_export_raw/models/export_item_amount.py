@@ -84,6 +84,7 @@ _PROPERTY_NAMES = frozenset(
     )
 )
 
+
 _models_bound = False
 
 

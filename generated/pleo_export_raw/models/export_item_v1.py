@@ -170,9 +170,9 @@ class ExportItemV1:
 
         date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        type_ = ExportItemV1Type._value2member_map_.get(
+        type_ = _ExportItemV1Type_VALUES.get(src_dict["type"]) or ExportItemV1Type(
             src_dict["type"]
-        ) or ExportItemV1Type(src_dict["type"])
+        )
 
         user = ExportItemUserV1.from_dict(src_dict["user"])
 
@@ -316,6 +316,9 @@ def _parse_team(data: object) -> None | TeamV1 | Unset:
         pass
     return cast("None | TeamV1 | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportItemV1Type_VALUES = ExportItemV1Type._value2member_map_
 
 _models_bound = False
 

@@ -218,9 +218,9 @@ class ExportItemV2:
 
         date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        type_ = ExportItemV2Type._value2member_map_.get(
+        type_ = _ExportItemV2Type_VALUES.get(src_dict["type"]) or ExportItemV2Type(
             src_dict["type"]
-        ) or ExportItemV2Type(src_dict["type"])
+        )
 
         bookkeeping = _parse_bookkeeping(src_dict.get("bookkeeping", UNSET))
 
@@ -433,6 +433,9 @@ def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
         pass
     return cast("ExportItemUserV2 | None | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportItemV2Type_VALUES = ExportItemV2Type._value2member_map_
 
 _models_bound = False
 

@@ -152,9 +152,9 @@ class ExportJob:
 
         number_of_items = src_dict["numberOfItems"]
 
-        status = ExportJobStatus._value2member_map_.get(
+        status = _ExportJobStatus_VALUES.get(src_dict["status"]) or ExportJobStatus(
             src_dict["status"]
-        ) or ExportJobStatus(src_dict["status"])
+        )
 
         vendor_based_bookkeeping = src_dict["vendorBasedBookkeeping"]
 
@@ -296,7 +296,7 @@ def _parse_failure_reason_type(
     try:
         if not isinstance(data, str):
             raise TypeError()
-        failure_reason_type_type_1 = ExportJobFailureReasonType._value2member_map_.get(
+        failure_reason_type_type_1 = _ExportJobFailureReasonType_VALUES.get(
             data
         ) or ExportJobFailureReasonType(data)
 
@@ -336,3 +336,8 @@ def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
     except (TypeError, ValueError, AttributeError, KeyError):
         pass
     return cast("datetime.datetime | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobFailureReasonType_VALUES = ExportJobFailureReasonType._value2member_map_
+_ExportJobStatus_VALUES = ExportJobStatus._value2member_map_

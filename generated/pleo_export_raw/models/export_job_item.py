@@ -100,7 +100,7 @@ class ExportJobItem:
 
         export_job_id = parse_uuid(src_dict["exportJobId"])
 
-        status = ExportJobItemStatus._value2member_map_.get(
+        status = _ExportJobItemStatus_VALUES.get(
             src_dict["status"]
         ) or ExportJobItemStatus(src_dict["status"])
 
@@ -192,12 +192,18 @@ def _parse_failure_reason_type(
     try:
         if not isinstance(data, str):
             raise TypeError()
-        failure_reason_type_type_1 = (
-            ExportJobItemFailureReasonTypeV2._value2member_map_.get(data)
-            or ExportJobItemFailureReasonTypeV2(data)
-        )
+        failure_reason_type_type_1 = _ExportJobItemFailureReasonTypeV2_VALUES.get(
+            data
+        ) or ExportJobItemFailureReasonTypeV2(data)
 
         return failure_reason_type_type_1
     except (TypeError, ValueError, AttributeError, KeyError):
         pass
     return cast("ExportJobItemFailureReasonTypeV2 | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonTypeV2_VALUES = (
+    ExportJobItemFailureReasonTypeV2._value2member_map_
+)
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

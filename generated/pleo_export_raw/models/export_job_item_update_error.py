@@ -47,7 +47,7 @@ class ExportJobItemUpdateError:
 
         message = src_dict["message"]
 
-        type_ = ExportJobItemUpdateErrorType._value2member_map_.get(
+        type_ = _ExportJobItemUpdateErrorType_VALUES.get(
             src_dict["type"]
         ) or ExportJobItemUpdateErrorType(src_dict["type"])
 
@@ -89,3 +89,6 @@ _PROPERTY_NAMES = frozenset(
         "type",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemUpdateErrorType_VALUES = ExportJobItemUpdateErrorType._value2member_map_

@@ -101,6 +101,7 @@ _PROPERTY_NAMES = frozenset(
     )
 )
 
+
 _models_bound = False
 
 

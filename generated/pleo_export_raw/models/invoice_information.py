@@ -88,7 +88,7 @@ class InvoiceInformation:
 
         invoice_number = src_dict["invoiceNumber"]
 
-        status = InvoiceInformationStatus._value2member_map_.get(
+        status = _InvoiceInformationStatus_VALUES.get(
             src_dict["status"]
         ) or InvoiceInformationStatus(src_dict["status"])
 
@@ -195,6 +195,9 @@ def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | U
         pass
     return cast("None | SupplierBankAccount | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_InvoiceInformationStatus_VALUES = InvoiceInformationStatus._value2member_map_
 
 _models_bound = False
 

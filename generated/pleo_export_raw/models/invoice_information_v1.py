@@ -88,7 +88,7 @@ class InvoiceInformationV1:
 
         invoice_number = src_dict["invoiceNumber"]
 
-        status = InvoiceInformationV1Status._value2member_map_.get(
+        status = _InvoiceInformationV1Status_VALUES.get(
             src_dict["status"]
         ) or InvoiceInformationV1Status(src_dict["status"])
 
@@ -195,6 +195,9 @@ def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | U
         pass
     return cast("None | SupplierBankAccount | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_InvoiceInformationV1Status_VALUES = InvoiceInformationV1Status._value2member_map_
 
 _models_bound = False
 

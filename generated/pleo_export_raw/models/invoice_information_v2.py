@@ -88,7 +88,7 @@ class InvoiceInformationV2:
 
         invoice_number = src_dict["invoiceNumber"]
 
-        status = InvoiceInformationV2Status._value2member_map_.get(
+        status = _InvoiceInformationV2Status_VALUES.get(
             src_dict["status"]
         ) or InvoiceInformationV2Status(src_dict["status"])
 
@@ -195,6 +195,9 @@ def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | U
         pass
     return cast("None | SupplierBankAccount | Unset", data)
 
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_InvoiceInformationV2Status_VALUES = InvoiceInformationV2Status._value2member_map_
 
 _models_bound = False
 

@@ -124,6 +124,7 @@ _PROPERTY_NAMES = frozenset(
     )
 )
 
+
 _models_bound = False
 
 

@@ -37,7 +37,7 @@ class MoneyModel:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        currency = MoneyModelCurrency._value2member_map_.get(
+        currency = _MoneyModelCurrency_VALUES.get(
             src_dict["currency"]
         ) or MoneyModelCurrency(src_dict["currency"])
 
@@ -79,3 +79,6 @@ _PROPERTY_NAMES = frozenset(
         "value",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_MoneyModelCurrency_VALUES = MoneyModelCurrency._value2member_map_

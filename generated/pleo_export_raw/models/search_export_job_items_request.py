@@ -57,9 +57,9 @@ class SearchExportJobItemsRequest:
         if isinstance(_status, Unset):
             status = UNSET
         else:
-            status = ExportJobItemStatus._value2member_map_.get(
+            status = _ExportJobItemStatus_VALUES.get(_status) or ExportJobItemStatus(
                 _status
-            ) or ExportJobItemStatus(_status)
+            )
 
         search_export_job_items_request = cls(
             accounting_entry_ids,
@@ -97,3 +97,6 @@ _PROPERTY_NAMES = frozenset(
         "status",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

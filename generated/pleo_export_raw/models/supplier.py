@@ -149,9 +149,13 @@ def _parse_country(data: object) -> CountryCode | None | Unset:
     try:
         if not isinstance(data, str):
             raise TypeError()
-        country_type_1 = CountryCode._value2member_map_.get(data) or CountryCode(data)
+        country_type_1 = _CountryCode_VALUES.get(data) or CountryCode(data)
 
         return country_type_1
     except (TypeError, ValueError, AttributeError, KeyError):
         pass
     return cast("CountryCode | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_

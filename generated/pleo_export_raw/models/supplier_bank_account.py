@@ -76,9 +76,9 @@ class SupplierBankAccount:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         bank_name = src_dict["bankName"]
 
-        country = CountryCode._value2member_map_.get(
+        country = _CountryCode_VALUES.get(src_dict["country"]) or CountryCode(
             src_dict["country"]
-        ) or CountryCode(src_dict["country"])
+        )
 
         account_number = src_dict.get("accountNumber", UNSET)
 
@@ -132,3 +132,6 @@ _PROPERTY_NAMES = frozenset(
         "iban",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_

@@ -63,9 +63,7 @@ class Tax:
 
         rate = src_dict["rate"]
 
-        type_ = TaxType._value2member_map_.get(src_dict["type"]) or TaxType(
-            src_dict["type"]
-        )
+        type_ = _TaxType_VALUES.get(src_dict["type"]) or TaxType(src_dict["type"])
 
         code = src_dict.get("code", UNSET)
 
@@ -109,6 +107,9 @@ _PROPERTY_NAMES = frozenset(
         "code",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_TaxType_VALUES = TaxType._value2member_map_
 
 _models_bound = False
 

@@ -70,9 +70,7 @@ class TaxV1:
 
         rate = src_dict["rate"]
 
-        type_ = TaxV1Type._value2member_map_.get(src_dict["type"]) or TaxV1Type(
-            src_dict["type"]
-        )
+        type_ = _TaxV1Type_VALUES.get(src_dict["type"]) or TaxV1Type(src_dict["type"])
 
         code = src_dict.get("code", UNSET)
 
@@ -118,6 +116,9 @@ _PROPERTY_NAMES = frozenset(
         "code",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_TaxV1Type_VALUES = TaxV1Type._value2member_map_
 
 _models_bound = False
 

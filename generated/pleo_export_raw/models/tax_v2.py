@@ -70,9 +70,7 @@ class TaxV2:
 
         rate = src_dict["rate"]
 
-        type_ = TaxV2Type._value2member_map_.get(src_dict["type"]) or TaxV2Type(
-            src_dict["type"]
-        )
+        type_ = _TaxV2Type_VALUES.get(src_dict["type"]) or TaxV2Type(src_dict["type"])
 
         code = src_dict.get("code", UNSET)
 
@@ -118,6 +116,9 @@ _PROPERTY_NAMES = frozenset(
         "code",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_TaxV2Type_VALUES = TaxV2Type._value2member_map_
 
 _models_bound = False
 

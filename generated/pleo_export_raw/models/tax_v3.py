@@ -134,6 +134,7 @@ _PROPERTY_NAMES = frozenset(
     )
 )
 
+
 _models_bound = False
 
 

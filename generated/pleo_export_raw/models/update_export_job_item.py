@@ -74,7 +74,7 @@ class UpdateExportJobItem:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        status = UpdateExportJobItemStatus._value2member_map_.get(
+        status = _UpdateExportJobItemStatus_VALUES.get(
             src_dict["status"]
         ) or UpdateExportJobItemStatus(src_dict["status"])
 
@@ -96,12 +96,9 @@ class UpdateExportJobItem:
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = (
-                ExportJobItemFailureReasonTypeV2._value2member_map_.get(
-                    _failure_reason_type
-                )
-                or ExportJobItemFailureReasonTypeV2(_failure_reason_type)
-            )
+            failure_reason_type = _ExportJobItemFailureReasonTypeV2_VALUES.get(
+                _failure_reason_type
+            ) or ExportJobItemFailureReasonTypeV2(_failure_reason_type)
 
         update_export_job_item = cls(
             accounting_entry_id,
@@ -149,3 +146,9 @@ _PROPERTY_NAMES = frozenset(
         "failureReasonType",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonTypeV2_VALUES = (
+    ExportJobItemFailureReasonTypeV2._value2member_map_
+)
+_UpdateExportJobItemStatus_VALUES = UpdateExportJobItemStatus._value2member_map_

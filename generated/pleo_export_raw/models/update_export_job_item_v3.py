@@ -72,7 +72,7 @@ class UpdateExportJobItemV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        status = ExportJobItemStatus._value2member_map_.get(
+        status = _ExportJobItemStatus_VALUES.get(
             src_dict["status"]
         ) or ExportJobItemStatus(src_dict["status"])
 
@@ -94,7 +94,7 @@ class UpdateExportJobItemV3:
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = ExportJobItemFailureReasonType._value2member_map_.get(
+            failure_reason_type = _ExportJobItemFailureReasonType_VALUES.get(
                 _failure_reason_type
             ) or ExportJobItemFailureReasonType(_failure_reason_type)
 
@@ -144,3 +144,9 @@ _PROPERTY_NAMES = frozenset(
         "failureReasonType",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonType_VALUES = (
+    ExportJobItemFailureReasonType._value2member_map_
+)
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

@@ -83,9 +83,7 @@ class VendorV3:
         if isinstance(_country, Unset):
             country = UNSET
         else:
-            country = CountryCode._value2member_map_.get(_country) or CountryCode(
-                _country
-            )
+            country = _CountryCode_VALUES.get(_country) or CountryCode(_country)
 
         external_id = src_dict.get("externalId", UNSET)
 
@@ -141,3 +139,6 @@ _PROPERTY_NAMES = frozenset(
         "taxRegistrationNumber",
     )
 )
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_
