@@ -6,6 +6,7 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
+import functools
 import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,9 +15,12 @@ from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
+    CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_LIMITS,
     DEFAULT_PREFETCH,
+    DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
     LOOPBACK_HOSTS,
@@ -28,16 +32,15 @@ from ._errors import InvalidArgumentError, PleoError
 # httpx, the seam, the resources with their endpoint modules and models, and the generated
 # client are imported where they are first needed; type checkers see them here.
 if TYPE_CHECKING:
+    import ssl
     import uuid
     from collections.abc import Mapping
     from types import ModuleType, TracebackType
 
     import httpx
-    from pleo_export_raw import Client as GeneratedClient
 
     from ._auth import TokenSource
     from ._pagination import Pager
-    from ._raw import Seam
     from ._resources import (
         ExportItemsV2,
         ExportItemsV3,
@@ -48,6 +51,18 @@ if TYPE_CHECKING:
     )
     from ._retry import RetryPolicy
     from ._run import ExportRun
+    from ._wire import GeneratedClient, Seam
+    from .models import (
+        ExportItemV2,
+        ExportItemV3,
+        ExportJob,
+        ExportJobItem,
+        ExportJobItemV3,
+        ExportJobV3,
+    )
+
+    RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
+    RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
@@ -56,11 +71,25 @@ class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
-        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2
+        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
 
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+        #: The three resources as one ``ExportPort`` (what export runs and workers use).
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+
+    def export_run(
+        self,
+        job: str | uuid.UUID | ExportJob,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> RunV2:
+        """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
+        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
 
 
 class V3Resources:
@@ -68,11 +97,25 @@ class V3Resources:
     object unless the client was made with ``api_version="v2"``)."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
-        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3
+        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3, VersionApi
 
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
+        #: The three resources as one ``ExportPort`` (what export runs and workers use).
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+
+    def export_run(
+        self,
+        job: str | uuid.UUID | ExportJobV3,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> RunV3:
+        """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
+        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
 
 
 class PleoExport:
@@ -124,9 +167,8 @@ class PleoExport:
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
         import httpx
 
-        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-        from ._raw import Seam
         from ._retry import RetryPolicy
+        from ._wire import Seam
 
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
@@ -142,7 +184,9 @@ class PleoExport:
         }
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
+            http_client = httpx.AsyncClient(
+                limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT, verify=_ssl_context()
+            )
         elif "user-agent" in http_client.headers and not http_client.headers[
             "user-agent"
         ].startswith("python-httpx/"):
@@ -207,24 +251,18 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
-            import httpx
-            from pleo_export_raw import Client as GeneratedClient
+            from ._wire import generated_client
 
-            from ._raw import RawTransport
-
-            front = httpx.AsyncClient(base_url=self.base_url, transport=RawTransport(self._seam))
-            self._raw = GeneratedClient(
-                base_url=self.base_url, raise_on_unexpected_status=True
-            ).set_async_httpx_client(front)
+            self._raw = generated_client(self._seam, self.base_url)
         return self._raw
 
     def export_run(
         self,
-        job: str | uuid.UUID | Any,
+        job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-    ) -> ExportRun:
+    ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
             async with pleo.export_run(job) as run:
@@ -238,21 +276,24 @@ class PleoExport:
                 (default 30).
 
         Returns:
-            An ``ExportRun`` (see there for what entering and leaving it do).
+            An ``ExportRun`` (see there for what entering and leaving it do), typed for either
+            version because ``api_version`` picks at run time; ``pleo.v3.export_run`` is exact.
 
         Raises:
             InvalidArgumentError: a bad argument.
         """
-        from ._run import ExportRun
+        import uuid
 
-        return ExportRun(
-            self.jobs,
-            self.job_items,
-            self.export_items,
-            job,
-            concurrency=concurrency,
-            flush_interval=flush_interval,
-        )
+        from .models import ExportJob, ExportJobV3
+
+        if self.api_version == "v2":
+            # A job model of the other version still names the job: run it by its id.
+            v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
+            return self.v2.export_run(
+                v2_job, concurrency=concurrency, flush_interval=flush_interval
+            )
+        v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
+        return self.v3.export_run(v3_job, concurrency=concurrency, flush_interval=flush_interval)
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
         """Iterate over any generated list operation, e.g. a v1 one::
@@ -263,7 +304,7 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
-        from ._resources._base import paginate
+        from ._resources import paginate
 
         params.setdefault("prefetch", self._prefetch)
         return paginate(self._seam, endpoint, *args, **params)
@@ -288,6 +329,16 @@ class PleoExport:
 
     def __repr__(self) -> str:
         return f"PleoExport(base_url={self.base_url!r}, auth={self._auth!r})"
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
+    The environment is read when the first client is made."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def _resolve_auth(
@@ -369,11 +420,11 @@ def _resolve_timeout(
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
     import httpx
 
-    from ._config import DEFAULT_TIMEOUT
-
     if timeout is not None:
         return (
-            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         )
     if http_client is not None and http_client.timeout != httpx.Timeout(5.0):  # httpx's default
         return None

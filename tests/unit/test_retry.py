@@ -18,6 +18,7 @@ from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_ret
 from pleo_export import (
     APIConnectionError,
     APITimeoutError,
+    InvalidArgumentError,
     PleoExport,
     RateLimitError,
     RetryPolicy,
@@ -310,6 +311,14 @@ async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: H
             await pleo.jobs.get(JOB_ID)
     assert not isinstance(caught.value, APITimeoutError)
     assert len(httpx_mock.get_requests()) == 3
+
+
+def test_negative_max_retries_is_a_typed_argument_error() -> None:
+    """A negative ``max_retries`` raises ``InvalidArgumentError`` naming it (a plain ValueError,
+    or none, fails this)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        RetryPolicy(max_retries=-1)
+    assert caught.value.argument == "max_retries"
 
 
 @pytest.fixture
