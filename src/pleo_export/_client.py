@@ -18,9 +18,7 @@ from ._config import (
     CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
-    DEFAULT_LIMITS,
     DEFAULT_PREFETCH,
-    DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
     LOOPBACK_HOSTS,
@@ -167,6 +165,7 @@ class PleoExport:
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
         import httpx
 
+        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
         from ._retry import RetryPolicy
         from ._wire import Seam
 
@@ -419,6 +418,8 @@ def _resolve_timeout(
 ) -> httpx.Timeout | None:
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
     import httpx
+
+    from ._config import DEFAULT_TIMEOUT
 
     if timeout is not None:
         return (
