@@ -47,3 +47,30 @@ def test_parsing_alone_imports_neither_httpx_nor_the_sdk(argv: list[str], code: 
     )
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert report == {"code": code, "loaded": []}
+
+
+def test_a_bare_version_is_answered_before_the_command_modules() -> None:
+    """``pleo-export --version`` prints what the parser's version action would and loads no
+    command module or client; fails if the fast path is lost or prints something else."""
+    probe = (
+        "import sys\n"
+        "from pleo_export._cli import main, build_parser\n"
+        "code = main(['--version'])\n"
+        "cli = sorted(m for m in sys.modules if m.startswith(('pleo_export._cli._', "
+        "'pleo_export._client')) and m != 'pleo_export._cli._main')\n"
+        "print(code, cli, file=sys.stderr)\n"
+        "build_parser().parse_args(['--version'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    fast, parsed = result.stdout.splitlines()
+    assert fast == parsed == "pleo-export " + _version()
+    assert result.stderr.strip().splitlines()[-1] == "0 []"
+    assert result.returncode == 0
+
+
+def _version() -> str:
+    from pleo_export import __version__
+
+    return __version__
