@@ -13,11 +13,16 @@ mostly three things, and this file is those three things:
 
 1. ``book``: the handler that puts one export item into the accounting system (``ledger.py``,
    a SQLite general ledger; booking is idempotent, keyed on Pleo's ``accountingEntryId``) and
-   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``;
+   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``. It first downloads
+   the item's receipts with ``pleo.files`` into the ledger's content-addressed files folder
+   (one copy per SHA-256); a receipt that cannot be downloaded fails the item as
+   ``receipt_download_failure`` (or ``receipt_file_size_limit_exceeded``), booking nothing;
 2. ``ExportWorker``: finds pending jobs (and ``in_progress`` ones a crashed run left behind),
    claims each, streams its items to the handler, reports outcomes in batches of 100 and posts
    ``completed`` / ``completed_with_errors`` / ``failed``;
-3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa.
+3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa;
+   every stored file still hashes to its name; and with ``--embedded`` every booked entry has
+   exactly the files the fake served, byte for byte (compared by SHA-256).
 
 Kill it at any point and start it again with the same ``--ledger``: the worker resumes the
 job it left ``in_progress``, items booked but not yet reported are booked again (the ledger
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -44,7 +50,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger import BookingError, Ledger
+from ledger import Attachment, BookingError, Ledger
 
 from pleo_export import (
     AuthenticationError,
@@ -71,11 +77,13 @@ class Integration:
     """The accounting integration: the handler, progress reporting and tallies for a summary.
 
     Args:
+        pleo: the client, for downloading receipts; None books items without them.
         ledger: where items are booked.
         out: where progress goes (default stdout).
     """
 
-    def __init__(self, ledger: Ledger, out: Any = None) -> None:
+    def __init__(self, pleo: PleoExport | None, ledger: Ledger, out: Any = None) -> None:
+        self.pleo = pleo
         self.ledger = ledger
         self.out = out or sys.stdout
         self.running: dict[uuid.UUID, uuid.UUID] = {}  # company → its job now running
@@ -83,12 +91,30 @@ class Integration:
         self.reasons: Counter[str] = Counter()
         self._printed: dict[uuid.UUID, int] = {}
 
-    def book(self, export_item: Any) -> Booked | Rejected:
-        """Book one export item in the ledger (the worker's handler)."""
+    async def book(self, export_item: Any) -> Booked | Rejected:
+        """Download an export item's receipts, then book it with them (the worker's handler).
+
+        A download error is left to escape: the worker reports it with its receipt failure
+        type, and nothing is booked.
+        """
         # The worker runs one job per company at a time, so the company names the job.
         job_id = self.running[export_item.company_id]
+        entry = str(export_item.accounting_entry_id)
+        document = self.ledger.document(entry)
+        if document is not None:  # booked by an earlier run that could not report it
+            return Booked(external_id=document)
+        stored = []
+        if self.pleo is not None:
+            files = self.pleo.files.of(export_item, job_id=job_id)
+            # Downloads of one item run side by side; the client caps them at 4 in flight.
+            stored = await asyncio.gather(
+                *(self.pleo.files.store(file, self.ledger.files_dir) for file in files)
+            )
+        attachments = [
+            Attachment(f.sha256, f.media_type, f.size, f.path.name) for f in stored if f.path
+        ]
         try:
-            booking = self.ledger.book(export_item, job_id=str(job_id))
+            booking = self.ledger.book(export_item, job_id=str(job_id), attachments=attachments)
         except BookingError as exc:
             self.reasons[exc.reason_type] += 1
             return Rejected(exc.reason, reason_type=exc.reason_type)
@@ -143,14 +169,21 @@ async def export(
     company_ids: list[str] | None = None,
     poll_interval: float = 60.0,
     out: Any = None,
+    fake: FakePleo | None = None,
+    receipts: bool = True,
 ) -> int:
     """Run the worker (until idle with ``once``, else until SIGINT/SIGTERM), then check.
+
+    Args:
+        fake: the embedded fake; the check then also compares every booked entry's files with
+            the bytes the fake served.
+        receipts: download and attach each item's files (off: book the accounting data only).
 
     Returns:
         The exit status: 0 when the ledger and Pleo agree, 1 when they do not.
     """
     out = out or sys.stdout
-    integration = Integration(ledger, out)
+    integration = Integration(pleo if receipts else None, ledger, out)
     worker = ExportWorker(
         pleo,
         integration.book,
@@ -196,7 +229,27 @@ async def export(
         f" ({on_server:,}): {verdict}",
         file=out,
     )
-    return 0 if ok else 1
+    problems = ledger.file_problems()
+    if fake is not None and receipts:
+        problems += attachment_problems(ledger, fake)
+    attached, stored = ledger.file_count()
+    against = "intact and as the fake served them" if fake is not None else "intact"
+    print(
+        f"check: {attached:,} attachments ({stored:,} distinct files) {against}:"
+        f" {'OK' if not problems else 'MISMATCH ' + '; '.join(problems[:3])}",
+        file=out,
+    )
+    return 0 if ok and not problems else 1
+
+
+def attachment_problems(ledger: Ledger, fake: FakePleo) -> list[str]:
+    """Booked entries whose attachments differ from the files the fake serves for them."""
+    problems = []
+    for entry, job_id in ledger.entries():
+        served = [hashlib.sha256(b).hexdigest() for b in fake.file_contents(job_id, entry)]
+        if [a.sha256 for a in ledger.attachments(entry)] != served:
+            problems.append(f"entry {entry} has other files than Pleo served")
+    return problems
 
 
 async def check_access(pleo: PleoExport, company_ids: list[str] | None) -> None:
@@ -275,7 +328,7 @@ async def _main(args: argparse.Namespace) -> int:
                 PleoExport(api_key=DEFAULT_API_KEY, base_url=url) as pleo,
             ):
                 print(f"fake Pleo at {url}: {args.jobs} pending jobs, {args.items} items each")
-                code = await export(pleo, ledger, once=True, company_ids=args.company)
+                code = await export(pleo, ledger, once=True, company_ids=args.company, fake=fake)
                 print(
                     "(the vendor_unknown failures are on purpose: every demo company buys from\n"
                     " vendor V-1006, which the ledger's register lacks, so the ledger refuses\n"

@@ -17,7 +17,9 @@ from ._config import (
     BEARER_TOKEN_ENV,
     CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_FILE_SIZE,
     DEFAULT_PREFETCH,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ._auth import TokenSource
+    from ._files import Files
     from ._pagination import Pager
     from ._resources import (
         ExportItemsV2,
@@ -139,6 +142,11 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
+            authenticate to Pleo. Default: the SDK's own separate pool, or with
+            ``http_client`` that client with its auth and default headers switched off.
+        max_file_size: bytes a file download may reach (default 30 MiB).
+        file_concurrency: file downloads in flight at once (default 4).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -160,9 +168,18 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        file_client: httpx.AsyncClient | None = None,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        for name, value in (
+            ("max_file_size", max_file_size),
+            ("file_concurrency", file_concurrency),
+        ):
+            if value < 1:
+                raise InvalidArgumentError(name, f"must be >= 1, got {value}")
         import httpx
 
         from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
@@ -201,6 +218,25 @@ class PleoExport:
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
+        self._files_settings: dict[str, Any] = {
+            "client": file_client
+            if file_client is not None
+            else None
+            if self._owns_http
+            else http_client,
+            "borrowed": file_client is None and not self._owns_http,
+            "retry": retry,
+            "timeout": resolved_timeout or DEFAULT_TIMEOUT,
+            "max_size": max_file_size,
+            "concurrency": file_concurrency,
+        }
+
+    @cached_property
+    def files(self) -> Files:
+        """Downloads of export items' files (receipts): see ``Files`` (made on first use)."""
+        from ._files import Files
+
+        return Files(self.export_items, **self._files_settings)
 
     @cached_property
     def v2(self) -> V2Resources:
@@ -312,6 +348,8 @@ class PleoExport:
         """Close the connection pool (not a caller-provided ``http_client``)."""
         if self._raw is not None:
             await self._raw.get_async_httpx_client().aclose()
+        if "files" in self.__dict__:  # made on first use: nothing to close before
+            await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()
 

@@ -34,6 +34,7 @@ from ._errors import (
     PermissionDeniedError,
     PleoError,
 )
+from ._files import item_failure_type
 from ._lifecycle import status_text
 from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun, WorkItem, clip_reason
@@ -163,7 +164,8 @@ class ExportWorker(Generic[ExportT]):
             either version's export item), or ``pleo.v3`` / ``pleo.v2`` for one version's
             exact types.
         handler: ``handler(export_item) -> Booked | Rejected``, sync or async. An exception
-            fails that item with ``unexpected_failure`` and the message as reason. A sync
+            fails that item with ``unexpected_failure`` (a ``FileDownloadError``: its
+            ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason. A sync
             handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
         company_ids: only these companies' jobs (needed with organisation-level credentials);
             default all the credentials can see.
@@ -468,9 +470,9 @@ class ExportWorker(Generic[ExportT]):
         run: _Run[ExportT], work: WorkItem[EntryLike, EntryLike], exc: Exception
     ) -> Rejected:
         logger.warning("job %s: item %s failed: %r", run.job_id, work.accounting_entry_id, exc)
-        return Rejected(
-            clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
-        )
+        # A receipt that could not be downloaded says so: receipt_download_failure & co.
+        reason_type = item_failure_type(exc) or "unexpected_failure"
+        return Rejected(clip_reason(f"{type(exc).__name__}: {exc}"), reason_type=reason_type)
 
     def _report(
         self,
