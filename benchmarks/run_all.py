@@ -30,6 +30,7 @@ BENCHMARKS = (
     "bench_import",
     "bench_request",
     "bench_parse",
+    "bench_spec_diff",
     "bench_pagination",
     "bench_batch_updates",
     "bench_throughput",

@@ -50,6 +50,8 @@ __all__ = [
     "RETRY_WAIT_JITTER",
     "RETRY_WAIT_MAX",
     "SDK_VERSION",
+    "SPEC_FETCH_TIMEOUT",
+    "SPEC_MAX_BYTES",
     "SPEC_VERSION",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
@@ -168,3 +170,7 @@ COORDINATOR_STATEMENT_TIMEOUT: Final = 30.0
 COORDINATOR_CONNECT_TIMEOUT: Final = 10.0
 #: Default PostgreSQL schema of the coordinator's tables.
 DEFAULT_COORDINATOR_SCHEMA: Final = "pleo_export"
+
+#: `pleo-export spec diff` reads a spec of at most 32 MiB, and gives a URL 30 s to answer.
+SPEC_MAX_BYTES: Final = 32 * 1024 * 1024
+SPEC_FETCH_TIMEOUT: Final = 30.0
