@@ -46,11 +46,11 @@ def reference_package(tmp: Path, name: str, templates: Path, sample: Any) -> typ
 
     ``sample`` (a decoded page) is parsed once, so the whole model tree is imported before timing.
     """
-    sys.path.insert(0, str(REPO / "scripts"))
+    sys.path.insert(0, str(REPO))
     try:
-        from generate import generate
+        from scripts.generate import generate
     finally:
-        sys.path.remove(str(REPO / "scripts"))
+        sys.path.remove(str(REPO))
     shutil.copytree(generate(tmp / f"{name}-out", templates=templates), tmp / name)
     sys.path.insert(0, str(tmp))
     try:

@@ -13,7 +13,6 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -24,10 +23,8 @@ from hypothesis import strategies as st
 
 from pleo_export.testing._catalogue import COUNTRIES, build_catalogue
 from pleo_export.testing._data import build_export_item
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from _spec_io import REPO_ROOT
-from generate import generate
+from scripts._spec_io import REPO_ROOT
+from scripts.generate import generate
 
 REFERENCE = "pleo_ref_raw"
 #: Keys whose values the property test may replace by something this spec does not list.
