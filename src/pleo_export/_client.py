@@ -19,7 +19,9 @@ from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_EMPTY_PAGES,
     DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
@@ -147,9 +149,16 @@ class PleoExport:
             ``http_client`` that client with its auth and default headers switched off.
         max_file_size: bytes a file download may reach (default 30 MiB).
         file_concurrency: file downloads in flight at once (default 4).
+        total_timeout: seconds one attempt may take in all, body included (default twice the
+            read timeout, 120 s); exceeding it is an ``APITimeoutError``, retried like others.
+        max_response_bytes: the largest response body read, after decompression (default
+            32 MiB); a larger one is a ``ResponseTooLargeError``.
+        max_empty_pages: pages in a row without items that still announce a next page before
+            paging stops with a ``PaginationError`` (default 10).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
+        InvalidArgumentError: a limit that is not a positive number.
     """
 
     def __init__(
@@ -171,15 +180,21 @@ class PleoExport:
         file_client: httpx.AsyncClient | None = None,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
-        for name, value in (
-            ("max_file_size", max_file_size),
-            ("file_concurrency", file_concurrency),
-        ):
-            if value < 1:
-                raise InvalidArgumentError(name, f"must be >= 1, got {value}")
+        from ._validation import check_int, check_seconds
+
+        check_int(prefetch, "prefetch", minimum=0)
+        check_int(max_response_bytes, "max_response_bytes", minimum=1)
+        check_int(max_empty_pages, "max_empty_pages", minimum=1)
+        check_int(max_file_size, "max_file_size", minimum=1)
+        check_int(file_concurrency, "file_concurrency", minimum=1)
+        if total_timeout is not None:
+            check_seconds(total_timeout, "total_timeout")
         import httpx
 
         from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
@@ -214,6 +229,9 @@ class PleoExport:
             retry=retry,
             timeout=resolved_timeout,
             headers=headers,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
+            max_empty_pages=max_empty_pages,
         )
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
@@ -345,9 +363,14 @@ class PleoExport:
         return paginate(self._seam, endpoint, *args, **params)
 
     async def aclose(self) -> None:
-        """Close the connection pool (not a caller-provided ``http_client``)."""
-        if self._raw is not None:
-            await self._raw.get_async_httpx_client().aclose()
+        """Close the connection pool (not a caller-provided ``http_client``).
+
+        Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
+        """
+        self._seam.closed = True
+        # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
+        # sends on the shared pool) and stays open, so its calls reach the seam and end in
+        # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
         if "files" in self.__dict__:  # made on first use: nothing to close before
             await self.files.aclose()
         if self._owns_http:

@@ -34,7 +34,7 @@ from ._lifecycle import (
 )
 from ._outcome import ItemOutcome, OutcomeStatus
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
-from ._validation import check_uuid
+from ._validation import check_int, check_uuid
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
@@ -157,8 +157,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
-        if concurrency < 1:
-            raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+        check_int(concurrency, "concurrency", minimum=1)
         job_id, _ = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).
