@@ -7,17 +7,10 @@ the same seam to every resource and to the generated client behind ``.raw``.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import os
-import ssl
-import uuid
-from collections.abc import Mapping
-from types import ModuleType, TracebackType
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
-from ._auth import ApiKeyAuth, BearerAuth, TokenSource
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -26,58 +19,64 @@ from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
-    DEFAULT_LIMITS,
     DEFAULT_MAX_EMPTY_PAGES,
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
-    DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
     LOOPBACK_HOSTS,
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
-from ._files import Files
-from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
-from ._options import derive_seam
-from ._pagination import Pager
-from ._resources import (
-    ExportItemsV2,
-    ExportItemsV3,
-    ExportJobsV2,
-    ExportJobsV3,
-    JobItemsV2,
-    JobItemsV3,
-    VersionApi,
-    paginate,
-)
-from ._retry import RetryPolicy
-from ._run import ExportRun
-from ._validation import check_int, check_seconds
-from ._wire import GeneratedClient, Seam, generated_client
-from .models import (
-    ExportItemV2,
-    ExportItemV3,
-    ExportJob,
-    ExportJobItem,
-    ExportJobItemV3,
-    ExportJobV3,
-)
+
+# Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
+# httpx, the seam, the resources with their endpoint modules and models, and the generated
+# client are imported where they are first needed; type checkers see them here.
+if TYPE_CHECKING:
+    import ssl
+    import uuid
+    from collections.abc import Mapping
+    from types import ModuleType, TracebackType
+
+    import httpx
+
+    from ._auth import TokenSource
+    from ._files import Files
+    from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
+    from ._pagination import Pager
+    from ._resources import (
+        ExportItemsV2,
+        ExportItemsV3,
+        ExportJobsV2,
+        ExportJobsV3,
+        JobItemsV2,
+        JobItemsV3,
+    )
+    from ._retry import RetryPolicy
+    from ._run import ExportRun
+    from ._wire import GeneratedClient, Seam
+    from .models import (
+        ExportItemV2,
+        ExportItemV3,
+        ExportJob,
+        ExportJobItem,
+        ExportJobItemV3,
+        ExportJobV3,
+    )
+
+    RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
+    RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
-
-_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
-
-
-RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
-RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 
 class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
+
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
@@ -94,6 +93,8 @@ class V2Resources:
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> RunV2:
         """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
         return ExportRun(
             self.port,
             job,
@@ -108,6 +109,8 @@ class V3Resources:
     object unless the client was made with ``api_version="v2"``)."""
 
     def __init__(self, seam: Seam, *, prefetch: int) -> None:
+        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3, VersionApi
+
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
@@ -124,6 +127,8 @@ class V3Resources:
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> RunV3:
         """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
         return ExportRun(
             self.port,
             job,
@@ -156,6 +161,11 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
+            authenticate to Pleo. Default: the SDK's own separate pool, or with
+            ``http_client`` that client with its auth and default headers switched off.
+        max_file_size: bytes a file download may reach (default 30 MiB).
+        file_concurrency: file downloads in flight at once (default 4).
         total_timeout: seconds one attempt may take in all, body included (default twice the
             read timeout, 120 s); exceeding it is an ``APITimeoutError``, retried like others.
         max_response_bytes: the largest response body read, after decompression (default
@@ -167,11 +177,6 @@ class PleoExport:
         on_retry: called as each retry is sent, with a ``RetryInfo`` saying why.
             Hooks see the method, the path template (no ids), status, timing and attempt
             number, never a header, body or credential; one that raises is logged and ignored.
-        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
-            authenticate to Pleo. Default: the SDK's own separate pool, or with
-            ``http_client`` that client with its auth and default headers switched off.
-        max_file_size: bytes a file download may reach (default 30 MiB).
-        file_concurrency: file downloads in flight at once (default 4).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -194,18 +199,20 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        file_client: httpx.AsyncClient | None = None,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
         on_request: Hook[RequestInfo] | None = None,
         on_response: Hook[ResponseInfo] | None = None,
         on_retry: Hook[RetryInfo] | None = None,
-        file_client: httpx.AsyncClient | None = None,
-        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-        file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        from ._validation import check_int, check_seconds
+
         check_int(prefetch, "prefetch", minimum=0)
         check_int(max_response_bytes, "max_response_bytes", minimum=1)
         check_int(max_empty_pages, "max_empty_pages", minimum=1)
@@ -213,6 +220,13 @@ class PleoExport:
         check_int(file_concurrency, "file_concurrency", minimum=1)
         if total_timeout is not None:
             check_seconds(total_timeout, "total_timeout")
+        import httpx
+
+        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+        from ._hooks import Observer
+        from ._retry import RetryPolicy
+        from ._wire import Seam
+
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -246,36 +260,70 @@ class PleoExport:
             max_empty_pages=max_empty_pages,
             observer=Observer(on_request=on_request, on_response=on_response, on_retry=on_retry),
         )
+        self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
-        self._bind(self._seam)
-        #: Downloads of export items' files (receipts): see ``Files``.
-        self.files = Files(
-            self.export_items,
-            client=file_client
+        self._files_settings: dict[str, Any] = {
+            "client": file_client
             if file_client is not None
             else None
             if self._owns_http
             else http_client,
-            borrowed=file_client is None and not self._owns_http,
-            retry=retry,
-            timeout=resolved_timeout or DEFAULT_TIMEOUT,
-            max_size=max_file_size,
-            concurrency=file_concurrency,
-        )
+            "borrowed": file_client is None and not self._owns_http,
+            "retry": retry,
+            "timeout": resolved_timeout or DEFAULT_TIMEOUT,
+            "max_size": max_file_size,
+            "concurrency": file_concurrency,
+        }
 
-    def _bind(self, seam: Seam) -> None:
-        """Point the resources (and a future ``.raw``) at ``seam``."""
-        self._seam = seam
-        self._raw: GeneratedClient | None = None
-        self.v2 = V2Resources(seam, prefetch=self._prefetch)
-        self.v3 = V3Resources(seam, prefetch=self._prefetch)
+    @cached_property
+    def files(self) -> Files:
+        """Downloads of export items' files (receipts): see ``Files`` (made on first use)."""
+        from ._files import Files
+
+        return Files(self.export_items, **self._files_settings)
+
+    @cached_property
+    def v2(self) -> V2Resources:
+        """The v2 endpoints (made on first use, like every resource)."""
+        return V2Resources(self._seam, prefetch=self._prefetch)
+
+    @cached_property
+    def v3(self) -> V3Resources:
+        """The v3 endpoints, typed exactly."""
+        return V3Resources(self._seam, prefetch=self._prefetch)
+
+    @property
+    def _default(self) -> V3Resources | V2Resources:
         # Typed as either version because api_version picks at run time; code that wants the
         # exact v3 types uses ``pleo.v3``.
-        default: V3Resources | V2Resources = self.v2 if self.api_version == "v2" else self.v3
-        self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
-        self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
-        self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
+        return self.v2 if self.api_version == "v2" else self.v3
+
+    @cached_property
+    def jobs(self) -> ExportJobsV3 | ExportJobsV2:
+        """Export jobs of the client's ``api_version``: list, get, create."""
+        return self._default.jobs
+
+    @cached_property
+    def job_items(self) -> JobItemsV3 | JobItemsV2:
+        """Job items of the client's ``api_version``: list, update in batches."""
+        return self._default.job_items
+
+    @cached_property
+    def export_items(self) -> ExportItemsV3 | ExportItemsV2:
+        """Export items (the accounting data) of the client's ``api_version``."""
+        return self._default.export_items
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one ``httpx.AsyncClient`` (connection pool) every request goes through."""
+        return self._seam.http
+
+    @property
+    def observer(self) -> Observer:
+        """What watches this client's requests: its hooks, and the tracing and metrics that
+        ``pleo_export.otel.instrument`` sets; shared with every ``with_options`` view."""
+        return self._seam.observer
 
     def with_options(
         self,
@@ -288,13 +336,14 @@ class PleoExport:
 
             job = await pleo.with_options(timeout=300, max_retries=0).jobs.get(job_id)
 
-        The view shares the connection pool, auth, hooks and tracing; nothing is copied or
-        opened, so making one per call is cheap. Closing the view leaves the pool open; closing
-        this client closes it for both.
+        The view shares the connection pool, auth, hooks, tracing and ``files``; nothing is
+        opened, so making one per call is cheap. Closing the view leaves everything open;
+        closing this client closes it for both.
 
         Args:
             timeout: the per-request timeout for calls through the view (a float is the read,
-                write and pool timeout, with 5 s to connect).
+                write and pool timeout, with 5 s to connect); its total deadline is twice the
+                read timeout.
             max_retries: retries after the first attempt; the backoff stays this client's.
             headers: extra headers, added to (or replacing) this client's.
 
@@ -302,21 +351,12 @@ class PleoExport:
             A ``PleoExport`` sending through the same pool.
 
         Raises:
-            InvalidArgumentError: a negative ``max_retries`` or timeout.
+            InvalidArgumentError: a negative ``max_retries`` or timeout, or a non-string header.
         """
+        from ._options import derive_seam
+
         seam = derive_seam(self._seam, timeout=timeout, max_retries=max_retries, headers=headers)
         return _ClientView(self, seam)
-
-    @property
-    def observer(self) -> Observer:
-        """What watches this client's requests: its hooks, and the tracing and metrics that
-        ``pleo_export.otel.instrument`` sets; shared with every ``with_options`` view."""
-        return self._seam.observer
-
-    @property
-    def http_client(self) -> httpx.AsyncClient:
-        """The one ``httpx.AsyncClient`` (connection pool) every request goes through."""
-        return self._seam.http
 
     @property
     def raw(self) -> GeneratedClient:
@@ -330,6 +370,8 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
+            from ._wire import generated_client
+
             self._raw = generated_client(self._seam, self.base_url)
         return self._raw
 
@@ -359,6 +401,10 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
+        import uuid
+
+        from .models import ExportJob, ExportJobV3
+
         if self.api_version == "v2":
             # A job model of the other version still names the job: run it by its id.
             v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
@@ -377,6 +423,8 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
+        from ._resources import paginate
+
         params.setdefault("prefetch", self._prefetch)
         return paginate(self._seam, endpoint, *args, **params)
 
@@ -389,7 +437,8 @@ class PleoExport:
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in
         # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
-        await self.files.aclose()
+        if "files" in self.__dict__:  # made on first use: nothing to close before
+            await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()
 
@@ -413,16 +462,28 @@ def _ssl_context() -> ssl.SSLContext:
     """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
     built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
     The environment is read when the first client is made."""
+    import httpx
+
     return httpx.create_ssl_context()
 
 
 class _ClientView(PleoExport):
     """What ``PleoExport.with_options`` returns: the parent's state on a derived seam."""
 
+    #: Made per seam on first use (cached properties), so a view makes its own.
+    _PER_SEAM = frozenset({"v2", "v3", "jobs", "job_items", "export_items", "files", "_raw"})
+
     def __init__(self, parent: PleoExport, seam: Seam) -> None:
-        vars(self).update(vars(parent))
+        vars(self).update({k: v for k, v in vars(parent).items() if k not in self._PER_SEAM})
+        self._seam = seam
+        self._raw = None
         self._owns_http = False  # the parent closes the pool
-        self._bind(seam)
+        self._parent = parent
+
+    @property
+    def files(self) -> Files:
+        """The parent's ``files`` (one file pool, closed with the parent)."""
+        return self._parent.files
 
     async def aclose(self) -> None:
         """Nothing to close: the pools are the parent's (its ``.raw`` front owns none)."""
@@ -446,6 +507,8 @@ def _resolve_auth(
         )
     if auth is not None:
         return auth
+    from ._auth import ApiKeyAuth, BearerAuth
+
     if api_key is not None:
         return ApiKeyAuth(api_key)
     if bearer_token is not None:
@@ -473,6 +536,8 @@ def _resolve_base_url(environment: str | None, base_url: str | None, allow_insec
                 "environment", f"unknown {name!r}; expected one of {', '.join(ENVIRONMENTS)}"
             )
         return ENVIRONMENTS[name]
+    import httpx
+
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
@@ -489,6 +554,8 @@ def _is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine: a loopback name or any 127.0.0.0/8 or ::1 address."""
     if host in LOOPBACK_HOSTS:
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -499,12 +566,16 @@ def _resolve_timeout(
     timeout: httpx.Timeout | float | None, http_client: httpx.AsyncClient | None
 ) -> httpx.Timeout | None:
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
+    import httpx
+
+    from ._config import DEFAULT_TIMEOUT
+
     if timeout is not None:
         return (
             timeout
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         )
-    if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
+    if http_client is not None and http_client.timeout != httpx.Timeout(5.0):  # httpx's default
         return None
     return DEFAULT_TIMEOUT

@@ -29,6 +29,8 @@ async def test_view_has_its_own_settings_on_the_shared_pool(
     async with PleoExport(api_key=API_KEY, base_url=BASE_URL) as pleo:
         view = pleo.with_options(timeout=300, headers={"X-Trace-Me": "yes"})
         assert view.http_client is pleo.http_client
+        assert view.files is pleo.files  # one file pool, closed with the parent
+        assert view.observer is pleo.observer
         await view.jobs.get(JOB_ID)
         await pleo.jobs.get(JOB_ID)
         assert view._seam.deadlines.seconds == 600  # twice the view's read timeout
