@@ -21,7 +21,8 @@ import httpx
 
 from . import _meta
 from ._config import REQUEST_ID_MAX_CHARS
-from ._errors import request_id
+from ._errors import APIStatusError, request_id
+from ._retry import RetryableStatus
 from ._secrets import scrub
 
 if TYPE_CHECKING:
@@ -199,57 +200,55 @@ class Observation:
         )
 
     async def attempt(
-        self, exchange: Callable[[], Awaitable[httpx.Response]], number: int
+        self, run: Callable[[int], Awaitable[httpx.Response]], number: int
     ) -> httpx.Response:
-        """Run attempt ``number`` (``exchange``): fire the hooks around it and trace it as a
-        child span of the call."""
+        """Run attempt ``number`` (``run(number)``, which returns a 2xx or raises): fire the
+        hooks around it and trace it as a child span of the call."""
         observer = self._observer
         self.attempts = number
         if self._pending_retry is not None:
             retry, self._pending_retry = self._pending_retry, None
             await _fire(observer.on_retry, retry)
         await _fire(observer.on_request, RequestInfo(self.method, self.url_template, number))
-        request = self._request
-        attempt = None if self._span is None else self._span.attempt(request, number)
+        attempt = None if self._span is None else self._span.attempt(self._request, number)
         started = time.perf_counter()
         try:
-            response = await exchange()
+            response = await run(number)
         except BaseException as exc:
-            elapsed = time.perf_counter() - started
+            status, found = _answer(exc)
             if attempt is not None:
-                attempt.end(None, exc)
+                attempt.end(status, None if status is not None else exc)
             if isinstance(exc, Exception):
-                await _fire(
-                    observer.on_response,
-                    ResponseInfo(
-                        self.method,
-                        self.url_template,
-                        number,
-                        None,
-                        type(exc).__name__,
-                        elapsed,
-                        None,
-                    ),
-                )
+                await self._answered(number, started, status, found, exc)
             raise
-        elapsed = time.perf_counter() - started
         if attempt is not None:
-            attempt.end(response, None)
+            attempt.end(response.status_code, None)
         if observer.on_response is not None:
             found = request_id(response.headers)
-            await _fire(
-                observer.on_response,
-                ResponseInfo(
-                    self.method,
-                    self.url_template,
-                    number,
-                    response.status_code,
-                    None,
-                    elapsed,
-                    None if found is None else scrub(found, REQUEST_ID_MAX_CHARS),
-                ),
-            )
+            await self._answered(number, started, response.status_code, found, None)
         return response
+
+    async def _answered(
+        self,
+        number: int,
+        started: float,
+        status: int | None,
+        found: str | None,
+        error: BaseException | None,
+    ) -> None:
+        """Fire ``on_response`` for an attempt that ended with ``status``, or unanswered."""
+        await _fire(
+            self._observer.on_response,
+            ResponseInfo(
+                method=self.method,
+                url_template=self.url_template,
+                attempt=number,
+                status_code=status,
+                error=None if status is not None or error is None else type(error).__name__,
+                elapsed=time.perf_counter() - started,
+                request_id=None if found is None else scrub(found, REQUEST_ID_MAX_CHARS),
+            ),
+        )
 
     def retrying(self, reason: str, wait: float | None) -> None:
         """The retry loop decided to try again; the hook fires as the retry is sent."""
@@ -272,6 +271,15 @@ class Observation:
             _meta.record(
                 response, attempts=self.attempts, elapsed=elapsed, url_template=self.url_template
             )
+
+
+def _answer(exc: BaseException) -> tuple[int | None, str | None]:
+    """The status and request id of the response an attempt's exception carries, if any."""
+    if isinstance(exc, RetryableStatus):
+        return exc.response.status_code, request_id(exc.response.headers)
+    if isinstance(exc, APIStatusError):
+        return exc.status_code, exc.request_id
+    return None, None
 
 
 async def _fire(hook: Hook[Any] | None, event: object) -> None:

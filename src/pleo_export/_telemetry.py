@@ -106,12 +106,11 @@ class AttemptSpan:
         self._span = span
         self._token = token
 
-    def end(self, response: httpx.Response | None, error: BaseException | None) -> None:
+    def end(self, status: int | None, error: BaseException | None) -> None:
         """Detach and end the span: status code, and ``error.type`` for a 4xx/5xx or no answer."""
         context.detach(self._token)  # type: ignore[arg-type]
         span = self._span
-        if response is not None:
-            status = response.status_code
+        if status is not None:
             span.set_attribute("http.response.status_code", status)
             if status >= 400:
                 span.set_attribute("error.type", str(status))

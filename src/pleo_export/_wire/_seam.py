@@ -341,32 +341,27 @@ class Seam:
                 return retry
             return False
 
-        async def exchange() -> httpx.Response:
-            """One attempt's request and its whole (capped) body, within the total deadline."""
-            deadline = self.deadlines.start()
-            try:
-                response = await self.http.send(request, auth=self._auth, stream=True)
-                if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
-                    await read_capped(response, self.max_response_bytes, method=method, path=path)
-                elif len(response.content) > self.max_response_bytes:
-                    raise ResponseTooLargeError(
-                        limit=self.max_response_bytes, method=method, path=path
-                    )
-            except asyncio.CancelledError:
-                self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
-                raise
-            finally:
-                self.deadlines.finish(deadline)
-            return response
-
         async def attempt_once(num: int) -> httpx.Response:
             nonlocal number
             number = num
             started = time.perf_counter()
+            deadline = self.deadlines.start()
             try:
-                response = await (
-                    exchange() if observation is None else observation.attempt(exchange, num)
-                )
+                try:
+                    response = await self.http.send(request, auth=self._auth, stream=True)
+                    if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
+                        await read_capped(
+                            response, self.max_response_bytes, method=method, path=path
+                        )
+                    elif len(response.content) > self.max_response_bytes:
+                        raise ResponseTooLargeError(
+                            limit=self.max_response_bytes, method=method, path=path
+                        )
+                except asyncio.CancelledError:
+                    self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
+                    raise
+                finally:
+                    self.deadlines.finish(deadline)
             except RuntimeError:  # httpx refuses to send on a closed client
                 if self.closed or self.http.is_closed:
                     raise ClientClosedError(method=method, path=path) from None
@@ -408,6 +403,8 @@ class Seam:
             # retried is replayed into the loop as its first attempt, so the retry decision,
             # waits and attempt numbers are exactly those of a loop that ran it.
             try:
+                if observation is not None:
+                    return await observation.attempt(attempt_once, 1)
                 return await attempt_once(1)
             except (RetryableStatus, httpx.TransportError) as exc:
                 first_failure = exc
@@ -416,6 +413,8 @@ class Seam:
                     if first_failure is not None:
                         failure, first_failure = first_failure, None
                         raise failure
+                    if observation is not None:
+                        return await observation.attempt(attempt_once, attempt.num)
                     return await attempt_once(attempt.num)
         except RetryableStatus as exc:
             raise status_error(exc.response, method=method, path=path) from None
