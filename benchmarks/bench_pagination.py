@@ -66,7 +66,7 @@ async def _throughput(data: list[bytes], items: int, rounds: int) -> dict[str, l
     from pleo_export_raw.types import UNSET, Unset
 
     from pleo_export import PleoExport
-    from pleo_export import _raw as seam_module
+    from pleo_export._wire import _seam as seam_module
 
     server = PageServer(data, items // PAGE)
 

@@ -22,11 +22,12 @@ import asyncio
 import logging
 import os
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from _support import add_target_options, connect
 
 from pleo_export import Booked, ExportWorker, Progress, Rejected
+from pleo_export.models import ExportItemV3
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("worker_service")
 
 
-async def book(export_item: Any) -> Booked | Rejected:
+async def book(export_item: ExportItemV3) -> Booked | Rejected:
     """The handler: pretend to call an ERP (a few milliseconds each) and book the item."""
     await asyncio.sleep(0.002)
     if export_item.amount.in_wallet_currency.value == 0:
@@ -50,14 +51,16 @@ def on_progress(p: Progress) -> None:
         log.info("job %s %s %s %s", str(p.job_id)[:8], p.stage, detail, p.status or "")
 
 
-async def heartbeat(worker: ExportWorker, every: float) -> None:
+async def heartbeat(worker: ExportWorker[ExportItemV3], every: float) -> None:
     """Log the worker's totals now and then (a real service would export metrics)."""
     while True:
         await asyncio.sleep(every)
         log.info("heartbeat: %s", worker.stats)
 
 
-async def simulate_users(fake: FakePleo, worker: ExportWorker, jobs: int, items: int) -> None:
+async def simulate_users(
+    fake: FakePleo, worker: ExportWorker[ExportItemV3], jobs: int, items: int
+) -> None:
     """Add a pending job every half second, and tell the worker as a webhook handler would."""
     for _ in range(jobs):
         await asyncio.sleep(0.5)
@@ -75,7 +78,7 @@ async def serve(args: argparse.Namespace) -> None:
 
     async with connect(args, seed) as target:
         worker = ExportWorker(
-            target.pleo, book, poll_interval=args.poll_interval, on_progress=on_progress
+            target.pleo.v3, book, poll_interval=args.poll_interval, on_progress=on_progress
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -20,7 +20,7 @@ import pleo_export.models
 
 SRC = Path(pleo_export.__file__).parent
 #: The only places allowed to import the generated package (STYLE.md rule 4).
-RAW_IMPORTERS = ("_raw.py", "_client.py", "models.py", "_resources/")
+RAW_IMPORTERS = ("_wire/", "models.py")
 
 
 def _run(code: str) -> dict[str, object]:
@@ -131,14 +131,56 @@ def _raw_imports(path: Path) -> list[str]:
 
 
 def test_only_the_seam_imports_the_generated_package() -> None:
-    """Outside _raw, _client, models and _resources/, no module imports pleo_export_raw."""
+    """Outside the _wire package and models.py, no module imports pleo_export_raw."""
     offenders = {
         str(path.relative_to(SRC)): _raw_imports(path)
         for path in sorted(SRC.rglob("*.py"))
         if not str(path.relative_to(SRC)).startswith(RAW_IMPORTERS) and _raw_imports(path)
     }
     assert offenders == {}
-    assert _raw_imports(SRC / "_raw.py")  # the walk does see imports where they are
+    assert _raw_imports(SRC / "_wire" / "_seam.py")  # the walk does see imports where they are
+
+
+#: Private names of other libraries reached on purpose: argparse has no public name for the
+#: type ``add_subparsers`` returns, and ``_value2member_map_`` is Enum's documented sunder table.
+_FOREIGN_PRIVATE = {"argparse._SubParsersAction", "enum._value2member_map_"}
+
+
+def _private_reaches(path: Path) -> list[str]:
+    """``x._name`` uses and ``from m import _name`` imports in a file, other than on self/cls."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            found += [
+                f"from {node.module} import {a.name}" for a in node.names if _is_private(a.name)
+            ]
+        elif isinstance(node, ast.Attribute) and _is_private(node.attr):
+            owner = node.value
+            if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+                found.append(ast.unparse(node))
+    return [reach for reach in found if reach not in _FOREIGN_PRIVATE]
+
+
+def _is_private(name: str) -> bool:
+    dunder = name.startswith("__") and name.endswith("__")
+    sunder = name.startswith("_") and name.endswith("_") and not dunder
+    return name.startswith("_") and not dunder and not sunder
+
+
+def test_no_module_reaches_into_another_modules_private_members() -> None:
+    """Outside the wire (which calls the generated builders' ``_get_kwargs``), no module uses a
+    private member of another object or module: orchestration talks through the port only.
+
+    It fails on, say, ``self._job_items._coerce(...)`` or ``from ._x import _helper``.
+    """
+    offenders = {
+        str(path.relative_to(SRC)): reaches
+        for path in sorted(SRC.rglob("*.py"))
+        if not str(path.relative_to(SRC)).startswith("_wire/")
+        and (reaches := _private_reaches(path))
+    }
+    assert offenders == {}
+    assert _private_reaches(SRC / "_wire" / "_seam.py")  # the walk does see them where they are
 
 
 def test_the_fake_never_imports_the_generated_package() -> None:

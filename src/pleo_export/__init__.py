@@ -42,12 +42,12 @@ if TYPE_CHECKING:
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
+    from ._version import __version__
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
-
-__version__ = "0.1.0"
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
+    "__version__": "_version",
     "APIConnectionError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",

@@ -1,9 +1,10 @@
 """Any number of job item updates, sent as batches of at most 100 with bounded concurrency.
 
-``chunk`` is the pure splitting rule; ``update_all`` is a thin async shell over
-``JobItems.update`` that gathers every outcome, per-item errors and failed batches included, into
-one ``BatchResult``; ``Outbox`` buffers updates as they are recorded and sends them as batches
-fill. What to report for an item is the caller's business (see ``_run``).
+``chunk`` is the pure splitting rule; ``send_batches`` is a thin async shell over a one-batch
+sender that gathers every answer, per-item errors and failed batches included, into one
+``BatchResult``; ``Outbox`` buffers ``ItemOutcome`` values as they are recorded and sends them
+as batches fill. What to report for an item is the caller's business (see ``_run``); turning an
+outcome into a request is the wire's.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._errors import InvalidArgumentError, PleoError
-from ._lifecycle import job_ref
+from ._outcome import ItemOutcome
+from ._port import EntryLike, UpdateResultLike
 
-__all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "update_all"]
+__all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "send_batches"]
 
 logger: Final = logging.getLogger("pleo_export")
 
 T = TypeVar("T")
+U = TypeVar("U", bound=EntryLike)
+U_contra = TypeVar("U_contra", bound=EntryLike, contravariant=True)
 
 
 def chunk(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
@@ -107,83 +111,89 @@ class BatchUpdateError(PleoError):
         self.__cause__ = first  # what stopped the batches, for tracebacks and failure types
 
 
-class _JobItems(Protocol):
-    """What ``update_all`` needs of a job items resource (v3 or v2)."""
+class _Sender(Protocol[U_contra]):
+    """Sends one batch of at most 100 updates and returns Pleo's answer."""
 
-    def update(self, job_id: uuid.UUID | str, updates: Sequence[Any]) -> Awaitable[Any]: ...
-
-    def _coerce(self, update: object, index: int) -> Any: ...
+    def __call__(self, batch: Sequence[U_contra], /) -> Awaitable[UpdateResultLike]: ...
 
 
-async def update_all(
-    job_items: _JobItems,
-    job: object,
-    updates: Sequence[Any | Mapping[str, Any]],
+async def send_batches(
+    send: _Sender[U],
+    updates: Sequence[U],
     *,
+    given: Sequence[object] | None = None,
+    job_id: uuid.UUID,
     concurrency: int = DEFAULT_BATCH_CONCURRENCY,
     raise_on_error: bool = False,
 ) -> BatchResult:
-    """Send any number of item updates in batches of 100, ``concurrency`` batches at a time.
+    """Send any number of updates in batches of 100, ``concurrency`` batches at a time.
 
-    Every update is validated before the first request, so a malformed one at position 250
-    does not leave the first batches sent. Each batch is a PUT, retried on transient failures;
-    a batch that still fails is kept, with its updates, in ``failed_batches``.
+    Each update is checked before the first request, so a repeated entry at position 250 does
+    not leave the first batches sent. Each batch is a PUT, retried on transient failures; a
+    batch that still fails is kept, with its updates, in ``failed_batches``.
+
+    Args:
+        send: sends one batch (``JobItems`` for models, the port for ``ItemOutcome`` values).
+        updates: anything keyed by ``accounting_entry_id``, each entry once.
+        given: the updates as the caller gave them, kept in ``FailedBatch.updates`` (default
+            ``updates``).
+        job_id: the job, for log lines.
+        concurrency: batches in flight at once.
+        raise_on_error: raise ``BatchUpdateError`` unless every update was applied.
 
     Raises:
-        InvalidArgumentError: a malformed update, an accounting entry given twice, or
-            ``concurrency`` below 1.
+        InvalidArgumentError: an accounting entry given twice, or ``concurrency`` below 1.
         BatchUpdateError: ``raise_on_error`` and some update was not applied (a per-item error
             or a failed batch); its ``result`` holds everything.
     """
     if concurrency < 1:
         raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
-    job_id, _ = job_ref(job)
-    models = [job_items._coerce(update, index) for index, update in enumerate(updates)]
-    _refuse_duplicates(models)
+    _refuse_duplicates(updates)
     result = BatchResult()
-    if not models:
+    if not updates:
         return result
-    model_batches, given_batches = chunk(models), chunk(updates)
-    outcomes: list[Any] = [None] * len(model_batches)
-    queue = iter(range(len(model_batches)))
+    batches = chunk(updates)
+    given_batches = batches if given is None else chunk(given)
+    answers: dict[int, UpdateResultLike | FailedBatch] = {}
+    queue = iter(range(len(batches)))
 
     async def sender() -> None:
         # Each sender takes the next batch until none is left: at most ``concurrency`` in flight.
         for index in queue:
             try:
-                outcomes[index] = await job_items.update(job_id, model_batches[index])
+                answers[index] = await send(batches[index])
             except Exception as exc:
                 logger.warning(
                     "job %s: batch %d of %d (%d updates) failed: %s",
                     job_id,
                     index + 1,
-                    len(model_batches),
-                    len(model_batches[index]),
+                    len(batches),
+                    len(batches[index]),
                     exc,
                 )
-                outcomes[index] = FailedBatch(index, given_batches[index], exc)
+                answers[index] = FailedBatch(index, given_batches[index], exc)
 
     async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(model_batches))):
+        for _ in range(min(concurrency, len(batches))):
             group.create_task(sender())
-    for outcome in outcomes:
+    for outcome in (answers[index] for index in range(len(batches))):
         if isinstance(outcome, FailedBatch):
             result.failed_batches.append(outcome)
         else:
             result.updated.extend(outcome.data)
             result.errors.extend(outcome.errors)
-    result.batches = len(model_batches)
+    result.batches = len(batches)
     logger.debug("job %s: %r", job_id, result)
     if raise_on_error and not result.ok:
         raise BatchUpdateError(result)
     return result
 
 
-def _refuse_duplicates(models: Sequence[Any]) -> None:
+def _refuse_duplicates(updates: Sequence[EntryLike]) -> None:
     """With batches in flight together, two updates of one entry would land in either order."""
-    seen: set[Any] = set()
-    for index, model in enumerate(models):
-        entry = model.accounting_entry_id
+    seen: set[uuid.UUID] = set()
+    for index, update in enumerate(updates):
+        entry = update.accounting_entry_id
         if entry in seen:
             raise InvalidArgumentError(
                 f"updates[{index}]", f"accounting entry {entry} is updated twice in one call"
@@ -192,7 +202,7 @@ def _refuse_duplicates(models: Sequence[Any]) -> None:
 
 
 class Outbox:
-    """Item updates recorded one by one and sent in batches of 100 as they fill.
+    """Item outcomes recorded one by one and sent in batches of 100 as they fill.
 
     A full batch goes out in the background at once (at most ``concurrency`` in flight); so
     does whatever has waited ``flush_interval`` seconds, checked as updates come in. A batch
@@ -200,8 +210,8 @@ class Outbox:
     ``flush()`` tries again. Nothing is dropped, cancellation included.
 
     Args:
-        job_items: the job items resource (v3 or v2).
-        job_id: the job the updates belong to.
+        send: sends one batch of outcomes (the port's ``report`` for this job).
+        job_id: the job the outcomes belong to, for log lines.
         on_result: called with the ``BatchResult`` of every send.
         concurrency: batches in flight at once (default 4).
         flush_interval: seconds an update may wait for its batch to fill (default 30).
@@ -209,19 +219,19 @@ class Outbox:
 
     def __init__(
         self,
-        job_items: _JobItems,
+        send: _Sender[ItemOutcome],
         job_id: uuid.UUID,
         on_result: Callable[[BatchResult], None],
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
-        self._job_items = job_items
+        self._send = send
         self._job_id = job_id
         self._on_result = on_result
         self._concurrency = concurrency
         self._flush_interval = flush_interval
-        self._buffer: list[Any] = []
+        self._buffer: list[ItemOutcome] = []
         self._since: float | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
@@ -231,7 +241,7 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._buffer)
 
-    def add(self, update: Any) -> None:
+    def add(self, update: ItemOutcome) -> None:
         """Buffer one update; send full (or old enough) batches in the background."""
         self._buffer.append(update)
         now = time.monotonic()
@@ -256,8 +266,8 @@ class Outbox:
             return
         batch, self._buffer, self._since = self._buffer, [], None
         try:
-            result = await update_all(
-                self._job_items, self._job_id, batch, concurrency=self._concurrency
+            result = await send_batches(
+                self._send, batch, job_id=self._job_id, concurrency=self._concurrency
             )
         except BaseException:
             self._put_back(batch)
@@ -283,10 +293,10 @@ class Outbox:
             task.add_done_callback(self._inflight.discard)
         self._since = time.monotonic() if self._buffer else None
 
-    async def _deliver(self, batch: list[Any]) -> None:
+    async def _deliver(self, batch: list[ItemOutcome]) -> None:
         async with self._slots:
             try:
-                result = await update_all(self._job_items, self._job_id, batch, concurrency=1)
+                result = await send_batches(self._send, batch, job_id=self._job_id, concurrency=1)
             except BaseException:
                 self._put_back(batch)  # cancelled: keep the updates for the next flush
                 raise
@@ -298,7 +308,7 @@ class Outbox:
             self.failure = BatchUpdateError(result)
         self._on_result(result)
 
-    def _put_back(self, updates: Sequence[Any]) -> None:
+    def _put_back(self, updates: Sequence[ItemOutcome]) -> None:
         self._buffer[:0] = updates
         if self._since is None:
             self._since = time.monotonic()

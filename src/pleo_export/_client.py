@@ -6,21 +6,23 @@ the same seam to every resource and to the generated client behind ``.raw``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import ssl
 import uuid
 from collections.abc import Mapping
 from types import ModuleType, TracebackType
 from typing import Any, Literal
 
 import httpx
-from pleo_export_raw import Client as GeneratedClient
 
 from ._auth import ApiKeyAuth, BearerAuth, TokenSource
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
+    CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
@@ -33,7 +35,6 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError, PleoError
 from ._pagination import Pager
-from ._raw import RawTransport, Seam
 from ._resources import (
     ExportItemsV2,
     ExportItemsV3,
@@ -41,14 +42,28 @@ from ._resources import (
     ExportJobsV3,
     JobItemsV2,
     JobItemsV3,
+    VersionApi,
+    paginate,
 )
-from ._resources._base import paginate
 from ._retry import RetryPolicy
 from ._run import ExportRun
+from ._wire import GeneratedClient, Seam, generated_client
+from .models import (
+    ExportItemV2,
+    ExportItemV3,
+    ExportJob,
+    ExportJobItem,
+    ExportJobItemV3,
+    ExportJobV3,
+)
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+
+
+RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
+RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 
 class V2Resources:
@@ -58,6 +73,18 @@ class V2Resources:
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+        #: The three resources as one ``ExportPort`` (what export runs and workers use).
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+
+    def export_run(
+        self,
+        job: str | uuid.UUID | ExportJob,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> RunV2:
+        """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
+        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
 
 
 class V3Resources:
@@ -68,6 +95,18 @@ class V3Resources:
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
+        #: The three resources as one ``ExportPort`` (what export runs and workers use).
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+
+    def export_run(
+        self,
+        job: str | uuid.UUID | ExportJobV3,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> RunV3:
+        """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
+        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
 
 
 class PleoExport:
@@ -131,7 +170,9 @@ class PleoExport:
         }
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
+            http_client = httpx.AsyncClient(
+                limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT, verify=_ssl_context()
+            )
         elif "user-agent" in http_client.headers and not http_client.headers[
             "user-agent"
         ].startswith("python-httpx/"):
@@ -173,19 +214,16 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
-            front = httpx.AsyncClient(base_url=self.base_url, transport=RawTransport(self._seam))
-            self._raw = GeneratedClient(
-                base_url=self.base_url, raise_on_unexpected_status=True
-            ).set_async_httpx_client(front)
+            self._raw = generated_client(self._seam, self.base_url)
         return self._raw
 
     def export_run(
         self,
-        job: str | uuid.UUID | Any,
+        job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-    ) -> ExportRun:
+    ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
             async with pleo.export_run(job) as run:
@@ -199,19 +237,20 @@ class PleoExport:
                 (default 30).
 
         Returns:
-            An ``ExportRun`` (see there for what entering and leaving it do).
+            An ``ExportRun`` (see there for what entering and leaving it do), typed for either
+            version because ``api_version`` picks at run time; ``pleo.v3.export_run`` is exact.
 
         Raises:
             InvalidArgumentError: a bad argument.
         """
-        return ExportRun(
-            self.jobs,
-            self.job_items,
-            self.export_items,
-            job,
-            concurrency=concurrency,
-            flush_interval=flush_interval,
-        )
+        if self.api_version == "v2":
+            # A job model of the other version still names the job: run it by its id.
+            v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
+            return self.v2.export_run(
+                v2_job, concurrency=concurrency, flush_interval=flush_interval
+            )
+        v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
+        return self.v3.export_run(v3_job, concurrency=concurrency, flush_interval=flush_interval)
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
         """Iterate over any generated list operation, e.g. a v1 one::
@@ -245,6 +284,14 @@ class PleoExport:
 
     def __repr__(self) -> str:
         return f"PleoExport(base_url={self.base_url!r}, auth={self._auth!r})"
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
+    The environment is read when the first client is made."""
+    return httpx.create_ssl_context()
 
 
 def _resolve_auth(
@@ -320,7 +367,9 @@ def _resolve_timeout(
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
     if timeout is not None:
         return (
-            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         )
     if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
         return None

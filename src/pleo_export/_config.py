@@ -9,11 +9,14 @@ from typing import Final
 
 import httpx
 
+from ._version import __version__
+
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
+    "CONNECT_TIMEOUT",
     "DEFAULT_BATCH_CONCURRENCY",
     "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_LIMITS",
@@ -39,9 +42,11 @@ __all__ = [
     "SPEC_VERSION",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
+    "WORKER_FINISHED_KEPT",
 ]
 
-SDK_VERSION: Final = "0.1.0"
+#: The SDK's version, from ``_version`` (which pyproject.toml reads too).
+SDK_VERSION: Final = __version__
 #: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
 #: scripts/check_drift.py fails when the two disagree; scripts/update_spec.py rewrites this line.
 SPEC_VERSION: Final = "32.1.0"
@@ -60,8 +65,10 @@ BEARER_TOKEN_ENV: Final = "PLEO_BEARER_TOKEN"
 ENVIRONMENT_ENV: Final = "PLEO_ENVIRONMENT"
 BASE_URL_ENV: Final = "PLEO_BASE_URL"
 
+#: Seconds to open a connection, whatever the caller's overall ``timeout=``.
+CONNECT_TIMEOUT: Final = 5.0
 #: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=5.0, pool=10.0)
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT, pool=10.0)
 #: One pool per client; an export run keeps a few batches in flight, a worker a few more.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 

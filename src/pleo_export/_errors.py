@@ -24,6 +24,14 @@
     │   ├── RateLimitError              429
     │   └── ServerError                 5xx, including undocumented ones such as 520
     ├── ResponseValidationError         a 2xx whose body does not parse as the spec says
+    ├── PaginationError                 a listing that would loop or skip (_pagination)
+    ├── BatchUpdateError                some item updates of a call were not applied (_batch)
+    ├── WebhookError                    a webhook delivery refused (webhooks/_errors)
+    │   ├── WebhookHeaderMissingError       a webhook-id/-timestamp/-signature header missing
+    │   ├── WebhookTimestampError           the timestamp is unreadable or outside the tolerance
+    │   ├── WebhookSignatureError           no signature matches the secret
+    │   ├── WebhookPayloadError             the body is not a JSON event with the job's ids
+    │   └── WebhookReplayError              the webhook id was seen before
     ├── InvalidArgumentError            a bad argument, caught before any request (also ValueError)
     └── InvalidTransitionError          a job event the job's known status forbids (also ValueError)
 

@@ -132,14 +132,23 @@ def check_transition(status: str, event: str, *, job_id: str = "?") -> str | Non
     return target
 
 
-def check_event_fields(event: str, reason: str | None, reason_type: str | None) -> None:
+def check_event_fields(
+    event: str,
+    reason: str | None,
+    reason_type: str | None,
+    *,
+    names: tuple[str, str] = ("reason", "reason_type"),
+) -> None:
     """Failure details belong to ``failed`` only, as Pleo's CreateExportJobEvent says.
+
+    Args:
+        names: the caller's names of the two arguments, for the error.
 
     Raises:
         InvalidArgumentError: a reason or reason type given with another event.
     """
     if event != "failed":
-        for name, value in (("reason", reason), ("reason_type", reason_type)):
+        for name, value in zip(names, (reason, reason_type), strict=True):
             if value is not None:
                 raise InvalidArgumentError(
                     name, f"only a 'failed' event carries one, not {event!r}"

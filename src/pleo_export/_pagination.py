@@ -16,7 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ._config import DEFAULT_PREFETCH
 from ._errors import InvalidArgumentError, PleoError
-from ._raw import unset_to_none
+from ._wire import unset_to_none
 
 __all__ = ["Cursor", "Page", "Pager", "PaginationError", "next_cursor", "page_from_envelope"]
 

@@ -27,6 +27,7 @@ from ._config import (
     RETRY_WAIT_JITTER,
     RETRY_WAIT_MAX,
 )
+from ._errors import InvalidArgumentError
 
 __all__ = [
     "RetryPolicy",
@@ -71,7 +72,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+            raise InvalidArgumentError("max_retries", f"must be >= 0, got {self.max_retries}")
 
 
 class RetryableStatus(Exception):

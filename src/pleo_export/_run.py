@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Final
+from typing import Final, Generic, Self, TypeVar
 
 from ._batch import BatchResult, Outbox
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL, FAILURE_REASON_MAX_CHARS
@@ -31,7 +31,9 @@ from ._lifecycle import (
     target_status,
     transition,
 )
-from ._validation import check_enum, check_uuid
+from ._outcome import ItemOutcome, OutcomeStatus
+from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
+from ._validation import check_uuid
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
@@ -41,9 +43,24 @@ _NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry
 _NOT_REPORTED: Final = "The integration ended the export run without reporting this item."
 _UNFINISHED: Final = ("pending", "in_progress")
 
+JobT = TypeVar("JobT", bound=JobLike)
+ItemT = TypeVar("ItemT", bound=EntryLike)
+ExportT = TypeVar("ExportT", bound=EntryLike)
+ItemT_co = TypeVar("ItemT_co", bound=EntryLike, covariant=True)
+ExportT_co = TypeVar("ExportT_co", bound=EntryLike, covariant=True)
+
+
+class _State(StrEnum):
+    """Where a run is: new → open → (paused) → closed."""
+
+    NEW = "new"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
 
 @dataclass(frozen=True, slots=True)
-class WorkItem:
+class WorkItem(Generic[ItemT_co, ExportT_co]):
     """One item still to export: its job item (control layer) and export item (data layer).
 
     Attributes:
@@ -51,8 +68,8 @@ class WorkItem:
         export_item: the accounting data (``ExportItemV3``, or ``ExportItemV2``).
     """
 
-    item: Any
-    export_item: Any
+    item: ItemT_co
+    export_item: ExportT_co
 
     @property
     def accounting_entry_id(self) -> uuid.UUID:
@@ -90,7 +107,7 @@ def clip_reason(text: str) -> str:
     return text[: FAILURE_REASON_MAX_CHARS - 1] + "…"
 
 
-class ExportRun:
+class ExportRun(Generic[JobT, ItemT, ExportT]):
     """One export job worked through, from ``started`` to its final event.
 
     Get one from ``pleo.export_run(job)`` and use it as an async context manager::
@@ -116,7 +133,7 @@ class ExportRun:
     and ``pause()``, flush and leave the job ``in_progress`` for a later run to resume.
 
     Args:
-        jobs, job_items, export_items: the resources of one API version.
+        port: one API version's ``ExportPort`` (``pleo.v3.export_run`` passes it).
         job: the job id or job model; a model saves one read.
         concurrency: update batches in flight at once (default 4).
         flush_interval: seconds an outcome may wait for its batch to fill (default 30).
@@ -127,20 +144,18 @@ class ExportRun:
 
     def __init__(
         self,
-        jobs: Any,
-        job_items: Any,
-        export_items: Any,
-        job: Any,
+        port: ExportPort[JobT, ItemT, ExportT],
+        job: JobT | uuid.UUID | str,
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
         if concurrency < 1:
             raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
-        job_id, status = job_ref(job)
+        job_id, _ = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).
-        self.job: Any = None if status is None else job
+        self.job: JobT | None = None if isinstance(job, str | uuid.UUID) else job
         #: True when the run picked up a job that was already ``in_progress``.
         self.resumed = False
         #: False when ``started`` got no clear answer and was concluded from a re-read.
@@ -149,37 +164,35 @@ class ExportRun:
         self.final_status: str | None = None
         self.stats = RunStats()
         #: Per-item errors Pleo returned in update responses; those items did not change.
-        self.errors: list[Any] = []
+        self.errors: list[ItemErrorLike] = []
         #: Entries with a job item but no export data; the run reported them failed.
         self.missing_export_data: list[uuid.UUID] = []
-        self._jobs, self._job_items, self._export_items = jobs, job_items, export_items
+        self._port = port
+        job_id_ = self.job_id
         self._outbox = Outbox(
-            job_items,
+            lambda batch: port.report(job_id_, batch),
             self.job_id,
             self._count,
             concurrency=concurrency,
             flush_interval=flush_interval,
         )
-        self._state = "new"  # new → open → (paused) → closed
+        self._state = _State.NEW
         self._reported: set[uuid.UUID] = set()
         self._failure_types: list[str | None] = []
         self._delivered: Counter[str] = Counter()
         self._todo: set[uuid.UUID] | None = None
-        self._generators: list[AsyncGenerator[WorkItem, None]] = []
-        self._failure_enum: type[StrEnum] | None = None
+        self._generators: list[AsyncGenerator[WorkItem[ItemT, ExportT], None]] = []
 
     def __repr__(self) -> str:
         return f"<ExportRun job={self.job_id} state={self._state} {self.stats}>"
 
-    # -- entering and leaving ----------------------------------------------------------------
-
-    async def __aenter__(self) -> ExportRun:
-        if self._state != "new":
+    async def __aenter__(self) -> Self:
+        if self._state is not _State.NEW:
             raise PleoError("an ExportRun can be entered only once")
         if self.job is None or status_text(self.job.status) == "in_progress":
             # A listed in_progress job may have finished since it was listed: resume only
             # what Pleo says is still running now.
-            self.job = await self._jobs.get(self.job_id)
+            self.job = await self._port.get(self.job_id)
         status = status_text(self.job.status)
         if status == "in_progress":
             self.resumed = True
@@ -187,8 +200,8 @@ class ExportRun:
         elif status in FINAL_STATUSES:
             raise InvalidTransitionError(str(self.job_id), status, "started", ())
         else:  # pending, or a status newer than the SDK: the server decides
-            self.claim_confirmed = await transition(self._jobs, self.job, "started")
-        self._state = "open"
+            self.claim_confirmed = await transition(self._port, self.job, "started")
+        self._state = _State.OPEN
         return self
 
     async def __aexit__(
@@ -200,9 +213,9 @@ class ExportRun:
         while self._generators:
             await self._generators.pop().aclose()
         try:
-            if self._state == "closed":  # abort() already ended the job
+            if self._state is _State.CLOSED:  # abort() already ended the job
                 await self._outbox.settle()
-            elif exc is None and self._state == "paused":
+            elif exc is None and self._state is _State.PAUSED:
                 await self.flush()
                 logger.info("job %s: paused; left in_progress to resume later", self.job_id)
             elif exc is None:
@@ -216,13 +229,13 @@ class ExportRun:
                     logger.warning("job %s: flush on stop failed: %s", self.job_id, flush_exc)
                 logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
         finally:
-            self._state = "closed"
+            self._state = _State.CLOSED
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job
         ``in_progress``, for this or another process to resume later."""
-        if self._state in ("open", "paused"):
-            self._state = "paused"
+        if self._state in (_State.OPEN, _State.PAUSED):
+            self._state = _State.PAUSED
 
     async def abort(self, *, reason: str, reason_type: str) -> None:
         """Fail the job now, e.g. when pre-export validation finds the ERP unusable.
@@ -244,13 +257,13 @@ class ExportRun:
             await self.flush()
         except PleoError as exc:
             logger.warning("job %s: flush before abort failed: %s", self.job_id, exc)
-        await self._jobs.fail(self.job_id, reason=clip_reason(reason), reason_type=reason_type)
+        await transition(
+            self._port, self.job_id, "failed", reason=clip_reason(reason), reason_type=reason_type
+        )
         self.final_status = "failed"
-        self._state = "closed"
+        self._state = _State.CLOSED
 
-    # -- the work ----------------------------------------------------------------------------
-
-    def pending(self) -> AsyncIterator[WorkItem]:
+    def pending(self) -> AsyncIterator[WorkItem[ItemT, ExportT]]:
         """Iterate over the items still to export, each with its export data.
 
         All job items still ``pending`` or ``in_progress`` are listed first (Pleo's advice:
@@ -267,11 +280,11 @@ class ExportRun:
         self._generators.append(generator)
         return generator
 
-    async def _pending(self) -> AsyncGenerator[WorkItem, None]:
+    async def _pending(self) -> AsyncGenerator[WorkItem[ItemT, ExportT], None]:
         self._require_open()
-        todo: dict[uuid.UUID, Any] = {}
+        todo: dict[uuid.UUID, ItemT] = {}
         for status in _UNFINISHED:
-            async for item in self._job_items.list(self.job_id, status=status):
+            async for item in self._port.list_items(self.job_id, status=status):
                 todo.setdefault(item.accounting_entry_id, item)
         self._todo = (self._todo or set()) | set(todo)
         for entry in self._reported:
@@ -279,14 +292,14 @@ class ExportRun:
         self.stats.total = len(todo)
         logger.info("job %s: %d item(s) to export", self.job_id, len(todo))
         if todo:
-            async with self._export_items.list(self.job_id) as export_items:
+            async with self._port.list_export_items(self.job_id) as export_items:
                 async for export_item in export_items:
-                    item = todo.pop(export_item.accounting_entry_id, None)
-                    if item is None or export_item.accounting_entry_id in self._reported:
+                    job_item = todo.pop(export_item.accounting_entry_id, None)
+                    if job_item is None or export_item.accounting_entry_id in self._reported:
                         continue
                     if self._outbox.failure is not None:
                         raise self._outbox.failure
-                    yield WorkItem(item, export_item)
+                    yield WorkItem(job_item, export_item)
                     if not todo:
                         break  # the rest of the stream is items finished earlier
         for entry in todo:
@@ -297,7 +310,7 @@ class ExportRun:
 
     def succeeded(
         self,
-        work: WorkItem | uuid.UUID | str,
+        work: WorkItem[EntryLike, EntryLike] | uuid.UUID | str,
         *,
         external_id: str | None = None,
         external_url: str | None = None,
@@ -321,25 +334,23 @@ class ExportRun:
         when = datetime.now(UTC) if exported_at is None else exported_at
         if not isinstance(when, datetime) or when.tzinfo is None:
             raise InvalidArgumentError("exported_at", "expected a timezone-aware datetime")
-        update: dict[str, Any] = {
-            "accountingEntryId": str(entry),
-            "status": "successful",
-            "exportedAt": when.isoformat(),
-        }
-        for name, key, value in (
-            ("external_id", "externalId", external_id),
-            ("external_url", "externalUrl", external_url),
-        ):
-            if value is not None:
-                if not isinstance(value, str):
-                    raise InvalidArgumentError(name, f"expected a string, got {value!r}")
-                update[key] = value
-        self._record(entry, update)
+        for name, value in (("external_id", external_id), ("external_url", external_url)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgumentError(name, f"expected a string, got {value!r}")
+        self._record(
+            ItemOutcome(
+                accounting_entry_id=entry,
+                status=OutcomeStatus.SUCCESSFUL,
+                external_id=external_id,
+                external_url=external_url,
+                exported_at=when,
+            )
+        )
         self.stats.succeeded += 1
 
     def failed(
         self,
-        work: WorkItem | uuid.UUID | str,
+        work: WorkItem[EntryLike, EntryLike] | uuid.UUID | str,
         *,
         reason: str,
         reason_type: str | None = None,
@@ -360,16 +371,16 @@ class ExportRun:
         if not isinstance(reason, str) or not reason:
             raise InvalidArgumentError("reason", "a failed item needs a reason")
         entry = self._claim(work)
-        update: dict[str, Any] = {
-            "accountingEntryId": str(entry),
-            "status": "failed",
-            "failureReason": clip_reason(reason),
-        }
-        if reason_type is not None:
-            update["failureReasonType"] = check_enum(
-                reason_type, self._item_failure_types(), "reason_type"
-            ).value
-        self._record(entry, update)
+        self._record(
+            ItemOutcome(
+                accounting_entry_id=entry,
+                status=OutcomeStatus.FAILED,
+                failure_reason=clip_reason(reason),
+                failure_reason_type=None
+                if reason_type is None
+                else self._port.check_item_failure_type(reason_type),
+            )
+        )
         self.stats.failed += 1
         self._failure_types.append(None if reason_type is None else str(reason_type))
 
@@ -382,13 +393,11 @@ class ExportRun:
         """
         await self._outbox.flush()
 
-    # -- inner workings ----------------------------------------------------------------------
-
     def _require_open(self) -> None:
-        if self._state not in ("open", "paused"):
+        if self._state not in (_State.OPEN, _State.PAUSED):
             raise PleoError(f"the export run of job {self.job_id} is not open ({self._state})")
 
-    def _claim(self, work: WorkItem | uuid.UUID | str) -> uuid.UUID:
+    def _claim(self, work: WorkItem[EntryLike, EntryLike] | uuid.UUID | str) -> uuid.UUID:
         """The entry id of ``work``, refused if it already has an outcome in this run."""
         self._require_open()
         raw = work.accounting_entry_id if isinstance(work, WorkItem) else work
@@ -399,21 +408,9 @@ class ExportRun:
             )
         return entry
 
-    def _item_failure_types(self) -> type[StrEnum]:
-        """This API version's item-level failure enum (18 values on v3, 14 on v2), read off
-        the resource's own update model so that only the resources import generated code."""
-        if self._failure_enum is None:
-            probe = {
-                "accountingEntryId": str(self.job_id),
-                "status": "failed",
-                "failureReasonType": "unexpected_failure",  # a value every version lists
-            }
-            self._failure_enum = type(self._job_items._coerce(probe, 0).failure_reason_type)
-        return self._failure_enum
-
-    def _record(self, entry: uuid.UUID, update: dict[str, Any]) -> None:
-        self._reported.add(entry)
-        self._outbox.add(update)
+    def _record(self, outcome: ItemOutcome) -> None:
+        self._reported.add(outcome.accounting_entry_id)
+        self._outbox.add(outcome)
 
     def _count(self, result: BatchResult) -> None:
         """Fold one sent batch's result into the run's counters and errors."""
@@ -437,7 +434,7 @@ class ExportRun:
         if self._todo is None:
             self._todo = set()
             for status in _UNFINISHED:
-                async for item in self._job_items.list(self.job_id, status=status):
+                async for item in self._port.list_items(self.job_id, status=status):
                     self._todo.add(item.accounting_entry_id)
         leftovers = [entry for entry in self._todo if entry not in self._reported]
         if leftovers:
@@ -460,12 +457,12 @@ class ExportRun:
         if event == "failed":
             reason = f"None of the job's items could be exported ({self.stats.failed} failed)."
             reason_type = job_failure_type(self._failure_types)
-        await transition(self._jobs, self.job_id, event, reason=reason, reason_type=reason_type)
+        await transition(self._port, self.job_id, event, reason=reason, reason_type=reason_type)
         self.final_status = target_status(event)
         logger.info("job %s: %s (%s)", self.job_id, self.final_status, self.stats)
 
     async def _has_items(self, status: str) -> bool:
-        page = await self._job_items.list(self.job_id, status=status, limit=1).first_page()
+        page = await self._port.list_items(self.job_id, status=status, limit=1).first_page()
         return bool(page.items)
 
     async def _fail_after(self, exc: Exception) -> None:
@@ -477,7 +474,7 @@ class ExportRun:
         reason = clip_reason(f"The export stopped on an error: {type(exc).__name__}: {exc}")
         try:
             await transition(
-                self._jobs,
+                self._port,
                 self.job_id,
                 "failed",
                 reason=reason,

@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, cast, overload
 
+from ._client import PleoExport
 from ._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_RESUME_IDLE,
@@ -34,13 +35,21 @@ from ._errors import (
     PleoError,
 )
 from ._lifecycle import status_text
-from ._raw import unset_to_none
+from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun, WorkItem, clip_reason
 from ._validation import check_uuid
+from ._wire import unset_to_none
 
-__all__ = ["Booked", "ExportWorker", "Outcome", "Progress", "Rejected", "WorkerStats"]
+if TYPE_CHECKING:
+    from ._client import V2Resources, V3Resources
+    from .models import ExportItemV2, ExportItemV3
+
+__all__ = ["Booked", "ExportWorker", "Handler", "Outcome", "Progress", "Rejected", "WorkerStats"]
 
 logger: Final = logging.getLogger("pleo_export")
+
+ExportT = TypeVar("ExportT", bound=EntryLike)
+_RUNNABLE: Final = ("pending", "in_progress")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,8 @@ class Rejected:
 Outcome: TypeAlias = Booked | Rejected
 #: ``handler(export_item) -> Outcome``, sync or async; raising fails the item
 #: (``unexpected_failure``) and the worker carries on with the next.
-Handler: TypeAlias = Callable[[Any], "Outcome | Awaitable[Outcome]"]
+Handler: TypeAlias = Callable[[ExportT], Outcome | Awaitable[Outcome]]
+_Run: TypeAlias = ExportRun[JobLike, EntryLike, ExportT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +141,7 @@ class WorkerStats:
     items_failed: int = 0
 
 
-class ExportWorker:
+class ExportWorker(Generic[ExportT]):
     """Runs export jobs as they appear, in any asyncio service::
 
         worker = ExportWorker(pleo, book_in_ledger, on_progress=print)
@@ -149,7 +159,9 @@ class ExportWorker:
     time, and at most ``max_jobs`` in all.
 
     Args:
-        pleo: the ``PleoExport`` client (its ``api_version`` is used).
+        pleo: the ``PleoExport`` client (its ``api_version`` is used; the handler is typed for
+            either version's export item), or ``pleo.v3`` / ``pleo.v2`` for one version's
+            exact types.
         handler: ``handler(export_item) -> Booked | Rejected``, sync or async. An exception
             fails that item with ``unexpected_failure`` and the message as reason. A sync
             handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
@@ -162,10 +174,46 @@ class ExportWorker:
         on_progress: called with a ``Progress`` after each step; it must not block.
     """
 
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: Handler[ExportItemV3],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: Handler[ExportItemV2],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: Handler[ExportItemV3 | ExportItemV2],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+    ) -> None: ...
     def __init__(
         self,
-        pleo: Any,
-        handler: Handler,
+        pleo: PleoExport | V3Resources | V2Resources,
+        handler: Handler[Any],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
@@ -179,8 +227,13 @@ class ExportWorker:
             raise InvalidArgumentError("max_jobs", f"must be >= 1, got {max_jobs}")
         if resume_idle < 0:
             raise InvalidArgumentError("resume_idle", f"must be >= 0, got {resume_idle}")
-        self._pleo = pleo
-        self._handler = handler
+        if isinstance(pleo, PleoExport):
+            source: V3Resources | V2Resources = pleo.v2 if pleo.api_version == "v2" else pleo.v3
+        else:
+            source = pleo
+        # The overloads tie the handler's item type to the version: the port yields it.
+        self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", source.port)
+        self._handler: Handler[ExportT] = handler
         self._companies = (
             None
             if company_ids is None
@@ -195,7 +248,7 @@ class ExportWorker:
         self._stopping = False
         self._running = False
         self._hints: set[uuid.UUID] = set()
-        self._busy_companies: set[Any] = set()
+        self._busy_companies: set[uuid.UUID] = set()
         self._busy_jobs: set[uuid.UUID] = set()
         #: Jobs this worker brought to a final status lately: a listing that was in flight
         #: while one finished still shows it running, and must not start it again.
@@ -205,8 +258,6 @@ class ExportWorker:
 
     def __repr__(self) -> str:
         return f"<ExportWorker running={self._running} active={len(self._busy_jobs)} {self.stats}>"
-
-    # -- control -----------------------------------------------------------------------------
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Poll and run jobs until ``stop()`` or cancellation.
@@ -264,8 +315,6 @@ class ExportWorker:
             self._hints.add(check_uuid(job_id, "job_id"))
         self._wake.set()
 
-    # -- the loop ----------------------------------------------------------------------------
-
     async def _sleep(self) -> None:
         try:
             async with asyncio.timeout(self.poll_interval):
@@ -308,28 +357,28 @@ class ExportWorker:
             started += 1
         return started
 
-    async def _candidates(self) -> list[Any]:
+    async def _candidates(self) -> list[JobLike]:
         """Pending and in-progress jobs, hinted ones included, oldest first."""
-        jobs = self._pleo.jobs
-        found: dict[Any, Any] = {}
+        port = self._port
+        found: dict[uuid.UUID, JobLike] = {}
         companies: list[uuid.UUID | None] = [*self._companies] if self._companies else [None]
         for company in companies:
-            async for job in jobs.list(company_id=company, statuses=["pending", "in_progress"]):
+            async for job in port.list_jobs(company_id=company, statuses=_RUNNABLE):
                 found[job.id] = job
         hints, self._hints = self._hints, set()
         for job_id in hints - set(found):
             try:
-                job = await jobs.get(job_id)
+                job = await port.get(job_id)
             except ExportNotFoundError:
                 continue
-            if status_text(job.status) in ("pending", "in_progress") and (
+            if status_text(job.status) in _RUNNABLE and (
                 self._companies is None or job.company_id in self._companies
             ):
                 found[job.id] = job
         return sorted(found.values(), key=lambda job: (job.created_at, str(job.id)))
 
-    async def _process(self, job: Any) -> None:
-        run = self._pleo.export_run(job)
+    async def _process(self, job: JobLike) -> None:
+        run: _Run[ExportT] = ExportRun(self._port, job)
         claimed = False
         try:
             async with run:
@@ -372,12 +421,12 @@ class ExportWorker:
             self._busy_companies.discard(job.company_id)
             self._wake.set()  # the company is free: look again now
 
-    def _failed_job(self, run: ExportRun, exc: Exception) -> None:
+    def _failed_job(self, run: _Run[ExportT], exc: Exception) -> None:
         self.stats.jobs_errored += 1
         logger.error("job %s: export run ended on an error: %r", run.job_id, exc)
         self._report("error", run, status=f"{type(exc).__name__}: {exc}")
 
-    async def _handle(self, run: ExportRun, work: WorkItem) -> None:
+    async def _handle(self, run: _Run[ExportT], work: WorkItem[EntryLike, ExportT]) -> None:
         """Ask the handler about one item and record its answer.
 
         Whatever goes wrong with one item (the handler raises, returns something else, or
@@ -385,11 +434,12 @@ class ExportWorker:
         as ``unexpected_failure`` with the reason, and the job carries on.
         """
         try:
-            outcome: Any = self._handler(work.export_item)
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
-            if not isinstance(outcome, Booked | Rejected):
-                raise TypeError(f"the handler returned {outcome!r}, not Booked or Rejected")
+            answer: object = self._handler(work.export_item)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            if not isinstance(answer, Booked | Rejected):
+                raise TypeError(f"the handler returned {answer!r}, not Booked or Rejected")
+            outcome: Outcome = answer
         except Exception as exc:
             outcome = self._unexpected(run, work, exc)
         if isinstance(outcome, Booked):
@@ -414,7 +464,9 @@ class ExportWorker:
         self._report("item", run, entry_id=work.accounting_entry_id)
 
     @staticmethod
-    def _unexpected(run: ExportRun, work: WorkItem, exc: Exception) -> Rejected:
+    def _unexpected(
+        run: _Run[ExportT], work: WorkItem[EntryLike, EntryLike], exc: Exception
+    ) -> Rejected:
         logger.warning("job %s: item %s failed: %r", run.job_id, work.accounting_entry_id, exc)
         return Rejected(
             clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
@@ -423,7 +475,7 @@ class ExportWorker:
     def _report(
         self,
         stage: str,
-        run: ExportRun,
+        run: _Run[ExportT],
         *,
         status: str | None = None,
         entry_id: uuid.UUID | None = None,
@@ -447,7 +499,7 @@ class ExportWorker:
             logger.exception("export worker: the on_progress callback raised")
 
 
-def _idle_seconds(job: Any, now: datetime) -> float:
+def _idle_seconds(job: JobLike, now: datetime) -> float:
     """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
     # The generated parser keeps an optional timestamp it cannot read as it came (a number, a
     # list…): skip anything that is not a datetime rather than crash the worker's poll.

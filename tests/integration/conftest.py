@@ -1,31 +1,29 @@
 """Shared fixtures for the integration tests: SDK clients talking to the fake Pleo (from the
-``pleo_export`` pytest plugin) in-process or over loopback TCP, with retry backoff not slept."""
+``pleo_export`` pytest plugin) in-process or over loopback TCP, with retry backoff off
+(stamina's public test mode)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import stamina._core
+import stamina
 
 from pleo_export import PleoExport
 from pleo_export.testing import DEFAULT_API_KEY
 
+#: Above any policy a test sets: with ``cap=True`` each policy's own attempt count applies.
+RETRY_ATTEMPTS_CAP = 100
 #: The in-process transport ignores the host; loopback keeps the SDK's plain-http check happy.
 IN_PROCESS_URL = "http://127.0.0.1"
 
 
 @pytest.fixture(autouse=True)
-def backoff_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record each retry backoff stamina computes instead of sleeping it."""
-    waits: list[float] = []
-
-    async def record(delay: float) -> None:
-        waits.append(delay)
-
-    monkeypatch.setattr(stamina._core, "_smart_sleep", record)
-    return waits
+def _no_backoff() -> Iterator[None]:
+    """stamina's test mode: retries keep the policy's attempt count but wait nothing."""
+    with stamina.set_testing(True, attempts=RETRY_ATTEMPTS_CAP, cap=True):
+        yield
 
 
 @pytest.fixture

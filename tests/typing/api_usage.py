@@ -8,6 +8,7 @@ Each ``assert_type`` pins what a user's editor and type checker see. Check it wi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import assert_type
 
 import httpx
@@ -16,9 +17,11 @@ from pleo_export_raw.api.export_api_v_1 import get_export_job_by_id_v1, get_expo
 from pleo_export import (
     ApiKeyAuth,
     BearerAuth,
+    Booked,
     Cursor,
     ExportAlreadyInProgressError,
     ExportNotFoundError,
+    ExportWorker,
     InvalidArgumentError,
     InvalidStatusChangeError,
     JobFinishedError,
@@ -28,11 +31,14 @@ from pleo_export import (
     PleoError,
     PleoExport,
     RateLimitError,
+    Rejected,
     RetryPolicy,
     ServerError,
+    WorkItem,
 )
 from pleo_export.models import (
     UNSET,
+    ExportItemLineV3,
     ExportItemV2,
     ExportItemV3,
     ExportJob,
@@ -40,6 +46,7 @@ from pleo_export.models import (
     ExportJobItemStatus,
     ExportJobItemUpdate,
     ExportJobItemUpdateV3,
+    ExportJobItemV3,
     ExportJobStatus,
     ExportJobV3,
     Unset,
@@ -194,3 +201,55 @@ async def errors_and_raw(job_id: uuid.UUID) -> None:
             assert_type(numbers, list[int])
         except PaginationError:
             pass
+
+
+async def main_loop_v3() -> None:
+    """The README's main loop under ``pleo.v3``: every object it hands out is exactly typed."""
+    async with PleoExport(api_key="key") as pleo:
+        async for job in pleo.v3.jobs.list(statuses=["pending"]):
+            assert_type(job, ExportJobV3)
+            async with pleo.v3.export_run(job) as run:
+                async for work in run.pending():
+                    assert_type(work, WorkItem[ExportJobItemV3, ExportItemV3])
+                    assert_type(work.item, ExportJobItemV3)
+                    assert_type(work.export_item, ExportItemV3)
+                    assert_type(work.export_item.accounting_entry_lines, list[ExportItemLineV3])
+                    assert_type(work.accounting_entry_id, uuid.UUID)
+                    run.succeeded(work, external_id="JE-1")
+        async for page in pleo.v3.export_items.list(COMPANY).pages():
+            assert_type(page.items, Sequence[ExportItemV3])
+
+
+async def main_loop_default() -> None:
+    """The default client picks its version at run time, so the loop is typed as either."""
+    async with PleoExport(api_key="key") as pleo:
+        async for job in pleo.jobs.list(statuses=["pending"]):
+            async with pleo.export_run(job) as run:
+                async for work in run.pending():
+                    assert_type(
+                        work,
+                        WorkItem[ExportJobItemV3, ExportItemV3]
+                        | WorkItem[ExportJobItem, ExportItemV2],
+                    )
+                    assert_type(work.export_item, ExportItemV3 | ExportItemV2)
+                    run.failed(work, reason="vendor unknown", reason_type="vendor_unknown")
+
+
+async def worker_handlers() -> None:
+    """A v3 worker's handler receives an ``ExportItemV3``; the default client's either version."""
+
+    def book_v3(export_item: ExportItemV3) -> Booked:
+        assert_type(export_item.accounting_entry_lines, list[ExportItemLineV3])
+        return Booked(external_id=str(export_item.accounting_entry_id))
+
+    async def book_any(export_item: ExportItemV3 | ExportItemV2) -> Booked | Rejected:
+        return Rejected("no ledger") if export_item.note else Booked()
+
+    async with PleoExport(api_key="key") as pleo:
+        v3_worker = ExportWorker(pleo.v3, book_v3, resume_idle=0)
+        assert_type(v3_worker, ExportWorker[ExportItemV3])
+        v2_worker = ExportWorker(pleo.v2, lambda item: Booked(external_id=item.type_))
+        assert_type(v2_worker, ExportWorker[ExportItemV2])
+        any_worker = ExportWorker(pleo, book_any)
+        assert_type(any_worker, ExportWorker[ExportItemV3 | ExportItemV2])
+        await v3_worker.run(until_idle=True)

@@ -1,15 +1,15 @@
-"""Shared fixtures for the unit tests: no real backoff sleeps, a clean environment, a client
-pointed at a loopback URL that pytest-httpx intercepts, and JSON payloads in Pleo's shapes."""
+"""Shared fixtures for the unit tests: retries in stamina's test mode (no backoff), a clean
+environment, a client pointed at a loopback URL that pytest-httpx intercepts, and JSON payloads
+in Pleo's shapes."""
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-import httpx._transports.default
 import pytest
+import stamina
 import stamina._core
 
 from pleo_export import PleoExport
@@ -20,37 +20,30 @@ API_KEY = "sk-unit-test-0123456789abcdef"
 COMPANY_ID = "6f1c2f0e-9a55-4c3e-8a51-0c2f3f4a5b6c"
 
 
+#: Above any policy a test sets: with ``cap=True`` each policy's own attempt count applies.
+RETRY_ATTEMPTS_CAP = 100
+
+
 @pytest.fixture(autouse=True)
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record each backoff wait stamina computes instead of sleeping it."""
+def _no_backoff() -> Iterator[None]:
+    """stamina's test mode: retries keep the policy's attempt count but wait nothing."""
+    with stamina.set_testing(True, attempts=RETRY_ATTEMPTS_CAP, cap=True):
+        yield
+
+
+@pytest.fixture
+def sleeps(_no_backoff: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The backoff waits stamina computes, recorded instead of slept, for the few tests that
+    check the numbers (Retry-After, the exponential schedule). Test mode would zero them, and
+    stamina offers no public sleep hook, so only these tests patch its sleep."""
     waits: list[float] = []
 
     async def record(delay: float) -> None:
         waits.append(delay)
 
     monkeypatch.setattr(stamina._core, "_smart_sleep", record)
-    return waits
-
-
-@functools.cache
-def _shared_ssl_context(verify: Any, cert: Any, trust_env: bool) -> Any:
-    return _CREATE_SSL_CONTEXT(verify=verify, cert=cert, trust_env=trust_env)
-
-
-_CREATE_SSL_CONTEXT = httpx._transports.default.create_ssl_context
-
-
-@pytest.fixture(autouse=True)
-def _one_ssl_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build httpx's default SSL context once: loading the CA bundle costs ~40 ms per client,
-    which dominated these tests (none of them uses TLS)."""
-
-    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-        if verify is True and cert is None:
-            return _shared_ssl_context(verify, cert, trust_env)
-        return _CREATE_SSL_CONTEXT(verify=verify, cert=cert, trust_env=trust_env)
-
-    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", create)
+    with stamina.set_testing(False):
+        yield waits
 
 
 @pytest.fixture(autouse=True)

@@ -242,3 +242,21 @@ def test_invalid_status_change_error_has_actual_status() -> None:
     )
     assert isinstance(error, InvalidStatusChangeError)
     assert error.actual_status is None
+
+
+def test_the_docstring_tree_names_every_public_error() -> None:
+    """Each ``PleoError`` subclass ``pleo_export`` or ``pleo_export.webhooks`` exports is drawn
+    in ``_errors``' docstring tree; an error class added without its line fails here."""
+    import pleo_export.webhooks
+    from pleo_export import _errors
+
+    exported = [
+        getattr(module, name)
+        for module in (pleo_export, pleo_export.webhooks)
+        for name in module.__all__
+    ]
+    errors = {c.__name__ for c in exported if isinstance(c, type) and issubclass(c, PleoError)}
+    assert errors
+    assert _errors.__doc__ is not None
+    drawn = {name for name in errors if f"── {name} " in _errors.__doc__}
+    assert errors - drawn == {"PleoError"}  # the root, drawn bare at the top

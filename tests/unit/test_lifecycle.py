@@ -295,11 +295,12 @@ def test_which_failed_attempts_may_have_landed(
 async def test_a_retried_start_that_had_landed_succeeds(
     pleo: PleoExport, httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float]
 ) -> None:
-    """504, then 422 on the retry, and the job reads in_progress: the first attempt landed."""
+    """504, then 422 on the retry, and the job reads in_progress: the first attempt landed, and
+    ``start`` says the claim was concluded from the re-read (False), not seen (True)."""
     httpx_mock.add_response(method="POST", url=EVENTS_URL, status_code=504)
     httpx_mock.add_response(method="POST", url=EVENTS_URL, status_code=422, json=INVALID_CHANGE)
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID, status="in_progress")})
-    await pleo.jobs.start(JOB_ID)
+    assert await pleo.jobs.start(JOB_ID) is False
     assert _sent(httpx_mock) == [
         ("POST", "/v3/export-job-events"),
         ("POST", "/v3/export-job-events"),
@@ -312,11 +313,11 @@ async def test_a_lost_start_response_is_reconciled(
     pleo: PleoExport, httpx_mock: HTTPXMock, payloads: Payloads
 ) -> None:
     """A dropped connection, then 422, then the job in_progress: ``started`` landed the first
-    time."""
+    time, so ``start`` returns (no error) and reports the claim unconfirmed (False)."""
     httpx_mock.add_exception(httpx.RemoteProtocolError("server disconnected"), url=EVENTS_URL)
     httpx_mock.add_response(method="POST", url=EVENTS_URL, status_code=422, json=INVALID_CHANGE)
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID, status="in_progress")})
-    await pleo.jobs.start(JOB_ID)
+    assert await pleo.jobs.start(JOB_ID) is False
 
 
 async def test_a_refused_attempt_is_never_taken_for_a_landed_one(

@@ -22,7 +22,7 @@ from pleo_export_raw.types import UNSET
 from pytest_httpx import HTTPXMock
 
 from pleo_export import PleoExport, ResponseValidationError, RetryPolicy
-from pleo_export._raw import RawTransport, Seam, endpoint_kwargs, json_loads, unset_to_none
+from pleo_export._wire._seam import RawTransport, Seam, endpoint_kwargs, json_loads, unset_to_none
 
 if TYPE_CHECKING:
     from .conftest import Payloads

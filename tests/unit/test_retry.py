@@ -18,6 +18,7 @@ from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_ret
 from pleo_export import (
     APIConnectionError,
     APITimeoutError,
+    InvalidArgumentError,
     PleoExport,
     RateLimitError,
     RetryPolicy,
@@ -366,3 +367,11 @@ def test_hooks_set_after_the_first_retry_are_wrapped_again(own_hook: list[RetryD
     (router,) = get_on_retry_hooks()
     assert router is not later.append
     assert getattr(router, "others", None) == (later.append,)
+
+
+def test_negative_max_retries_is_a_typed_argument_error() -> None:
+    """A negative ``max_retries`` raises ``InvalidArgumentError`` naming it (a plain ValueError,
+    or none, fails this)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        RetryPolicy(max_retries=-1)
+    assert caught.value.argument == "max_retries"

@@ -1,5 +1,7 @@
 """The resource classes ``PleoExport`` exposes, one module per API resource."""
 
+from ._api import VersionApi
+from ._base import paginate
 from .export_items import ExportItems, ExportItemsV2, ExportItemsV3
 from .export_job_items import JobItems, JobItemsV2, JobItemsV3
 from .export_jobs import ExportJobs, ExportJobsV2, ExportJobsV3
@@ -14,4 +16,6 @@ __all__ = [
     "JobItems",
     "JobItemsV2",
     "JobItemsV3",
+    "VersionApi",
+    "paginate",
 ]

@@ -11,10 +11,10 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
-from .._drift import note_unknowns
 from .._pagination import Cursor, Page, Pager, page_from_envelope
-from .._raw import Seam, endpoint_kwargs
-from .._validation import check_enum, check_paging, check_sorting
+from .._unknown_fields import note_unknowns
+from .._validation import check_paging, check_sorting
+from .._wire import Endpoint, Seam, endpoint_kwargs, page_orders
 
 __all__ = ["ListArgs", "Resource", "paginate"]
 
@@ -39,8 +39,6 @@ class ListArgs:
         prefetch: int | None,
         default_prefetch: int,
     ) -> None:
-        from pleo_export_raw.models import PageOrder
-
         check_paging(before=before, after=after, offset=offset, limit=limit)
         check_sorting(sorting_keys, sorting_order)
         self.limit = DEFAULT_PAGE_SIZE if limit is None else limit
@@ -53,9 +51,7 @@ class ListArgs:
         if sorting_keys is not None:
             self.query["sorting_keys"] = list(sorting_keys)
         if sorting_order is not None:
-            self.query["sorting_order"] = [
-                check_enum(order, PageOrder, "sorting_order") for order in sorting_order
-            ]
+            self.query["sorting_order"] = page_orders(sorting_order)
 
 
 class Resource:
@@ -68,22 +64,19 @@ class Resource:
     def _list_args(self, **kwargs: Any) -> ListArgs:
         return ListArgs(default_prefetch=self._prefetch, **kwargs)
 
-    async def _get(self, kwargs: dict[str, Any], model: Any, *, where: str) -> Any:
+    async def _get(self, endpoint: Endpoint, *args: Any, where: str, **kwargs: Any) -> Any:
         """Fetch a ``{data: …}`` resource and return its ``data``."""
-        envelope = await self._seam.call(kwargs, model)
+        envelope = await self._seam.call(endpoint.request(*args, **kwargs), endpoint.model)
         note_unknowns(envelope.data, where=where)
         return envelope.data
 
-    def _pager(
-        self, module: ModuleType, model: Any, args: ListArgs, *pos: Any, **params: Any
-    ) -> Pager[Any]:
-        """A pager over a generated list endpoint whose 200 body is ``model``."""
-        seam, where = self._seam, module.__name__.rsplit(".", 1)[-1]
+    def _pager(self, endpoint: Endpoint, args: ListArgs, *pos: Any, **params: Any) -> Pager[Any]:
+        """A pager over a generated list endpoint."""
+        seam, where, model = self._seam, endpoint.name, endpoint.model
         fixed = {**params, **args.query, "limit": args.limit}
 
         async def fetch(cursor: Cursor) -> Page[Any]:
-            kwargs = endpoint_kwargs(
-                module,
+            kwargs = endpoint.request(
                 *pos,
                 **fixed,
                 **{k: v for k, v in _cursor_params(cursor).items() if v is not None},

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
-
-from pleo_export_raw.api.export_items_v_2 import get_export_items_v2
-from pleo_export_raw.api.export_items_v_3 import get_export_items_v3
-from pleo_export_raw.models import (
-    CursorPaginatedResponseExportItemV2,
-    CursorPaginatedResponseExportItemV3,
-    ExportItemV2,
-    ExportItemV3,
-)
+from typing import Any, ClassVar, Generic, TypeVar
 
 from .._pagination import Pager
 from .._validation import check_uuid
+from .._wire import Adapter, v2, v3
+from ..models import ExportItemV2, ExportItemV3
 from ._base import Resource
 
 __all__ = ["ExportItems", "ExportItemsV2", "ExportItemsV3"]
@@ -27,8 +20,7 @@ ItemT = TypeVar("ItemT")
 class ExportItems(Resource, Generic[ItemT]):
     """Export items of one API version; ``pleo.export_items`` (v3) or ``pleo.v2.export_items``."""
 
-    _list_op: Any
-    _list_model: Any
+    _wire: ClassVar[Adapter[Any]]
 
     def list(
         self,
@@ -63,18 +55,16 @@ class ExportItems(Resource, Generic[ItemT]):
             prefetch=prefetch,
         )
         job = check_uuid(job_id, "job_id")
-        return self._pager(self._list_op, self._list_model, args, job_id=job)
+        return self._pager(self._wire.list_export_items, args, job_id=job)
 
 
 class ExportItemsV3(ExportItems[ExportItemV3]):
     """Export items through the v3 endpoint (the default)."""
 
-    _list_op = get_export_items_v3
-    _list_model = CursorPaginatedResponseExportItemV3
+    _wire = v3.ADAPTER
 
 
 class ExportItemsV2(ExportItems[ExportItemV2]):
     """Export items through the v2 endpoint."""
 
-    _list_op = get_export_items_v2
-    _list_model = CursorPaginatedResponseExportItemV2
+    _wire = v2.ADAPTER

@@ -6,34 +6,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pleo_export_raw.api.export_api_v_2 import get_export_job_items_v2, update_export_job_items_v2
-from pleo_export_raw.api.export_api_v_3 import (
-    get_export_job_item_by_accounting_entry_id_v3,
-    get_export_job_items_v3,
-    update_export_job_items_v3,
-)
-from pleo_export_raw.models import (
-    CursorPaginatedResponseExportJobItem,
-    CursorPaginatedResponseExportJobItemV3,
-    DataResponseExportJobItemV3,
+from .._batch import BatchResult, send_batches
+from .._config import DEFAULT_BATCH_CONCURRENCY
+from .._lifecycle import job_ref
+from .._outcome import ItemOutcome
+from .._pagination import Pager
+from .._unknown_fields import note_unknowns
+from .._validation import check_batch, check_enum, check_uuid
+from .._wire import Adapter, v2, v3
+from ..models import (
     ExportJobItem,
-    ExportJobItemStatus,
     ExportJobItemUpdate,
     ExportJobItemUpdateV3,
     ExportJobItemV3,
-    GetExportJobItemsV2Status,
     UpdateExportJobItem,
     UpdateExportJobItemV3,
 )
-
-from .._batch import BatchResult, update_all
-from .._config import DEFAULT_BATCH_CONCURRENCY
-from .._drift import note_unknowns
-from .._errors import InvalidArgumentError
-from .._pagination import Pager
-from .._validation import check_batch, check_enum, check_uuid
 from ._base import Resource
 
 __all__ = ["JobItems", "JobItemsV2", "JobItemsV3"]
@@ -47,12 +38,12 @@ IdLike = str | uuid.UUID
 class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
     """The items of export jobs; ``pleo.job_items`` (v3) or ``pleo.v2.job_items``."""
 
-    _list_op: Any
-    _list_model: Any
-    _update_op: Any
-    _update_model: Any
-    _update_item: Any
-    _status_enum: Any
+    _wire: ClassVar[Adapter[Any]]
+
+    @property
+    def item_failure_types(self) -> type[StrEnum]:
+        """This version's item-level failure type enum (18 values on v3, 14 on v2)."""
+        return self._wire.item_failure_types
 
     def list(
         self,
@@ -88,9 +79,9 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         )
         params: dict[str, Any] = {}
         if status is not None:
-            params["status"] = check_enum(status, self._status_enum, "status")
+            params["status"] = check_enum(status, self._wire.item_statuses, "status")
         job = check_uuid(job_id, "job_id")
-        return self._pager(self._list_op, self._list_model, args, job, **params)
+        return self._pager(self._wire.list_job_items, args, job, **params)
 
     async def update(
         self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, Any]]
@@ -106,9 +97,22 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             JobFinishedError: the job is finished; its items can no longer change.
         """
         check_batch(len(updates))
-        body = [self._coerce(update, index) for index, update in enumerate(updates)]
-        kwargs = self._update_op._get_kwargs(check_uuid(job_id, "job_id"), body=body)
-        result: ResultT = await self._seam.call(kwargs, self._update_model)
+        body = [self._wire.coerce_update(update, index) for index, update in enumerate(updates)]
+        return await self._send(check_uuid(job_id, "job_id"), body)
+
+    async def report(self, job_id: uuid.UUID, outcomes: Sequence[ItemOutcome]) -> ResultT:
+        """Send at most 100 item outcomes as one update batch (what ``ExportRun`` records).
+
+        Raises:
+            InvalidArgumentError: more than 100 outcomes, or none.
+            JobFinishedError: the job is finished; its items can no longer change.
+        """
+        check_batch(len(outcomes))
+        return await self._send(job_id, [self._wire.update_from(outcome) for outcome in outcomes])
+
+    async def _send(self, job_id: uuid.UUID, body: Sequence[UpdateT]) -> ResultT:
+        endpoint = self._wire.update_job_items
+        result: ResultT = await self._seam.call(endpoint.request(job_id, body=body), endpoint.model)
         note_unknowns(result, where="ExportJobItemUpdate")
         return result
 
@@ -136,53 +140,22 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             InvalidArgumentError: a malformed or repeated update (before any request).
             BatchUpdateError: ``raise_on_error`` and something was not applied.
         """
-        return await update_all(
-            self, job, updates, concurrency=concurrency, raise_on_error=raise_on_error
-        )
-
-    def _coerce(self, update: object, index: int) -> Any:
-        if isinstance(update, self._update_item):
-            return update
-        if isinstance(update, Mapping):
-            try:
-                model = self._update_item.from_dict(dict(update))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise InvalidArgumentError(
-                    f"updates[{index}]", f"not a valid job item update: {exc!r}"
-                ) from None
-            # from_dict keeps unknown keys and unknown enum strings; from a dict they are typos
-            # (``"succesful"``, ``"externalID"``) that Pleo would reject or silently drop.
-            if model.additional_properties:
-                raise InvalidArgumentError(
-                    f"updates[{index}]",
-                    f"unknown field(s) {sorted(model.additional_properties)}; the API's names are "
-                    "accountingEntryId, status, exportedAt, externalId, externalUrl, "
-                    "failureReason, failureReasonType",
-                )
-            for key, attribute in (
-                ("status", "status"),
-                ("failureReasonType", "failure_reason_type"),
-            ):
-                if isinstance(update.get(key), str):
-                    check_enum(
-                        update[key], type(getattr(model, attribute)), f"updates[{index}].{key}"
-                    )
-            return model
-        raise InvalidArgumentError(
-            f"updates[{index}]",
-            f"expected {self._update_item.__name__} or a dict, got {type(update).__name__}",
+        job_id = check_uuid(job_ref(job)[0], "job")
+        models = [self._wire.coerce_update(update, index) for index, update in enumerate(updates)]
+        return await send_batches(
+            lambda batch: self._send(job_id, batch),
+            models,
+            given=updates,
+            job_id=job_id,
+            concurrency=concurrency,
+            raise_on_error=raise_on_error,
         )
 
 
 class JobItemsV3(JobItems[ExportJobItemV3, UpdateExportJobItemV3, ExportJobItemUpdateV3]):
     """Job items through the v3 endpoints (the default)."""
 
-    _list_op = get_export_job_items_v3
-    _list_model = CursorPaginatedResponseExportJobItemV3
-    _update_op = update_export_job_items_v3
-    _update_model = ExportJobItemUpdateV3
-    _update_item = UpdateExportJobItemV3
-    _status_enum = ExportJobItemStatus
+    _wire = v3.ADAPTER
 
     async def get_by_accounting_entry(
         self, *, company_id: IdLike, accounting_entry_id: IdLike
@@ -192,12 +165,11 @@ class JobItemsV3(JobItems[ExportJobItemV3, UpdateExportJobItemV3, ExportJobItemU
         Raises:
             ExportEntryNotFoundError: no job item for that entry.
         """
-        kwargs = get_export_job_item_by_accounting_entry_id_v3._get_kwargs(
+        item: ExportJobItemV3 = await self._get(
+            v3.GET_JOB_ITEM_BY_ENTRY,
             company_id=check_uuid(company_id, "company_id"),
             accounting_entry_id=check_uuid(accounting_entry_id, "accounting_entry_id"),
-        )
-        item: ExportJobItemV3 = await self._get(
-            kwargs, DataResponseExportJobItemV3, where="ExportJobItemV3"
+            where="ExportJobItemV3",
         )
         return item
 
@@ -205,9 +177,4 @@ class JobItemsV3(JobItems[ExportJobItemV3, UpdateExportJobItemV3, ExportJobItemU
 class JobItemsV2(JobItems[ExportJobItem, UpdateExportJobItem, ExportJobItemUpdate]):
     """Job items through the v2 endpoints."""
 
-    _list_op = get_export_job_items_v2
-    _list_model = CursorPaginatedResponseExportJobItem
-    _update_op = update_export_job_items_v2
-    _update_model = ExportJobItemUpdate
-    _update_item = UpdateExportJobItem
-    _status_enum = GetExportJobItemsV2Status
+    _wire = v2.ADAPTER

@@ -7,42 +7,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
-from pleo_export_raw.api.export_api_v_2 import (
-    create_export_job_event_v2,
-    create_export_job_v2,
-    get_export_job_by_id_v2,
-    get_export_jobs_list_v2,
-)
-from pleo_export_raw.api.export_api_v_3 import (
-    create_export_job_event_v3,
-    create_export_job_v3,
-    get_export_job_by_id_v3,
-    get_export_jobs_list_v3,
-)
-from pleo_export_raw.models import (
-    CreateExportJob,
-    CreateExportJobEvent,
-    CursorPaginatedResponseExportJob,
-    CursorPaginatedResponseExportJobV3,
-    DataResponseExportJob,
-    DataResponseExportJobV3,
-    ExportJob,
-    ExportJobEventType,
-    ExportJobFailureReasonType,
-    ExportJobStatus,
-    ExportJobV3,
-    GetExportJobsListV2StatusesItem,
-    Options,
-)
-from pleo_export_raw.types import UNSET
 
 from .._errors import InvalidArgumentError
-from .._lifecycle import transition
+from .._lifecycle import check_event_fields, transition
 from .._pagination import Pager
 from .._validation import check_enum, check_uuid
+from .._wire import Adapter, create_body, event_body, job_failure_type, v2, v3
+from ..models import ExportJob, ExportJobV3
 from ._base import Resource
 
 __all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
@@ -54,14 +28,7 @@ IdLike = str | uuid.UUID
 class ExportJobs(Resource, Generic[JobT]):
     """Export jobs of one API version; ``pleo.jobs`` (v3) or ``pleo.v2.jobs``."""
 
-    _list_op: Any
-    _list_model: Any
-    _get_op: Any
-    _get_model: Any
-    _create_op: Any
-    _create_model: Any
-    _event_op: Any
-    _statuses_enum: Any
+    _wire: ClassVar[Adapter[Any]]
 
     def list(
         self,
@@ -105,8 +72,10 @@ class ExportJobs(Resource, Generic[JobT]):
         if company_id is not None:
             params["company_id"] = check_uuid(company_id, "company_id")
         if statuses is not None:
-            params["statuses"] = [check_enum(s, self._statuses_enum, "statuses") for s in statuses]
-        return self._pager(self._list_op, self._list_model, args, **params)
+            params["statuses"] = [
+                check_enum(s, self._wire.job_statuses, "statuses") for s in statuses
+            ]
+        return self._pager(self._wire.list_jobs, args, **params)
 
     async def get(self, job_id: IdLike) -> JobT:
         """Fetch one export job.
@@ -114,8 +83,9 @@ class ExportJobs(Resource, Generic[JobT]):
         Raises:
             ExportNotFoundError: no job with that id.
         """
-        kwargs = self._get_op._get_kwargs(check_uuid(job_id, "job_id"))
-        job: JobT = await self._get(kwargs, self._get_model, where="ExportJob")
+        job: JobT = await self._get(
+            self._wire.get_job, check_uuid(job_id, "job_id"), where="ExportJob"
+        )
         return job
 
     async def create(
@@ -134,19 +104,16 @@ class ExportJobs(Resource, Generic[JobT]):
         """
         if not accounting_entry_ids:
             raise InvalidArgumentError("accounting_entry_ids", "at least one id is needed")
-        body = CreateExportJob(
+        body = create_body(
             company_id=check_uuid(company_id, "company_id"),
             accounting_entry_ids=[
                 check_uuid(entry, "accounting_entry_ids") for entry in accounting_entry_ids
             ],
-            employee_id=UNSET if employee_id is None else check_uuid(employee_id, "employee_id"),
-            is_interactive=UNSET if is_interactive is None else is_interactive,
-            options=UNSET
-            if vendor_based_bookkeeping is None
-            else Options(vendor_based_bookkeeping=vendor_based_bookkeeping),
+            employee_id=None if employee_id is None else check_uuid(employee_id, "employee_id"),
+            is_interactive=is_interactive,
+            vendor_based_bookkeeping=vendor_based_bookkeeping,
         )
-        kwargs = self._create_op._get_kwargs(body=body)
-        job: JobT = await self._get(kwargs, self._create_model, where="ExportJob")
+        job: JobT = await self._get(self._wire.create_job, body=body, where="ExportJob")
         return job
 
     async def post_event(
@@ -170,25 +137,20 @@ class ExportJobs(Resource, Generic[JobT]):
                 ``failed`` (Pleo's CreateExportJobEvent: they come with ``failed`` only).
             InvalidStatusChangeError: the job's status does not allow the event.
         """
-        if event != "failed":
-            for name, value in (
-                ("failure_reason", failure_reason),
-                ("failure_reason_type", failure_reason_type),
-            ):
-                if value is not None:
-                    raise InvalidArgumentError(
-                        name, f"only a 'failed' event carries one, not {event!r}"
-                    )
-        body = CreateExportJobEvent(
-            job_id=check_uuid(job_id, "job_id"),
-            event=check_enum(event, ExportJobEventType, "event"),
-            failure_reason=UNSET if failure_reason is None else failure_reason,
-            failure_reason_type=UNSET
-            if failure_reason_type is None
-            else check_enum(failure_reason_type, ExportJobFailureReasonType, "failure_reason_type"),
+        check_event_fields(
+            event,
+            failure_reason,
+            failure_reason_type,
+            names=("failure_reason", "failure_reason_type"),
+        )
+        body = event_body(
+            check_uuid(job_id, "job_id"),
+            event,
+            failure_reason=failure_reason,
+            failure_reason_type=failure_reason_type,
         )
         await self._seam.call(
-            self._event_op._get_kwargs(body=body), None, retry_post=retry, on_attempt=on_attempt
+            self._wire.post_event.request(body=body), None, retry_post=retry, on_attempt=on_attempt
         )
 
     async def start(self, job: IdLike | JobT) -> bool:
@@ -247,31 +209,17 @@ class ExportJobs(Resource, Generic[JobT]):
             InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
         """
         if reason_type is not None:
-            check_enum(reason_type, ExportJobFailureReasonType, "reason_type")
+            job_failure_type(reason_type)
         await transition(self, job, "failed", reason=reason, reason_type=reason_type)
 
 
 class ExportJobsV3(ExportJobs[ExportJobV3]):
     """Export jobs through the v3 endpoints (the default)."""
 
-    _list_op = get_export_jobs_list_v3
-    _list_model = CursorPaginatedResponseExportJobV3
-    _get_op = get_export_job_by_id_v3
-    _get_model = DataResponseExportJobV3
-    _create_op = create_export_job_v3
-    _create_model = DataResponseExportJobV3
-    _event_op = create_export_job_event_v3
-    _statuses_enum = ExportJobStatus
+    _wire = v3.ADAPTER
 
 
 class ExportJobsV2(ExportJobs[ExportJob]):
     """Export jobs through the v2 endpoints."""
 
-    _list_op = get_export_jobs_list_v2
-    _list_model = CursorPaginatedResponseExportJob
-    _get_op = get_export_job_by_id_v2
-    _get_model = DataResponseExportJob
-    _create_op = create_export_job_v2
-    _create_model = DataResponseExportJob
-    _event_op = create_export_job_event_v2
-    _statuses_enum = GetExportJobsListV2StatusesItem
+    _wire = v2.ADAPTER

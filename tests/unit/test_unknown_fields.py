@@ -1,4 +1,4 @@
-"""Runtime drift notes: unknown fields and enum values are logged once, nothing else is."""
+"""Unknown-field notices: unknown fields and enum values are logged once, nothing else is."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pleo_export_raw.models import (
     LinksResponse,
 )
 
-from pleo_export import _drift
+from pleo_export import _unknown_fields
 
 WHERE = "GET /v2/export-jobs/{jobId}"
 JOB: dict[str, Any] = {
@@ -42,9 +42,9 @@ PAGE_INFO = {
 @pytest.fixture(autouse=True)
 def _fresh() -> Iterator[None]:
     """Each test starts with nothing reported."""
-    _drift.reset()
+    _unknown_fields.reset()
     yield
-    _drift.reset()
+    _unknown_fields.reset()
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -60,17 +60,17 @@ def test_unknown_field_is_reported_with_version_and_remedy(
 ) -> None:
     """A response field the spec lacks is named as Class.field, with the spec version and a fix."""
     job = ExportJobV3.from_dict({**JOB, "archivedBy": "someone"})
-    _drift.note_unknowns(job, where="GET /v3/export-jobs/{jobId}")
+    _unknown_fields.note_unknowns(job, where="GET /v3/export-jobs/{jobId}")
     [message] = _warnings(caplog)
     assert "ExportJobV3.archivedBy" in message
     assert "GET /v3/export-jobs/{jobId}" in message
-    assert _drift.SPEC_VERSION in message
+    assert _unknown_fields.SPEC_VERSION in message
     assert "make update-spec" in message
 
 
 def test_unknown_enum_value_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     """An enum value the spec lacks is named as Enum='value'."""
-    _drift.note_unknowns(ExportJob.from_dict({**JOB, "status": "archived"}), where=WHERE)
+    _unknown_fields.note_unknowns(ExportJob.from_dict({**JOB, "status": "archived"}), where=WHERE)
     [message] = _warnings(caplog)
     assert "ExportJobStatus='archived'" in message
 
@@ -78,17 +78,19 @@ def test_unknown_enum_value_is_reported(caplog: pytest.LogCaptureFixture) -> Non
 def test_each_name_is_reported_once_per_process(caplog: pytest.LogCaptureFixture) -> None:
     """The same unknown name seen again, anywhere, does not log again; a new name does."""
     for where in (WHERE, WHERE, "GET /v2/export-jobs"):
-        _drift.note_unknowns(ExportJob.from_dict({**JOB, "status": "archived"}), where=where)
-    _drift.note_unknowns(ExportJob.from_dict({**JOB, "status": "paused"}), where=WHERE)
+        _unknown_fields.note_unknowns(
+            ExportJob.from_dict({**JOB, "status": "archived"}), where=where
+        )
+    _unknown_fields.note_unknowns(ExportJob.from_dict({**JOB, "status": "paused"}), where=WHERE)
     assert len(_warnings(caplog)) == 2
 
 
 def test_reset_reports_again(caplog: pytest.LogCaptureFixture) -> None:
     """After reset() an already reported name is reported again."""
     job = ExportJob.from_dict({**JOB, "status": "archived"})
-    _drift.note_unknowns(job, where=WHERE)
-    _drift.reset()
-    _drift.note_unknowns(job, where=WHERE)
+    _unknown_fields.note_unknowns(job, where=WHERE)
+    _unknown_fields.reset()
+    _unknown_fields.note_unknowns(job, where=WHERE)
     assert len(_warnings(caplog)) == 2
 
 
@@ -100,7 +102,7 @@ def test_nested_models_and_lists_are_walked(caplog: pytest.LogCaptureFixture) ->
             "pagination": {**PAGE_INFO, "cursorKind": "opaque"},
         }
     )
-    _drift.note_unknowns(page, where="GET /v2/export-jobs")
+    _unknown_fields.note_unknowns(page, where="GET /v2/export-jobs")
     assert sorted(m.split(" (in")[0] for m in _warnings(caplog)) == [
         "Pleo sent field CursorPageInfo.cursorKind",
         "Pleo sent field ExportJob.archivedBy",
@@ -111,13 +113,13 @@ def test_nested_models_and_lists_are_walked(caplog: pytest.LogCaptureFixture) ->
 def test_known_data_is_silent(caplog: pytest.LogCaptureFixture) -> None:
     """A response holding only what the spec lists logs nothing."""
     page = CursorPaginatedResponseExportJob.from_dict({"data": [JOB], "pagination": PAGE_INFO})
-    _drift.note_unknowns(page, where="GET /v2/export-jobs")
+    _unknown_fields.note_unknowns(page, where="GET /v2/export-jobs")
     assert _warnings(caplog) == []
 
 
 def test_v3_open_strings_are_not_checked(caplog: pytest.LogCaptureFixture) -> None:
     """v3 declares status as a plain string, so a new value there is not drift."""
-    _drift.note_unknowns(ExportJobV3.from_dict({**JOB, "status": "archived"}), where=WHERE)
+    _unknown_fields.note_unknowns(ExportJobV3.from_dict({**JOB, "status": "archived"}), where=WHERE)
     assert _warnings(caplog) == []
 
 
@@ -126,7 +128,7 @@ def test_declared_maps_are_not_unknown_fields(caplog: pytest.LogCaptureFixture) 
     links = LinksResponse.from_dict(
         {"api": {"receipt": "https://a"}, "web": {"anything": "https://b"}, "mobile": {}}
     )
-    _drift.note_unknowns(links, where=WHERE)
+    _unknown_fields.note_unknowns(links, where=WHERE)
     assert _warnings(caplog) == []
 
 
@@ -135,7 +137,7 @@ def test_declared_maps_are_not_unknown_fields(caplog: pytest.LogCaptureFixture) 
 )
 def test_other_values_are_ignored(value: object, caplog: pytest.LogCaptureFixture) -> None:
     """Plain values, raw dicts and known enum members are ignored without error."""
-    _drift.note_unknowns(value, where=WHERE)
+    _unknown_fields.note_unknowns(value, where=WHERE)
     assert _warnings(caplog) == []
 
 
@@ -148,11 +150,11 @@ def test_class_shape_is_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(cls)
         return real(cls)
 
-    monkeypatch.setattr(_drift, "_shapes", {})
-    monkeypatch.setattr(_drift.attrs, "fields", counting)
+    monkeypatch.setattr(_unknown_fields, "_shapes", {})
+    monkeypatch.setattr(_unknown_fields.attrs, "fields", counting)
     page = CursorPaginatedResponseExportJob.from_dict({"data": [JOB] * 3, "pagination": PAGE_INFO})
     for _ in range(3):
-        _drift.note_unknowns(page, where=WHERE)
+        _unknown_fields.note_unknowns(page, where=WHERE)
     assert sorted(c.__name__ for c in calls) == sorted(
         [
             "CursorPaginatedResponseExportJob",

@@ -23,14 +23,14 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
-from ._errors import (
+from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ResponseValidationError,
     body_snippet,
     status_error,
 )
-from ._retry import (
+from .._retry import (
     RetryableStatus,
     RetryPolicy,
     attempts,

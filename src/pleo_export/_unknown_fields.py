@@ -1,4 +1,5 @@
-"""Runtime drift: warn once when Pleo sends a field or enum value this SDK's spec does not list.
+"""Unknown fields at run time: warn once when Pleo sends a field or enum value this SDK's spec
+does not list (the spec-diff tooling compares contracts; this module watches live responses).
 
 Read-only and silent otherwise: values are never changed or rejected. v3's open string fields
 (``status: str``) have nothing to compare with, so they are not checked here.

@@ -1,0 +1,94 @@
+"""``ExportWorker`` over an in-memory ``ExportPort``: the handler gets each export item, its
+answers become outcomes, and one bad item does not stop the job."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from memory_port import Entry, Job, MemoryPort
+
+from pleo_export import Booked, ExportWorker, Rejected
+from pleo_export._outcome import OutcomeStatus
+from pleo_export._worker import _idle_seconds
+
+WAIT = 5.0
+
+
+def _worker(port: MemoryPort, handler: Any) -> ExportWorker[Any]:
+    source: Any = SimpleNamespace(port=port)  # what pleo.v3 offers the worker: its port
+    return ExportWorker(source, handler, resume_idle=0)
+
+
+async def test_the_handler_gets_export_items_and_its_answers_are_reported() -> None:
+    """Each export item reaches the handler once; ``Booked``/``Rejected`` become successful and
+    failed outcomes and the job ends ``completed_with_errors``. A lost or doubled item fails
+    this."""
+    port = MemoryPort(items=4)
+    seen: list[Entry] = []
+
+    def handler(export_item: Entry) -> Booked | Rejected:
+        seen.append(export_item)
+        if len(seen) == 1:
+            return Rejected("no vendor", reason_type="vendor_unknown")
+        return Booked(external_id=f"JE-{len(seen)}")
+
+    worker = _worker(port, handler)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert sorted(e.accounting_entry_id for e in seen) == sorted(
+        i.accounting_entry_id for i in port.items
+    )
+    assert [o.status for o in port.reported].count(OutcomeStatus.FAILED) == 1
+    assert port.events == ["started", "completed_with_errors"]
+    assert (worker.stats.items_booked, worker.stats.items_failed) == (3, 1)
+
+
+async def test_a_raising_handler_fails_only_its_item() -> None:
+    """An exception in the handler fails that item as ``unexpected_failure`` with the message,
+    and the job carries on; a worker that stops or reports the item booked fails this."""
+    port = MemoryPort(items=2)
+    calls = 0
+
+    async def handler(export_item: Entry) -> Booked:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("ledger down")
+        return Booked()
+
+    await asyncio.wait_for(_worker(port, handler).run(until_idle=True), WAIT)
+    failed = [o for o in port.reported if o.status is OutcomeStatus.FAILED]
+    assert [(o.failure_reason_type, o.failure_reason) for o in failed] == [
+        ("unexpected_failure", "RuntimeError: ledger down")
+    ]
+    assert port.events == ["started", "completed_with_errors"]
+
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("last_updated_at", "started_at", "expected"),
+    [
+        (NOW - timedelta(seconds=30), NOW - timedelta(seconds=90), 30.0),
+        (None, NOW - timedelta(seconds=90), 90.0),
+        ("not a time", None, 3600.0),
+        ((NOW - timedelta(seconds=5)).replace(tzinfo=None), None, 5.0),
+    ],
+)
+def test_idle_seconds_reads_the_newest_readable_stamp(
+    last_updated_at: object, started_at: object, expected: float
+) -> None:
+    """Idle time counts from ``lastUpdatedAt``, else ``startedAt``, else ``createdAt``; a stamp
+    that is not a datetime is skipped and a naive one read as UTC."""
+    job = Job(
+        MemoryPort(items=0).job.id,
+        "in_progress",
+        created_at=NOW - timedelta(hours=1),
+        last_updated_at=last_updated_at,
+        started_at=started_at,
+    )
+    assert _idle_seconds(job, NOW) == expected
