@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast]"
+	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast,postgres]"
 	touch $(STAMP)
 
 vendor: install

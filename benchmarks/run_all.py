@@ -33,6 +33,7 @@ BENCHMARKS = (
     "bench_pagination",
     "bench_batch_updates",
     "bench_throughput",
+    "bench_journal",
 )
 
 

@@ -114,3 +114,16 @@ WEBHOOK_MAX_BODY: Final = 1_048_576
 #: Jobs a worker remembers finishing, so a listing taken just before one finished does not
 #: start it again.
 WORKER_FINISHED_KEPT: Final = 1000
+
+#: A coordinator's lease on a job (and its company) lapses this many seconds after it was taken
+#: or last renewed, so a dead holder's job can be taken over; holders renew well before.
+DEFAULT_LEASE_SECONDS: Final = 30.0
+#: How long a coordinator's SQL may wait for a lock another process holds (SQLite busy timeout,
+#: PostgreSQL lock_timeout), in seconds.
+COORDINATOR_LOCK_TIMEOUT: Final = 10.0
+#: The longest one coordinator statement may run on PostgreSQL (statement_timeout), in seconds.
+COORDINATOR_STATEMENT_TIMEOUT: Final = 30.0
+#: Seconds to wait for a PostgreSQL connection to be made.
+COORDINATOR_CONNECT_TIMEOUT: Final = 10.0
+#: Default PostgreSQL schema of the coordinator's tables.
+DEFAULT_COORDINATOR_SCHEMA: Final = "pleo_export"

@@ -33,7 +33,9 @@
     │   ├── WebhookPayloadError             the body is not a JSON event with the job's ids
     │   └── WebhookReplayError              the webhook id was seen before
     ├── InvalidArgumentError            a bad argument, caught before any request (also ValueError)
-    └── InvalidTransitionError          a job event the job's known status forbids (also ValueError)
+    ├── InvalidTransitionError          a job event the job's known status forbids (also ValueError)
+    └── CoordinatorError                a coordinator's database failed or holds a newer schema
+        └── LeaseLostError              the writer's lease on a job was superseded or ran out
 
 Pleo's error ``type`` is matched case-insensitively (its docs spell MISSING_CONTRA_ACCOUNTS both
 ways). Messages carry the method, path and a short body snippet, never a header or credential.
@@ -56,6 +58,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "CoordinatorError",
     "ExportAlreadyInProgressError",
     "ExportEntryNotFoundError",
     "ExportNotFoundError",
@@ -63,6 +66,7 @@ __all__ = [
     "InvalidStatusChangeError",
     "InvalidTransitionError",
     "JobFinishedError",
+    "LeaseLostError",
     "MissingContraAccountsError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -227,6 +231,20 @@ class InvalidTransitionError(PleoError, ValueError):
         self.status = status
         self.event = event
         self.allowed = allowed
+
+
+class CoordinatorError(PleoError):
+    """A coordinator's database failed, timed out, or holds a schema newer than this SDK knows."""
+
+
+class LeaseLostError(CoordinatorError):
+    """The lease on a job is no longer the writer's: a newer token took it, or it ran out."""
+
+    def __init__(self, job_id: str, token: int, reason: str) -> None:
+        super().__init__(f"lease on job {job_id} with token {token} is lost: {reason}")
+        self.job_id = job_id
+        self.token = token
+        self.reason = reason
 
 
 _STATUS_CLASSES: Final[dict[int, type[APIStatusError]]] = {

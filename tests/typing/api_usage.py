@@ -36,6 +36,19 @@ from pleo_export import (
     ServerError,
     WorkItem,
 )
+from pleo_export.coordination import (
+    Coordinator,
+    ItemOutcome,
+    JobRef,
+    JournalState,
+    Lease,
+    LeaseHeld,
+    LeaseLostError,
+    OutcomeStatus,
+    PostgresCoordinator,
+    SQLiteCoordinator,
+    new_holder,
+)
 from pleo_export.models import (
     UNSET,
     ExportItemLineV3,
@@ -253,3 +266,32 @@ async def worker_handlers() -> None:
         any_worker = ExportWorker(pleo, book_any)
         assert_type(any_worker, ExportWorker[ExportItemV3 | ExportItemV2])
         await v3_worker.run(until_idle=True)
+
+
+async def coordinated(job: JobRef, entry: uuid.UUID, dsn: str | None) -> None:
+    """A lease, the journal's writes and its resume state, on either durable coordinator."""
+    coordinator: Coordinator = (
+        PostgresCoordinator(dsn, lease_seconds=30.0, schema="pleo_export")
+        if dsn
+        else SQLiteCoordinator("journal.db", lease_seconds=30.0)
+    )
+    lease = await coordinator.acquire(job, new_holder())
+    if isinstance(lease, LeaseHeld):
+        assert_type(lease.holder, str)
+        return
+    assert_type(lease, Lease)
+    assert_type(lease.token, int)
+    try:
+        await coordinator.write(lease, intents=[entry])
+        outcome = ItemOutcome(entry, OutcomeStatus.SUCCESSFUL, external_id="ERP-1")
+        await coordinator.write(lease, outcomes=[outcome])
+        await coordinator.confirm(lease, [entry])
+        state = await coordinator.load(lease)
+        assert_type(state, JournalState)
+        assert_type(state.unconfirmed, tuple[ItemOutcome, ...])
+        assert_type(state.in_doubt, frozenset[uuid.UUID])
+    except LeaseLostError as lost:
+        assert_type(lost.token, int)
+    finally:
+        await coordinator.release(lease)
+        await coordinator.aclose()

@@ -1,0 +1,457 @@
+"""``PostgresCoordinator``: leases and the journal in PostgreSQL, for workers on many machines.
+
+psycopg 3, one connection per coordinator, every call one short transaction that locks the
+job's lease row and uses the server's clock for expiry. No session state (no server-side
+prepared statements, ``SET LOCAL`` only, transaction-scoped advisory lock), so it works
+through PgBouncer in transaction pooling mode. Needs the ``[postgres]`` extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Final, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from .._config import (
+    COORDINATOR_CONNECT_TIMEOUT,
+    COORDINATOR_LOCK_TIMEOUT,
+    COORDINATOR_STATEMENT_TIMEOUT,
+    DEFAULT_COORDINATOR_SCHEMA,
+    DEFAULT_LEASE_SECONDS,
+)
+from .._errors import CoordinatorError, InvalidArgumentError
+from .._outcome import ItemOutcome, JobRef
+from .._secrets import redact, register
+from ._policy import (
+    LeaseRow,
+    check_lease,
+    decide,
+    unique_ids,
+    unique_outcomes,
+    valid_holder,
+    valid_job,
+    valid_lease,
+    valid_lease_seconds,
+)
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
+
+__all__ = ["MIGRATIONS", "PostgresCoordinator"]
+
+_T = TypeVar("_T")
+_Cursor = psycopg.AsyncCursor[tuple[Any, ...]]
+_ERROR_CHARS: Final = 300
+#: PostgreSQL truncates identifiers longer than this.
+_IDENTIFIER_MAX: Final = 63
+
+#: Schema versions and the statements that reach each (``{s}`` is the schema); applied once,
+#: in order, on first use, under a transaction-scoped advisory lock.
+MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
+    (
+        1,
+        (
+            "CREATE SEQUENCE {s}.lease_tokens",
+            "CREATE TABLE {s}.leases (job_id uuid PRIMARY KEY, company_id uuid, holder text,"
+            " token bigint NOT NULL, expires_at timestamptz)",
+            "CREATE TABLE {s}.company_leases (company_id uuid PRIMARY KEY, job_id uuid,"
+            " holder text, token bigint, expires_at timestamptz)",
+            "CREATE TABLE {s}.journal (job_id uuid NOT NULL, entry_id uuid NOT NULL,"
+            " state text NOT NULL CHECK (state IN ('intent', 'outcome', 'confirmed')),"
+            " token bigint NOT NULL, attempts integer NOT NULL, outcome jsonb,"
+            " PRIMARY KEY (job_id, entry_id))",
+        ),
+    ),
+)
+
+_CLOCK: Final = "extract(epoch FROM clock_timestamp())::float8"
+_SETUP: Final = (
+    "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)"
+)
+
+
+class PostgresCoordinator(JournalShortcuts):
+    """A ``Coordinator`` in PostgreSQL, for workers in several processes and on several machines.
+
+    The schema and its tables are created on first use (the role needs ``CREATE`` on the
+    database, or a DBA creates the schema for it; see docs/coordination.md). Each call is one
+    short transaction on the coordinator's single connection, which is reopened after a
+    failure; a call whose task is cancelled still commits or rolls back first.
+
+    Args:
+        dsn: a libpq connection string or URI; its password never appears in an error.
+        lease_seconds: a lease lapses this long after it was taken or renewed, by the
+            server's clock (default 30.0).
+        schema: the PostgreSQL schema of the tables (default ``"pleo_export"``).
+
+    Raises:
+        InvalidArgumentError: ``dsn`` does not parse, ``schema`` is empty or too long, or
+            ``lease_seconds`` is not a positive number.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        schema: str = DEFAULT_COORDINATOR_SCHEMA,
+    ) -> None:
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.Error:
+            raise InvalidArgumentError(
+                "dsn", "is not a valid PostgreSQL connection string"
+            ) from None
+        password = params.get("password")
+        if isinstance(password, str):
+            register(password)
+        if not schema or len(schema.encode()) > _IDENTIFIER_MAX:
+            raise InvalidArgumentError("schema", f"must be 1 to {_IDENTIFIER_MAX} bytes long")
+        self._dsn = dsn
+        self._schema = schema
+        self._sequence = '"{}".lease_tokens'.format(schema.replace('"', '""'))
+        self._lease_seconds = valid_lease_seconds(lease_seconds)
+        self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PostgresCoordinator(schema={self._schema!r}, lease_seconds={self._lease_seconds})"
+
+    @property
+    def lease_seconds(self) -> float:
+        """Seconds a lease lasts after it was taken or last renewed."""
+        return self._lease_seconds
+
+    async def acquire(self, job: JobRef, holder: str) -> Lease | LeaseHeld:
+        """Lease ``job`` and its company for ``holder`` (see ``Coordinator.acquire``)."""
+        valid_job(job)
+        valid_holder(holder)
+
+        async def write(cur: _Cursor) -> Lease | LeaseHeld:
+            # Lock order everywhere: the job's row, then its company's row.
+            await cur.execute(
+                self._q(
+                    "INSERT INTO {s}.leases (job_id, company_id, token) VALUES (%s, %s, 0)"
+                    " ON CONFLICT (job_id) DO NOTHING"
+                ),
+                (job.job_id, job.company_id),
+            )
+            job_row, now = await self._job_row(cur, job.job_id, lock="UPDATE")
+            company_row = None
+            if job.company_id is not None:
+                await cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.company_leases (company_id) VALUES (%s)"
+                        " ON CONFLICT (company_id) DO NOTHING"
+                    ),
+                    (job.company_id,),
+                )
+                await cur.execute(
+                    self._q(
+                        "SELECT job_id, holder, token, extract(epoch FROM expires_at)::float8"
+                        " FROM {s}.company_leases WHERE company_id = %s FOR UPDATE"
+                    ),
+                    (job.company_id,),
+                )
+                row = await cur.fetchone()
+                if row is not None and row[0] is not None:
+                    company_row = LeaseRow(row[0], row[1], row[2], row[3])
+            held = decide(job.job_id, holder, job_row, company_row, now)
+            if held is not None:
+                await cur.execute(
+                    self._q("DELETE FROM {s}.leases WHERE job_id = %s AND token = 0"),
+                    (job.job_id,),
+                )
+                return held
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.leases SET company_id = %s, holder = %s,"
+                    " token = nextval(%s::regclass),"
+                    " expires_at = clock_timestamp() + make_interval(secs => %s)"
+                    " WHERE job_id = %s RETURNING token, expires_at"
+                ),
+                (job.company_id, holder, self._sequence, self._lease_seconds, job.job_id),
+            )
+            token, expires_at = await _one(cur)
+            if job.company_id is not None:
+                await cur.execute(
+                    self._q(
+                        "UPDATE {s}.company_leases SET job_id = %s, holder = %s, token = %s,"
+                        " expires_at = %s WHERE company_id = %s"
+                    ),
+                    (job.job_id, holder, token, expires_at, job.company_id),
+                )
+            return Lease(job.job_id, job.company_id, holder, token, self._lease_seconds)
+
+        return await self._transaction(write)
+
+    async def renew(self, lease: Lease) -> None:
+        """Extend the lease to ``lease_seconds`` from now (see ``Coordinator.renew``)."""
+        valid_lease(lease)
+
+        async def write(cur: _Cursor) -> None:
+            await self._check(cur, lease, lock="UPDATE")
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.leases SET expires_at = clock_timestamp()"
+                    " + make_interval(secs => %s) WHERE job_id = %s RETURNING expires_at"
+                ),
+                (self._lease_seconds, lease.job_id),
+            )
+            (expires_at,) = await _one(cur)
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.company_leases SET expires_at = %s"
+                    " WHERE company_id = %s AND token = %s"
+                ),
+                (expires_at, lease.company_id, lease.token),
+            )
+
+        await self._transaction(write)
+
+    async def release(self, lease: Lease) -> None:
+        """Give up the lease if it is still this one (see ``Coordinator.release``)."""
+        valid_lease(lease)
+
+        async def write(cur: _Cursor) -> None:
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.leases SET holder = NULL, expires_at = NULL"
+                    " WHERE job_id = %s AND token = %s"
+                ),
+                (lease.job_id, lease.token),
+            )
+            await self._drop_company(cur, lease)
+
+        await self._transaction(write)
+
+    async def write(
+        self,
+        lease: Lease,
+        *,
+        intents: Iterable[uuid.UUID] = (),
+        outcomes: Iterable[ItemOutcome] = (),
+        confirmed: Iterable[uuid.UUID] = (),
+    ) -> None:
+        """Journal intents, outcomes and confirmations in one transaction (see
+        ``Coordinator.write``)."""
+        valid_lease(lease)
+        # Ids travel as one comma-joined text and outcomes as one JSON array: psycopg's
+        # per-element array escaping cost more than the database's work on them.
+        intent_ids, confirm_ids = (
+            _joined(unique_ids(intents, "intents")),
+            _joined(unique_ids(confirmed, "confirmed")),
+        )
+        firsts = unique_outcomes(outcomes)
+        records = json.dumps([o.to_record() for o in firsts]) if firsts else ""
+
+        async def write(cur: _Cursor) -> None:
+            await self._check(cur, lease)
+            if intent_ids:
+                await cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.journal AS j (job_id, entry_id, state, token, attempts)"
+                        " SELECT %s, e::uuid, 'intent', %s, 1"
+                        " FROM unnest(string_to_array(%s, ',')) AS e"
+                        " ON CONFLICT (job_id, entry_id) DO UPDATE SET token = excluded.token,"
+                        " attempts = j.attempts + 1 WHERE j.state = 'intent'"
+                    ),
+                    (lease.job_id, lease.token, intent_ids),
+                )
+            if records:
+                await cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.journal AS j"
+                        " (job_id, entry_id, state, token, attempts, outcome)"
+                        " SELECT %s, (r ->> 'accounting_entry_id')::uuid, 'outcome', %s, 0, r"
+                        " FROM jsonb_array_elements(%s::jsonb) AS r"
+                        " ON CONFLICT (job_id, entry_id) DO UPDATE SET state = 'outcome',"
+                        " token = excluded.token, outcome = excluded.outcome"
+                        " WHERE j.state = 'intent'"
+                    ),
+                    (lease.job_id, lease.token, records),
+                )
+            if confirm_ids:
+                await cur.execute(
+                    self._q(
+                        "UPDATE {s}.journal SET state = 'confirmed' WHERE job_id = %s"
+                        " AND entry_id = ANY(string_to_array(%s, ',')::uuid[])"
+                        " AND state = 'outcome'"
+                    ),
+                    (lease.job_id, confirm_ids),
+                )
+
+        await self._transaction(write)
+
+    async def load(self, lease: Lease) -> JournalState:
+        """Read the job's journal (see ``Coordinator.load``)."""
+        valid_lease(lease)
+
+        async def read(cur: _Cursor) -> JournalState:
+            await self._check(cur, lease)
+            await cur.execute(
+                self._q("SELECT entry_id, state, outcome::text FROM {s}.journal WHERE job_id = %s"),
+                (lease.job_id,),
+            )
+            rows = await cur.fetchall()
+            return JournalState(
+                unconfirmed=tuple(
+                    ItemOutcome.from_record(json.loads(o)) for _, s, o in rows if s == "outcome"
+                ),
+                in_doubt=frozenset(e for e, s, _ in rows if s == "intent"),
+                confirmed=frozenset(e for e, s, _ in rows if s == "confirmed"),
+            )
+
+        return await self._transaction(read)
+
+    async def purge(self, lease: Lease) -> None:
+        """Delete the job's journal and lease rows (see ``Coordinator.purge``)."""
+        valid_lease(lease)
+
+        async def write(cur: _Cursor) -> None:
+            await self._check(cur, lease, lock="UPDATE")
+            await cur.execute(self._q("DELETE FROM {s}.journal WHERE job_id = %s"), (lease.job_id,))
+            await cur.execute(self._q("DELETE FROM {s}.leases WHERE job_id = %s"), (lease.job_id,))
+            await self._drop_company(cur, lease)
+
+        await self._transaction(write)
+
+    async def aclose(self) -> None:
+        """Close the database connection."""
+        self._closed = True
+        async with self._lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
+
+    def _q(self, text: str) -> sql.Composed:
+        """``text`` with ``{s}`` bound to the schema, quoted as an identifier."""
+        return sql.SQL(text).format(s=sql.Identifier(self._schema))
+
+    async def _transaction(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
+        """Run ``work`` in one transaction, shielded, so a cancelled caller never leaves it half
+        done; the connection is serialised by a lock and reopened after a failure."""
+        if self._closed:
+            raise CoordinatorError("the coordinator is closed")
+        task = asyncio.ensure_future(self._locked(work))
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _locked(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                async with conn.transaction(), conn.cursor() as cur:
+                    await cur.execute(_SETUP, _timeouts())
+                    return await work(cur)
+            except psycopg.Error as exc:
+                if self._conn is not None and (self._conn.broken or self._conn.closed):
+                    self._conn = None
+                raise CoordinatorError(self._describe(exc)) from exc
+
+    async def _connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        if self._conn is None or self._conn.closed:
+            conn = await psycopg.AsyncConnection.connect(
+                self._dsn,
+                autocommit=True,  # transactions are explicit, so idle connections hold none
+                prepare_threshold=None,  # no server-side prepared statements: PgBouncer-safe
+                connect_timeout=int(COORDINATOR_CONNECT_TIMEOUT),
+            )
+            try:
+                await self._migrate(conn)
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    async def _migrate(self, conn: psycopg.AsyncConnection[tuple[Any, ...]]) -> None:
+        async with conn.transaction(), conn.cursor() as cur:
+            await cur.execute(_SETUP, _timeouts())
+            await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._schema,))
+            await cur.execute(self._q("CREATE SCHEMA IF NOT EXISTS {s}"))
+            await cur.execute(
+                self._q("CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL)")
+            )
+            await cur.execute(self._q("SELECT coalesce(max(version), 0) FROM {s}.schema_version"))
+            (current,) = await _one(cur)
+            newest = MIGRATIONS[-1][0]
+            if current > newest:
+                raise CoordinatorError(
+                    f"schema {self._schema!r} is version {current}; this SDK knows up to {newest}"
+                )
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    for statement in statements:
+                        await cur.execute(self._q(statement))
+                    await cur.execute(
+                        self._q("INSERT INTO {s}.schema_version (version) VALUES (%s)"), (version,)
+                    )
+
+    async def _job_row(
+        self, cur: _Cursor, job_id: uuid.UUID, *, lock: str = "SHARE"
+    ) -> tuple[LeaseRow | None, float]:
+        """The job's lease row, locked, and the server's clock."""
+        await cur.execute(
+            self._q(
+                f"SELECT holder, token, extract(epoch FROM expires_at)::float8, {_CLOCK}"
+                f" FROM {{s}}.leases WHERE job_id = %s FOR {lock}"
+            ),
+            (job_id,),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            await cur.execute(f"SELECT {_CLOCK}")
+            (now,) = await _one(cur)
+            return None, now
+        if row[1] == 0:  # the placeholder acquire inserts to have a row to lock: never leased
+            return None, row[3]
+        return LeaseRow(job_id, row[0], row[1], row[2]), row[3]
+
+    async def _check(self, cur: _Cursor, lease: Lease, *, lock: str = "SHARE") -> None:
+        """Raise ``LeaseLostError`` unless ``lease`` is current; lock its row until commit, so
+        no acquirer can supersede it before this transaction's write lands."""
+        job_row, now = await self._job_row(cur, lease.job_id, lock=lock)
+        check_lease(lease, job_row, now)
+
+    async def _drop_company(self, cur: _Cursor, lease: Lease) -> None:
+        if lease.company_id is not None:
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.company_leases SET job_id = NULL, holder = NULL,"
+                    " token = NULL, expires_at = NULL WHERE company_id = %s AND token = %s"
+                ),
+                (lease.company_id, lease.token),
+            )
+
+    def _describe(self, exc: psycopg.Error) -> str:
+        return redact(f"PostgreSQL coordinator: {type(exc).__name__}: {exc}")[:_ERROR_CHARS]
+
+
+async def _one(cur: _Cursor) -> tuple[Any, ...]:
+    row = await cur.fetchone()
+    if row is None:
+        raise CoordinatorError("PostgreSQL coordinator: a statement returned no row")
+    return row
+
+
+def _joined(ids: list[uuid.UUID]) -> str:
+    return ",".join(map(str, ids))
+
+
+def _timeouts() -> tuple[str, str]:
+    return (
+        f"{int(COORDINATOR_LOCK_TIMEOUT * 1000)}ms",
+        f"{int(COORDINATOR_STATEMENT_TIMEOUT * 1000)}ms",
+    )
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a shielded call's exception as seen when its caller was cancelled meanwhile."""
+    if not task.cancelled():
+        task.exception()
