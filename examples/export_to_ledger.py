@@ -13,15 +13,19 @@ mostly three things, and this file is those three things:
 
 1. ``book``: the handler that puts one export item into the accounting system (``ledger.py``,
    a SQLite general ledger; booking is idempotent, keyed on Pleo's ``accountingEntryId``) and
-   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``;
+   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``. An item marked
+   ``work.in_doubt`` (an earlier run handed it out and died before recording the answer) is
+   looked up in the ledger first, and its existing document is reported instead;
 2. ``ExportWorker``: finds pending jobs (and ``in_progress`` ones a crashed run left behind),
-   claims each, streams its items to the handler, reports outcomes in batches of 100 and posts
-   ``completed`` / ``completed_with_errors`` / ``failed``;
+   leases and claims each, streams its items to the handler, journals and reports outcomes in
+   batches of 100 and posts ``completed`` / ``completed_with_errors`` / ``failed``. Its lease
+   and journal live in a ``SQLiteCoordinator`` beside the ledger (``<ledger>.journal``);
 3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa.
 
-Kill it at any point and start it again with the same ``--ledger``: the worker resumes the
-job it left ``in_progress``, items booked but not yet reported are booked again (the ledger
-hands back the same document number), and the check still holds.
+Kill it at any point and start it again with the same ``--ledger``: the worker takes its
+lease back, reports the outcomes the journal holds without booking them again, offers the
+items it handed out without an answer as in doubt (the ledger finds them), and the check
+still holds.
 
 Exit status: 0 when the check holds, 1 when it does not, 3 for missing credentials.
 
@@ -55,7 +59,9 @@ from pleo_export import (
     PleoExport,
     Progress,
     Rejected,
+    WorkItem,
 )
+from pleo_export.coordination import SQLiteCoordinator
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -81,10 +87,19 @@ class Integration:
         self.running: dict[uuid.UUID, uuid.UUID] = {}  # company → its job now running
         self.final: dict[uuid.UUID, str] = {}  # job → final status
         self.reasons: Counter[str] = Counter()
+        #: Items offered in doubt, and those of them the ledger already held.
+        self.in_doubt = self.found_booked = 0
         self._printed: dict[uuid.UUID, int] = {}
 
-    def book(self, export_item: Any) -> Booked | Rejected:
+    def book(self, work: WorkItem[Any, Any]) -> Booked | Rejected:
         """Book one export item in the ledger (the worker's handler)."""
+        export_item = work.export_item
+        if work.in_doubt:  # an earlier run may have booked it: look before booking
+            self.in_doubt += 1
+            document = self.ledger.document(str(work.accounting_entry_id))
+            if document is not None:
+                self.found_booked += 1
+                return Booked(external_id=document)
         # The worker runs one job per company at a time, so the company names the job.
         job_id = self.running[export_item.company_id]
         try:
@@ -151,14 +166,16 @@ async def export(
     """
     out = out or sys.stdout
     integration = Integration(ledger, out)
+    journal = SQLiteCoordinator(ledger.path.with_name(ledger.path.name + ".journal"))
     worker = ExportWorker(
         pleo,
         integration.book,
         company_ids=company_ids,
         poll_interval=poll_interval,
-        # This is the only worker: an in_progress job is one it left behind. Resume it now.
-        resume_idle=0,
         on_progress=integration.on_progress,
+        coordinator=journal,
+        # One worker per ledger: a restart takes its own leases back at once.
+        holder=f"export_to_ledger:{ledger.path.resolve()}",
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -167,6 +184,7 @@ async def export(
     try:
         await worker.run(until_idle=once)
     finally:
+        await journal.aclose()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     elapsed = time.perf_counter() - began
@@ -184,6 +202,8 @@ async def export(
         + (f", {stats.jobs_errored} ended on an error" if stats.jobs_errored else ""),
         "items booked": f"{stats.items_booked:,}",
         "items failed": f"{stats.items_failed:,}" + (f" ({reasons})" if reasons else ""),
+        "in doubt": f"{integration.in_doubt:,} offered again,"
+        f" {integration.found_booked:,} found already booked",
         "elapsed": f"{elapsed:.1f} s",
         "ledger": f"{ledger.path} ({entries:,} entries)",
     }

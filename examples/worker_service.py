@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from _support import add_target_options, connect
 
-from pleo_export import Booked, ExportWorker, Progress, Rejected
-from pleo_export.models import ExportItemV3
+from pleo_export import Booked, ExportWorker, Progress, Rejected, WorkItem
+from pleo_export.models import ExportItemV3, ExportJobItemV3
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("worker_service")
 
 
-async def book(export_item: ExportItemV3) -> Booked | Rejected:
+async def book(work: WorkItem[ExportJobItemV3, ExportItemV3]) -> Booked | Rejected:
     """The handler: pretend to call an ERP (a few milliseconds each) and book the item."""
+    export_item = work.export_item
     await asyncio.sleep(0.002)
     if export_item.amount.in_wallet_currency.value == 0:
         return Rejected("The ERP refuses zero-amount vouchers.", reason_type="validation_failure")

@@ -48,6 +48,8 @@ from ._resources import (
 from ._retry import RetryPolicy
 from ._run import ExportRun
 from ._wire import GeneratedClient, Seam, generated_client
+from .coordination._memory import InMemoryCoordinator
+from .coordination._types import Coordinator
 from .models import (
     ExportItemV2,
     ExportItemV3,
@@ -69,12 +71,14 @@ RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
-    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
         #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v2")
+        #: The client's in-memory journal, used by runs and workers given no coordinator.
+        self.coordinator = coordinator
 
     def export_run(
         self,
@@ -82,21 +86,30 @@ class V2Resources:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV2:
         """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
-        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
+        return ExportRun(
+            self.port,
+            job,
+            concurrency=concurrency,
+            flush_interval=flush_interval,
+            coordinator=self.coordinator if coordinator is None else coordinator,
+        )
 
 
 class V3Resources:
     """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (``pleo.jobs`` is the same
     object unless the client was made with ``api_version="v2"``)."""
 
-    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
         #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v3")
+        #: The client's in-memory journal, used by runs and workers given no coordinator.
+        self.coordinator = coordinator
 
     def export_run(
         self,
@@ -104,9 +117,16 @@ class V3Resources:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV3:
         """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
-        return ExportRun(self.port, job, concurrency=concurrency, flush_interval=flush_interval)
+        return ExportRun(
+            self.port,
+            job,
+            concurrency=concurrency,
+            flush_interval=flush_interval,
+            coordinator=self.coordinator if coordinator is None else coordinator,
+        )
 
 
 class PleoExport:
@@ -188,8 +208,11 @@ class PleoExport:
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
-        self.v2 = V2Resources(self._seam, prefetch=prefetch)
-        self.v3 = V3Resources(self._seam, prefetch=prefetch)
+        # One in-memory journal for the client's runs and workers given no coordinator: a run
+        # cancelled and started again in this process finds what it recorded.
+        journal = InMemoryCoordinator()
+        self.v2 = V2Resources(self._seam, prefetch=prefetch, coordinator=journal)
+        self.v3 = V3Resources(self._seam, prefetch=prefetch, coordinator=journal)
         # Typed as either version because api_version picks at run time; code that wants the
         # exact v3 types uses ``pleo.v3``.
         default: V3Resources | V2Resources = self.v2 if api_version == "v2" else self.v3
@@ -223,6 +246,7 @@ class PleoExport:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
@@ -235,6 +259,9 @@ class PleoExport:
             concurrency: item-update batches in flight at once (default 4).
             flush_interval: seconds a recorded outcome may wait for its batch of 100 to fill
                 (default 30).
+            coordinator: where the run's lease and journal live: a ``SQLiteCoordinator`` or
+                ``PostgresCoordinator`` makes them outlive the process; default the client's
+                in-memory one (see docs/coordination.md).
 
         Returns:
             An ``ExportRun`` (see there for what entering and leaving it do), typed for either
@@ -247,10 +274,15 @@ class PleoExport:
             # A job model of the other version still names the job: run it by its id.
             v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
             return self.v2.export_run(
-                v2_job, concurrency=concurrency, flush_interval=flush_interval
+                v2_job,
+                concurrency=concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
             )
         v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
-        return self.v3.export_run(v3_job, concurrency=concurrency, flush_interval=flush_interval)
+        return self.v3.export_run(
+            v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+        )
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
         """Iterate over any generated list operation, e.g. a v1 one::

@@ -17,8 +17,13 @@ __all__ = [
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
     "CONNECT_TIMEOUT",
+    "COORDINATOR_CONNECT_TIMEOUT",
+    "COORDINATOR_LOCK_TIMEOUT",
+    "COORDINATOR_STATEMENT_TIMEOUT",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_COORDINATOR_SCHEMA",
     "DEFAULT_FLUSH_INTERVAL",
+    "DEFAULT_LEASE_SECONDS",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
@@ -33,6 +38,8 @@ __all__ = [
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
     "FAILURE_REASON_MAX_CHARS",
+    "JOURNAL_INTENT_BATCH",
+    "LEASE_RENEW_FRACTION",
     "LOOPBACK_HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
@@ -118,6 +125,12 @@ WORKER_FINISHED_KEPT: Final = 1000
 #: A coordinator's lease on a job (and its company) lapses this many seconds after it was taken
 #: or last renewed, so a dead holder's job can be taken over; holders renew well before.
 DEFAULT_LEASE_SECONDS: Final = 30.0
+#: An export run renews its lease every this fraction of ``lease_seconds`` (a third: two renewals
+#: may fail before the lease lapses).
+LEASE_RENEW_FRACTION: Final = 1 / 3
+#: An export run journals the intents of this many items in one write before handing them out,
+#: as the outbox reports outcomes in batches of ``BATCH_LIMIT``.
+JOURNAL_INTENT_BATCH: Final = 100
 #: How long a coordinator's SQL may wait for a lock another process holds (SQLite busy timeout,
 #: PostgreSQL lock_timeout), in seconds.
 COORDINATOR_LOCK_TIMEOUT: Final = 10.0

@@ -161,9 +161,9 @@ async def test_two_workers_on_one_account_handle_each_job_once(
     handled: Counter[tuple[str, str]] = Counter()  # (worker, entry)
 
     def handler(name: str) -> Any:
-        def book(export_item: Any) -> Booked:
-            handled[(name, str(export_item.accounting_entry_id))] += 1
-            return Booked(external_id=f"{name}-{export_item.accounting_entry_id}")
+        def book(work: Any) -> Booked:
+            handled[(name, str(work.accounting_entry_id))] += 1
+            return Booked(external_id=f"{name}-{work.accounting_entry_id}")
 
         return book
 
@@ -251,8 +251,8 @@ async def test_two_workers_resuming_one_idle_job_export_it_once() -> None:
     job = fake.add_job(items=40, status="in_progress")
     handled: Counter[str] = Counter()
 
-    def book(export_item: Any) -> Booked:
-        handled[str(export_item.accounting_entry_id)] += 1
+    def book(work: Any) -> Booked:
+        handled[str(work.accounting_entry_id)] += 1
         return Booked(external_id="GL-1")
 
     async with client_on(fake) as pleo:
