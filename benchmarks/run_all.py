@@ -34,6 +34,7 @@ BENCHMARKS = (
     "bench_batch_updates",
     "bench_throughput",
     "bench_journal",
+    "bench_coordinated",
 )
 
 

@@ -61,7 +61,7 @@ from pleo_export import (
     Rejected,
     WorkItem,
 )
-from pleo_export.coordination import SQLiteCoordinator
+from pleo_export.coordination import Coordinator, SQLiteCoordinator
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -158,15 +158,24 @@ async def export(
     company_ids: list[str] | None = None,
     poll_interval: float = 60.0,
     out: Any = None,
+    coordinator: Coordinator | None = None,
+    durable: bool = True,
 ) -> int:
     """Run the worker (until idle with ``once``, else until SIGINT/SIGTERM), then check.
+
+    Args:
+        coordinator: where leases and the journal live; default a ``SQLiteCoordinator`` beside
+            the ledger (``<ledger>.journal``), or with ``durable=False`` the client's in-memory
+            journal (what the benchmark compares against).
 
     Returns:
         The exit status: 0 when the ledger and Pleo agree, 1 when they do not.
     """
     out = out or sys.stdout
     integration = Integration(ledger, out)
-    journal = SQLiteCoordinator(ledger.path.with_name(ledger.path.name + ".journal"))
+    journal = coordinator
+    if journal is None and durable:
+        journal = SQLiteCoordinator(ledger.path.with_name(ledger.path.name + ".journal"))
     worker = ExportWorker(
         pleo,
         integration.book,
@@ -176,6 +185,8 @@ async def export(
         coordinator=journal,
         # One worker per ledger: a restart takes its own leases back at once.
         holder=f"export_to_ledger:{ledger.path.resolve()}",
+        # Without a coordinator this is still the only worker: resume what it left at once.
+        resume_idle=0,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -184,7 +195,8 @@ async def export(
     try:
         await worker.run(until_idle=once)
     finally:
-        await journal.aclose()
+        if journal is not None and coordinator is None:
+            await journal.aclose()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     elapsed = time.perf_counter() - began
