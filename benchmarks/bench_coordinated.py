@@ -29,7 +29,7 @@ from typing import Any
 from _common import API_KEY, REPO, Report, fmt, median
 
 sys.path.insert(0, str(REPO / "tests"))
-from _pg import PgUnavailable, start_cluster  # noqa: E402
+from _pg import PgUnavailable, start_cluster
 
 __all__ = ["main", "run"]
 
@@ -120,9 +120,7 @@ def run(quick: bool = False) -> list[Report]:
     rows = []
     for name, samples in walls.items():
         wall = median(samples)
-        rows.append(
-            [name, f"{fmt(wall)} s", f"{per_round / wall:,.0f}", f"{base / wall:.2f}×"]
-        )
+        rows.append([name, f"{fmt(wall)} s", f"{per_round / wall:,.0f}", f"{base / wall:.2f}×"])
     report = Report(
         title=f"Exactly-once journal on the demo flow ({jobs} jobs × {items:,} items, TCP)",
         header=["Journal", "wall per round (median)", "items/s", "vs no coordinator"],
