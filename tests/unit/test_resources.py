@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-
 from pytest_httpx import HTTPXMock
 
 from pleo_export import InvalidArgumentError, PleoExport
