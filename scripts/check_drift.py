@@ -388,7 +388,7 @@ def check_spec_names(
     *,
     errors_module: str = "pleo_export._errors",
     lifecycle_module: str = "pleo_export._lifecycle",
-    drift_module: str = "pleo_export._drift",
+    drift_module: str = "pleo_export._config",
 ) -> list[str]:
     """Check that the Pleo names hard-coded in the facade occur in the vendored spec.
 

@@ -313,6 +313,14 @@ async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: H
     assert len(httpx_mock.get_requests()) == 3
 
 
+def test_negative_max_retries_is_a_typed_argument_error() -> None:
+    """A negative ``max_retries`` raises ``InvalidArgumentError`` naming it (a plain ValueError,
+    or none, fails this)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        RetryPolicy(max_retries=-1)
+    assert caught.value.argument == "max_retries"
+
+
 @pytest.fixture
 def own_hook() -> Iterator[list[RetryDetails]]:
     """An application's own stamina hook, installed for the test; stamina's defaults after."""
@@ -367,11 +375,3 @@ def test_hooks_set_after_the_first_retry_are_wrapped_again(own_hook: list[RetryD
     (router,) = get_on_retry_hooks()
     assert router is not later.append
     assert getattr(router, "others", None) == (later.append,)
-
-
-def test_negative_max_retries_is_a_typed_argument_error() -> None:
-    """A negative ``max_retries`` raises ``InvalidArgumentError`` naming it (a plain ValueError,
-    or none, fails this)."""
-    with pytest.raises(InvalidArgumentError) as caught:
-        RetryPolicy(max_retries=-1)
-    assert caught.value.argument == "max_retries"
