@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from _common import API_KEY, REPO, Report, fmt, median
+from _common import API_KEY, REPO, Goal, Report, fmt, median
 
 sys.path.insert(0, str(REPO / "tests"))
 from _pg import PgUnavailable, start_cluster
@@ -121,6 +121,18 @@ def run(quick: bool = False) -> list[Report]:
     for name, samples in walls.items():
         wall = median(samples)
         rows.append([name, f"{fmt(wall)} s", f"{per_round / wall:,.0f}", f"{base / wall:.2f}×"])
+    postgres = walls.get("PostgresCoordinator (local, fsync on)")
+    goals = (
+        []
+        if not postgres
+        else [
+            Goal(
+                "wall time with PostgresCoordinator / without (throughput ≥ 0.7×)",
+                median(postgres) / base,
+                1 / 0.7,
+            )
+        ]
+    )
     report = Report(
         title=f"Exactly-once journal on the demo flow ({jobs} jobs × {items:,} items, TCP)",
         header=["Journal", "wall per round (median)", "items/s", "vs no coordinator"],
@@ -134,6 +146,7 @@ def run(quick: bool = False) -> list[Report]:
             "per job.",
             *notes,
         ],
+        goals=goals,
     )
     report.seconds = time.perf_counter() - started
     return [report]
