@@ -6,8 +6,8 @@ the client's in-memory one (no coordinator), a ``SQLiteCoordinator`` beside the 
 demo's default), and a ``PostgresCoordinator`` on a throwaway local cluster with PostgreSQL's
 default durability (fsync on), over its unix socket. The cases take turns round by round, so
 drift on a busy machine hits them alike. An export run journals a batch's intents in one write
-before handing it out and its outcomes (with the last batch's confirmations) in one write
-before reporting them, so a batch of 100 items costs two journal transactions.
+before handing it out, and that write also carries the outcomes recorded since the last one
+and the confirmations waiting, so a batch of 100 items costs about one journal transaction.
 
 Run alone: ``.venv/bin/python benchmarks/bench_coordinated.py`` (``--quick``: smaller).
 """
@@ -141,9 +141,9 @@ def run(quick: bool = False) -> list[Report]:
             f"{rounds} rounds per journal after a warm-up round, taking turns; each exports "
             f"{jobs} fresh pending jobs of {items:,} items into the demo's SQLite ledger.",
             "Goal (issue 16): with PostgreSQL at least 0.7× the throughput without a "
-            "coordinator. A batch of 100 items costs one intent write and one outcome write "
-            "(carrying the previous batch's confirmations), plus a lease, a load and a purge "
-            "per job.",
+            "coordinator. A batch of 100 items costs about one journal write (the next "
+            "batch's intents with the outcomes and confirmations waiting), plus a lease, a "
+            "load, a renewal, a purge and a release per job.",
             *notes,
         ],
         goals=goals,

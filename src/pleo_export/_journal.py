@@ -1,9 +1,10 @@
 """An export run's side of a coordinator: its fenced lease, the renewal, and the journal writes.
 
 ``RunJournal`` keeps the order of writes (lease → intents → outcomes → report → confirmations →
-purge) and batches them: one write a batch of intents, one a batch of outcomes (carrying the last
-batch's confirmations). ``critical`` finishes a write whatever cancels the caller. What to write
-and when is ``_run``'s business; storage is the coordinator's.
+purge) and batches them: each write carries every outcome recorded since the last one and the
+confirmations waiting, so the intents of the next batch, the outcomes of the last and its
+confirmations usually share one transaction. ``critical`` finishes a write whatever cancels
+the caller. What to write and when is ``_run``'s business; storage is the coordinator's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Final, Protocol, TypeVar
 
 from ._config import LEASE_RENEW_FRACTION
@@ -61,9 +62,11 @@ class RunJournal:
         self.lease: Lease | None = None
         #: Set once a write or renewal found the lease superseded or run out.
         self.lost: LeaseLostError | None = None
-        #: Entries whose outcome this run journaled.
+        #: Entries whose outcome is in the journal (this run's, or an earlier run's).
         self.journaled: set[uuid.UUID] = set()
+        self._waiting: list[ItemOutcome] = []
         self._acks: list[uuid.UUID] = []
+        self._writing = asyncio.Lock()
         self._renewer: asyncio.Task[None] | None = None
 
     @property
@@ -108,24 +111,35 @@ class RunJournal:
         """Renew now, which proves the lease is still the newest (before a final event)."""
         await self._guarded(self.coordinator.renew(self._held()))
 
-    async def intents(self, entries: Sequence[uuid.UUID]) -> None:
-        """Journal entries about to be handed to the caller."""
-        await self._guarded(self.coordinator.write(self._held(), intents=entries))
+    def note(self, outcome: ItemOutcome) -> None:
+        """Remember an outcome the caller recorded; the next write journals it."""
+        self._waiting.append(outcome)
 
-    async def outcomes(self, outcomes: Iterable[ItemOutcome]) -> None:
-        """Journal outcomes (with the confirmations waiting to be written) in one write."""
-        fresh = [o for o in outcomes if o.accounting_entry_id not in self.journaled]
-        acks, self._acks = self._acks, []
-        if not fresh and not acks:
-            return
-        try:
-            await self._guarded(
-                self.coordinator.write(self._held(), outcomes=fresh, confirmed=acks)
-            )
-        except BaseException:
-            self._acks[:0] = acks
-            raise
-        self.journaled.update(o.accounting_entry_id for o in fresh)
+    async def intents(self, entries: Sequence[uuid.UUID]) -> None:
+        """Journal entries about to be handed to the caller (and what is waiting)."""
+        await self.write(entries)
+
+    async def write(self, intents: Sequence[uuid.UUID] = ()) -> None:
+        """Journal ``intents``, every outcome noted since the last write, and the waiting
+        confirmations, in one transaction (none when there is nothing to write). Writes take
+        turns, so an outcome is never journaled by two at once."""
+        async with self._writing:
+            taken = list(self._waiting)
+            fresh = [o for o in taken if o.accounting_entry_id not in self.journaled]
+            acks, self._acks = self._acks, []
+            if not (intents or fresh or acks):
+                return
+            try:
+                await self._guarded(
+                    self.coordinator.write(
+                        self._held(), intents=intents, outcomes=fresh, confirmed=acks
+                    )
+                )
+            except BaseException:
+                self._acks[:0] = acks
+                raise
+            self.journaled.update(o.accounting_entry_id for o in fresh)
+            del self._waiting[: len(taken)]
 
     async def report(
         self,
@@ -133,15 +147,17 @@ class RunJournal:
         job_id: uuid.UUID,
         outcomes: Sequence[ItemOutcome],
     ) -> UpdateResultLike:
-        """Journal a batch of outcomes, then send it; what Pleo answered for is confirmed with
-        the next write (an error is an answer too: sending it again would not change it)."""
-        await self.outcomes(outcomes)
+        """Make sure a batch of outcomes is journaled, then send it; what Pleo answered for is
+        confirmed with the next write (an error is an answer too: sending it again would not
+        change it)."""
+        if any(o.accounting_entry_id not in self.journaled for o in outcomes):
+            await self.write()
         answer = await send(job_id, outcomes)
         self._acks.extend(item.accounting_entry_id for item in answer.data)
         self._acks.extend(error.accounting_entry_id for error in answer.errors)
         return answer
 
-    async def close(self, remaining: Iterable[ItemOutcome], *, purge: bool) -> None:
+    async def close(self, *, purge: bool) -> None:
         """Stop renewing; journal what was recorded but not yet journaled; then purge the job
         (it is final at Pleo) or release the lease for the next run."""
         if self._renewer is not None:
@@ -153,7 +169,7 @@ class RunJournal:
             return
         try:
             if self.lost is None and not purge:
-                await self.outcomes(remaining)
+                await self.write()
             elif self.lost is None:
                 try:
                     await self._guarded(self.coordinator.purge(lease))

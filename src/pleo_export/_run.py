@@ -219,7 +219,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         )
         self._state = _State.NEW
         self._reported: set[uuid.UUID] = set()
-        self._recorded: list[ItemOutcome] = []
         self._in_doubt: frozenset[uuid.UUID] = frozenset()
         self._failure_types: list[str | None] = []
         self._delivered: Counter[str] = Counter()
@@ -253,7 +252,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 self.claim_confirmed = await transition(self._port, self.job, "started")
             self._resume_from(await self._journal.load())
         except BaseException:
-            await critical(self._journal.close((), purge=False))
+            await critical(self._journal.close(purge=False))
             raise
         self._journal.start_renewing()
         self._state = _State.OPEN
@@ -317,7 +316,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             self._state = _State.CLOSED
             # Whatever cancelled the exit: journal every recorded outcome not yet journaled
             # (the next run reports it), then purge a final job or release the lease.
-            await critical(self._journal.close(self._recorded, purge=self.final_status is not None))
+            await critical(self._journal.close(purge=self.final_status is not None))
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job
@@ -535,7 +534,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
 
     def _record(self, outcome: ItemOutcome) -> None:
         self._reported.add(outcome.accounting_entry_id)
-        self._recorded.append(outcome)
+        self._journal.note(outcome)
         self._outbox.add(outcome)
 
     def _count(self, result: BatchResult) -> None:
