@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,7 @@ from _pg import PgUnavailable, start_cluster
 __all__ = ["main", "run"]
 
 
-async def _export_round(
-    url: str, companies: list[str], ledger_path: Path, journal: Callable[[], Any] | None
-) -> int:
+async def _export_round(url: str, companies: list[str], ledger_path: Path, coordinator: Any) -> int:
     sys.path.insert(0, str(REPO / "examples"))
     from export_to_ledger import export  # type: ignore[import-not-found]
     from ledger import Ledger  # type: ignore[import-not-found]
@@ -44,7 +42,6 @@ async def _export_round(
     from pleo_export import PleoExport
 
     ledger = Ledger(ledger_path)
-    coordinator = None if journal is None else journal()
     try:
         async with PleoExport(api_key=API_KEY, base_url=url) as pleo:
             status: int = await export(
@@ -58,9 +55,38 @@ async def _export_round(
             )
         return status
     finally:
-        if coordinator is not None:
-            await coordinator.aclose()
         ledger.close()
+
+
+async def _rounds(
+    url: str,
+    batches: Iterator[list[str]],
+    tmp: Path,
+    cases: dict[str, Callable[[], Any] | None],
+    rounds: int,
+) -> dict[str, list[float]]:
+    """Every round, each journal in turn; one coordinator per journal for the whole run, as a
+    service keeps one (round 0 warms up imports, connections and the schemas)."""
+    journals = {name: None if make is None else make() for name, make in cases.items()}
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    try:
+        for n in range(rounds + 1):
+            order = list(journals.items())
+            order = order[n % len(order) :] + order[: n % len(order)]  # no case always first
+            for index, (name, journal) in enumerate(order):
+                ledger = tmp / f"ledger-{n}-{index}.sqlite"
+                wall = time.perf_counter()
+                status = await _export_round(url, next(batches), ledger, journal)
+                wall = time.perf_counter() - wall
+                if status != 0:
+                    raise RuntimeError(f"the demo's ledger check failed ({name})")
+                if n:
+                    walls[name].append(wall)
+    finally:
+        for journal in journals.values():
+            if journal is not None:
+                await journal.aclose()
+    return walls
 
 
 def run(quick: bool = False) -> list[Report]:
@@ -75,7 +101,7 @@ def run(quick: bool = False) -> list[Report]:
         cases: dict[str, Callable[[], Any] | None] = {
             "no coordinator (in-memory journal)": None,
             "SQLiteCoordinator (file, WAL, synchronous=FULL)": lambda: SQLiteCoordinator(
-                Path(tmp) / f"journal-{time.monotonic_ns()}.sqlite"
+                Path(tmp) / "journal.sqlite"
             ),
         }
         try:
@@ -85,7 +111,7 @@ def run(quick: bool = False) -> list[Report]:
         else:
             stack.callback(cluster.stop)
             cases["PostgresCoordinator (local, fsync on)"] = lambda: PostgresCoordinator(
-                cluster.dsn, schema=f"bench_{time.monotonic_ns()}"
+                cluster.dsn
             )
         server = subprocess.Popen(
             [
@@ -104,18 +130,7 @@ def run(quick: bool = False) -> list[Report]:
         url = server.stdout.readline().strip()
         companies: list[list[str]] = json.loads(server.stdout.readline())
         time.sleep(0.2)
-        walls: dict[str, list[float]] = {name: [] for name in cases}
-        batches = iter(companies)
-        for n in range(rounds + 1):
-            for name, journal in cases.items():
-                ledger = Path(tmp) / f"ledger-{n}-{len(walls[name])}-{hash(name)}.sqlite"
-                wall = time.perf_counter()
-                status = asyncio.run(_export_round(url, next(batches), ledger, journal))
-                wall = time.perf_counter() - wall
-                if status != 0:
-                    raise RuntimeError(f"the demo's ledger check failed ({name})")
-                if n:  # round 0 warms up imports, connections and the schemas
-                    walls[name].append(wall)
+        walls = asyncio.run(_rounds(url, iter(companies), Path(tmp), cases, rounds))
     base = median(walls["no coordinator (in-memory journal)"])
     rows = []
     for name, samples in walls.items():
