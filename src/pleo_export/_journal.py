@@ -67,6 +67,8 @@ class RunJournal:
         self._waiting: list[ItemOutcome] = []
         self._acks: list[uuid.UUID] = []
         self._writing = asyncio.Lock()
+        #: Loop time before which the lease surely has not run out (set by acquire and renew).
+        self._valid_until = 0.0
         self._renewer: asyncio.Task[None] | None = None
 
     @property
@@ -80,12 +82,14 @@ class RunJournal:
         Raises:
             LeaseHeldError: another holder's live lease is in the way.
         """
+        began = asyncio.get_running_loop().time()
         granted = await self.coordinator.acquire(job, self.holder)
         if isinstance(granted, LeaseHeld):
             raise LeaseHeldError(
                 str(granted.job_id), str(granted.held_job_id), granted.holder, granted.expires_in
             )
         self.lease = granted
+        self._valid_until = began + granted.lease_seconds
 
     def start_renewing(self) -> None:
         """Renew the lease in the background every third of its term."""
@@ -94,9 +98,11 @@ class RunJournal:
     async def _renew_forever(self) -> None:
         lease = self._held()
         while self.lost is None:
-            await asyncio.sleep(lease.lease_seconds * LEASE_RENEW_FRACTION)
+            await asyncio.sleep(self._interval(lease))
             try:
+                began = asyncio.get_running_loop().time()
                 await self.coordinator.renew(lease)
+                self._valid_until = began + lease.lease_seconds
             except LeaseLostError as exc:
                 self.lost = exc
                 logger.warning("job %s: %s; stopping this job", lease.job_id, exc)
@@ -108,8 +114,19 @@ class RunJournal:
         return await self._guarded(self.coordinator.load(self._held()))
 
     async def check(self) -> None:
-        """Renew now, which proves the lease is still the newest (before a final event)."""
-        await self._guarded(self.coordinator.renew(self._held()))
+        """Prove the lease is still the newest before a final event: by a renewal, unless the
+        last acquire or renewal left it more than a renewal interval to run (no other holder
+        can take an unexpired lease)."""
+        lease = self._held()
+        now = asyncio.get_running_loop().time()
+        if now < self._valid_until - self._interval(lease):
+            return
+        await self._guarded(self.coordinator.renew(lease))
+        self._valid_until = now + lease.lease_seconds
+
+    @staticmethod
+    def _interval(lease: Lease) -> float:
+        return lease.lease_seconds * LEASE_RENEW_FRACTION
 
     def note(self, outcome: ItemOutcome) -> None:
         """Remember an outcome the caller recorded; the next write journals it."""
@@ -167,6 +184,7 @@ class RunJournal:
         lease = self.lease
         if lease is None:
             return
+        purged = False
         try:
             if self.lost is None and not purge:
                 await self.write()
@@ -175,11 +193,14 @@ class RunJournal:
                     await self._guarded(self.coordinator.purge(lease))
                 except CoordinatorError as exc:  # the job is final: its rows are only clutter
                     logger.warning("job %s: purging the journal failed: %s", lease.job_id, exc)
+                else:
+                    purged = True  # the purge deleted the lease with the job's rows
         finally:
-            try:
-                await self.coordinator.release(lease)
-            except CoordinatorError as exc:  # it lapses after lease_seconds anyway
-                logger.warning("job %s: releasing the lease failed: %s", lease.job_id, exc)
+            if not purged:
+                try:
+                    await self.coordinator.release(lease)
+                except CoordinatorError as exc:  # it lapses after lease_seconds anyway
+                    logger.warning("job %s: releasing the lease failed: %s", lease.job_id, exc)
 
     def _held(self) -> Lease:
         if self.lost is not None:

@@ -252,7 +252,7 @@ async def test_a_cancel_at_any_await_point_loses_and_repeats_nothing(
     clean = journal("clean")
     total = await _points_in_a_clean_run(clean)
     await clean.aclose()
-    assert total > 20  # requests and coordinator calls of one whole run
+    assert total >= 15  # requests and coordinator calls of one whole run
     fired = in_doubt = 0
     for twice in (False, True):
         for n in range(1, total + 1):
