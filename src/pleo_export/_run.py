@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Final, Generic, Self, TypeAlias, TypeVar
 
 from ._batch import BatchResult, Outbox
 from ._config import (
@@ -119,6 +119,15 @@ class RunStats:
     item_errors: int = 0
     replayed: int = 0
     in_doubt: int = 0
+
+
+_Ahead: TypeAlias = tuple[list[WorkItem[ItemT, ExportT]], "asyncio.Future[None]"]
+
+
+def _retrieve(write: asyncio.Future[None]) -> None:
+    """Mark a background write's failure as seen (it is raised where it is awaited)."""
+    if not write.cancelled():
+        write.exception()
 
 
 def clip_reason(text: str) -> str:
@@ -380,7 +389,10 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self.stats.total = len(todo)
         logger.info("job %s: %d item(s) to export", self.job_id, len(todo))
         if todo:
+            # Each batch's intents are journaled in the background while the batch before it
+            # is handed out; a batch is yielded only once its own write has landed.
             batch: list[WorkItem[ItemT, ExportT]] = []
+            ahead: _Ahead[ItemT, ExportT] | None = None
             async with self._port.list_export_items(self.job_id) as export_items:
                 async for export_item in export_items:
                     job_item = todo.pop(export_item.accounting_entry_id, None)
@@ -388,13 +400,17 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                         continue
                     batch.append(self._work(job_item, export_item))
                     if len(batch) >= JOURNAL_INTENT_BATCH or not todo:
-                        async for work in self._hand_out(batch):
-                            yield work
-                        batch = []
+                        written = self._journal_ahead(batch)
+                        if ahead is not None:
+                            async for work in self._hand_out(ahead):
+                                yield work
+                        ahead, batch = written, []
                     if not todo:
                         break  # the rest of the stream is items finished earlier
-                async for work in self._hand_out(batch):
-                    yield work
+                for last in (ahead, self._journal_ahead(batch) if batch else None):
+                    if last is not None:
+                        async for work in self._hand_out(last):
+                            yield work
         for entry in todo:
             if entry not in self._reported:
                 logger.warning("job %s: no export data for entry %s", self.job_id, entry)
@@ -406,14 +422,21 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self.stats.in_doubt += doubt
         return WorkItem(item, export_item, in_doubt=doubt, fencing_token=self._journal.token)
 
-    async def _hand_out(
-        self, batch: list[WorkItem[ItemT, ExportT]]
-    ) -> AsyncGenerator[WorkItem[ItemT, ExportT], None]:
-        """Journal the batch's intents in one write, then yield its items one by one."""
-        if not batch:
-            return
+    def _journal_ahead(self, batch: list[WorkItem[ItemT, ExportT]]) -> _Ahead[ItemT, ExportT]:
+        """Start journaling the batch's intents in one write, in the background."""
         self._check_sending()
-        await self._journal.intents([work.accounting_entry_id for work in batch])
+        write = asyncio.ensure_future(
+            self._journal.intents([work.accounting_entry_id for work in batch])
+        )
+        write.add_done_callback(_retrieve)  # a failure is raised where the batch is handed out
+        return batch, write
+
+    async def _hand_out(
+        self, ahead: _Ahead[ItemT, ExportT]
+    ) -> AsyncGenerator[WorkItem[ItemT, ExportT], None]:
+        """Wait for the batch's intents to be journaled, then yield its items one by one."""
+        batch, write = ahead
+        await write
         for work in batch:
             self._check_sending()
             if work.accounting_entry_id not in self._reported:

@@ -66,8 +66,9 @@ async def test_a_job_leased_elsewhere_is_refused_before_any_event() -> None:
 
 async def test_a_superseded_run_stops_without_reporting_or_posting() -> None:
     """Once a newer holder has the job, the old run's next journal write raises
-    ``LeaseLostError``: it reports nothing, posts no final event and hands out nothing more."""
-    port = MemoryPort(items=150)
+    ``LeaseLostError``: it reports nothing, posts no final event, and hands out nothing beyond
+    the batch in hand and the one journaled ahead before the takeover."""
+    port = MemoryPort(items=350)
     coordinator = InMemoryCoordinator()
     run = ExportRun(port, port.job, coordinator=coordinator, holder="old")
     handed = 0
@@ -84,7 +85,7 @@ async def test_a_superseded_run_stops_without_reporting_or_posting() -> None:
 
     with pytest.raises(LeaseLostError):
         await work_through()
-    assert handed == 100  # the first intent batch; the second write was refused
+    assert handed <= 200  # the third intent batch's write was refused
     assert port.reported == []
     assert port.events == ["started"]
 
