@@ -13,17 +13,17 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast,postgres]"
+	$(PY) -m pip install --quiet --group dev -e ".[testing,cli,webhooks,fast,postgres,spec]"
 	touch $(STAMP)
 
 vendor: install
-	$(PY) scripts/vendor_spec.py $(if $(SOURCE),"$(SOURCE)")
+	$(PY) -m scripts.vendor_spec $(if $(SOURCE),"$(SOURCE)")
 
 generate: install
-	$(PY) scripts/generate.py
+	$(PY) -m scripts.generate
 
 drift: install
-	$(PY) scripts/check_drift.py
+	$(PY) -m scripts.check_drift
 
 lint: install
 	$(PY) -m ruff check .
@@ -52,7 +52,7 @@ bench: install
 
 update-spec: install
 	@test -n "$(SOURCE)" || (echo "usage: make update-spec SOURCE=<path or URL>"; exit 2)
-	$(PY) scripts/update_spec.py "$(SOURCE)"
+	$(PY) -m scripts.update_spec "$(SOURCE)"
 	$(MAKE) test
 
 clean:

@@ -30,11 +30,13 @@ BENCHMARKS = (
     "bench_import",
     "bench_request",
     "bench_parse",
+    "bench_spec_diff",
     "bench_pagination",
     "bench_batch_updates",
     "bench_throughput",
     "bench_journal",
     "bench_coordinated",
+    "bench_files",
 )
 
 

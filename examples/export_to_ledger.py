@@ -15,12 +15,17 @@ mostly three things, and this file is those three things:
    a SQLite general ledger; booking is idempotent, keyed on Pleo's ``accountingEntryId``) and
    answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``. An item marked
    ``work.in_doubt`` (an earlier run handed it out and died before recording the answer) is
-   looked up in the ledger first, and its existing document is reported instead;
+   looked up in the ledger first, and its existing document is reported instead. Otherwise it
+   first downloads the item's receipts with ``pleo.files`` into the ledger's content-addressed
+   files folder (one copy per SHA-256); a receipt that cannot be downloaded fails the item as
+   ``receipt_download_failure`` (or ``receipt_file_size_limit_exceeded``), booking nothing;
 2. ``ExportWorker``: finds pending jobs (and ``in_progress`` ones a crashed run left behind),
    leases and claims each, streams its items to the handler, journals and reports outcomes in
    batches of 100 and posts ``completed`` / ``completed_with_errors`` / ``failed``. Its lease
    and journal live in a ``SQLiteCoordinator`` beside the ledger (``<ledger>.journal``);
-3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa.
+3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa;
+   every stored file still hashes to its name; and with ``--embedded`` every booked entry has
+   exactly the files the fake served, byte for byte (compared by SHA-256).
 
 Kill it at any point and start it again with the same ``--ledger``: the worker takes its
 lease back, reports the outcomes the journal holds without booking them again, offers the
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -48,7 +54,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger import BookingError, Ledger
+from ledger import Attachment, BookingError, Ledger
 
 from pleo_export import (
     AuthenticationError,
@@ -77,11 +83,13 @@ class Integration:
     """The accounting integration: the handler, progress reporting and tallies for a summary.
 
     Args:
+        pleo: the client, for downloading receipts; None books items without them.
         ledger: where items are booked.
         out: where progress goes (default stdout).
     """
 
-    def __init__(self, ledger: Ledger, out: Any = None) -> None:
+    def __init__(self, pleo: PleoExport | None, ledger: Ledger, out: Any = None) -> None:
+        self.pleo = pleo
         self.ledger = ledger
         self.out = out or sys.stdout
         self.running: dict[uuid.UUID, uuid.UUID] = {}  # company → its job now running
@@ -91,10 +99,15 @@ class Integration:
         self.in_doubt = self.found_booked = 0
         self._printed: dict[uuid.UUID, int] = {}
 
-    def book(self, work: WorkItem[Any, Any]) -> Booked | Rejected:
-        """Book one export item in the ledger (the worker's handler)."""
+    async def book(self, work: WorkItem[Any, Any]) -> Booked | Rejected:
+        """Download an export item's receipts, then book it with them (the worker's handler).
+
+        An item in doubt is looked up in the ledger first: an earlier run may have booked it
+        and died before its answer was journaled. A download error is left to escape: the
+        worker reports it with its receipt failure type, and nothing is booked.
+        """
         export_item = work.export_item
-        if work.in_doubt:  # an earlier run may have booked it: look before booking
+        if work.in_doubt:
             self.in_doubt += 1
             document = self.ledger.document(str(work.accounting_entry_id))
             if document is not None:
@@ -102,8 +115,22 @@ class Integration:
                 return Booked(external_id=document)
         # The worker runs one job per company at a time, so the company names the job.
         job_id = self.running[export_item.company_id]
+        entry = str(export_item.accounting_entry_id)
+        document = self.ledger.document(entry)
+        if document is not None:  # booked by an earlier run that could not report it
+            return Booked(external_id=document)
+        stored = []
+        if self.pleo is not None:
+            files = self.pleo.files.of(export_item, job_id=job_id)
+            # Downloads of one item run side by side; the client caps them at 4 in flight.
+            stored = await asyncio.gather(
+                *(self.pleo.files.store(file, self.ledger.files_dir) for file in files)
+            )
+        attachments = [
+            Attachment(f.sha256, f.media_type, f.size, f.path.name) for f in stored if f.path
+        ]
         try:
-            booking = self.ledger.book(export_item, job_id=str(job_id))
+            booking = self.ledger.book(export_item, job_id=str(job_id), attachments=attachments)
         except BookingError as exc:
             self.reasons[exc.reason_type] += 1
             return Rejected(exc.reason, reason_type=exc.reason_type)
@@ -158,12 +185,17 @@ async def export(
     company_ids: list[str] | None = None,
     poll_interval: float = 60.0,
     out: Any = None,
+    fake: FakePleo | None = None,
+    receipts: bool = True,
     coordinator: Coordinator | None = None,
     durable: bool = True,
 ) -> int:
     """Run the worker (until idle with ``once``, else until SIGINT/SIGTERM), then check.
 
     Args:
+        fake: the embedded fake; the check then also compares every booked entry's files with
+            the bytes the fake served.
+        receipts: download and attach each item's files (off: book the accounting data only).
         coordinator: where leases and the journal live; default a ``SQLiteCoordinator`` beside
             the ledger (``<ledger>.journal``), or with ``durable=False`` the client's in-memory
             journal (what the benchmark compares against).
@@ -172,7 +204,7 @@ async def export(
         The exit status: 0 when the ledger and Pleo agree, 1 when they do not.
     """
     out = out or sys.stdout
-    integration = Integration(ledger, out)
+    integration = Integration(pleo if receipts else None, ledger, out)
     journal = coordinator
     if journal is None and durable:
         journal = SQLiteCoordinator(ledger.path.with_name(ledger.path.name + ".journal"))
@@ -228,7 +260,27 @@ async def export(
         f" ({on_server:,}): {verdict}",
         file=out,
     )
-    return 0 if ok else 1
+    problems = ledger.file_problems()
+    if fake is not None and receipts:
+        problems += attachment_problems(ledger, fake)
+    attached, stored = ledger.file_count()
+    against = "intact and as the fake served them" if fake is not None else "intact"
+    print(
+        f"check: {attached:,} attachments ({stored:,} distinct files) {against}:"
+        f" {'OK' if not problems else 'MISMATCH ' + '; '.join(problems[:3])}",
+        file=out,
+    )
+    return 0 if ok and not problems else 1
+
+
+def attachment_problems(ledger: Ledger, fake: FakePleo) -> list[str]:
+    """Booked entries whose attachments differ from the files the fake serves for them."""
+    problems = []
+    for entry, job_id in ledger.entries():
+        served = [hashlib.sha256(b).hexdigest() for b in fake.file_contents(job_id, entry)]
+        if [a.sha256 for a in ledger.attachments(entry)] != served:
+            problems.append(f"entry {entry} has other files than Pleo served")
+    return problems
 
 
 async def check_access(pleo: PleoExport, company_ids: list[str] | None) -> None:
@@ -307,7 +359,7 @@ async def _main(args: argparse.Namespace) -> int:
                 PleoExport(api_key=DEFAULT_API_KEY, base_url=url) as pleo,
             ):
                 print(f"fake Pleo at {url}: {args.jobs} pending jobs, {args.items} items each")
-                code = await export(pleo, ledger, once=True, company_ids=args.company)
+                code = await export(pleo, ledger, once=True, company_ids=args.company, fake=fake)
                 print(
                     "(the vendor_unknown failures are on purpose: every demo company buys from\n"
                     " vendor V-1006, which the ledger's register lacks, so the ledger refuses\n"

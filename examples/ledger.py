@@ -7,20 +7,25 @@ It stands in for an ERP and follows the rules Pleo's integration guides set for 
   it already has instead of booking it twice;
 * an entry and its lines are written in one transaction, so a crash leaves all or nothing;
 * an ``accounts_payable`` entry needs a vendor the ledger knows (matched by code, then account,
-  then tax id); otherwise the booking is refused as ``vendor_unknown``.
+  then tax id); otherwise the booking is refused as ``vendor_unknown``;
+* attachments (receipts) are content-addressed: ``files`` holds one row, and the files folder
+  one copy, per SHA-256, however many entries or retries bring the same bytes;
+  ``attachments`` ties each entry to its files in Pleo's order, in the booking's transaction.
 
 Standard library only (sqlite3). Nothing here knows about HTTP or Pleo's API.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KNOWN_VENDORS", "Booking", "BookingError", "Ledger"]
+__all__ = ["KNOWN_VENDORS", "Attachment", "Booking", "BookingError", "Ledger"]
 
 #: Vendor codes in the ledger's register. The fake's companies also buy from V-1006, which the
 #: ledger has never heard of: those invoices fail with ``vendor_unknown``, as in real life.
@@ -49,6 +54,18 @@ CREATE TABLE IF NOT EXISTS lines (
     debit        INTEGER NOT NULL,
     credit       INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS files (
+    sha256     TEXT    PRIMARY KEY,
+    media_type TEXT    NOT NULL,
+    size       INTEGER NOT NULL,
+    name       TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attachments (
+    entry_number INTEGER NOT NULL REFERENCES entries(number),
+    position     INTEGER NOT NULL,
+    sha256       TEXT    NOT NULL REFERENCES files(sha256),
+    PRIMARY KEY (entry_number, position)
+);
 CREATE TABLE IF NOT EXISTS vendors (
     code           TEXT PRIMARY KEY,
     account        TEXT,
@@ -64,6 +81,16 @@ class BookingError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.reason_type = reason_type
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file already in the ledger's files folder, named by its content (``name``)."""
+
+    sha256: str
+    media_type: str
+    size: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,8 @@ class Ledger:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        #: Where attachments are kept, one file per SHA-256, beside the database.
+        self.files_dir = self.path.with_name(self.path.stem + "-files")
         # Autocommit; ``book`` opens its own transaction. WAL keeps each commit cheap.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -116,8 +145,11 @@ class Ledger:
                 return True
         return False
 
-    def book(self, item: Any, *, job_id: str) -> Booking:
+    def book(self, item: Any, *, job_id: str, attachments: Sequence[Attachment] = ()) -> Booking:
         """Book one export item (an ``ExportItemV3``) once; book it again and get the same number.
+
+        ``attachments`` (already in ``files_dir``) are recorded with a new booking; booking
+        again keeps the first booking's.
 
         Returns:
             The document number, e.g. ``GL-000042``, and whether this call created it.
@@ -167,6 +199,15 @@ class Ledger:
                     "INSERT INTO lines (entry_number, account, debit, credit) VALUES (?, ?, ?, ?)",
                     self._lines(number, item, credit_account or SUSPENSE_ACCOUNT),
                 )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO files (sha256, media_type, size, name)"
+                    " VALUES (?, ?, ?, ?)",
+                    [(a.sha256, a.media_type, a.size, a.name) for a in attachments],
+                )
+                self._db.executemany(
+                    "INSERT INTO attachments (entry_number, position, sha256) VALUES (?, ?, ?)",
+                    [(number, n, a.sha256) for n, a in enumerate(attachments)],
+                )
         return Booking(f"GL-{number:06d}", new)
 
     @staticmethod
@@ -194,6 +235,43 @@ class Ledger:
     def job_ids(self) -> list[str]:
         """The Pleo jobs the ledger holds entries of."""
         return [row[0] for row in self._db.execute("SELECT DISTINCT job_id FROM entries")]
+
+    def attachments(self, accounting_entry_id: str) -> list[Attachment]:
+        """The files of a booked entry, in Pleo's order."""
+        rows = self._db.execute(
+            "SELECT f.sha256, f.media_type, f.size, f.name FROM entries e"
+            " JOIN attachments a ON a.entry_number = e.number JOIN files f USING (sha256)"
+            " WHERE e.accounting_entry_id = ? ORDER BY a.position",
+            (accounting_entry_id,),
+        )
+        return [Attachment(*row) for row in rows]
+
+    def entries(self) -> list[tuple[str, str]]:
+        """Every booked accounting entry, with the job it came from."""
+        rows = self._db.execute("SELECT accounting_entry_id, job_id FROM entries ORDER BY number")
+        return [(entry, job) for entry, job in rows]
+
+    def file_count(self) -> tuple[int, int]:
+        """Attachments recorded, and distinct files stored for them."""
+        (attached,) = self._db.execute("SELECT COUNT(*) FROM attachments").fetchone()
+        (stored,) = self._db.execute("SELECT COUNT(*) FROM files").fetchone()
+        return int(attached), int(stored)
+
+    def file_problems(self) -> list[str]:
+        """Stored files that are missing or whose bytes no longer hash to their name."""
+        problems = []
+        for sha256, name in self._db.execute("SELECT sha256, name FROM files"):
+            path = self.files_dir / name
+            if not path.exists():
+                problems.append(f"missing {name}")
+                continue
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+            if digest.hexdigest() != sha256:
+                problems.append(f"corrupt {name}")
+        return problems
 
     def document(self, accounting_entry_id: str) -> str | None:
         """The document number of an accounting entry, if booked."""

@@ -1,29 +1,22 @@
 """Helpers shared by the spec scripts: reading a spec from a path or URL, canonical YAML output.
 
 Only I/O and formatting live here; what a script does with the document is its own business.
+Reading is the package's own ``pleo_export.spec.read_source`` (bounded in size and time).
 """
 
 from __future__ import annotations
 
 import hashlib
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pleo_export.spec import read_source
+
 __all__ = ["REPO_ROOT", "dump_yaml", "load_yaml", "read_source", "sha256_hex"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def read_source(source: str) -> bytes:
-    """Return the bytes of a spec given as a file path or an http(s) URL."""
-    if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source, timeout=30) as response:
-            data: bytes = response.read()
-            return data
-    return Path(source).read_bytes()
 
 
 def load_yaml(data: bytes | str) -> Any:

@@ -2,7 +2,7 @@
 
 Four checks, each a function returning one readable problem string per finding:
 
-* ``check_generated``: ``generated/`` is byte-identical to a fresh ``scripts/generate.py`` run;
+* ``check_generated``: ``generated/`` is byte-identical to a fresh ``scripts.generate`` run;
 * ``check_vendored``: ``openapi/pleo-export.yaml`` is a fresh vendoring of the recorded upstream
   spec plus ``openapi/overlay.yaml`` (only when that upstream file is at hand, unchanged);
 * ``check_coverage``: every operation in the vendored spec is wrapped by the facade (some module
@@ -11,7 +11,7 @@ Four checks, each a function returning one readable problem string per finding:
 * ``check_spec_names``: the Pleo names the facade hard-codes (``_errors.ERROR_TYPES``,
   ``_lifecycle.TRANSITIONS``, ``_drift.SPEC_VERSION``) exist in the vendored spec.
 
-Usage: ``python scripts/check_drift.py [--upstream PATH] [--skip-generated]``. The upstream spec is
+Usage: ``python -m scripts.check_drift [--upstream PATH] [--skip-generated]``. The upstream spec is
 ``--upstream``, else ``$PLEO_UPSTREAM_SPEC``, else the recorded ``info.x-upstream.source`` when it
 is a file next to the repo. Exit status 1 when any check finds a problem, else 0 (``drift: ok``).
 """
@@ -25,7 +25,6 @@ import enum
 import importlib
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,11 +33,10 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _spec_io import REPO_ROOT, dump_yaml, sha256_hex
-from generate import GenerationError, generate
-from vendor_spec import HEADER as VENDOR_HEADER
-from vendor_spec import vendor
+from scripts._spec_io import REPO_ROOT, dump_yaml, sha256_hex
+from scripts.generate import GenerationError, generate
+from scripts.vendor_spec import HEADER as VENDOR_HEADER
+from scripts.vendor_spec import vendor
 
 __all__ = [
     "check_coverage",

@@ -4,7 +4,7 @@ Runs openapi-python-client with ``openapi/generator.yaml`` and ``openapi/templat
 any generator warning, stamps every file with a do-not-edit header and replaces the output folder
 whole, so no stale module survives a spec change.
 
-Usage: ``python scripts/generate.py [--output DIR]``
+Usage: ``python -m scripts.generate [--output DIR]``
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _spec_io import REPO_ROOT
+from scripts._spec_io import REPO_ROOT
 
 __all__ = ["generate", "main"]
 

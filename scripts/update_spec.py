@@ -1,11 +1,11 @@
 """Move the SDK to a new upstream spec: vendor it, report the drift, regenerate, log the change.
 
 Vendors SOURCE (with ``openapi/overlay.yaml``) into a temporary file, prints the contract changes
-from the current ``openapi/pleo-export.yaml`` to it (``scripts/spec_drift.py``), then replaces the
+from the current ``openapi/pleo-export.yaml`` to it (``pleo_export.spec``), then replaces the
 vendored spec, regenerates ``generated/``, sets ``_config.SPEC_VERSION`` and adds a dated entry
 under ``## Unreleased`` in ``CHANGELOG.md``. It does not run the tests: ``make update-spec`` does.
 
-Usage: ``python scripts/update_spec.py SOURCE [--dry-run]``; exit status 1 when the overlay no
+Usage: ``python -m scripts.update_spec SOURCE [--dry-run]``; exit status 1 when the overlay no
 longer applies to SOURCE or generation fails, else 0.
 """
 
@@ -23,12 +23,11 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _spec_io import REPO_ROOT, load_yaml
-from generate import DEFAULT_OUTPUT, GenerationError, generate
-from spec_drift import Change, Level, diff_specs, format_text
-from vendor_spec import DEFAULT_OUTPUT as SPEC
-from vendor_spec import DEFAULT_OVERLAY, vendor
+from pleo_export.spec import Change, Level, SpecError, diff_specs, format_text
+from scripts._spec_io import REPO_ROOT, load_yaml
+from scripts.generate import DEFAULT_OUTPUT, GenerationError, generate
+from scripts.vendor_spec import DEFAULT_OUTPUT as SPEC
+from scripts.vendor_spec import DEFAULT_OVERLAY, vendor
 
 __all__ = ["add_changelog_entry", "changelog_entry", "main", "set_spec_version"]
 
@@ -114,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         staged = Path(tmp) / SPEC.name
         try:
             staged.write_text(vendor(args.source, DEFAULT_OVERLAY), encoding="utf-8")
-        except (OSError, yaml.YAMLError) as error:
+        except (OSError, SpecError, yaml.YAMLError) as error:
             print(f"cannot read {args.source}: {error}", file=sys.stderr)
             return 1
         except ValueError as error:  # an overlay action that no longer matches anything

@@ -6,7 +6,7 @@ that wording churn never reads as drift, applies our fixes and one-line docs fro
 ``openapi/overlay.yaml`` (OpenAPI Overlay 1.0) and records where the input came from. The output
 is canonical YAML with sorted keys: the same input always gives the same bytes.
 
-Usage: ``python scripts/vendor_spec.py [SOURCE] [--output PATH] [--overlay PATH]``. Without
+Usage: ``python -m scripts.vendor_spec [SOURCE] [--output PATH] [--overlay PATH]``. Without
 SOURCE it vendors again from the source the current output records (``info.x-upstream.source``)
 when that is an http(s) URL, and otherwise stops with a usage line naming ``SOURCE=``.
 """
@@ -22,8 +22,8 @@ from typing import Any
 
 import jsonpath_rfc9535
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _spec_io import REPO_ROOT, dump_yaml, load_yaml, read_source, sha256_hex
+from pleo_export.spec import SpecError
+from scripts._spec_io import REPO_ROOT, dump_yaml, load_yaml, read_source, sha256_hex
 
 __all__ = ["apply_overlay", "main", "recorded_source", "strip_prose", "vendor"]
 
@@ -185,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         source = recorded
     try:
         text = vendor(source, args.overlay)
-    except OSError as exc:  # urllib's URLError is an OSError too
+    except SpecError as exc:  # the source: missing, refused, too large; the text names it
+        print(f"vendor_spec: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
         print(f"vendor_spec: cannot read {source}: {exc}", file=sys.stderr)
         return 2
     args.output.write_text(text, encoding="utf-8")

@@ -24,8 +24,10 @@ from ._config import (
     BEARER_TOKEN_ENV,
     CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
+    DEFAULT_MAX_FILE_SIZE,
     DEFAULT_PREFETCH,
     DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
@@ -34,6 +36,7 @@ from ._config import (
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
+from ._files import Files
 from ._pagination import Pager
 from ._resources import (
     ExportItemsV2,
@@ -152,6 +155,11 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
+            authenticate to Pleo. Default: the SDK's own separate pool, or with
+            ``http_client`` that client with its auth and default headers switched off.
+        max_file_size: bytes a file download may reach (default 30 MiB).
+        file_concurrency: file downloads in flight at once (default 4).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -173,9 +181,18 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        file_client: httpx.AsyncClient | None = None,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        for name, value in (
+            ("max_file_size", max_file_size),
+            ("file_concurrency", file_concurrency),
+        ):
+            if value < 1:
+                raise InvalidArgumentError(name, f"must be >= 1, got {value}")
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -219,6 +236,20 @@ class PleoExport:
         self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
         self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
         self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
+        #: Downloads of export items' files (receipts): see ``Files``.
+        self.files = Files(
+            self.export_items,
+            client=file_client
+            if file_client is not None
+            else None
+            if self._owns_http
+            else http_client,
+            borrowed=file_client is None and not self._owns_http,
+            retry=retry,
+            timeout=resolved_timeout or DEFAULT_TIMEOUT,
+            max_size=max_file_size,
+            concurrency=file_concurrency,
+        )
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -300,6 +331,7 @@ class PleoExport:
         """Close the connection pool (not a caller-provided ``http_client``)."""
         if self._raw is not None:
             await self._raw.get_async_httpx_client().aclose()
+        await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()
 

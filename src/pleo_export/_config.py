@@ -22,9 +22,12 @@ __all__ = [
     "COORDINATOR_STATEMENT_TIMEOUT",
     "DEFAULT_BATCH_CONCURRENCY",
     "DEFAULT_COORDINATOR_SCHEMA",
+    "DEFAULT_FILE_CONCURRENCY",
+    "DEFAULT_FILE_DEADLINE",
     "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_LEASE_SECONDS",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_FILE_SIZE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLL_INTERVAL",
@@ -38,6 +41,8 @@ __all__ = [
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
     "FAILURE_REASON_MAX_CHARS",
+    "FILE_REFRESH_KEPT",
+    "FILE_REFRESH_TTL",
     "JOURNAL_INTENT_BATCH",
     "LEASE_RENEW_FRACTION",
     "LOOPBACK_HOSTS",
@@ -46,6 +51,8 @@ __all__ = [
     "RETRY_WAIT_JITTER",
     "RETRY_WAIT_MAX",
     "SDK_VERSION",
+    "SPEC_FETCH_TIMEOUT",
+    "SPEC_MAX_BYTES",
     "SPEC_VERSION",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
@@ -122,6 +129,17 @@ WEBHOOK_MAX_BODY: Final = 1_048_576
 #: start it again.
 WORKER_FINISHED_KEPT: Final = 1000
 
+#: Receipts and attachments: Pleo's guides allow files of up to 30 MB; a download that grows
+#: past this many bytes (30 MiB, to spare an exact 30,000,000-byte file) is stopped mid-stream.
+DEFAULT_MAX_FILE_SIZE: Final = 30 * 1024 * 1024
+#: File downloads in flight at once, per client (so across every run and worker using it).
+DEFAULT_FILE_CONCURRENCY: Final = 4
+#: Seconds one file download may take in all, retries and a URL refresh included.
+DEFAULT_FILE_DEADLINE: Final = 300.0
+#: Export items' fresh file URLs remembered after a refresh walked past them (entries), and for
+#: how many seconds they are trusted (the URLs themselves live 24 h).
+FILE_REFRESH_KEPT: Final = 1000
+FILE_REFRESH_TTL: Final = 3600.0
 #: A coordinator's lease on a job (and its company) lapses this many seconds after it was taken
 #: or last renewed, so a dead holder's job can be taken over; holders renew well before.
 DEFAULT_LEASE_SECONDS: Final = 30.0
@@ -140,3 +158,7 @@ COORDINATOR_STATEMENT_TIMEOUT: Final = 30.0
 COORDINATOR_CONNECT_TIMEOUT: Final = 10.0
 #: Default PostgreSQL schema of the coordinator's tables.
 DEFAULT_COORDINATOR_SCHEMA: Final = "pleo_export"
+
+#: `pleo-export spec diff` reads a spec of at most 32 MiB, and gives a URL 30 s to answer.
+SPEC_MAX_BYTES: Final = 32 * 1024 * 1024
+SPEC_FETCH_TIMEOUT: Final = 30.0

@@ -24,6 +24,10 @@
     │   ├── RateLimitError              429
     │   └── ServerError                 5xx, including undocumented ones such as 520
     ├── ResponseValidationError         a 2xx whose body does not parse as the spec says
+    ├── FileDownloadError               an export item's file could not be downloaded
+    │   ├── FileTooLargeError               …it is over the size cap (30 MiB by default)
+    │   ├── FileSizeMismatchError           …its bytes differ from the declared size
+    │   └── FileExpiredError                …its URL is refused even after a refresh
     ├── PaginationError                 a listing that would loop or skip (_pagination)
     ├── BatchUpdateError                some item updates of a call were not applied (_batch)
     ├── WebhookError                    a webhook delivery refused (webhooks/_errors)
@@ -63,6 +67,10 @@ __all__ = [
     "ExportAlreadyInProgressError",
     "ExportEntryNotFoundError",
     "ExportNotFoundError",
+    "FileDownloadError",
+    "FileExpiredError",
+    "FileSizeMismatchError",
+    "FileTooLargeError",
     "InvalidArgumentError",
     "InvalidStatusChangeError",
     "InvalidTransitionError",
@@ -213,6 +221,47 @@ class ResponseValidationError(PleoError):
         self.method = method
         self.path = path
         self.body_snippet = body_snippet
+
+
+class FileDownloadError(PleoError):
+    """A file of an export item could not be downloaded (connection, status or content).
+
+    ``failure_type`` is the Pleo item failure type to report it with, e.g.
+    ``run.failed(work, reason=str(exc), reason_type=exc.failure_type)``. The message names the
+    file's host, never its URL: a pre-signed URL's query is a credential.
+    """
+
+    failure_type: str = "receipt_download_failure"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str,
+        accounting_entry_id: str | None,
+        index: int,
+        status_code: int | None = None,
+    ) -> None:
+        entry = f" of entry {accounting_entry_id}" if accounting_entry_id else ""
+        super().__init__(f"{message} (file {index}{entry}, host {host})")
+        self.host = host
+        self.accounting_entry_id = accounting_entry_id
+        self.index = index
+        self.status_code = status_code
+
+
+class FileTooLargeError(FileDownloadError):
+    """The file is larger than the size cap; reported as ``receipt_file_size_limit_exceeded``."""
+
+    failure_type = "receipt_file_size_limit_exceeded"
+
+
+class FileSizeMismatchError(FileDownloadError):
+    """The bytes received differ in number from the ``size`` the export item declared."""
+
+
+class FileExpiredError(FileDownloadError):
+    """The file host refused the URL (403/404/410) and a fresh one from Pleo did not help."""
 
 
 class InvalidArgumentError(PleoError, ValueError):

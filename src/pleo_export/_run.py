@@ -27,6 +27,7 @@ from ._config import (
     JOURNAL_INTENT_BATCH,
 )
 from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
+from ._files import ItemFile, item_files
 from ._journal import RunJournal, critical
 from ._lifecycle import (
     FINAL_STATUSES,
@@ -92,6 +93,12 @@ class WorkItem(Generic[ItemT_co, ExportT_co]):
         """The accounting entry both halves describe; the key of every outcome."""
         entry: uuid.UUID = self.item.accounting_entry_id
         return entry
+
+    def files(self) -> list[ItemFile]:
+        """The export item's files (receipts), tied to this job so that ``pleo.files.read``,
+        ``save`` and ``store`` can fetch a fresh URL when one has expired."""
+        job_id = getattr(self.item, "export_job_id", None)  # both versions' job items have it
+        return item_files(self.export_item, job_id if isinstance(job_id, uuid.UUID) else None)
 
 
 @dataclass(slots=True)

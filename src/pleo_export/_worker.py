@@ -37,6 +37,7 @@ from ._errors import (
     PermissionDeniedError,
     PleoError,
 )
+from ._files import item_failure_type
 from ._lifecycle import status_text
 from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun, WorkItem, clip_reason
@@ -178,7 +179,8 @@ class ExportWorker(Generic[ExportT]):
         handler: ``handler(work) -> Booked | Rejected``, sync or async, given a ``WorkItem``:
             ``work.export_item`` is the accounting data; with ``work.in_doubt`` an earlier run
             may already have booked it, so look it up by ``work.accounting_entry_id`` first.
-            An exception fails that item with ``unexpected_failure`` and the message as reason.
+            An exception fails that item with ``unexpected_failure`` (a ``FileDownloadError``:
+            its ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason.
             A sync handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
         company_ids: only these companies' jobs (needed with organisation-level credentials);
             default all the credentials can see.
@@ -517,9 +519,9 @@ class ExportWorker(Generic[ExportT]):
         run: _Run[ExportT], work: WorkItem[EntryLike, EntryLike], exc: Exception
     ) -> Rejected:
         logger.warning("job %s: item %s failed: %r", run.job_id, work.accounting_entry_id, exc)
-        return Rejected(
-            clip_reason(f"{type(exc).__name__}: {exc}"), reason_type="unexpected_failure"
-        )
+        # A receipt that could not be downloaded says so: receipt_download_failure & co.
+        reason_type = item_failure_type(exc) or "unexpected_failure"
+        return Rejected(clip_reason(f"{type(exc).__name__}: {exc}"), reason_type=reason_type)
 
     def _report(
         self,

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import check_drift
-from _spec_io import REPO_ROOT
-from check_drift import (
+from scripts import check_drift
+from scripts._spec_io import REPO_ROOT
+from scripts.check_drift import (
     check_coverage,
     check_generated,
     check_spec_names,

@@ -6,7 +6,6 @@ import enum
 import importlib
 import inspect
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,9 @@ from pleo_export_raw.models import (
     ExportJobV3,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from _spec_io import REPO_ROOT
-from check_drift import compare_trees, generated_operations, spec_operations
-from generate import generate
+from scripts._spec_io import REPO_ROOT
+from scripts.check_drift import compare_trees, generated_operations, spec_operations
+from scripts.generate import generate
 
 SPEC = yaml.safe_load((REPO_ROOT / "openapi" / "pleo-export.yaml").read_bytes())
 GENERATOR = yaml.safe_load((REPO_ROOT / "openapi" / "generator.yaml").read_bytes())

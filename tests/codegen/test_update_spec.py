@@ -1,4 +1,4 @@
-"""scripts/update_spec.py: vendor a new upstream, report drift, regenerate, log; never in place."""
+"""scripts.update_spec: vendor a new upstream, report drift, regenerate, log; never in place."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import update_spec
-from _spec_io import REPO_ROOT
-from spec_drift import Change
-from update_spec import add_changelog_entry, changelog_entry, set_spec_version
+from pleo_export.spec import Change
+from scripts import update_spec
+from scripts._spec_io import REPO_ROOT
+from scripts.update_spec import add_changelog_entry, changelog_entry, set_spec_version
 
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
 ENTRY = "- 2025-01-02: Pleo Export API spec 32.1.0 → 32.2.0 (...): 1 contract changes.\n"
@@ -68,7 +67,7 @@ def test_update_in_a_copy_of_the_repo(repo_copy: Path) -> None:
     before = _snapshot()
     source = repo_copy.parent / "shared" / "reference" / "pleo-export-openapi-32.2.0.yml"
     result = subprocess.run(
-        [sys.executable, str(repo_copy / "scripts" / "update_spec.py"), str(source)],
+        [sys.executable, "-m", "scripts.update_spec", str(source)],
         capture_output=True,
         text=True,
         check=False,

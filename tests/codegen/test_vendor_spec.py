@@ -7,7 +7,6 @@ import functools
 import hashlib
 import http.server
 import re
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from _spec_io import REPO_ROOT
-from vendor_spec import DEFAULT_OVERLAY, main, recorded_source, vendor
+from scripts._spec_io import REPO_ROOT
+from scripts.vendor_spec import DEFAULT_OVERLAY, main, recorded_source, vendor
 
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
 VENDORED = REPO_ROOT / "openapi" / "pleo-export.yaml"

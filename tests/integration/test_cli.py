@@ -394,3 +394,50 @@ def test_items_export_draws_progress_on_a_terminal(
     assert proc.returncode == 0
     assert b"250/250 items" in drawn
     assert b"[" + b"#" * 30 + b"]" in drawn
+
+
+def test_items_files_downloads_every_file_once_and_skips_them_on_rerun(
+    fake: FakePleo, url: str, tmp_path: Path
+) -> None:
+    """``items files`` stores each receipt by SHA-256 with a manifest, byte for byte as served;
+    a rerun downloads nothing; a file changed on disk is fetched again."""
+    job_id = fake.jobs()[0]["id"]
+    out = tmp_path / "receipts"
+    proc = cli("items", "files", job_id, "--output", str(out), "--json", url=url)
+    assert proc.returncode == 0, proc.stderr
+    first = json.loads(proc.stdout)
+    manifest = json.loads((out / "files.json").read_text())
+    expected = {
+        f"{entry}/{n}": content
+        for entry in fake.accounting_entry_ids(job_id)
+        for n, content in enumerate(fake.file_contents(job_id, entry))
+    }
+    assert first["downloaded"] == len(manifest) == len(expected) > 0
+    for key, content in expected.items():
+        assert (out / manifest[key]["name"]).read_bytes() == content
+    assert SECRET not in proc.stdout + proc.stderr
+    requests = len(fake.file_requests)
+
+    again = cli("items", "files", job_id, "--output", str(out), "--json", url=url)
+    assert json.loads(again.stdout)["skipped"] == len(expected)
+    assert len(fake.file_requests) == requests
+
+    damaged = out / next(iter(manifest.values()))["name"]
+    damaged.write_bytes(b"not the receipt")
+    third = cli("items", "files", job_id, "--output", str(out), "--progress", "always", url=url)
+    assert third.returncode == 0, third.stderr
+    assert "1 files downloaded" in third.stdout
+    assert "files" in third.stderr  # the progress line
+    assert len(fake.file_requests) == requests + 1
+
+
+def test_items_files_reports_failed_downloads(fake: FakePleo, url: str, tmp_path: Path) -> None:
+    """Files the host refuses to serve in full are listed on stderr with their receipt failure
+    type, the others are still stored, and the exit code is 1."""
+    job_id = fake.jobs()[0]["id"]
+    fake.faults.add("oversized", times=1)
+    proc = cli("items", "files", job_id, "-o", str(tmp_path), url=url)
+    assert proc.returncode == 1
+    assert "receipt_file_size_limit_exceeded" in proc.stderr
+    assert "0 failed" not in proc.stdout
+    assert "1 failed" in proc.stdout

@@ -60,6 +60,7 @@ def test_every_example_is_tested() -> None:
         ("list_and_page", "3. resumed after the checkpoint: 734 more export items"),
         ("export_run", "→ completed_with_errors"),
         ("oauth_refresh", "every round used a freshly rotated token"),
+        ("receipts", "stored 128 files (128 distinct"),
     ],
 )
 def test_example_runs_embedded(name: str, expected: str) -> None:

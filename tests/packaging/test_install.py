@@ -184,12 +184,9 @@ def test_with_cli_spec_diff_runs_from_the_installed_package(full_install: Venv) 
     """``pleo-export spec diff OLD NEW`` reports the drift between two spec files with no source
     checkout beside it.
 
-    Skipped only while the installed package has no ``pleo_export.spec`` (the engine's move into
-    the package is separate work); once it has one, this must pass.
+    Fails if the engine is missing from the wheel or still reads the repository's ``scripts/``.
     """
     venv = full_install
-    if _run(venv.python, "-c", "import pleo_export.spec", cwd=venv.path.parent).returncode:
-        pytest.skip("this build has no pleo_export.spec package yet")
     work = venv.path.parent / "spec"
     work.mkdir(exist_ok=True)
     for name in ("base.yaml", "revised.yaml"):

@@ -19,11 +19,15 @@ from pleo_export import (
     BearerAuth,
     Booked,
     Cursor,
+    DownloadedFile,
     ExportAlreadyInProgressError,
     ExportNotFoundError,
     ExportWorker,
+    FileDownloadError,
+    FileTooLargeError,
     InvalidArgumentError,
     InvalidStatusChangeError,
+    ItemFile,
     JobFinishedError,
     Page,
     Pager,
@@ -214,6 +218,30 @@ async def errors_and_raw(job_id: uuid.UUID) -> None:
             assert_type(numbers, list[int])
         except PaginationError:
             pass
+
+
+async def receipts(job_id: uuid.UUID, folder: str) -> None:
+    async with PleoExport(api_key="k", max_file_size=10_000_000, file_concurrency=2) as pleo:
+        async with pleo.export_run(job_id) as run:
+            async for work in run.pending():
+                files = work.files()
+                assert_type(files, list[ItemFile])
+                try:
+                    stored = [await pleo.files.store(file, folder) for file in files]
+                except FileTooLargeError as big:
+                    run.failed(work, reason=str(big), reason_type=big.failure_type)
+                    continue
+                except FileDownloadError as failed:
+                    assert_type(failed.failure_type, str)
+                    run.failed(work, reason=str(failed), reason_type=failed.failure_type)
+                    continue
+                assert_type(stored, list[DownloadedFile])
+                run.succeeded(work, external_id=",".join(f.sha256 for f in stored))
+        async for item in pleo.v3.export_items.list(job_id):
+            for file in pleo.files.of(item, job_id=job_id):
+                got = await pleo.files.read(file)
+                assert_type(got.content, bytes | None)
+                assert_type(got.media_type, str)
 
 
 async def main_loop_v3() -> None:

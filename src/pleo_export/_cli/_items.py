@@ -1,4 +1,5 @@
-"""``pleo-export items export`` (the data layer to a file) and ``job-items summary``.
+"""``pleo-export items export`` (the data layer to a file) and ``job-items summary``
+(``items files`` lives in ``_files``).
 
 The export streams page by page, so a job of any size is written with one page in memory. CSV
 gets one row per item with the columns a bookkeeper looks at first; JSON Lines keeps everything.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from .._client import PleoExport
+from . import _files
 from ._output import Progress, print_json, print_table, progress_enabled
 
 __all__ = ["CSV_COLUMNS", "csv_row", "register"]
@@ -186,6 +188,7 @@ def register(
         help="progress bar on stderr (auto: only on a terminal)",
     )
     export.set_defaults(handler=_export)
+    _files.register(sub, common)
 
     job_items = commands.add_parser("job-items", help="the per-item status of a job")
     sub = job_items.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,65 +1,28 @@
 """``pleo-export fake-server`` and ``pleo-export spec diff``: thin doors to other tools.
 
 ``fake-server`` runs ``python -m pleo_export.testing`` (the ``testing`` extra). ``spec diff``
-runs ``scripts/spec_drift.py`` from a source checkout: the drift report is a maintainer's tool
-built on PyYAML, so it stays in ``scripts/`` and is not shipped in the wheel.
+runs ``pleo_export.spec``, the contract diff shipped in the package (PyYAML comes with the
+``cli`` extra), so it works from an installed wheel as well as from a checkout.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 from ._context import CliError, ExitCode
 
-__all__ = ["find_spec_drift", "register"]
-
-_SCRIPT = Path("scripts") / "spec_drift.py"
-
-
-def find_spec_drift() -> Path | None:
-    """Return ``scripts/spec_drift.py`` of the checkout this package runs from, or under the
-    current directory; None when neither exists (an installed wheel)."""
-    checkout = Path(__file__).resolve().parents[3]
-    for root in (checkout, Path.cwd()):
-        if (root / _SCRIPT).is_file():
-            return root / _SCRIPT
-    return None
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_pleo_spec_drift", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
-        raise CliError(f"cannot load {path}", ExitCode.USAGE)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except ImportError as exc:
-        raise CliError(
-            f"spec diff needs the dev dependencies ({exc.name} is missing): "
-            "run `make install` in the checkout",
-            ExitCode.CONFIG,
-        ) from exc
-    return module
+__all__ = ["register"]
 
 
 def _spec_diff(args: argparse.Namespace) -> int:
-    path = find_spec_drift()
-    if path is None:
-        raise CliError(
-            "spec diff needs a source checkout of pleo-export (scripts/spec_drift.py); "
-            "run it from the repository",
-            ExitCode.CONFIG,
-        )
-    argv = [args.old, args.new, "--format", "json" if args.json else "text"]
-    if args.fail_on:
-        argv += ["--fail-on", args.fail_on]
-    if args.common_only:
-        argv.append("--common-only")
-    code: int = _load(path).main(argv)
-    return code
+    # Imported on use, so parsing stays cheap for every other command.
+    from ..spec import SpecError
+    from ..spec._cli import run
+
+    try:
+        return run(args, as_json=args.json)
+    except SpecError as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from exc
 
 
 def _fake_server(args: argparse.Namespace) -> int:
@@ -98,14 +61,20 @@ def register(
     diff = sub.add_parser(
         "diff",
         parents=[common],
-        help="the drift report: contract changes from OLD to NEW, graded (source checkout only)",
+        help="the contract changes from OLD to NEW, graded like oasdiff",
         description="Exit status: 0, or 1 when --fail-on LEVEL is given and a change at or "
-        "above LEVEL was found; 2 when a document cannot be read.",
+        "above LEVEL was found; 2 when a document cannot be read. --list-rules prints every "
+        "change id with its level and meaning.",
     )
-    diff.add_argument("old", metavar="OLD", help="the old spec: a path or an http(s) URL")
-    diff.add_argument("new", metavar="NEW", help="the new spec: a path or an http(s) URL")
+    diff.add_argument(
+        "old", nargs="?", metavar="OLD", help="the old spec: a path or an http(s) URL"
+    )
+    diff.add_argument(
+        "new", nargs="?", metavar="NEW", help="the new spec: a path or an http(s) URL"
+    )
     diff.add_argument("--fail-on", choices=("info", "warning", "breaking"), metavar="LEVEL")
     diff.add_argument(
         "--common-only", action="store_true", help="only operations present in both specs"
     )
+    diff.add_argument("--list-rules", action="store_true", help="print every change id and level")
     diff.set_defaults(sync_handler=_spec_diff)

@@ -24,6 +24,10 @@ Faults, per route and rate, switchable at runtime and counted::
     rule.enabled = False
     fake.faults.counts  # {"status": 3}
 
+Files: each export item's ``files`` point at ``<base URL>/files/…`` on the same server, signed
+to expire 24 h (``FILE_URL_TTL``) after the listing by the fake's clock; ``fake.file_content(url)``
+gives the bytes served and ``fake.file_requests`` the headers each download carried.
+
 Credentials: API key ``pleo-test-key`` over HTTP Basic (empty password) or bearer token
 ``pleo-test-token``; change them with ``FakePleo(api_keys=..., bearer_tokens=...)`` or at
 runtime through ``fake.credentials``. Pages hold 20 items unless ``limit`` says otherwise, at
@@ -43,6 +47,7 @@ try:
     from pleo_export.testing._events import EventRecord
     from pleo_export.testing._fake import FakePleo
     from pleo_export.testing._faults import FAULT_KINDS, FaultKind, FaultRule, Faults
+    from pleo_export.testing._files import FILE_URL_TTL, FileRequest
     from pleo_export.testing._layer import (
         UNKNOWN_ITEM_STATUS,
         UNKNOWN_ITEM_TYPE,
@@ -77,6 +82,7 @@ __all__ = [
     "DEFAULT_PAGE_LIMIT",
     "DEFAULT_WEBHOOK_SECRET",
     "FAULT_KINDS",
+    "FILE_URL_TTL",
     "MAX_ITEMS_PER_UPDATE",
     "MAX_PAGE_LIMIT",
     "UNKNOWN_ITEM_STATUS",
@@ -91,6 +97,7 @@ __all__ = [
     "FaultKind",
     "FaultRule",
     "Faults",
+    "FileRequest",
     "ManualClock",
     "WebhookDeliveries",
     "WebhookDelivery",

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from pleo_export.testing._auth import Credentials
 from pleo_export.testing._data import build_export_item
+from pleo_export.testing._files import FILE_OPERATION, FileHost
 from pleo_export.testing._paging import ListView, RangeView, page, parse_page_request
 from pleo_export.testing._rules import (
     CONTENT_TYPE,
@@ -67,12 +68,14 @@ _ITEM_SORT_KEYS = frozenset({"accountingEntryId"})
 
 @dataclass(frozen=True, slots=True)
 class _Call:
-    """One parsed request: API version, query items, path parameters and raw body."""
+    """One parsed request: API version, query items, path parameters, raw body, and the base
+    URL it came in on (file URLs point there)."""
 
     version: int
     query: list[tuple[str, str]]
     path: dict[str, str]
     body: bytes
+    base_url: str = ""
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -85,8 +88,9 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 class _Api:
     """The operation handlers, bound to one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, files: FileHost) -> None:
         self.store = store
+        self.files = files
 
     def _ascending_items(self, call: _Call, kind: str) -> Any:
         request = parse_page_request(call.query, kind, _ITEM_SORT_KEYS)
@@ -224,6 +228,8 @@ class _Api:
             )
             for i in keys
         ]
+        for item in data:
+            self.files.sign_files(item, call.base_url)
         return 200, {"data": data, "pagination": info}
 
     def get_job_item(self, call: _Call) -> _Result:
@@ -279,9 +285,10 @@ OPERATIONS: tuple[tuple[str, str, str, str, tuple[int, ...]], ...] = (
 )
 
 
-def build_app(store: Store, credentials: Credentials) -> Starlette:
-    """Return the Starlette app serving the v2 and v3 operations from ``store``."""
-    api = _Api(store)
+def build_app(store: Store, credentials: Credentials, files: FileHost) -> Starlette:
+    """Return the Starlette app serving the v2 and v3 operations from ``store``, and the files
+    of export items from ``files`` (pre-signed: no credentials)."""
+    api = _Api(store, files)
 
     def endpoint(
         handler: Callable[[_Call], _Result], version: int
@@ -294,6 +301,7 @@ def build_app(store: Store, credentials: Credentials) -> Starlette:
                 query=list(request.query_params.multi_items()),
                 path=dict(request.path_params),
                 body=await request.body() if request.method in ("POST", "PUT") else b"",
+                base_url=str(request.base_url).rstrip("/"),
             )
             try:
                 with store.lock:
@@ -314,6 +322,7 @@ def build_app(store: Store, credentials: Credentials) -> Starlette:
         for method, template, operation, handler, versions in OPERATIONS
         for version in versions
     ]
+    routes.append(Route("/files/{name}", files.serve, methods=["GET"], name=FILE_OPERATION))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -113,6 +113,17 @@ def _tax(
     return body, net, wallet_net
 
 
+def _file(rng: random.Random, *, pdf: bool) -> dict[str, Any]:
+    """One ``ExportItemFile`` with a path on the fake's own host (the app signs it into a URL)."""
+    path = f"/files/{seeded_uuid(rng)}{'.pdf' if pdf else '.jpg'}"
+    rng.getrandbits(64)  # drawn for the former signature, so every later value stays the same
+    return {
+        "url": path,
+        "type": "application/pdf" if pdf else "image/jpeg",
+        "size": rng.randrange(4_000, 160_000),
+    }
+
+
 def build_export_item(
     cat: Catalogue, seed: int, accounting_entry_id: str, *, version: int, vendor_based: bool
 ) -> dict[str, Any]:
@@ -242,16 +253,7 @@ def build_export_item(
     if method == "journal" and rng.random() < 0.03:
         method = None  # legacy entries carry no bookkeeping method at all
     if kind in _RECEIPT_TYPES or kind == "invoice":
-        is_pdf = kind == "invoice"
-        files = [
-            {
-                "url": f"https://files.pleo.test/{seeded_uuid(rng)}{'.pdf' if is_pdf else '.jpg'}"
-                f"?expires=86400&signature={rng.getrandbits(64):016x}",
-                "type": "application/pdf" if is_pdf else "image/jpeg",
-                "size": rng.randrange(8_000, 900_000),
-            }
-            for _ in range(rng.choice((1, 1, 1, 2)))
-        ]
+        files = [_file(rng, pdf=kind == "invoice") for _ in range(rng.choice((1, 1, 1, 2)))]
 
     entry_lines = []
     sum_supplier = sum_wallet = 0

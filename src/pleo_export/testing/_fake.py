@@ -20,6 +20,7 @@ from pleo_export.testing._clock import Clock, system_clock
 from pleo_export.testing._data import build_export_item
 from pleo_export.testing._events import EventRecord
 from pleo_export.testing._faults import Faults
+from pleo_export.testing._files import FileHost, FileRequest
 from pleo_export.testing._layer import FaultLayer
 from pleo_export.testing._rules import (
     DEFAULT_API_KEY,
@@ -77,7 +78,8 @@ class FakePleo:
         #: The fault rules; see ``Faults.add``.
         self.faults = Faults(seed)
         self._store = Store(seed, self.clock, expires_in, record_events)
-        self._layer = FaultLayer(build_app(self._store, self.credentials), self.faults)
+        self._files = FileHost(seed, self.clock)
+        self._layer = FaultLayer(build_app(self._store, self.credentials, self._files), self.faults)
 
     def __repr__(self) -> str:
         store = self._store
@@ -121,6 +123,47 @@ class FakePleo:
     def request_counts(self) -> Counter[str]:
         """How many requests reached each operation, by operationId (``getExportJobsListV3``)."""
         return Counter(self._layer.request_counts)
+
+    @property
+    def file_requests(self) -> list[FileRequest]:
+        """The last 1000 requests for files, oldest first, each with every header it carried.
+
+        File URLs are pre-signed: the host answers 400 to a request that also carries an
+        ``Authorization`` header, as object stores do, and this list shows what was sent.
+        """
+        return self._files.requests
+
+    def file_content(self, url: str) -> bytes:
+        """Return the bytes the fake serves for a file URL of an export item it listed.
+
+        The content is a small valid PDF (``application/pdf``) or JPEG (``image/jpeg``), padded
+        with seeded bytes to the declared ``size``: the same for the same seed and entry.
+        """
+        return self._files.content(url)
+
+    def file_contents(self, job_id: str, accounting_entry_id: str) -> list[bytes]:
+        """Return the bytes of every file of one export item, in the item's order.
+
+        Raises:
+            KeyError: If the job or the entry is unknown.
+        """
+        files = self.export_item(job_id, accounting_entry_id)["files"] or []
+        return [self._files.file_bytes(f["url"], f["type"], f["size"]) for f in files]
+
+    def file_url(
+        self,
+        base_url: str,
+        *,
+        size: int,
+        media_type: str = "application/pdf",
+        name: str = "extra.pdf",
+    ) -> str:
+        """Return a signed URL for a file of ``size`` bytes that no export item lists.
+
+        It is served like any receipt (same expiry, faults and content rules), e.g. to test a
+        30 MB download without seeding one: ``fake.file_url(url, size=30_000_000)``.
+        """
+        return self._files.extra_url(base_url.rstrip("/"), name, media_type, size)
 
     # -- seeding -----------------------------------------------------------------------------
 

@@ -15,14 +15,30 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal, get_args
 
-__all__ = ["FAULT_KINDS", "Decision", "FaultKind", "FaultRule", "Faults"]
+__all__ = ["FAULT_KINDS", "FILE_FAULT_KINDS", "Decision", "FaultKind", "FaultRule", "Faults"]
 
 FaultKind = Literal[
-    "status", "rate_limit", "drop", "delay", "lost_response", "unknown_enum", "extra_fields"
+    "status",
+    "rate_limit",
+    "drop",
+    "delay",
+    "lost_response",
+    "unknown_enum",
+    "extra_fields",
+    "expired_url",
+    "truncated",
+    "size_mismatch",
+    "oversized",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 # At most one of these answers a request; the first rule (in insertion order) that fires wins.
-_TERMINAL = frozenset({"status", "rate_limit", "drop", "lost_response"})
+_TERMINAL = frozenset({"status", "rate_limit", "drop", "lost_response", "expired_url"})
+#: Faults of file downloads only: they never fire on (or count against) an API operation.
+FILE_FAULT_KINDS = frozenset({"expired_url", "truncated", "size_mismatch", "oversized"})
+#: Rewrites of JSON answers: they never fire on a file download.
+_JSON_MUTATIONS = frozenset({"unknown_enum", "extra_fields"})
+#: The route name of file downloads (``_files.FILE_OPERATION``).
+_FILE_OPERATION = "getFile"
 
 
 @dataclass(eq=False)
@@ -120,6 +136,10 @@ class Faults:
                 drops the connection; ``"unknown_enum"`` rewrites job status to ``"archived"``,
                 item status to ``"on_hold"`` and export item type to ``"crypto_purchase"`` in
                 the answer; ``"extra_fields"`` adds unknown fields at every level of the answer.
+                File downloads (route ``"getFile"``) also take ``"expired_url"`` (403, as for
+                a URL past its expiry), ``"truncated"`` (half the body, then the connection
+                drops), ``"size_mismatch"`` (a complete body of half the declared size) and
+                ``"oversized"`` (40 MiB without a Content-Length); these never fire elsewhere.
             route: Which requests (see ``FaultRule.route``); None for all.
             rate: Probability of firing per matching request, 0 to 1 (default 1: always).
             times: Fire at most this many times (default: unlimited).
@@ -194,6 +214,11 @@ class Faults:
                 if not rule.enabled or rule.exhausted:
                     continue
                 if not rule.matches(method, path, template, operation):
+                    continue
+                is_file = operation == _FILE_OPERATION
+                if (rule.kind in FILE_FAULT_KINDS and not is_file) or (
+                    rule.kind in _JSON_MUTATIONS and is_file
+                ):
                     continue
                 if rule.rate < 1.0 and self._rng.random() >= rule.rate:
                     continue

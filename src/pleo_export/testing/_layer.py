@@ -19,7 +19,8 @@ from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from pleo_export.testing._app import dumps
-from pleo_export.testing._faults import FaultRule, Faults
+from pleo_export.testing._faults import FILE_FAULT_KINDS, FaultRule, Faults
+from pleo_export.testing._files import FILE_FAULTS_EXTENSION
 from pleo_export.testing._rules import CONTENT_TYPE
 
 __all__ = [
@@ -107,6 +108,14 @@ async def _sleep(seconds: float, scope: Scope) -> bool:
 
 
 async def _answer(send: Send, rule: FaultRule) -> None:
+    if rule.kind == "expired_url":
+        await _send_whole(
+            send,
+            403,
+            b"<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>",
+            b"application/xml",
+        )
+        return
     if rule.html:
         body, content_type = _html_page(rule.status), b"text/html; charset=utf-8"
     else:
@@ -118,6 +127,35 @@ async def _answer(send: Send, rule: FaultRule) -> None:
         headers.append((b"retry-after", str(rule.retry_after).encode()))
     await send({"type": "http.response.start", "status": rule.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_whole(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Truncating:
+    """A ``send`` that passes on half of the declared body and swallows the rest; the layer
+    then drops the connection, so the client sees a body cut short."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._left = 0
+        self.cut = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.cut:
+            return
+        if message["type"] == "http.response.start":
+            length = dict(message.get("headers", [])).get(b"content-length", b"0")
+            self._left = int(length) // 2
+            await self._send(message)
+            return
+        body: bytes = message.get("body", b"")
+        self.cut = len(body) >= self._left
+        await self._send({**message, "body": body[: self._left], "more_body": True})
+        self._left -= min(len(body), self._left)
 
 
 class FaultLayer:
@@ -154,7 +192,14 @@ class FaultLayer:
             await _drop(scope)
             return
         rule = decision.answer
-        if rule is not None and rule.kind == "drop":
+        file_faults = decision.mutations & FILE_FAULT_KINDS
+        if file_faults:
+            scope.setdefault("extensions", {})[FILE_FAULTS_EXTENSION] = file_faults
+        if "truncated" in file_faults and rule is None:
+            truncating = _Truncating(send)
+            await self.app(scope, receive, truncating)
+            await _drop(scope)
+        elif rule is not None and rule.kind == "drop":
             await _drop(scope)
         elif rule is not None and rule.kind == "lost_response":
 
@@ -165,7 +210,7 @@ class FaultLayer:
             await _drop(scope)
         elif rule is not None:
             await _answer(send, rule)
-        elif decision.mutations:
+        elif decision.mutations - FILE_FAULT_KINDS:
             await self._mutated(scope, receive, send, decision.mutations)
         else:
             await self.app(scope, receive, send)

@@ -1,4 +1,4 @@
-"""Tests for scripts/spec_drift.py: contract changes, their ids and levels, and the command line.
+"""Tests for pleo_export.spec: contract changes, their ids and levels, and the command line.
 
 Small documents are built here or read from tests/data/drift/; the Pleo-specific cases mutate a
 deep copy of the 32.1.0 reference spec in shared/ and are skipped when it is absent.
@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 import yaml
 
+import pleo_export.spec as spec_diff
+from pleo_export.spec import Change, Level, diff_specs
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).parents[3] / "shared"
 REFERENCE = SHARED / "reference" / "pleo-export-openapi.yml"
 SEEDS = SHARED / "seeds"
 DATA = REPO / "tests" / "data" / "drift"
-SCRIPT = REPO / "scripts" / "spec_drift.py"
 
-sys.path.insert(0, str(SCRIPT.parent))
-import spec_drift  # noqa: E402 - lives in scripts/, which is not a package
-from spec_drift import Change, Level, diff_specs  # noqa: E402
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason="shared/ reference absent")
 
 # What v3's ExportJobItemFailureReasonType adds to v2's inline 14-value enum.
@@ -41,7 +41,7 @@ def reference_spec() -> dict[str, Any]:
     """The 32.1.0 reference spec, parsed once per module."""
     if not REFERENCE.is_file():
         pytest.skip("shared/ reference absent")
-    return spec_drift.load_document(str(REFERENCE))
+    return spec_diff.load_document(str(REFERENCE))
 
 
 @pytest.fixture
@@ -401,7 +401,8 @@ def _rewrite(
 def test_charset_only_media_type_change_reports_nothing(
     mutate: Callable[..., list[Change]],
 ) -> None:
-    """``application/json;charset=UTF-8`` → ``application/json`` everywhere is not a change."""
+    """``application/json;charset=UTF-8`` → ``application/json`` everywhere changes no schema:
+    only each response's media type name is reported, at info (oasdiff's grade)."""
 
     def strip_charset(spec: dict[str, Any]) -> None:
         def edit(key: str, value: Any, parent: str | None) -> Any:
@@ -411,7 +412,9 @@ def test_charset_only_media_type_change_reports_nothing(
 
         _rewrite(spec, edit)
 
-    assert mutate(strip_charset) == []
+    found = mutate(strip_charset)
+    assert found
+    assert {(c.id, c.level) for c in found} == {("response-media-type-name-changed", Level.INFO)}
 
 
 @needs_reference
@@ -468,8 +471,8 @@ def test_common_only_ignores_operations_missing_on_one_side(reference_spec: dict
 
 def _seed_documents() -> Iterator[tuple[str, dict[str, Any] | None]]:
     for page in sorted(SEEDS.glob("*.txt")):
-        documents = spec_drift.extract_openapi_documents(page.read_text(encoding="utf-8"))
-        yield page.name, spec_drift.merge_documents(documents) if documents else None
+        documents = spec_diff.extract_openapi_documents(page.read_text(encoding="utf-8"))
+        yield page.name, spec_diff.merge_documents(documents) if documents else None
 
 
 @needs_reference
@@ -482,15 +485,13 @@ def test_seed_excerpts_agree_with_the_reference(reference_spec: dict[str, Any]) 
             print(f"{name}: no parseable OpenAPI block, skipped")
             continue
         paths = excerpt["paths"].items()
-        operations = [
-            f"{m.upper()} {p}" for p, item in paths for m in item if m in spec_drift.HTTP_METHODS
-        ]
+        operations = [f"{m.upper()} {p}" for p, item in paths for m in item if m in HTTP_METHODS]
         for operation in operations:
             method, path = operation.split(" ", 1)
             assert method.lower() in reference_spec["paths"][path], operation
         changes = diff_specs(reference_spec, excerpt, common_only=True)
         version = excerpt["info"]["version"]
-        report = spec_drift.format_text(changes)
+        report = spec_diff.format_text(changes)
         print(f"{name} ({version}; {', '.join(operations)}): {report}")
         assert not [c for c in changes if c.level is Level.BREAKING], report
         # The comparison is not vacuous: removing a response from the excerpt is seen.
@@ -507,9 +508,9 @@ def test_fenced_blocks_are_extracted_from_page_text() -> None:
         "# Title\n\nSome text.\n\n````yaml get /x\nopenapi: 3.0.1\npaths: {}\n````\n\n"
         '```yaml\njust: data\n```\n```json\n{"openapi": "3.0.1", "paths": {"/y": {}}}\n```\n'
     )
-    documents = spec_drift.extract_openapi_documents(page)
+    documents = spec_diff.extract_openapi_documents(page)
     assert [d["paths"] for d in documents] == [{}, {"/y": {}}]
-    assert spec_drift.extract_openapi_documents("no: document\n") == []
+    assert spec_diff.extract_openapi_documents("no: document\n") == []
 
 
 # --- Grading matrix on tiny documents -----------------------------------------------------------
@@ -703,8 +704,8 @@ def test_unknown_change_id_is_rejected() -> None:
 
 def test_fixture_pair_reports_each_change_once() -> None:
     """base.yaml → revised.yaml gives exactly the changes annotated in revised.yaml."""
-    old = spec_drift.load_document(str(DATA / "base.yaml"))
-    new = spec_drift.load_document(str(DATA / "revised.yaml"))
+    old = spec_diff.load_document(str(DATA / "base.yaml"))
+    new = spec_diff.load_document(str(DATA / "revised.yaml"))
     changes = diff_specs(old, new)
     b, w, i = Level.BREAKING, Level.WARNING, Level.INFO
     assert sorted(
@@ -727,6 +728,7 @@ def test_fixture_pair_reports_each_change_once() -> None:
             ("api-operation-id-removed", w, "GET /jobs/{id}", ""),
             ("request-path-parameter-renamed", w, "GET /jobs/{id}", ""),
             ("response-non-success-status-removed", i, "GET /jobs/{id}", ""),
+            ("response-media-type-name-changed", i, "GET /jobs", ""),
             ("response-property-enum-value-added", w, "GET /jobs/{id}", "status"),
             ("response-property-became-nullable", b, "GET /jobs/{id}", "completedAt"),
             ("response-property-type-changed", b, "GET /jobs/{id}", "attempts"),
@@ -766,8 +768,8 @@ def test_fail_on_exit_codes(
 ) -> None:
     """--fail-on LEVEL exits 1 only when a change at or above LEVEL exists."""
     flags = ["--fail-on", fail_on] if fail_on else []
-    assert spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), *flags]) == mixed
-    assert spec_drift.main([*_warning_only_pair(tmp_path), *flags]) == warning_only
+    assert spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), *flags]) == mixed
+    assert spec_diff.main([*_warning_only_pair(tmp_path), *flags]) == warning_only
     capsys.readouterr()
 
 
@@ -780,15 +782,21 @@ def test_fail_on_exit_codes(
 )
 def test_unreadable_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     """A document that cannot be read or holds no OpenAPI description exits 2 with a message."""
-    assert spec_drift.main(argv) == 2
-    assert "spec_drift.py: error:" in capsys.readouterr().err
+    assert spec_diff.main(argv) == 2
+    assert "python -m pleo_export.spec: error:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [[], [str(DATA / "base.yaml")], ["a", "b", "--fail-on", "fatal"]])
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    """Missing documents or a bad --fail-on level are usage errors (exit 2)."""
+@pytest.mark.parametrize("argv", [[], [str(DATA / "base.yaml")]])
+def test_missing_documents_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """OLD and NEW are both needed unless --list-rules is given (exit 2, one line)."""
+    assert spec_diff.main(argv) == 2
+    assert "OLD and NEW are required" in capsys.readouterr().err
+
+
+def test_bad_fail_on_level_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --fail-on level outside info/warning/breaking stops the parser with exit 2."""
     with pytest.raises(SystemExit) as raised:
-        spec_drift.main(argv)
+        spec_diff.main(["a", "b", "--fail-on", "fatal"])
     assert raised.value.code == 2
     capsys.readouterr()
 
@@ -796,11 +804,11 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     """--format json prints summary counts and one object per change with fixed keys."""
     assert (
-        spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), "--format", "json"])
+        spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml"), "--format", "json"])
         == 0
     )
     payload = json.loads(capsys.readouterr().out)
-    assert payload["summary"] == {"total": 20, "breaking": 6, "warning": 5, "info": 9}
+    assert payload["summary"] == {"total": 21, "breaking": 6, "warning": 5, "info": 10}
     assert all(
         set(change)
         == {
@@ -834,11 +842,11 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixture[str]) -> None:
     """Text output starts with the counts, then lists levels worst first, grouped by operation."""
-    spec_drift.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml")])
+    spec_diff.main([str(DATA / "base.yaml"), str(DATA / "revised.yaml")])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "20 changes: 6 breaking, 5 warning, 9 info"
+    assert lines[0] == "21 changes: 6 breaking, 5 warning, 10 info"
     headings = [line for line in lines if line and not line.startswith(" ")]
-    assert headings[1:] == ["BREAKING (6)", "WARNING (5)", "INFO (9)"]
+    assert headings[1:] == ["BREAKING (6)", "WARNING (5)", "INFO (10)"]
     assert "  GET /jobs/{id}  [fetchJob]" in lines
     assert (
         "    api-operation-id-removed  operationId getJob renamed to fetchJob"
@@ -847,22 +855,25 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
 
 
 def test_list_rules_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
-    """--list-rules prints one line per rule id with its level and origin."""
-    assert spec_drift.main(["--list-rules"]) == 0
+    """--list-rules prints one line per rule id: its level, origin and a one-line meaning."""
+    assert spec_diff.main(["--list-rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(spec_drift.RULES)
+    assert len(lines) == len(spec_diff.RULES) >= 120
     assert any(
-        line.split() == ["response-property-enum-value-added", "warning", "oasdiff"]
+        line.split()[:3] == ["response-property-enum-value-added", "warning", "oasdiff"]
+        and line.endswith("an enum value added to a response property")
         for line in lines
     )
+    assert all(len(line.split()) >= 4 for line in lines)
 
 
 def test_script_runs_standalone() -> None:
-    """``python scripts/spec_drift.py`` runs from any directory and returns the --fail-on status."""
+    """``python -m pleo_export.spec`` runs from any directory and returns the --fail-on status."""
     result = subprocess.run(
         [
             sys.executable,
-            str(SCRIPT),
+            "-m",
+            "pleo_export.spec",
             str(DATA / "base.yaml"),
             str(DATA / "revised.yaml"),
             "--fail-on",
@@ -874,7 +885,7 @@ def test_script_runs_standalone() -> None:
         check=False,
     )
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("20 changes:")
+    assert result.stdout.startswith("21 changes:")
 
 
 @pytest.fixture
@@ -900,6 +911,6 @@ def served_fixture() -> Iterator[str]:
 
 def test_documents_load_from_urls(served_fixture: str) -> None:
     """OLD and NEW may be http(s) URLs."""
-    old = spec_drift.load_document(f"{served_fixture}/base.yaml")
-    new = spec_drift.load_document(f"{served_fixture}/revised.yaml")
-    assert len(diff_specs(old, new)) == 20
+    old = spec_diff.load_document(f"{served_fixture}/base.yaml")
+    new = spec_diff.load_document(f"{served_fixture}/revised.yaml")
+    assert len(diff_specs(old, new)) == 21

@@ -1,0 +1,80 @@
+"""The diff never crashes on a malformed spec: odd values where schemas, lists or maps belong are
+read as saying nothing there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pleo_export.spec import Change, diff_specs
+
+_KEYWORDS = [
+    "type",
+    "properties",
+    "required",
+    "items",
+    "enum",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "$ref",
+    "nullable",
+    "maximum",
+    "minimum",
+    "exclusiveMaximum",
+    "maxLength",
+    "pattern",
+    "multipleOf",
+    "format",
+    "default",
+    "discriminator",
+    "mapping",
+    "propertyName",
+    "readOnly",
+    "writeOnly",
+    "additionalProperties",
+    "uniqueItems",
+    "deprecated",
+    "title",
+]
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False, width=16)
+    | st.sampled_from(["string", "integer", "object", "array", "null", "#/components/schemas/A"])
+)
+_JUNK = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYWORDS), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+
+
+def _document(schema: Any, parameters: Any, headers: Any) -> dict[str, Any]:
+    operation = {
+        "parameters": parameters,
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {
+            "200": {"headers": headers, "content": {"text/plain": {"schema": schema}}},
+            "default": schema,
+        },
+    }
+    return {
+        "openapi": "3.0.1",
+        "paths": {"/a/{id}": {"post": operation, "parameters": parameters}},
+        "components": {"schemas": {"A": schema}},
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=_JUNK, new=_JUNK, parameters=_JUNK, headers=_JUNK)
+def test_malformed_schemas_never_crash(old: Any, new: Any, parameters: Any, headers: Any) -> None:
+    """Random values in schema, parameter and header positions give a list of changes, not an
+    exception; it fails on any crash of the walker."""
+    changes = diff_specs(_document(old, parameters, headers), _document(new, headers, parameters))
+    assert all(isinstance(change, Change) for change in changes)
