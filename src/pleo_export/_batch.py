@@ -21,6 +21,7 @@ from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTER
 from ._errors import InvalidArgumentError, PleoError
 from ._outcome import ItemOutcome
 from ._port import EntryLike, UpdateResultLike
+from ._validation import check_int
 
 __all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "send_batches"]
 
@@ -146,8 +147,7 @@ async def send_batches(
         BatchUpdateError: ``raise_on_error`` and some update was not applied (a per-item error
             or a failed batch); its ``result`` holds everything.
     """
-    if concurrency < 1:
-        raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+    check_int(concurrency, "concurrency", minimum=1)
     _refuse_duplicates(updates)
     result = BatchResult()
     if not updates:

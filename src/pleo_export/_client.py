@@ -27,7 +27,9 @@ from ._config import (
     DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_LIMITS,
+    DEFAULT_MAX_EMPTY_PAGES,
     DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
     DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
@@ -50,6 +52,7 @@ from ._resources import (
 )
 from ._retry import RetryPolicy
 from ._run import ExportRun
+from ._validation import check_int, check_seconds
 from ._wire import GeneratedClient, Seam, generated_client
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator
@@ -155,6 +158,12 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        total_timeout: seconds one attempt may take in all, body included (default twice the
+            read timeout, 120 s); exceeding it is an ``APITimeoutError``, retried like others.
+        max_response_bytes: the largest response body read, after decompression (default
+            32 MiB); a larger one is a ``ResponseTooLargeError``.
+        max_empty_pages: pages in a row without items that still announce a next page before
+            paging stops with a ``PaginationError`` (default 10).
         file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
             authenticate to Pleo. Default: the SDK's own separate pool, or with
             ``http_client`` that client with its auth and default headers switched off.
@@ -163,6 +172,7 @@ class PleoExport:
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
+        InvalidArgumentError: a limit that is not a positive number.
     """
 
     def __init__(
@@ -181,18 +191,22 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
         file_client: httpx.AsyncClient | None = None,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
-        for name, value in (
-            ("max_file_size", max_file_size),
-            ("file_concurrency", file_concurrency),
-        ):
-            if value < 1:
-                raise InvalidArgumentError(name, f"must be >= 1, got {value}")
+        check_int(prefetch, "prefetch", minimum=0)
+        check_int(max_response_bytes, "max_response_bytes", minimum=1)
+        check_int(max_empty_pages, "max_empty_pages", minimum=1)
+        check_int(max_file_size, "max_file_size", minimum=1)
+        check_int(file_concurrency, "file_concurrency", minimum=1)
+        if total_timeout is not None:
+            check_seconds(total_timeout, "total_timeout")
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -221,6 +235,9 @@ class PleoExport:
             retry=retry,
             timeout=resolved_timeout,
             headers=headers,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
+            max_empty_pages=max_empty_pages,
         )
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
@@ -328,9 +345,14 @@ class PleoExport:
         return paginate(self._seam, endpoint, *args, **params)
 
     async def aclose(self) -> None:
-        """Close the connection pool (not a caller-provided ``http_client``)."""
-        if self._raw is not None:
-            await self._raw.get_async_httpx_client().aclose()
+        """Close the connection pool (not a caller-provided ``http_client``).
+
+        Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
+        """
+        self._seam.closed = True
+        # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
+        # sends on the shared pool) and stays open, so its calls reach the seam and end in
+        # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
         await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()

@@ -27,7 +27,9 @@ __all__ = [
     "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_LEASE_SECONDS",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_EMPTY_PAGES",
     "DEFAULT_MAX_FILE_SIZE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLL_INTERVAL",
@@ -40,12 +42,16 @@ __all__ = [
     "DEFAULT_WORKER_JOBS",
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
+    "ERROR_FIELD_MAX_CHARS",
     "FAILURE_REASON_MAX_CHARS",
     "FILE_REFRESH_KEPT",
     "FILE_REFRESH_TTL",
     "JOURNAL_INTENT_BATCH",
     "LEASE_RENEW_FRACTION",
     "LOOPBACK_HOSTS",
+    "MAX_CURSOR_CHARS",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
     "RETRY_WAIT_JITTER",
@@ -54,6 +60,7 @@ __all__ = [
     "SPEC_FETCH_TIMEOUT",
     "SPEC_MAX_BYTES",
     "SPEC_VERSION",
+    "TOTAL_TIMEOUT_FACTOR",
     "USER_AGENT",
     "WEBHOOK_MAX_BODY",
     "WORKER_FINISHED_KEPT",
@@ -83,6 +90,16 @@ BASE_URL_ENV: Final = "PLEO_BASE_URL"
 CONNECT_TIMEOUT: Final = 5.0
 #: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT, pool=10.0)
+#: Each attempt (sending, waiting and reading the whole body) must end within this multiple of
+#: the read timeout: 120 s by default. httpx's timeouts apply per read, so a server that
+#: trickles a byte at a time would otherwise hold a call for as long as it likes.
+TOTAL_TIMEOUT_FACTOR: Final = 2.0
+#: The largest response body read, in bytes, counted after decompression: 32 MiB (a page of
+#: 100 export items is well under 1 MiB). A larger one is refused, its connection dropped.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+#: Each text field an error or log line takes from a response (Pleo's message and type, a
+#: request id, an httpx or h11 error text) is cut to this many characters.
+ERROR_FIELD_MAX_CHARS: Final = 500
 #: One pool per client; an export run keeps a few batches in flight, a worker a few more.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -113,6 +130,13 @@ DEFAULT_WORKER_JOBS: Final = 4
 DEFAULT_RESUME_IDLE: Final = 600.0
 #: Page size the SDK asks for when the caller gives none (Pleo's own default is undocumented).
 DEFAULT_PAGE_SIZE: Final = 100
+#: Pages in a row that hold no item yet announce another page, before paging gives up.
+DEFAULT_MAX_EMPTY_PAGES: Final = 10
+#: A cursor longer than this (4 KiB) is refused; Pleo's are tens of characters.
+MAX_CURSOR_CHARS: Final = 4096
+#: The spec's ranges for ``limit`` (int32) and ``offset`` (int64).
+MAX_LIMIT: Final = 2**31 - 1
+MAX_OFFSET: Final = 2**63 - 1
 #: Pages fetched ahead of the one the caller is working on.
 DEFAULT_PREFETCH: Final = 1
 

@@ -24,6 +24,8 @@
     │   ├── RateLimitError              429
     │   └── ServerError                 5xx, including undocumented ones such as 520
     ├── ResponseValidationError         a 2xx whose body does not parse as the spec says
+    ├── ResponseTooLargeError           a body over max_response_bytes (after decompression)
+    ├── ClientClosedError               the client was closed before or during the call
     ├── FileDownloadError               an export item's file could not be downloaded
     │   ├── FileTooLargeError               …it is over the size cap (30 MiB by default)
     │   ├── FileSizeMismatchError           …its bytes differ from the declared size
@@ -32,7 +34,8 @@
     ├── BatchUpdateError                some item updates of a call were not applied (_batch)
     ├── WebhookError                    a webhook delivery refused (webhooks/_errors)
     │   ├── WebhookHeaderMissingError       a webhook-id/-timestamp/-signature header missing
-    │   ├── WebhookTimestampError           the timestamp is unreadable or outside the tolerance
+    │   ├── WebhookTimestampError           the timestamp is outside the tolerance
+    │   │   └── WebhookTimestampFormatError     …or not unix seconds a date can hold
     │   ├── WebhookSignatureError           no signature matches the secret
     │   ├── WebhookPayloadError             the body is not a JSON event with the job's ids
     │   └── WebhookReplayError              the webhook id was seen before
@@ -43,7 +46,9 @@
         └── LeaseHeldError              another worker holds the lease on the job or its company
 
 Pleo's error ``type`` is matched case-insensitively (its docs spell MISSING_CONTRA_ACCOUNTS both
-ways). Messages carry the method, path and a short body snippet, never a header or credential.
+ways). Messages carry the method, path and a short body snippet, never a credential: every field
+taken from a response is scrubbed (``_secrets.scrub``: secrets masked, control characters
+escaped, at most ``ERROR_FIELD_MAX_CHARS`` characters).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from typing import Any, Final
 
 import httpx
 
-from ._secrets import redact
+from ._secrets import escape_controls, redact, scrub
 
 __all__ = [
     "ERROR_TYPES",
@@ -62,6 +67,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "CoordinatorError",
     "ExportAlreadyInProgressError",
@@ -83,6 +89,7 @@ __all__ = [
     "PermissionDeniedError",
     "PleoError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "UnprocessableEntityError",
@@ -223,6 +230,29 @@ class ResponseValidationError(PleoError):
         self.body_snippet = body_snippet
 
 
+class ResponseTooLargeError(PleoError):
+    """A response body exceeded ``max_response_bytes`` (counted after decompression); the
+    connection was dropped without reading the rest."""
+
+    def __init__(self, *, limit: int, method: str, path: str, declared: int | None = None) -> None:
+        size = f"declares {declared:,} bytes" if declared is not None else "goes on"
+        super().__init__(
+            f"the response to {method} {path} {size}, over max_response_bytes={limit:,}"
+        )
+        self.limit = limit
+        self.method = method
+        self.path = path
+
+
+class ClientClosedError(PleoError):
+    """The ``PleoExport`` client (or its ``http_client``) was closed before or during the call."""
+
+    def __init__(self, *, method: str, path: str) -> None:
+        super().__init__(f"the client is closed ({method} {path})")
+        self.method = method
+        self.path = path
+
+
 class FileDownloadError(PleoError):
     """A file of an export item could not be downloaded (connection, status or content).
 
@@ -340,11 +370,11 @@ ERROR_TYPES: Final[dict[str, type[APIStatusError]]] = {
 def status_error(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
     """Build the typed error for a non-2xx response (its body must already be read)."""
     status = response.status_code
-    error_type, message = _exception_info(response.content)
-    error_type = None if error_type is None else redact(error_type)
-    message = None if message is None else redact(message)
+    raw_type, message = _exception_info(response.content)
+    error_type = None if raw_type is None else scrub(raw_type)
+    message = None if message is None else scrub(message)
     cls = _STATUS_CLASSES.get(status, ServerError if status >= 500 else APIStatusError)
-    named = ERROR_TYPES.get(error_type.upper()) if error_type else None
+    named = ERROR_TYPES.get(raw_type.upper()) if raw_type and len(raw_type) < 64 else None
     if named is not None and issubclass(named, cls):
         cls = named
     return cls(
@@ -362,7 +392,7 @@ def _exception_info(content: bytes) -> tuple[str | None, str | None]:
     """Pleo's ``{type, message}`` if the body is one, else ``(None, None)``."""
     try:
         body: Any = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError, MemoryError):  # a hostile ``[[[[…`` body included
         return None, None
     if not isinstance(body, dict):
         return None, None
@@ -377,11 +407,12 @@ def _request_id(headers: httpx.Headers) -> str | None:
     for name in _REQUEST_ID_HEADERS:
         value: str | None = headers.get(name)
         if value:
-            return value
+            return scrub(value)  # a proxy may echo any header here, Authorization included
     return None
 
 
 def body_snippet(content: bytes) -> str:
     """The first characters of a body, whitespace collapsed and secrets masked, for messages."""
-    text = redact(" ".join(content[: _SNIPPET_CHARS * 4].decode("utf-8", "replace").split()))
+    text = " ".join(content[: _SNIPPET_CHARS * 4].decode("utf-8", "replace").split())
+    text = escape_controls(redact(text))
     return text if len(text) <= _SNIPPET_CHARS else text[: _SNIPPET_CHARS - 1] + "…"

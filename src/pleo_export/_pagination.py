@@ -14,17 +14,27 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from ._config import DEFAULT_PREFETCH
-from ._errors import InvalidArgumentError, PleoError
+from ._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_PREFETCH, MAX_CURSOR_CHARS
+from ._errors import PleoError
+from ._validation import check_int
 from ._wire import unset_to_none
 
-__all__ = ["Cursor", "Page", "Pager", "PaginationError", "next_cursor", "page_from_envelope"]
+__all__ = [
+    "Cursor",
+    "Page",
+    "Pager",
+    "PaginationError",
+    "empty_run",
+    "next_cursor",
+    "page_from_envelope",
+]
 
 T = TypeVar("T")
 
 
 class PaginationError(PleoError):
-    """Pleo's paging metadata would loop forever (a repeated cursor, or no cursor to follow)."""
+    """Pleo's paging metadata would loop forever or cannot be followed: a repeated, missing or
+    oversized cursor, or page after empty page that still announces more."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +87,8 @@ def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | Non
     """The cursor of the page after ``page``, or None at the end.
 
     Raises:
-        PaginationError: more pages are announced without a cursor, or a cursor repeats.
+        PaginationError: more pages are announced without a cursor, or a cursor repeats, or
+            it is longer than 4 KiB (it could not be sent back in a URL).
     """
     if direction == "backward":
         more, cursor, name = page.has_previous_page, page.start_cursor, "startCursor"
@@ -87,11 +98,36 @@ def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | Non
         return None
     if not cursor:
         raise PaginationError(f"the page says there is more but has no {name} to follow")
+    if not isinstance(cursor, str):  # the generated parser keeps a wrong-typed cursor as sent
+        raise PaginationError(f"{name} is a {type(cursor).__name__}, not a string; stopping")
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise PaginationError(
+            f"{name} has {len(cursor):,} characters, over the {MAX_CURSOR_CHARS:,} a cursor may "
+            "have; stopping"
+        )
     if cursor in seen:
         shown = cursor if len(cursor) <= 40 else cursor[:39] + "…"  # a hostile one may be huge
         raise PaginationError(f"{name} {shown!r} was already visited; stopping to avoid a loop")
     seen.add(cursor)
     return Cursor(before=cursor) if direction == "backward" else Cursor(after=cursor)
+
+
+def empty_run(page: Page[Any], run: int, limit: int) -> int:
+    """Empty pages in a row through ``page``, which announced another one.
+
+    Raises:
+        PaginationError: ``limit`` pages in a row held no item yet announced more: a server
+            that would keep the pager busy forever with fresh cursors and nothing else.
+    """
+    if page.items:
+        return 0
+    run += 1
+    if run >= limit:
+        raise PaginationError(
+            f"{run} pages in a row held no item but announced another; stopping "
+            f"(max_empty_pages={limit})"
+        )
+    return run
 
 
 class Pager(Generic[T]):
@@ -102,6 +138,8 @@ class Pager(Generic[T]):
         start: where the first page starts.
         max_items: stop after this many items (None: all).
         prefetch: pages requested ahead of the one being consumed (0: none).
+        max_empty_pages: empty pages in a row that still announce more, before paging stops
+            with a ``PaginationError`` (default 10).
     """
 
     def __init__(
@@ -111,11 +149,13 @@ class Pager(Generic[T]):
         start: Cursor = Cursor(),
         max_items: int | None = None,
         prefetch: int = DEFAULT_PREFETCH,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
     ) -> None:
-        if max_items is not None and max_items < 0:
-            raise InvalidArgumentError("max_items", f"must be >= 0, got {max_items}")
-        if prefetch < 0:
-            raise InvalidArgumentError("prefetch", f"must be >= 0, got {prefetch}")
+        if max_items is not None:
+            check_int(max_items, "max_items", minimum=0)
+        check_int(prefetch, "prefetch", minimum=0)
+        check_int(max_empty_pages, "max_empty_pages", minimum=1)
+        self._max_empty_pages = max_empty_pages
         self._fetch = fetch
         self._start = start
         self._max_items = max_items
@@ -182,7 +222,7 @@ class Pager(Generic[T]):
         if self._prefetch == 0:
             cursor: Cursor | None = self._start
             seen = self._seen()
-            fetched = 0
+            fetched = empty = 0
             while cursor is not None:
                 page = await self._fetch(cursor)
                 yield page
@@ -190,6 +230,8 @@ class Pager(Generic[T]):
                 if budget is not None and fetched >= budget:
                     return
                 cursor = next_cursor(page, self._start.direction, seen)
+                if cursor is not None:
+                    empty = empty_run(page, empty, self._max_empty_pages)
             return
         queue: asyncio.Queue[Page[T] | BaseException | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self._prefetch)
@@ -220,7 +262,7 @@ class Pager(Generic[T]):
         page, so at most ``prefetch`` pages exist beyond the one being consumed."""
         cursor: Cursor | None = self._start
         seen = self._seen()
-        fetched = 0
+        fetched = empty = 0
         try:
             while cursor is not None:
                 await slots.acquire()
@@ -230,6 +272,8 @@ class Pager(Generic[T]):
                 if budget is not None and fetched >= budget:
                     break  # max_items is reached: a page fetched ahead would be thrown away
                 cursor = next_cursor(page, self._start.direction, seen)
+                if cursor is not None:
+                    empty = empty_run(page, empty, self._max_empty_pages)
             queue.put_nowait(None)
         except asyncio.CancelledError:
             raise

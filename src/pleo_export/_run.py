@@ -41,7 +41,7 @@ from ._lifecycle import (
 )
 from ._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
-from ._validation import check_uuid
+from ._validation import check_int, check_uuid
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, JournalState, new_holder
 
@@ -203,8 +203,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         coordinator: Coordinator | None = None,
         holder: str | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise InvalidArgumentError("concurrency", f"must be >= 1, got {concurrency}")
+        check_int(concurrency, "concurrency", minimum=1)
         job_id, _ = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).

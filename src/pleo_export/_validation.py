@@ -6,17 +6,69 @@ Each check raises ``InvalidArgumentError`` naming the argument. Values are only 
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TypeVar
 
-from ._config import BATCH_LIMIT
+from ._config import BATCH_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, MAX_OFFSET
 from ._errors import InvalidArgumentError
 
-__all__ = ["check_batch", "check_enum", "check_paging", "check_sorting", "check_uuid"]
+__all__ = [
+    "check_batch",
+    "check_bool",
+    "check_enum",
+    "check_int",
+    "check_list",
+    "check_paging",
+    "check_seconds",
+    "check_sorting",
+    "check_text",
+    "check_uuid",
+]
 
 E = TypeVar("E", bound=StrEnum)
+
+
+def check_int(value: object, argument: str, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` if it is a real ``int`` (not a bool) from ``minimum`` to ``maximum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(argument, f"expected an int, got {_shown(value)}")
+    if value < minimum:
+        raise InvalidArgumentError(argument, f"must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise InvalidArgumentError(argument, f"must be <= {maximum}, got {value}")
+    return value
+
+
+def check_seconds(value: object, argument: str) -> float:
+    """Return ``value`` if it is a finite, positive number of seconds (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(argument, f"expected seconds, got {_shown(value)}")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(argument, f"must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def check_bool(value: object, argument: str) -> bool:
+    """Return ``value`` if it is a bool: ``1`` or ``"false"`` are refused, not guessed at."""
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(argument, f"expected True or False, got {_shown(value)}")
+    return value
+
+
+def check_text(value: object, argument: str) -> str:
+    """Return ``value`` if it is a string."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, f"expected a string, got {_shown(value)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A short description of a bad value: its type, and its repr when that is short."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 60 else type(value).__name__
 
 
 def check_uuid(value: object, argument: str) -> uuid.UUID:
@@ -28,7 +80,7 @@ def check_uuid(value: object, argument: str) -> uuid.UUID:
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise InvalidArgumentError(argument, f"expected a UUID, got {value!r}")
+    raise InvalidArgumentError(argument, f"expected a UUID, got {_shown(value)}")
 
 
 def check_enum(value: object, enum: type[E], argument: str) -> E:
@@ -61,8 +113,23 @@ def check_batch(size: int, argument: str = "updates") -> None:
         )
 
 
+def check_list(values: object, argument: str) -> Sequence[object]:
+    """Return ``values`` if it is a list or tuple (a bare string is refused, not split)."""
+    if isinstance(values, Sequence) and not isinstance(values, str | bytes):
+        return values
+    if isinstance(values, set | frozenset):
+        return list(values)
+    raise InvalidArgumentError(argument, f"expected a list, got {_shown(values)}")
+
+
 def check_sorting(keys: Sequence[str] | None, orders: Sequence[object] | None) -> None:
-    """``sorting_keys`` and ``sorting_order`` must come together, of equal lengths."""
+    """``sorting_keys`` and ``sorting_order`` must come together, of equal lengths; keys are
+    strings, and neither is a bare string (which would be sent one letter per key)."""
+    for name, values in (("sorting_keys", keys), ("sorting_order", orders)):
+        if values is not None:
+            check_list(values, name)
+    for key in keys or ():
+        check_text(key, "sorting_keys")
     if orders is not None and keys is None:
         raise InvalidArgumentError("sorting_order", "given without sorting_keys")
     if keys is not None and orders is not None and len(keys) != len(orders):
@@ -73,20 +140,31 @@ def check_sorting(keys: Sequence[str] | None, orders: Sequence[object] | None) -
 
 
 def check_paging(
-    *, before: str | None, after: str | None, offset: int | None, limit: int | None
+    *, before: object, after: object, offset: object, limit: object, max_items: object = None
 ) -> None:
-    """At most one of ``before``, ``after`` and ``offset``; no negative numbers."""
+    """At most one of ``before``, ``after`` and ``offset``; numbers are real ints in the spec's
+    range (``limit`` 1 to 2**31-1, ``offset`` 0 to 2**63-1); cursors at most 4 KiB."""
     named = (("before", before), ("after", after), ("offset", offset))
     chosen = [name for name, value in named if value is not None]
     if len(chosen) > 1:
         raise InvalidArgumentError(chosen[-1], f"cannot be combined with {chosen[0]}")
-    if offset is not None and offset < 0:
-        raise InvalidArgumentError("offset", f"must be >= 0, got {offset}")
-    if limit is not None and limit < 1:
-        raise InvalidArgumentError("limit", f"must be >= 1, got {limit}")
+    if offset is not None:
+        check_int(offset, "offset", minimum=0, maximum=MAX_OFFSET)
+    if limit is not None:
+        check_int(limit, "limit", minimum=1, maximum=MAX_LIMIT)
+    if max_items is not None:
+        check_int(max_items, "max_items", minimum=0)
     for name, cursor in (("before", before), ("after", after)):
-        if cursor is not None and (not cursor or not _is_cursor(cursor)):
-            raise InvalidArgumentError(name, f"not a Pleo cursor (A-Z, 2-7, '=', '~'): {cursor!r}")
+        if cursor is None:
+            continue
+        if isinstance(cursor, str) and len(cursor) > MAX_CURSOR_CHARS:
+            raise InvalidArgumentError(
+                name, f"{len(cursor):,} characters; a cursor has at most {MAX_CURSOR_CHARS:,}"
+            )
+        if not isinstance(cursor, str) or not cursor or not _is_cursor(cursor):
+            raise InvalidArgumentError(
+                name, f"not a Pleo cursor (A-Z, 2-7, '=', '~'): {_shown(cursor)}"
+            )
 
 
 _CURSOR_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=~")

@@ -41,6 +41,7 @@ from ._files import item_failure_type
 from ._lifecycle import status_text
 from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun, WorkItem, clip_reason
+from ._secrets import scrub
 from ._validation import check_uuid
 from ._wire import unset_to_none
 from .coordination._types import Coordinator, new_holder
@@ -364,18 +365,22 @@ class ExportWorker(Generic[ExportT]):
     async def _poll(self, group: asyncio.TaskGroup, *, until_idle: bool) -> int:
         """Start what can be started now; return how many jobs were started.
 
-        A failed listing is retried at the next poll, unless waiting cannot help: bad or
-        insufficient credentials, or a one-shot run (``until_idle``) that must not pass a
-        failure off as "nothing to do".
+        A failed listing, whatever the exception, is logged (one bounded line) and tried again
+        after the poll interval, unless waiting cannot help: bad or insufficient credentials,
+        or a one-shot run (``until_idle``) that must not pass a failure off as "nothing to do".
         """
         try:
             candidates = await self._candidates()
         except (AuthenticationError, PermissionDeniedError):
             raise
-        except PleoError as exc:
+        except Exception as exc:  # a hostile listing must not end the service
             if until_idle:
                 raise
-            logger.warning("export worker: listing jobs failed, trying again later: %s", exc)
+            logger.warning(
+                "export worker: listing jobs failed, trying again later: %s: %s",
+                type(exc).__name__,
+                scrub(str(exc)),
+            )
             return 0
         started = 0
         now = datetime.now(UTC)

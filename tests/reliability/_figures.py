@@ -42,6 +42,35 @@ SECTIONS: dict[str, str] = {
 }
 
 
+#: Attack (the key each test of tests/reliability/test_hostile_*.py records its outcome under, in
+#: section ``hostile_servers``) → what 0.1.0 did, measured once on commit c2b65ec with the same
+#: attack scripts (PYTHONPATH pointing at that commit's src/), as the table's "before" column.
+HOSTILE_BEFORE: dict[str, str] = {
+    "secret echoed in a request-id header": "ServerError whose text holds the key",
+    "secret echoed in an h11 status or header line": "APIConnectionError holding the key; "
+    "also in httpcore's DEBUG line",
+    "bearer token containing CR/LF": "APIConnectionError holding the token",
+    "1 MB message, 500 KB type, 60 KB request id": "error text of 1,000,067 / 500,073 / "
+    "60,083 chars",
+    "CR/LF or ESC in an error message": "2 log lines from one error (a forged line)",
+    "JSON nested 100,000 deep": "RecursionError on any error status; also on a 2xx without orjson",
+    "nested 502 on the worker's job listing": "run() ends with an ExceptionGroup, job left pending",
+    "headers or body trickled 1 byte per 0.2 s, timeout=1.0": "held until the server stopped "
+    "(7.9 s for 40 bytes)",
+    "256 MiB body": "read whole: +749 MiB RSS, 5.8 s",
+    "510 KiB gzip bomb (512 MiB inflated)": "inflated whole: +1,056 MiB RSS, 10.3 s",
+    "hasNextPage with no items, forever": "followed until the server stopped (301 requests)",
+    "1 MiB endCursor": "httpx.InvalidURL",
+    "aclose() with 20 calls in flight": "20 bare RuntimeErrors",
+    "a call after aclose()": "RuntimeError",
+    "limit='10', True, 1.5, 2**31 and other wire arguments": "TypeError, or sent as is",
+    "webhook timestamp 999999999999 (year 33658)": "ValueError: the endpoint answers 500 and "
+    "logs a traceback",
+    "signed webhook body nested 100,000 deep": "RecursionError: 500 and a traceback",
+    "fake: offset=2**70": "the fake crashes in its JSON encoder (500)",
+}
+
+
 def record(section: str, **figures: Any) -> None:
     """Merge ``figures`` into ``section`` of the figures file (creating it as needed)."""
     FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +137,7 @@ def render(data: dict[str, dict[str, Any]], *, date: str) -> str:
             area = title if first else ""
             first = False
             lines.append(f"| {area} | {name.replace('_', ' ')} | {_cell(value)} |")
+    lines += _hostile_table(data.get("hostile_servers", {}))
     gaps = data.get("run", {}).get("known_gaps") or {}
     if gaps:
         lines += [
@@ -119,6 +149,25 @@ def render(data: dict[str, dict[str, Any]], *, date: str) -> str:
             *(f"- `{test}`: {reason}" for test, reason in sorted(gaps.items())),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _hostile_table(after: dict[str, Any]) -> list[str]:
+    """The attack / before / after table of ``tests/reliability/test_hostile_*.py``."""
+    return [
+        "",
+        "## Hostile servers",
+        "",
+        "A server or proxy in the path that echoes headers, trickles bytes or sends huge or",
+        "pathological answers, and callers that pass what the wire cannot take. Before: 0.1.0",
+        "(commit c2b65ec) under the same attacks; after: this run's tests.",
+        "",
+        "| Attack | Before | After |",
+        "|---|---|---|",
+        *(
+            f"| {attack} | {before} | {_cell(after.get(attack, '(not run)'))} |"
+            for attack, before in HOSTILE_BEFORE.items()
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

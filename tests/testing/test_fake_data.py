@@ -6,13 +6,14 @@ import time
 import tracemalloc
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import _fake_spec
 import httpx
 import pytest
 
-from pleo_export.testing import FakePleo
+from pleo_export.testing import FakePleo, ManualClock
 
 
 async def _export_items(fake: FakePleo, job_id: str, version: int, **params: Any) -> dict[str, Any]:
@@ -37,10 +38,13 @@ def _walk_amounts(node: Any) -> list[Any]:
 
 
 async def test_same_seed_gives_the_same_data() -> None:
-    """Two fakes with the same seed and calls produce identical ids and export items."""
+    """Two fakes with the same seed, calls and clock reading produce identical ids and export
+    items (signed file URLs carry their expiry, so the clock is pinned: two fakes a second apart
+    would rightly differ there and nowhere else)."""
     pages = []
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     for _ in range(2):
-        fake = FakePleo(seed=42)
+        fake = FakePleo(seed=42, clock=ManualClock(start))
         job_id = fake.add_job(items=30, vendor_based_bookkeeping=True)
         pages.append((job_id, await _export_items(fake, job_id, 3, limit=30)))
     assert pages[0] == pages[1]

@@ -113,6 +113,9 @@ async def test_limit_is_clamped_to_the_maximum(
         {"sorting_keys": "amount", "sorting_order": "ASC"},
         {"sorting_keys": "accountingEntryId", "sorting_order": "SIDEWAYS"},
         {"status": "on_hold"},
+        {"offset": 2**70},
+        {"offset": 2**63},
+        {"limit": 2**31},
     ],
     ids=[
         "offset-and-after",
@@ -126,6 +129,9 @@ async def test_limit_is_clamped_to_the_maximum(
         "unknown-sort-key",
         "unknown-order",
         "unknown-status",
+        "offset-past-int64",
+        "offset-just-past-int64",
+        "limit-past-int32",
     ],
 )
 async def test_bad_paging_parameters_are_400(
@@ -136,6 +142,26 @@ async def test_bad_paging_parameters_are_400(
     response = await client.get(f"/v3/export-jobs/{job_id}/items", params=params)
     assert response.status_code == 400
     assert set(response.json()) == {"type", "message"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/v3/export-jobs", "/v2/export-jobs", "/v3/export-items", "/v2/export-items"]
+)
+async def test_out_of_range_paging_numbers_are_400_on_every_list(
+    client: httpx.AsyncClient, fake_pleo: FakePleo, path: str
+) -> None:
+    """An offset past int64 answers Pleo's 400 ExceptionInfo on every list, not a 500 from the
+    fake's JSON encoder; a crash or a clamp would fail it, as would a largest-allowed offset
+    that no longer pages (the bound must be the spec's, not a smaller one)."""
+    job_id = fake_pleo.add_job(items=3)
+    params: dict[str, Any] = {"job_id": job_id} if "items" in path else {}
+    response = await client.get(path, params={**params, "offset": 2**70})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "INVALID_REQUEST"
+    assert "offset" in response.json()["message"]
+    edge = await client.get(path, params={**params, "offset": 2**63 - 1})
+    assert edge.status_code == 200, edge.text
+    assert edge.json()["data"] == []
 
 
 async def test_status_filter_pages_over_matching_items(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._pagination import Cursor, Page, Pager, page_from_envelope
 from .._unknown_fields import note_unknowns
-from .._validation import check_paging, check_sorting
+from .._validation import check_int, check_paging, check_sorting
 from .._wire import Endpoint, Seam, endpoint_kwargs, page_orders
 
 __all__ = ["ListArgs", "Resource", "paginate"]
@@ -39,8 +39,10 @@ class ListArgs:
         prefetch: int | None,
         default_prefetch: int,
     ) -> None:
-        check_paging(before=before, after=after, offset=offset, limit=limit)
+        check_paging(before=before, after=after, offset=offset, limit=limit, max_items=max_items)
         check_sorting(sorting_keys, sorting_order)
+        if prefetch is not None:
+            check_int(prefetch, "prefetch", minimum=0)
         self.limit = DEFAULT_PAGE_SIZE if limit is None else limit
         if limit is None and max_items:  # max_items=1 asks for one job, not a page of 100
             self.limit = min(self.limit, max_items)
@@ -86,7 +88,13 @@ class Resource:
                 note_unknowns(page.items[0], where=where)
             return page
 
-        return Pager(fetch, start=args.start, max_items=args.max_items, prefetch=args.prefetch)
+        return Pager(
+            fetch,
+            start=args.start,
+            max_items=args.max_items,
+            prefetch=args.prefetch,
+            max_empty_pages=seam.max_empty_pages,
+        )
 
 
 def _cursor_params(cursor: Cursor) -> dict[str, Any]:
@@ -109,7 +117,9 @@ def paginate(
     The 2xx body is parsed by the module's own generated parser; ``params`` go to its
     ``_get_kwargs`` unchanged (generated types: ``UUID``, enum members, ``limit`` …).
     """
-    check_paging(before=before, after=after, offset=offset, limit=params.get("limit"))
+    check_paging(
+        before=before, after=after, offset=offset, limit=params.get("limit"), max_items=max_items
+    )
 
     async def fetch(cursor: Cursor) -> Page[Any]:
         kwargs = endpoint_kwargs(
@@ -122,4 +132,10 @@ def paginate(
         return page_from_envelope(seam.parse_generated(module, response))
 
     start = Cursor(after=after, before=before, offset=offset)
-    return Pager(fetch, start=start, max_items=max_items, prefetch=prefetch)
+    return Pager(
+        fetch,
+        start=start,
+        max_items=max_items,
+        prefetch=prefetch,
+        max_empty_pages=seam.max_empty_pages,
+    )

@@ -15,7 +15,7 @@ from .._lifecycle import job_ref
 from .._outcome import ItemOutcome
 from .._pagination import Pager
 from .._unknown_fields import note_unknowns
-from .._validation import check_batch, check_enum, check_uuid
+from .._validation import check_batch, check_enum, check_list, check_uuid
 from .._wire import Adapter, v2, v3
 from ..models import (
     ExportJobItem,
@@ -96,7 +96,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             InvalidArgumentError: more than 100 updates, none, or a malformed one.
             JobFinishedError: the job is finished; its items can no longer change.
         """
-        check_batch(len(updates))
+        check_batch(len(check_list(updates, "updates")))
         body = [self._wire.coerce_update(update, index) for index, update in enumerate(updates)]
         return await self._send(check_uuid(job_id, "job_id"), body)
 

@@ -14,7 +14,7 @@ import httpx
 from .._errors import InvalidArgumentError
 from .._lifecycle import check_event_fields, transition
 from .._pagination import Pager
-from .._validation import check_enum, check_uuid
+from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
 from .._wire import Adapter, create_body, event_body, job_failure_type, v2, v3
 from ..models import ExportJob, ExportJobV3
 from ._base import Resource
@@ -73,7 +73,8 @@ class ExportJobs(Resource, Generic[JobT]):
             params["company_id"] = check_uuid(company_id, "company_id")
         if statuses is not None:
             params["statuses"] = [
-                check_enum(s, self._wire.job_statuses, "statuses") for s in statuses
+                check_enum(s, self._wire.job_statuses, "statuses")
+                for s in check_list(statuses, "statuses")
             ]
         return self._pager(self._wire.list_jobs, args, **params)
 
@@ -102,8 +103,14 @@ class ExportJobs(Resource, Generic[JobT]):
         Raises:
             ExportAlreadyInProgressError: the company already has a running job.
         """
-        if not accounting_entry_ids:
+        if not check_list(accounting_entry_ids, "accounting_entry_ids"):
             raise InvalidArgumentError("accounting_entry_ids", "at least one id is needed")
+        for name, flag in (
+            ("is_interactive", is_interactive),
+            ("vendor_based_bookkeeping", vendor_based_bookkeeping),
+        ):
+            if flag is not None:
+                check_bool(flag, name)
         body = create_body(
             company_id=check_uuid(company_id, "company_id"),
             accounting_entry_ids=[
@@ -143,6 +150,8 @@ class ExportJobs(Resource, Generic[JobT]):
             failure_reason_type,
             names=("failure_reason", "failure_reason_type"),
         )
+        if failure_reason is not None:
+            check_text(failure_reason, "failure_reason")
         body = event_body(
             check_uuid(job_id, "job_id"),
             event,
@@ -208,6 +217,7 @@ class ExportJobs(Resource, Generic[JobT]):
             InvalidTransitionError: the model's status is not ``in_progress`` (nothing sent).
             InvalidStatusChangeError: Pleo refused it; ``actual_status`` holds the status.
         """
+        check_text(reason, "reason")
         if reason_type is not None:
             job_failure_type(reason_type)
         await transition(self, job, "failed", reason=reason, reason_type=reason_type)

@@ -9,6 +9,7 @@ through the same path. Nothing else in the facade calls the generated endpoints'
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -23,9 +24,12 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
+from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
 from .._errors import (
     APIConnectionError,
     APITimeoutError,
+    ClientClosedError,
+    ResponseTooLargeError,
     ResponseValidationError,
     body_snippet,
     status_error,
@@ -38,6 +42,8 @@ from .._retry import (
     should_retry_status,
     transport_error_is_safe_to_retry,
 )
+from .._secrets import scrub, scrub_chain
+from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
 
 __all__ = ["RawTransport", "Seam", "endpoint_kwargs", "json_loads", "logger", "unset_to_none"]
 
@@ -53,6 +59,10 @@ _STALE_HEADERS: Final = ("content-encoding", "content-length", "transfer-encodin
 _CLIENT_DEFAULT_HEADERS: Final = frozenset(
     {"accept", "accept-encoding", "connection", "content-length", "host", "user-agent"}
 )
+
+#: What a parser may raise on a hostile body besides its own errors: ``[[[[…`` nested deeper
+#: than the stack (RecursionError) or a document too large to build.
+_PARSE_LIMITS: Final = (RecursionError, MemoryError)
 
 #: What a generated ``_parse_response`` reads from its client: undocumented 2xx statuses raise.
 _PARSE_OPTIONS: Final = SimpleNamespace(raise_on_unexpected_status=True)
@@ -105,6 +115,9 @@ class Seam:
         retry: RetryPolicy,
         timeout: httpx.Timeout | None,
         headers: dict[str, str],
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -112,6 +125,12 @@ class Seam:
         self._auth: Any = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
         self._timeout: Any = timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
         self._headers = headers
+        #: Ends attempts that take longer in all than the total deadline; see ``_limits``.
+        self.deadlines = Deadlines(total_deadline(timeout or http.timeout, total_timeout))
+        self.max_response_bytes = max_response_bytes
+        self.max_empty_pages = max_empty_pages
+        #: Set by ``PleoExport.aclose()``: every call from then on is a ``ClientClosedError``.
+        self.closed = False
 
     def build(self, kwargs: dict[str, Any]) -> httpx.Request:
         """Turn a generated endpoint's ``_get_kwargs()`` into a request on the shared client."""
@@ -158,7 +177,7 @@ class Seam:
         with _gc_paused():  # decoding and model building: see _gc_paused
             try:
                 data = json_loads(response.content)
-            except ValueError:
+            except (ValueError, *_PARSE_LIMITS):
                 raise ResponseValidationError(
                     "the response body is not JSON",
                     method=request.method,
@@ -167,7 +186,7 @@ class Seam:
                 ) from None
             try:
                 return model.from_dict(data)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, *_PARSE_LIMITS) as exc:
                 raise ResponseValidationError(
                     # The parser's message can quote a whole field: a hostile 1 MB string would
                     # make a 1 MB error message. Cut it like a body snippet.
@@ -184,7 +203,14 @@ class Seam:
         try:
             with _gc_paused():
                 return module._parse_response(client=_PARSE_OPTIONS, response=response)
-        except (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            UnexpectedStatus,
+            *_PARSE_LIMITS,
+        ) as exc:
             raise ResponseValidationError(
                 f"the response does not match the spec ({type(exc).__name__})",
                 method=request.method,
@@ -206,15 +232,19 @@ class Seam:
         events do); otherwise just on 429 and on failures that happen before sending.
         ``on_attempt`` is called as each attempt ends, with its response (any status) or the
         httpx error that ended it, so a caller can tell what an earlier attempt may have done.
+        Each attempt, body included, must end within the total deadline (``deadlines``) and
+        ``max_response_bytes`` bytes; a closed client raises ``ClientClosedError``.
         """
         method, path = request.method, request.url.path
+        if self.closed:  # a caller's own closed http_client is caught at its RuntimeError below
+            raise ClientClosedError(method=method, path=path)
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
         number = 0  # the attempt running now, 1-based
 
         def on_failure(exc: Exception) -> bool | float:
-            if number > policy.max_retries:
-                return False  # the last attempt: nothing to wait for, no "retrying" to log
+            if number > policy.max_retries or self.closed or self.http.is_closed:
+                return False  # the last attempt, or the pool is gone: no "retrying" to log
             if isinstance(exc, RetryableStatus):
                 wait = retry_after(exc.response.headers, cap=policy.retry_after_max)
                 logger.info(
@@ -236,9 +266,29 @@ class Seam:
             nonlocal number
             number = num
             started = time.perf_counter()
+            deadline = self.deadlines.start()
             try:
-                response = await self.http.send(request, auth=self._auth)
+                try:
+                    response = await self.http.send(request, auth=self._auth, stream=True)
+                    if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
+                        await read_capped(
+                            response, self.max_response_bytes, method=method, path=path
+                        )
+                    elif len(response.content) > self.max_response_bytes:
+                        raise ResponseTooLargeError(
+                            limit=self.max_response_bytes, method=method, path=path
+                        )
+                except asyncio.CancelledError:
+                    self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
+                    raise
+                finally:
+                    self.deadlines.finish(deadline)
+            except RuntimeError:  # httpx refuses to send on a closed client
+                if self.closed or self.http.is_closed:
+                    raise ClientClosedError(method=method, path=path) from None
+                raise
             except httpx.HTTPError as exc:  # an attempt with no answer is logged too
+                scrub_chain(exc)  # before anyone reads its text: h11 may quote a header
                 if on_attempt is not None:
                     on_attempt(exc)
                 logger.debug(
@@ -285,17 +335,24 @@ class Seam:
                     return await attempt_once(attempt.num)
         except RetryableStatus as exc:
             raise status_error(exc.response, method=method, path=path) from None
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"timed out: {type(exc).__name__}", method=method, path=path
-            ) from exc
         except httpx.TransportError as exc:
+            if self.closed or self.http.is_closed:  # cut off by aclose(), not by the network
+                raise ClientClosedError(method=method, path=path) from exc
+            if isinstance(exc, httpx.TimeoutException):
+                detail = f": {exc}" if isinstance(exc, DeadlineExceeded) else ""
+                raise APITimeoutError(
+                    f"timed out: {type(exc).__name__}{detail}", method=method, path=path
+                ) from exc
             raise APIConnectionError(
-                f"connection failed: {type(exc).__name__}: {exc}", method=method, path=path
+                f"connection failed: {type(exc).__name__}: {scrub(str(exc))}",
+                method=method,
+                path=path,
             ) from exc
         except httpx.RequestError as exc:  # DecodingError, TooManyRedirects: no usable answer
             raise APIConnectionError(
-                f"request failed: {type(exc).__name__}: {exc}", method=method, path=path
+                f"request failed: {type(exc).__name__}: {scrub(str(exc))}",
+                method=method,
+                path=path,
             ) from exc
         raise AssertionError("unreachable: the retry loop either returns or raises")
 

@@ -13,7 +13,7 @@ import binascii
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from pleo_export.testing._rules import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, PAGE_ORDERS, ApiError
 
@@ -71,6 +71,10 @@ class PageRequest:
         return False
 
 
+#: The spec's formats: ``limit`` is an int32, ``offset`` an int64; larger numbers are a 400.
+_INT_MAX: Final = {"limit": 2**31 - 1, "offset": 2**63 - 1}
+
+
 def _int_param(name: str, text: str) -> int:
     try:
         value = int(text)
@@ -78,6 +82,8 @@ def _int_param(name: str, text: str) -> int:
         raise ApiError.bad_request(f"`{name}` must be a non-negative integer.") from None
     if value < 0:
         raise ApiError.bad_request(f"`{name}` must be a non-negative integer.")
+    if value > _INT_MAX[name]:
+        raise ApiError.bad_request(f"`{name}` must be at most {_INT_MAX[name]}.")
     return value
 
 

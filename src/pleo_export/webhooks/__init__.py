@@ -20,6 +20,7 @@ from pleo_export.webhooks._errors import (
     WebhookReplayError,
     WebhookSignatureError,
     WebhookTimestampError,
+    WebhookTimestampFormatError,
 )
 from pleo_export.webhooks._event import (
     EXPORT_JOB_CREATED,
@@ -47,6 +48,7 @@ __all__ = [
     "WebhookReplayError",
     "WebhookSignatureError",
     "WebhookTimestampError",
+    "WebhookTimestampFormatError",
     "sign_webhook",
     "verify_and_parse",
 ]

@@ -21,6 +21,7 @@ from pleo_export.webhooks._errors import (
     WebhookHeaderMissingError,
     WebhookPayloadError,
     WebhookReplayError,
+    WebhookTimestampFormatError,
 )
 from pleo_export.webhooks._event import WebhookEvent
 from pleo_export.webhooks._replay import InMemoryReplayStore, ReplayStore
@@ -38,7 +39,7 @@ Send = Callable[[Message], Awaitable[None]]
 OnEvent = Callable[[WebhookEvent], Awaitable[None] | None]
 
 #: Refusals the sender could fix by sending a well-formed request answer 400; the rest 401.
-_BAD_REQUEST: Final = (WebhookHeaderMissingError, WebhookPayloadError)
+_BAD_REQUEST: Final = (WebhookHeaderMissingError, WebhookPayloadError, WebhookTimestampFormatError)
 
 
 class JobNotifier(Protocol):
@@ -67,7 +68,7 @@ class WebhookEndpoint:
     Answers:
         * 204: accepted, or a repeat of an accepted ``webhook-id`` (the sender retries until it
           sees a 2xx, so a redelivery is acknowledged but not handled twice).
-        * 400: a header is missing or the body is not a Pleo event.
+        * 400: a header is missing or malformed, or the body is not a Pleo event.
         * 401: the signature does not match or the timestamp is outside the tolerance.
         * 405: not POST. 413: the body is over 1 MiB.
         * 500: ``on_event`` raised; the id is released so the sender's retry is handled.

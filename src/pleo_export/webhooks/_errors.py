@@ -5,7 +5,8 @@
     PleoError
     └── WebhookError                    a delivery was refused
         ├── WebhookHeaderMissingError   webhook-id, webhook-timestamp or webhook-signature is absent
-        ├── WebhookTimestampError       webhook-timestamp is not a time, or outside the tolerance
+        ├── WebhookTimestampError       webhook-timestamp is outside the tolerance
+        │   └── WebhookTimestampFormatError     …or is not unix seconds a date can hold
         ├── WebhookSignatureError       no v1 signature matches the secret (wrong secret, tampering)
         ├── WebhookPayloadError         the signed body is not the JSON event Pleo documents
         └── WebhookReplayError          this webhook-id was already accepted (replay or redelivery)
@@ -29,6 +30,7 @@ __all__ = [
     "WebhookReplayError",
     "WebhookSignatureError",
     "WebhookTimestampError",
+    "WebhookTimestampFormatError",
 ]
 
 
@@ -46,6 +48,11 @@ class WebhookHeaderMissingError(WebhookError):
 
 class WebhookTimestampError(WebhookError):
     """``webhook-timestamp`` is not unix seconds, or lies outside the tolerance window."""
+
+
+class WebhookTimestampFormatError(WebhookTimestampError):
+    """``webhook-timestamp`` is not unix seconds, or names a time no date can hold (a
+    malformed request: the endpoint answers 400)."""
 
 
 class WebhookSignatureError(WebhookError):

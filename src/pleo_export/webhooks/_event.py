@@ -114,6 +114,8 @@ def parse_event(body: str, *, webhook_id: str, timestamp: datetime) -> WebhookEv
         document = json.loads(body)
     except ValueError:
         raise WebhookPayloadError("the body is not JSON") from None
+    except RecursionError:  # ``[[[[…`` deeper than the parser's stack
+        raise WebhookPayloadError("the body is JSON nested too deeply to read") from None
     if not isinstance(document, dict):
         raise WebhookPayloadError("the body is not a JSON object")
     event_type = _required_string(document, "eventType")

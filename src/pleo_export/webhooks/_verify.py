@@ -24,6 +24,7 @@ from pleo_export.webhooks._errors import (
     WebhookReplayError,
     WebhookSignatureError,
     WebhookTimestampError,
+    WebhookTimestampFormatError,
 )
 from pleo_export.webhooks._event import WebhookEvent, parse_event
 from pleo_export.webhooks._replay import ReplayStore
@@ -146,11 +147,17 @@ def check_timestamp(text: str, now: datetime, tolerance: float) -> datetime:
     """Return ``webhook-timestamp`` as a datetime if it is unix seconds within ``tolerance``.
 
     Raises:
-        WebhookTimestampError: Not unix seconds, or more than ``tolerance`` seconds off.
+        WebhookTimestampFormatError: Not unix seconds, or beyond the dates Python can hold.
+        WebhookTimestampError: More than ``tolerance`` seconds off.
     """
     if _TIMESTAMP_RE.fullmatch(text) is None:
-        raise WebhookTimestampError(f"the {_TIMESTAMP_HEADER} header is not unix seconds")
-    timestamp = datetime.fromtimestamp(int(text), UTC)
+        raise WebhookTimestampFormatError(f"the {_TIMESTAMP_HEADER} header is not unix seconds")
+    try:
+        timestamp = datetime.fromtimestamp(int(text), UTC)
+    except (ValueError, OverflowError, OSError):  # e.g. 999999999999: the year 33658
+        raise WebhookTimestampFormatError(
+            f"the {_TIMESTAMP_HEADER} header is not a time a date can hold"
+        ) from None
     skew = (timestamp - now).total_seconds()
     if abs(skew) > tolerance:
         when = "in the past" if skew < 0 else "in the future"
