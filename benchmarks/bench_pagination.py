@@ -8,7 +8,7 @@ Three measurements:
    Pages of 100 come from pre-built JSON (the fake's generator), so only the client is timed.
 2. Prefetch over loopback TCP: a tiny uvicorn app (another process) answers each page after
    25 ms; the consumer awaits 25 ms per page (its "work", e.g. an ERP call). Default prefetch
-   (1) against prefetch=0.
+   (1) and prefetch=2 against prefetch=0.
 3. Memory: peak RSS of a fresh process streaming 1,000,000 items against one
    streaming 10,000, pages made on request by a MockTransport handler, items dropped as read.
 
@@ -48,9 +48,10 @@ JOB_ID = "5d1f0c9e-8a4b-4f6e-9c3d-2b7a1e0f4c58"
 PAGE = 100
 #: Distinct pre-built pages; page i reuses data i % DISTINCT.
 DISTINCT = 10
-#: Issue 5 goals.
+#: Issue 5 goals, and issue 21's (prefetch, facade against raw httpx).
 GOAL_FACADE = 1.10
-GOAL_PREFETCH = 0.6
+GOAL_PREFETCH = 0.5
+GOAL_RAW = 2.0
 GOAL_RSS = 1.2
 LATENCY = 0.025
 WORK = 0.025
@@ -157,7 +158,11 @@ async def _prefetch(url: str, pages: int, rounds: int) -> dict[str, list[float]]
         assert n == pages * PAGE
         return n
 
-    cases = {"prefetch=1 (default)": lambda: walk(1), "prefetch=0": lambda: walk(0)}
+    cases = {
+        "prefetch=1 (default)": lambda: walk(1),
+        "prefetch=2": lambda: walk(2),
+        "prefetch=0": lambda: walk(0),
+    }
     return await interleave_async(cases, rounds=rounds, clock=time.perf_counter, gc_off=False)
 
 
@@ -303,6 +308,7 @@ def run(quick: bool = False) -> list[Report]:
                 stdlib / generated,
                 GOAL_FACADE,
             ),
+            Goal("facade / raw httpx + json.loads time", facade / raw, GOAL_RAW),
         ],
         notes=[
             f"{rounds} interleaved rounds, the cyclic GC on (as in an application); pages "
@@ -333,15 +339,16 @@ def run(quick: bool = False) -> list[Report]:
             f"{rounds} interleaved rounds; server: a tiny uvicorn app in another process "
             "serving pre-built pages (`benchmarks/_page_app.py`).",
             f"Lower bounds: {floor * 2:.2f} s without prefetch (latency + work in series), "
-            f"{floor:.2f} s with it (they overlap; {floor / (2 * floor):.2f}×). The rest is the "
-            "client fetching and parsing each page, which prefetch cannot hide: it sits on "
-            "the fetch chain.",
+            f"{floor:.2f} s with it (they overlap; {floor / (2 * floor):.2f}×).",
             f"Here the client's own time a page (HTTP read, decoding, 100 models) was "
-            f"{client_ms:.1f} ms (prefetch=0 time a page less latency and work). With one "
-            f"page ahead the ratio is about (L + c) / (L + c + W) for latency L, client time "
-            f"c and work W, so ≤ {GOAL_PREFETCH} needs c ≤ "
-            f"{(GOAL_PREFETCH * (LATENCY + WORK) - LATENCY) / (1 - GOAL_PREFETCH) * 1000:.1f} "
-            "ms a page (≈ 125 µs an item, including the CPU time other processes take).",
+            f"{client_ms:.1f} ms (prefetch=0 time a page less latency and work). The prefetch "
+            "decodes a page's cursor and asks for the next page before the consumer builds "
+            "its models, so two chains run side by side: latency + reading and decoding (c_f) "
+            "on one, building (c_b) + work on the other. A page then takes max(L + c_f, c_b + "
+            "W) instead of L + c_f + c_b + W; with L = W that ratio is above 0.5 by about "
+            "max(c_f, c_b) / (L + W + c), so 0.50 is the limit itself and only a client that "
+            "costs nothing reaches it. More pages ahead (prefetch=2) cannot shorten either "
+            "chain: the fetch of page n+1 needs page n's cursor.",
         ],
     )
     ratio = large["peak_kb"] / small["peak_kb"]

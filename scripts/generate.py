@@ -36,8 +36,12 @@ class GenerationError(RuntimeError):
     """The generator failed or warned."""
 
 
-def generate(output_root: Path = DEFAULT_OUTPUT) -> Path:
-    """Generate the package into ``output_root/pleo_export_raw`` and return its path."""
+def generate(output_root: Path = DEFAULT_OUTPUT, *, templates: Path = TEMPLATES) -> Path:
+    """Generate the package into ``output_root/pleo_export_raw`` and return its path.
+
+    ``templates`` replaces ``openapi/templates/``: tests and benchmarks build reference packages
+    with other templates (the generator's own, an earlier release's) to compare against.
+    """
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -51,7 +55,7 @@ def generate(output_root: Path = DEFAULT_OUTPUT) -> Path:
                 "--config",
                 str(CONFIG),
                 "--custom-template-path",
-                str(TEMPLATES),
+                str(templates),
                 "--meta",
                 "none",
                 "--output-path",

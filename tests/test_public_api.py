@@ -69,21 +69,35 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 
 
 def test_import_is_lazy() -> None:
-    """``import pleo_export`` loads neither the generated models nor the client modules."""
+    """Each step loads only what it needs: ``import pleo_export`` nothing, ``PleoExport`` no
+    httpx and no generated code, a client httpx but no model, ``pleo.jobs`` its models; fails
+    if a module-level import pulls one of them in early."""
     result = _run(
         """
         import json, sys
+        def loaded():
+            heavy = ("httpx", "pleo_export_raw")
+            found = {m.split(".")[0] for m in sys.modules if m.startswith(heavy)}
+            if any(m.startswith("pleo_export_raw.models.") for m in sys.modules):
+                found.add("models")
+            return sorted(found)
         import pleo_export
-        before = sorted(m for m in sys.modules if m.startswith(("pleo_export", "httpx", "stamina")))
-        pleo_export.PleoExport
-        print(json.dumps({
-            "before": before,
-            "models_after": "pleo_export_raw.models" in sys.modules,
-        }))
+        steps = {"import": sorted(m for m in sys.modules if m.startswith("pleo_export"))}
+        from pleo_export import PleoExport
+        steps["name"] = loaded()
+        pleo = PleoExport(api_key="k")
+        steps["client"] = loaded()
+        pleo.jobs
+        steps["jobs"] = loaded()
+        print(json.dumps(steps))
         """
     )
-    assert result["before"] == ["pleo_export"]
-    assert result["models_after"] is True
+    assert result == {
+        "import": ["pleo_export"],
+        "name": [],
+        "client": ["httpx", "pleo_export_raw"],
+        "jobs": ["httpx", "models", "pleo_export_raw"],
+    }
 
 
 def test_every_name_resolves_in_a_fresh_interpreter() -> None:

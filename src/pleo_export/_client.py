@@ -7,17 +7,10 @@ the same seam to every resource and to the generated client behind ``.raw``.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import os
-import ssl
-import uuid
-from collections.abc import Mapping
-from types import ModuleType, TracebackType
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
-from ._auth import ApiKeyAuth, BearerAuth, TokenSource
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -26,58 +19,64 @@ from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
-    DEFAULT_LIMITS,
     DEFAULT_MAX_EMPTY_PAGES,
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
-    DEFAULT_TIMEOUT,
     ENVIRONMENT_ENV,
     ENVIRONMENTS,
     LOOPBACK_HOSTS,
     USER_AGENT,
 )
 from ._errors import InvalidArgumentError, PleoError
-from ._files import Files
-from ._pagination import Pager
-from ._resources import (
-    ExportItemsV2,
-    ExportItemsV3,
-    ExportJobsV2,
-    ExportJobsV3,
-    JobItemsV2,
-    JobItemsV3,
-    VersionApi,
-    paginate,
-)
-from ._retry import RetryPolicy
-from ._run import ExportRun
-from ._validation import check_int, check_seconds
-from ._wire import GeneratedClient, Seam, generated_client
-from .coordination._memory import InMemoryCoordinator
-from .coordination._types import Coordinator
-from .models import (
-    ExportItemV2,
-    ExportItemV3,
-    ExportJob,
-    ExportJobItem,
-    ExportJobItemV3,
-    ExportJobV3,
-)
+
+# Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
+# httpx, the seam, the resources with their endpoint modules and models, and the generated
+# client are imported where they are first needed; type checkers see them here.
+if TYPE_CHECKING:
+    import ssl
+    import uuid
+    from collections.abc import Mapping
+    from types import ModuleType, TracebackType
+
+    import httpx
+
+    from ._auth import TokenSource
+    from ._files import Files
+    from ._pagination import Pager
+    from ._resources import (
+        ExportItemsV2,
+        ExportItemsV3,
+        ExportJobsV2,
+        ExportJobsV3,
+        JobItemsV2,
+        JobItemsV3,
+    )
+    from ._retry import RetryPolicy
+    from ._run import ExportRun
+    from ._wire import GeneratedClient, Seam
+    from .coordination._types import Coordinator
+    from .models import (
+        ExportItemV2,
+        ExportItemV3,
+        ExportJob,
+        ExportJobItem,
+        ExportJobItemV3,
+        ExportJobV3,
+    )
+
+    RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
+    RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
-
-_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
-
-
-RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
-RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 
 class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
     def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
+        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
+
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
@@ -95,6 +94,8 @@ class V2Resources:
         coordinator: Coordinator | None = None,
     ) -> RunV2:
         """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
         return ExportRun(
             self.port,
             job,
@@ -109,6 +110,8 @@ class V3Resources:
     object unless the client was made with ``api_version="v2"``)."""
 
     def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
+        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3, VersionApi
+
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
@@ -126,6 +129,8 @@ class V3Resources:
         coordinator: Coordinator | None = None,
     ) -> RunV3:
         """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
+        from ._run import ExportRun
+
         return ExportRun(
             self.port,
             job,
@@ -158,17 +163,17 @@ class PleoExport:
         default_headers: extra headers sent with every request.
         api_version: the version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
         prefetch: pages fetched ahead by list iterators (default 1; 0 turns it off).
+        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
+            authenticate to Pleo. Default: the SDK's own separate pool, or with
+            ``http_client`` that client with its auth and default headers switched off.
+        max_file_size: bytes a file download may reach (default 30 MiB).
+        file_concurrency: file downloads in flight at once (default 4).
         total_timeout: seconds one attempt may take in all, body included (default twice the
             read timeout, 120 s); exceeding it is an ``APITimeoutError``, retried like others.
         max_response_bytes: the largest response body read, after decompression (default
             32 MiB); a larger one is a ``ResponseTooLargeError``.
         max_empty_pages: pages in a row without items that still announce a next page before
             paging stops with a ``PaginationError`` (default 10).
-        file_client: an ``httpx.AsyncClient`` for file downloads (``pleo.files``); it must not
-            authenticate to Pleo. Default: the SDK's own separate pool, or with
-            ``http_client`` that client with its auth and default headers switched off.
-        max_file_size: bytes a file download may reach (default 30 MiB).
-        file_concurrency: file downloads in flight at once (default 4).
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -191,15 +196,17 @@ class PleoExport:
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
         prefetch: int = DEFAULT_PREFETCH,
-        total_timeout: float | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
         file_client: httpx.AsyncClient | None = None,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         file_concurrency: int = DEFAULT_FILE_CONCURRENCY,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        from ._validation import check_int, check_seconds
+
         check_int(prefetch, "prefetch", minimum=0)
         check_int(max_response_bytes, "max_response_bytes", minimum=1)
         check_int(max_empty_pages, "max_empty_pages", minimum=1)
@@ -207,6 +214,12 @@ class PleoExport:
         check_int(file_concurrency, "file_concurrency", minimum=1)
         if total_timeout is not None:
             check_seconds(total_timeout, "total_timeout")
+        import httpx
+
+        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+        from ._retry import RetryPolicy
+        from ._wire import Seam
+
         self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
@@ -242,31 +255,64 @@ class PleoExport:
         self._raw: GeneratedClient | None = None
         self._prefetch = prefetch
         self.api_version = api_version
-        # One in-memory journal for the client's runs and workers given no coordinator: a run
-        # cancelled and started again in this process finds what it recorded.
-        journal = InMemoryCoordinator()
-        self.v2 = V2Resources(self._seam, prefetch=prefetch, coordinator=journal)
-        self.v3 = V3Resources(self._seam, prefetch=prefetch, coordinator=journal)
-        # Typed as either version because api_version picks at run time; code that wants the
-        # exact v3 types uses ``pleo.v3``.
-        default: V3Resources | V2Resources = self.v2 if api_version == "v2" else self.v3
-        self.jobs: ExportJobsV3 | ExportJobsV2 = default.jobs
-        self.job_items: JobItemsV3 | JobItemsV2 = default.job_items
-        self.export_items: ExportItemsV3 | ExportItemsV2 = default.export_items
-        #: Downloads of export items' files (receipts): see ``Files``.
-        self.files = Files(
-            self.export_items,
-            client=file_client
+        self._files_settings: dict[str, Any] = {
+            "client": file_client
             if file_client is not None
             else None
             if self._owns_http
             else http_client,
-            borrowed=file_client is None and not self._owns_http,
-            retry=retry,
-            timeout=resolved_timeout or DEFAULT_TIMEOUT,
-            max_size=max_file_size,
-            concurrency=file_concurrency,
-        )
+            "borrowed": file_client is None and not self._owns_http,
+            "retry": retry,
+            "timeout": resolved_timeout or DEFAULT_TIMEOUT,
+            "max_size": max_file_size,
+            "concurrency": file_concurrency,
+        }
+
+    @cached_property
+    def files(self) -> Files:
+        """Downloads of export items' files (receipts): see ``Files`` (made on first use)."""
+        from ._files import Files
+
+        return Files(self.export_items, **self._files_settings)
+
+    @cached_property
+    def v2(self) -> V2Resources:
+        """The v2 endpoints (made on first use, like every resource)."""
+        return V2Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
+
+    @cached_property
+    def v3(self) -> V3Resources:
+        """The v3 endpoints, typed exactly."""
+        return V3Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
+
+    @cached_property
+    def _journal(self) -> Coordinator:
+        # One in-memory journal for the client's runs and workers given no coordinator: a run
+        # cancelled and started again in this process finds what it recorded.
+        from .coordination._memory import InMemoryCoordinator
+
+        return InMemoryCoordinator()
+
+    @property
+    def _default(self) -> V3Resources | V2Resources:
+        # Typed as either version because api_version picks at run time; code that wants the
+        # exact v3 types uses ``pleo.v3``.
+        return self.v2 if self.api_version == "v2" else self.v3
+
+    @cached_property
+    def jobs(self) -> ExportJobsV3 | ExportJobsV2:
+        """Export jobs of the client's ``api_version``: list, get, create."""
+        return self._default.jobs
+
+    @cached_property
+    def job_items(self) -> JobItemsV3 | JobItemsV2:
+        """Job items of the client's ``api_version``: list, update in batches."""
+        return self._default.job_items
+
+    @cached_property
+    def export_items(self) -> ExportItemsV3 | ExportItemsV2:
+        """Export items (the accounting data) of the client's ``api_version``."""
+        return self._default.export_items
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -285,6 +331,8 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
+            from ._wire import generated_client
+
             self._raw = generated_client(self._seam, self.base_url)
         return self._raw
 
@@ -318,6 +366,10 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
+        import uuid
+
+        from .models import ExportJob, ExportJobV3
+
         if self.api_version == "v2":
             # A job model of the other version still names the job: run it by its id.
             v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
@@ -341,6 +393,8 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
+        from ._resources import paginate
+
         params.setdefault("prefetch", self._prefetch)
         return paginate(self._seam, endpoint, *args, **params)
 
@@ -353,7 +407,8 @@ class PleoExport:
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in
         # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
-        await self.files.aclose()
+        if "files" in self.__dict__:  # made on first use: nothing to close before
+            await self.files.aclose()
         if self._owns_http:
             await self._seam.http.aclose()
 
@@ -377,6 +432,8 @@ def _ssl_context() -> ssl.SSLContext:
     """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
     built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
     The environment is read when the first client is made."""
+    import httpx
+
     return httpx.create_ssl_context()
 
 
@@ -398,6 +455,8 @@ def _resolve_auth(
         )
     if auth is not None:
         return auth
+    from ._auth import ApiKeyAuth, BearerAuth
+
     if api_key is not None:
         return ApiKeyAuth(api_key)
     if bearer_token is not None:
@@ -425,6 +484,8 @@ def _resolve_base_url(environment: str | None, base_url: str | None, allow_insec
                 "environment", f"unknown {name!r}; expected one of {', '.join(ENVIRONMENTS)}"
             )
         return ENVIRONMENTS[name]
+    import httpx
+
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
@@ -441,6 +502,8 @@ def _is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine: a loopback name or any 127.0.0.0/8 or ::1 address."""
     if host in LOOPBACK_HOSTS:
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -451,12 +514,16 @@ def _resolve_timeout(
     timeout: httpx.Timeout | float | None, http_client: httpx.AsyncClient | None
 ) -> httpx.Timeout | None:
     """The per-request timeout; None keeps a caller's client's own non-default timeout."""
+    import httpx
+
+    from ._config import DEFAULT_TIMEOUT
+
     if timeout is not None:
         return (
             timeout
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         )
-    if http_client is not None and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT:
+    if http_client is not None and http_client.timeout != httpx.Timeout(5.0):  # httpx's default
         return None
     return DEFAULT_TIMEOUT

@@ -5,9 +5,10 @@ The README and the docstrings quote these values; change them here only.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from ._version import __version__
 
@@ -88,8 +89,6 @@ BASE_URL_ENV: Final = "PLEO_BASE_URL"
 
 #: Seconds to open a connection, whatever the caller's overall ``timeout=``.
 CONNECT_TIMEOUT: Final = 5.0
-#: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT, pool=10.0)
 #: Each attempt (sending, waiting and reading the whole body) must end within this multiple of
 #: the read timeout: 120 s by default. httpx's timeouts apply per read, so a server that
 #: trickles a byte at a time would otherwise hold a call for as long as it likes.
@@ -100,8 +99,29 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 #: Each text field an error or log line takes from a response (Pleo's message and type, a
 #: request id, an httpx or h11 error text) is cut to this many characters.
 ERROR_FIELD_MAX_CHARS: Final = 500
-#: One pool per client; an export run keeps a few batches in flight, a worker a few more.
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+if TYPE_CHECKING:
+    #: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.
+    DEFAULT_TIMEOUT: httpx.Timeout
+    #: One pool per client; an export run keeps a few batches in flight, a worker a few more.
+    DEFAULT_LIMITS: httpx.Limits
+
+
+def __getattr__(name: str) -> object:
+    """Make the two httpx defaults on first use: reading a name here (the CLI's ``--help``)
+    then does not import httpx."""
+    if name not in ("DEFAULT_TIMEOUT", "DEFAULT_LIMITS"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import httpx
+
+    value: object
+    if name == "DEFAULT_TIMEOUT":
+        value = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT, pool=10.0)
+    else:
+        value = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    globals()[name] = value
+    return value
+
 
 #: Retries after the first attempt, for GET/PUT and the POSTs the SDK makes safe.
 DEFAULT_MAX_RETRIES: Final = 3

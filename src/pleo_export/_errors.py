@@ -54,11 +54,12 @@ escaped, at most ``ERROR_FIELD_MAX_CHARS`` characters).
 from __future__ import annotations
 
 import json
-from typing import Any, Final
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final
 
 from ._secrets import escape_controls, redact, scrub
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ERROR_TYPES",

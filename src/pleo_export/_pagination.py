@@ -3,7 +3,9 @@
 ``Pager`` streams items (``async for``), pages (``.pages()``) or just the first page. It only
 knows how to ask for a page at a cursor; resources supply that function. Cursor stepping and the
 loop guards are plain functions; the prefetch runs in one background task that is cancelled when
-iteration stops for any reason (end, ``break``, an error, cancellation).
+iteration stops for any reason (end, ``break``, an error, cancellation). A fetch may hand back a
+``Fetched`` page, cursors read and items not built yet: the background task then asks for the
+next page at once and the consumer builds the items, so model building is off the fetch chain.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from ._wire import unset_to_none
 
 __all__ = [
     "Cursor",
+    "Fetched",
     "Page",
     "Pager",
     "PaginationError",
     "empty_run",
+    "fetched_from_body",
     "next_cursor",
     "page_from_envelope",
 ]
@@ -83,7 +87,52 @@ def page_from_envelope(envelope: Any) -> Page[Any]:
     )
 
 
-def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | None:
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[T]):
+    """A page whose paging metadata is read but whose items are not built yet.
+
+    ``size`` is the number of items it holds; ``build`` makes the ``Page`` (and raises what
+    building it raises, e.g. a ``ResponseValidationError``).
+    """
+
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+    size: int
+    build: Callable[[], Page[T]]
+
+
+def fetched_from_body(body: Any, build: Callable[[], Page[T]]) -> Fetched[T] | Page[T]:
+    """Read the cursors of a decoded ``{data: [...], pagination: {...}}`` body before its models.
+
+    A body whose paging metadata does not have the spec's types is built at once instead, so
+    it fails (or pages) exactly as building it always did.
+    """
+    info = body.get("pagination") if isinstance(body, dict) else None
+    items = body.get("data") if isinstance(body, dict) else None
+    if isinstance(info, dict) and isinstance(items, list):
+        more, fewer = info.get("hasNextPage"), info.get("hasPreviousPage")
+        start, end = info.get("startCursor"), info.get("endCursor")
+        if (
+            isinstance(more, bool)
+            and isinstance(fewer, bool)
+            and isinstance(start, str | None)
+            and isinstance(end, str | None)
+        ):
+            return Fetched(more, fewer, start, end, len(items), build)
+    return build()
+
+
+def _built(page: Page[T] | Fetched[T]) -> Page[T]:
+    return page.build() if isinstance(page, Fetched) else page
+
+
+def _size(page: Page[Any] | Fetched[Any]) -> int:
+    return page.size if isinstance(page, Fetched) else len(page.items)
+
+
+def next_cursor(page: Page[Any] | Fetched[Any], direction: str, seen: set[str]) -> Cursor | None:
     """The cursor of the page after ``page``, or None at the end.
 
     Raises:
@@ -112,14 +161,14 @@ def next_cursor(page: Page[Any], direction: str, seen: set[str]) -> Cursor | Non
     return Cursor(before=cursor) if direction == "backward" else Cursor(after=cursor)
 
 
-def empty_run(page: Page[Any], run: int, limit: int) -> int:
+def empty_run(page: Page[Any] | Fetched[Any], run: int, limit: int) -> int:
     """Empty pages in a row through ``page``, which announced another one.
 
     Raises:
         PaginationError: ``limit`` pages in a row held no item yet announced more: a server
             that would keep the pager busy forever with fresh cursors and nothing else.
     """
-    if page.items:
+    if _size(page):
         return 0
     run += 1
     if run >= limit:
@@ -134,7 +183,7 @@ class Pager(Generic[T]):
     """Items of a list operation across pages: ``async for item in pager``.
 
     Args:
-        fetch: returns the page at a cursor.
+        fetch: returns the page at a cursor, built or ``Fetched`` (built when it is consumed).
         start: where the first page starts.
         max_items: stop after this many items (None: all).
         prefetch: pages requested ahead of the one being consumed (0: none).
@@ -144,7 +193,7 @@ class Pager(Generic[T]):
 
     def __init__(
         self,
-        fetch: Callable[[Cursor], Awaitable[Page[T]]],
+        fetch: Callable[[Cursor], Awaitable[Page[T] | Fetched[T]]],
         *,
         start: Cursor = Cursor(),
         max_items: int | None = None,
@@ -175,7 +224,7 @@ class Pager(Generic[T]):
 
     async def first_page(self) -> Page[T]:
         """Fetch only the first page."""
-        return await self._fetch(self._start)
+        return _built(await self._fetch(self._start))
 
     async def __aenter__(self) -> Pager[T]:
         return self
@@ -224,7 +273,7 @@ class Pager(Generic[T]):
             seen = self._seen()
             fetched = empty = 0
             while cursor is not None:
-                page = await self._fetch(cursor)
+                page = _built(await self._fetch(cursor))
                 yield page
                 fetched += len(page.items)
                 if budget is not None and fetched >= budget:
@@ -233,7 +282,7 @@ class Pager(Generic[T]):
                 if cursor is not None:
                     empty = empty_run(page, empty, self._max_empty_pages)
             return
-        queue: asyncio.Queue[Page[T] | BaseException | None] = asyncio.Queue()
+        queue: asyncio.Queue[Page[T] | Fetched[T] | BaseException | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self._prefetch)
         producer = asyncio.create_task(self._produce(queue, slots, budget))
         try:
@@ -244,7 +293,11 @@ class Pager(Generic[T]):
                 if isinstance(entry, BaseException):
                     raise entry
                 slots.release()
-                yield entry
+                if isinstance(entry, Fetched):
+                    # Let the producer send the request the freed slot allows before this task
+                    # spends its time building models: the fetch then overlaps the building.
+                    await asyncio.sleep(0)
+                yield _built(entry)
         finally:
             producer.cancel()
             # asyncio.wait rather than ``await producer``: it neither swallows a cancellation of
@@ -254,12 +307,13 @@ class Pager(Generic[T]):
 
     async def _produce(
         self,
-        queue: asyncio.Queue[Page[T] | BaseException | None],
+        queue: asyncio.Queue[Page[T] | Fetched[T] | BaseException | None],
         slots: asyncio.Semaphore,
         budget: int | None,
     ) -> None:
         """Fetch pages ahead: a slot is taken per fetch and freed when the consumer takes the
-        page, so at most ``prefetch`` pages exist beyond the one being consumed."""
+        page, so at most ``prefetch`` pages exist beyond the one being consumed. A ``Fetched``
+        page is queued unbuilt: the next fetch starts as soon as its cursor is read."""
         cursor: Cursor | None = self._start
         seen = self._seen()
         fetched = empty = 0
@@ -268,7 +322,7 @@ class Pager(Generic[T]):
                 await slots.acquire()
                 page = await self._fetch(cursor)
                 queue.put_nowait(page)
-                fetched += len(page.items)
+                fetched += _size(page)
                 if budget is not None and fetched >= budget:
                     break  # max_items is reached: a page fetched ahead would be thrown away
                 cursor = next_cursor(page, self._start.direction, seen)

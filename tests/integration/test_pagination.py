@@ -149,7 +149,9 @@ async def test_cancelling_the_consumer_mid_iteration(
     with pytest.raises(asyncio.CancelledError):
         await task
     await _wait_for_no_tasks()
-    assert len(got) == 10
+    # Page 2 may have been asked for before the delay existed (the prefetch asks as soon as
+    # page 1's cursor is read), so the wait was for page 2 or page 3; never for more.
+    assert len(got) in (10, 20)
 
 
 async def test_an_error_in_the_consumer_propagates(client: PleoExport, fake_pleo: FakePleo) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pleo_export.spec import Change, diff_specs
@@ -71,8 +71,14 @@ def _document(schema: Any, parameters: Any, headers: Any) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(old=_JUNK, new=_JUNK, parameters=_JUNK, headers=_JUNK)
+@example(
+    old={"allOf": [{"required": [["a"], "b"]}]},
+    new={"allOf": [{"required": [{}]}, {"required": ["b"]}]},
+    parameters=None,
+    headers=None,
+)
 def test_malformed_schemas_never_crash(old: Any, new: Any, parameters: Any, headers: Any) -> None:
     """Random values in schema, parameter and header positions give a list of changes, not an
     exception; it fails on any crash of the walker."""

@@ -14,9 +14,11 @@ def test_all_lists_every_constant() -> None:
     """Each upper-case name ``_config`` assigns is in its ``__all__``; a new default left out of
     it fails here."""
     tree = ast.parse(inspect.getsource(_config))
+    # The httpx defaults are declared under ``if TYPE_CHECKING:`` and made on first use.
+    nodes = [n for top in tree.body for n in (top.body if isinstance(top, ast.If) else [top])]
     assigned = {
         target.id
-        for node in tree.body
+        for node in nodes
         if isinstance(node, ast.Assign | ast.AnnAssign)
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name) and target.id.isupper()

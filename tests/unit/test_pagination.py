@@ -13,7 +13,7 @@ from pleo_export_raw.api.export_api_v_1 import get_export_jobs_list_v1
 from pytest_httpx import HTTPXMock
 
 from pleo_export import Cursor, InvalidArgumentError, Page, Pager, PaginationError, PleoExport
-from pleo_export._pagination import next_cursor
+from pleo_export._pagination import Fetched, fetched_from_body, next_cursor
 
 if TYPE_CHECKING:
     from .conftest import Payloads
@@ -129,6 +129,133 @@ async def test_prefetch_fetches_exactly_n_pages_ahead(prefetch: int, ahead: int)
     await _settle()
     assert len(book.calls) == 2 + ahead
     await pages.aclose()  # type: ignore[attr-defined]
+
+
+class UnbuiltBook(Book):
+    """A ``Book`` whose fetch hands back ``Fetched`` pages; ``log`` records fetches and builds."""
+
+    def __init__(self, total: int, size: int) -> None:
+        super().__init__(total, size)
+        self.log: list[str] = []
+        self.fail_build_at: int | None = None  # building this page (0-based) raises
+
+    async def fetch_unbuilt(self, cursor: Cursor) -> Fetched[int]:
+        """Serve the page at ``cursor`` with its items left to build."""
+        page = await self.fetch(cursor)
+        number = len(self.calls) - 1
+        self.log.append(f"fetch {number}")
+
+        def build() -> Page[int]:
+            self.log.append(f"build {number}")
+            if number == self.fail_build_at:
+                raise ValueError("does not match the model")
+            return page
+
+        return Fetched(
+            page.has_next_page,
+            page.has_previous_page,
+            page.start_cursor,
+            page.end_cursor,
+            len(page.items),
+            build,
+        )
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 2, 3])
+async def test_unbuilt_pages_arrive_whole_and_in_order(prefetch: int) -> None:
+    """Pages fetched unbuilt give every item once, in order, each page built exactly once;
+    fails if a page is built twice, skipped or reordered."""
+    book = UnbuiltBook(95, 10)
+    assert await _collect(Pager(book.fetch_unbuilt, prefetch=prefetch)) == list(range(95))
+    assert [e for e in book.log if e.startswith("build")] == [f"build {n}" for n in range(10)]
+    assert _other_tasks() == set()
+
+
+@pytest.mark.parametrize("prefetch", [1, 2, 3])
+async def test_the_next_fetch_starts_before_the_current_page_is_built(prefetch: int) -> None:
+    """With prefetch on, page n+1 is asked for before page n's items are built (the build is
+    off the fetch chain); fails if the producer builds pages or waits for the build."""
+    book = UnbuiltBook(50, 10)
+    assert await _collect(Pager(book.fetch_unbuilt, prefetch=prefetch)) == list(range(50))
+    for n in range(4):
+        assert book.log.index(f"fetch {n + 1}") < book.log.index(f"build {n}")
+
+
+async def test_without_prefetch_fetch_and_build_alternate() -> None:
+    """prefetch=0 fetches a page, builds it, hands it out and only then fetches the next."""
+    book = UnbuiltBook(30, 10)
+    assert await _collect(Pager(book.fetch_unbuilt, prefetch=0)) == list(range(30))
+    assert book.log == ["fetch 0", "build 0", "fetch 1", "build 1", "fetch 2", "build 2"]
+
+
+@pytest.mark.parametrize("prefetch", [1, 2, 3])
+async def test_unbuilt_prefetch_stays_n_ahead_and_builds_only_what_is_consumed(
+    prefetch: int,
+) -> None:
+    """While the consumer sits on page 1, exactly ``prefetch`` more pages are fetched and none
+    of them is built; fails if the pipeline runs further ahead or builds eagerly."""
+    book = UnbuiltBook(100, 10)
+    pages = Pager(book.fetch_unbuilt, prefetch=prefetch).pages()
+    assert (await anext(pages)).items[0] == 0
+    await _settle()
+    assert len(book.calls) == 1 + prefetch
+    assert [e for e in book.log if e.startswith("build")] == ["build 0"]
+    assert (await anext(pages)).items[0] == 10
+    await _settle()
+    assert len(book.calls) == 2 + prefetch
+    await pages.aclose()  # type: ignore[attr-defined]
+    assert _other_tasks() == set()
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 2])
+async def test_a_build_error_arrives_after_the_pages_before_it(prefetch: int) -> None:
+    """A page that fails to build raises after every earlier item was handed out, and the
+    fetches ahead of it are cancelled; fails if the error jumps the queue or a task leaks."""
+    book = UnbuiltBook(100, 10)
+    book.fail_build_at = 2
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="does not match"):
+        await _drain(Pager(book.fetch_unbuilt, prefetch=prefetch), seen)
+    assert seen == list(range(20))
+    assert _other_tasks() == set()
+
+
+def test_fetched_from_body_reads_cursors_without_building() -> None:
+    """A well-formed body is read into its cursors and size and not built yet."""
+    built: list[bool] = []
+
+    def build() -> Page[int]:
+        built.append(True)
+        return Page([1, 2], True, False, "S", "E", None)
+
+    info = {"hasNextPage": True, "hasPreviousPage": False, "startCursor": "S", "endCursor": None}
+    fetched = fetched_from_body({"data": [{}, {}], "pagination": info}, build)
+    assert isinstance(fetched, Fetched)
+    assert (fetched.has_next_page, fetched.start_cursor, fetched.end_cursor, fetched.size) == (
+        True,
+        "S",
+        None,
+        2,
+    )
+    assert built == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"data": []},
+        {"data": {}, "pagination": {"hasNextPage": False, "hasPreviousPage": False}},
+        {"data": [], "pagination": {"hasNextPage": "yes", "hasPreviousPage": False}},
+        {"data": [], "pagination": {"hasNextPage": True, "hasPreviousPage": False, "endCursor": 7}},
+    ],
+    ids=["not-an-object", "no-pagination", "data-not-a-list", "flag-not-bool", "cursor-not-str"],
+)
+def test_fetched_from_body_builds_at_once_when_the_metadata_is_odd(body: Any) -> None:
+    """Metadata without the spec's types is not trusted: the page is built at once, so it
+    fails or pages exactly as the model says; fails if odd metadata steers the prefetch."""
+    page = Page([0], False, False, None, None, None)
+    assert fetched_from_body(body, lambda: page) is page
 
 
 @pytest.mark.parametrize("prefetch", [0, 1, 2])
@@ -537,3 +664,26 @@ async def test_has_next_page_without_end_cursor_from_the_api(
         with pytest.raises(PaginationError, match="no endCursor"):
             await _drain(pleo.job_items.list(job_id), seen)  # type: ignore[arg-type]
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 2])
+async def test_a_page_that_does_not_fit_the_model_fails_after_the_pages_before_it(
+    httpx_mock: HTTPXMock, payloads: Payloads, prefetch: int
+) -> None:
+    """A page whose items do not match the model raises ResponseValidationError once the
+    items before it are handed out, whether or not the next page was asked for already;
+    fails if the prefetch reports it early, loses it or leaves a task behind."""
+    from pleo_export import ResponseValidationError
+
+    job_id = payloads.job()["id"]
+    first = payloads.page([payloads.item(job_id)], has_next=True, end=payloads.cursor(1))
+    bad = payloads.page([{"unexpected": True}], has_next=True, end=payloads.cursor(2))
+    httpx_mock.add_response(json=first)
+    httpx_mock.add_response(json=bad)
+    httpx_mock.add_response(json=payloads.page([payloads.item(job_id)]), is_optional=True)
+    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+        seen: list[Any] = []
+        with pytest.raises(ResponseValidationError, match="does not match"):
+            await _drain(pleo.job_items.list(job_id, prefetch=prefetch), seen)  # type: ignore[arg-type]
+    assert len(seen) == 1
+    assert _other_tasks() == set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -44,30 +44,18 @@ class Account:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        code = src_dict.get("code", UNSET)
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
-
-        def _parse_identifier(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        identifier = _parse_identifier(d.pop("identifier", UNSET))
+        identifier = src_dict.get("identifier", UNSET)
 
         account = cls(
-            code=code,
-            identifier=identifier,
+            code,
+            identifier,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return account
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         account.additional_properties = d
         return account
@@ -87,3 +75,12 @@ class Account:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "code",
+        "identifier",
+    )
+)

@@ -33,12 +33,17 @@ class BookkeepingV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        method = BookkeepingMethodV2(d.pop("method"))
+        method = _BookkeepingMethodV2_VALUES.get(
+            src_dict["method"]
+        ) or BookkeepingMethodV2(src_dict["method"])
 
         bookkeeping_v2 = cls(
-            method=method,
+            method,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return bookkeeping_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         bookkeeping_v2.additional_properties = d
         return bookkeeping_v2
@@ -58,3 +63,10 @@ class BookkeepingV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(("method",))
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_BookkeepingMethodV2_VALUES = BookkeepingMethodV2._value2member_map_

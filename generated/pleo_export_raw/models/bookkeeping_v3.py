@@ -31,12 +31,15 @@ class BookkeepingV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        method = d.pop("method")
+        method = src_dict["method"]
 
         bookkeeping_v3 = cls(
-            method=method,
+            method,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return bookkeeping_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         bookkeeping_v3.additional_properties = d
         return bookkeeping_v3
@@ -56,3 +59,7 @@ class BookkeepingV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(("method",))

@@ -9,7 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.options import Options
@@ -80,66 +80,32 @@ class CreateExportJob:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
         accounting_entry_ids = []
-        _accounting_entry_ids = d.pop("accountingEntryIds")
+        _accounting_entry_ids = src_dict["accountingEntryIds"]
         for accounting_entry_ids_item_data in _accounting_entry_ids:
-            accounting_entry_ids_item = UUID(accounting_entry_ids_item_data)
+            accounting_entry_ids_item = parse_uuid(accounting_entry_ids_item_data)
 
             accounting_entry_ids.append(accounting_entry_ids_item)
 
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        def _parse_employee_id(data: object) -> None | Unset | UUID:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                employee_id_type_0 = UUID(data)
+        employee_id = _parse_employee_id(src_dict.get("employeeId", UNSET))
 
-                return employee_id_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UUID, data)
+        is_interactive = src_dict.get("isInteractive", UNSET)
 
-        employee_id = _parse_employee_id(d.pop("employeeId", UNSET))
-
-        def _parse_is_interactive(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        is_interactive = _parse_is_interactive(d.pop("isInteractive", UNSET))
-
-        def _parse_options(data: object) -> None | Options | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_options_type_0 = Options.from_dict(data)
-
-                return componentsschemas_options_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Options | Unset, data)
-
-        options = _parse_options(d.pop("options", UNSET))
+        options = _parse_options(src_dict.get("options", UNSET))
 
         create_export_job = cls(
-            accounting_entry_ids=accounting_entry_ids,
-            company_id=company_id,
-            employee_id=employee_id,
-            is_interactive=is_interactive,
-            options=options,
+            accounting_entry_ids,
+            company_id,
+            employee_id,
+            is_interactive,
+            options,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return create_export_job
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         create_export_job.additional_properties = d
         return create_export_job
@@ -159,6 +125,50 @@ class CreateExportJob:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryIds",
+        "companyId",
+        "employeeId",
+        "isInteractive",
+        "options",
+    )
+)
+
+
+def _parse_employee_id(data: object) -> None | Unset | UUID:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        employee_id_type_0 = parse_uuid(data)
+
+        return employee_id_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | UUID", data)
+
+
+def _parse_options(data: object) -> None | Options | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_options_type_0 = Options.from_dict(data)
+
+        return componentsschemas_options_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Options | Unset", data)
 
 
 _models_bound = False

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 
 from ..models.export_job_event_type import ExportJobEventType
 from ..models.export_job_failure_reason_type import ExportJobFailureReasonType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="CreateExportJobEvent")
 
@@ -52,26 +52,33 @@ class CreateExportJobEvent:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        event = ExportJobEventType(d.pop("event"))
+        event = _ExportJobEventType_VALUES.get(src_dict["event"]) or ExportJobEventType(
+            src_dict["event"]
+        )
 
-        job_id = UUID(d.pop("jobId"))
+        job_id = parse_uuid(src_dict["jobId"])
 
-        failure_reason = d.pop("failureReason", UNSET)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
-        _failure_reason_type = d.pop("failureReasonType", UNSET)
+        _failure_reason_type = src_dict.get("failureReasonType", UNSET)
         failure_reason_type: ExportJobFailureReasonType | Unset
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = ExportJobFailureReasonType(_failure_reason_type)
+            failure_reason_type = _ExportJobFailureReasonType_VALUES.get(
+                _failure_reason_type
+            ) or ExportJobFailureReasonType(_failure_reason_type)
 
         create_export_job_event = cls(
-            event=event,
-            job_id=job_id,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            event,
+            job_id,
+            failure_reason,
+            failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return create_export_job_event
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         create_export_job_event.additional_properties = d
         return create_export_job_event
@@ -91,3 +98,18 @@ class CreateExportJobEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "event",
+        "jobId",
+        "failureReason",
+        "failureReasonType",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobEventType_VALUES = ExportJobEventType._value2member_map_
+_ExportJobFailureReasonType_VALUES = ExportJobFailureReasonType._value2member_map_

@@ -81,39 +81,44 @@ class CursorPageCurrentRequestInfo:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
         parameters = CursorPageCurrentRequestInfoParameters.from_dict(
-            d.pop("parameters")
+            src_dict["parameters"]
         )
 
-        after = d.pop("after", UNSET)
+        after = src_dict.get("after", UNSET)
 
-        before = d.pop("before", UNSET)
+        before = src_dict.get("before", UNSET)
 
-        limit = d.pop("limit", UNSET)
+        limit = src_dict.get("limit", UNSET)
 
-        offset = d.pop("offset", UNSET)
+        offset = src_dict.get("offset", UNSET)
 
-        sorting_keys = cast(list[str], d.pop("sortingKeys", UNSET))
+        sorting_keys = cast(list[str], src_dict.get("sortingKeys", UNSET))
 
-        _sorting_order = d.pop("sortingOrder", UNSET)
+        _sorting_order = src_dict.get("sortingOrder", UNSET)
         sorting_order: list[PageOrder] | Unset = UNSET
         if _sorting_order is not UNSET:
             sorting_order = []
             for sorting_order_item_data in _sorting_order:
-                sorting_order_item = PageOrder(sorting_order_item_data)
+                sorting_order_item = _PageOrder_VALUES.get(
+                    sorting_order_item_data
+                ) or PageOrder(sorting_order_item_data)
 
                 sorting_order.append(sorting_order_item)
 
         cursor_page_current_request_info = cls(
-            parameters=parameters,
-            after=after,
-            before=before,
-            limit=limit,
-            offset=offset,
-            sorting_keys=sorting_keys,
-            sorting_order=sorting_order,
+            parameters,
+            after,
+            before,
+            limit,
+            offset,
+            sorting_keys,
+            sorting_order,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return cursor_page_current_request_info
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         cursor_page_current_request_info.additional_properties = d
         return cursor_page_current_request_info
@@ -134,6 +139,22 @@ class CursorPageCurrentRequestInfo:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "parameters",
+        "after",
+        "before",
+        "limit",
+        "offset",
+        "sortingKeys",
+        "sortingOrder",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_PageOrder_VALUES = PageOrder._value2member_map_
 
 _models_bound = False
 

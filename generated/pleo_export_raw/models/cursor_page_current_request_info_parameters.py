@@ -25,8 +25,9 @@ class CursorPageCurrentRequestInfoParameters:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
         cursor_page_current_request_info_parameters = cls()
+
+        d = dict(src_dict)
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

@@ -64,29 +64,32 @@ class CursorPageInfo:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
         current_request_pagination = CursorPageCurrentRequestInfo.from_dict(
-            d.pop("currentRequestPagination")
+            src_dict["currentRequestPagination"]
         )
 
-        has_next_page = d.pop("hasNextPage")
+        has_next_page = src_dict["hasNextPage"]
 
-        has_previous_page = d.pop("hasPreviousPage")
+        has_previous_page = src_dict["hasPreviousPage"]
 
-        end_cursor = d.pop("endCursor", UNSET)
+        end_cursor = src_dict.get("endCursor", UNSET)
 
-        start_cursor = d.pop("startCursor", UNSET)
+        start_cursor = src_dict.get("startCursor", UNSET)
 
-        total = d.pop("total", UNSET)
+        total = src_dict.get("total", UNSET)
 
         cursor_page_info = cls(
-            current_request_pagination=current_request_pagination,
-            has_next_page=has_next_page,
-            has_previous_page=has_previous_page,
-            end_cursor=end_cursor,
-            start_cursor=start_cursor,
-            total=total,
+            current_request_pagination,
+            has_next_page,
+            has_previous_page,
+            end_cursor,
+            start_cursor,
+            total,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return cursor_page_info
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         cursor_page_info.additional_properties = d
         return cursor_page_info
@@ -106,6 +109,19 @@ class CursorPageInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "currentRequestPagination",
+        "hasNextPage",
+        "hasPreviousPage",
+        "endCursor",
+        "startCursor",
+        "total",
+    )
+)
 
 
 _models_bound = False

@@ -47,20 +47,23 @@ class CursorPaginatedResponseExportJobV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
         data = []
-        _data = d.pop("data")
+        _data = src_dict["data"]
         for data_item_data in _data:
             data_item = ExportJobV3.from_dict(data_item_data)
 
             data.append(data_item)
 
-        pagination = CursorPageInfo.from_dict(d.pop("pagination"))
+        pagination = CursorPageInfo.from_dict(src_dict["pagination"])
 
         cursor_paginated_response_export_job_v3 = cls(
-            data=data,
-            pagination=pagination,
+            data,
+            pagination,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return cursor_paginated_response_export_job_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         cursor_paginated_response_export_job_v3.additional_properties = d
         return cursor_paginated_response_export_job_v3
@@ -80,6 +83,15 @@ class CursorPaginatedResponseExportJobV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "data",
+        "pagination",
+    )
+)
 
 
 _models_bound = False

@@ -39,12 +39,15 @@ class DataResponseExportJobV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        data = ExportJobV3.from_dict(d.pop("data"))
+        data = ExportJobV3.from_dict(src_dict["data"])
 
         data_response_export_job_v3 = cls(
-            data=data,
+            data,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return data_response_export_job_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         data_response_export_job_v3.additional_properties = d
         return data_response_export_job_v3
@@ -64,6 +67,10 @@ class DataResponseExportJobV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(("data",))
 
 
 _models_bound = False

@@ -38,15 +38,18 @@ class ExceptionInfo:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
-        message = d.pop("message", UNSET)
+        message = src_dict.get("message", UNSET)
 
         exception_info = cls(
-            type_=type_,
-            message=message,
+            type_,
+            message,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return exception_info
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         exception_info.additional_properties = d
         return exception_info
@@ -66,3 +69,12 @@ class ExceptionInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "type",
+        "message",
+    )
+)

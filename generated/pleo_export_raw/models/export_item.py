@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.export_item_type import ExportItemType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.export_item_amount import ExportItemAmount
@@ -133,13 +133,12 @@ class ExportItem:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        field_links = LinksResponse.from_dict(d.pop("_links"))
+        field_links = LinksResponse.from_dict(src_dict["_links"])
 
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
         accounting_entry_lines = []
-        _accounting_entry_lines = d.pop("accountingEntryLines")
+        _accounting_entry_lines = src_dict["accountingEntryLines"]
         for accounting_entry_lines_item_data in _accounting_entry_lines:
             accounting_entry_lines_item = ExportItemLine.from_dict(
                 accounting_entry_lines_item_data
@@ -147,106 +146,47 @@ class ExportItem:
 
             accounting_entry_lines.append(accounting_entry_lines_item)
 
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        date = datetime.datetime.fromisoformat(d.pop("date"))
+        date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        metadata = ExportItemMetadata.from_dict(d.pop("metadata"))
+        metadata = ExportItemMetadata.from_dict(src_dict["metadata"])
 
-        type_ = ExportItemType(d.pop("type"))
+        type_ = _ExportItemType_VALUES.get(src_dict["type"]) or ExportItemType(
+            src_dict["type"]
+        )
 
-        user = ExportItemUser.from_dict(d.pop("user"))
+        user = ExportItemUser.from_dict(src_dict["user"])
 
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
+        files = _parse_files(src_dict.get("files", UNSET))
 
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
+        note = src_dict.get("note", UNSET)
 
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast(ExportItemFile | None, data)
+        supplier = _parse_supplier(src_dict.get("supplier", UNSET))
 
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ExportItemFile | None] | None | Unset, data)
-
-        files = _parse_files(d.pop("files", UNSET))
-
-        def _parse_note(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
-
-        def _parse_supplier(data: object) -> None | Supplier | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_type_0 = Supplier.from_dict(data)
-
-                return componentsschemas_supplier_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Supplier | Unset, data)
-
-        supplier = _parse_supplier(d.pop("supplier", UNSET))
-
-        def _parse_team_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        team_code = _parse_team_code(d.pop("teamCode", UNSET))
+        team_code = src_dict.get("teamCode", UNSET)
 
         export_item = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            metadata=metadata,
-            type_=type_,
-            user=user,
-            files=files,
-            note=note,
-            supplier=supplier,
-            team_code=team_code,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            amount,
+            company_id,
+            date,
+            metadata,
+            type_,
+            user,
+            files,
+            note,
+            supplier,
+            team_code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item.additional_properties = d
         return export_item
@@ -267,6 +207,82 @@ class ExportItem:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "_links",
+        "accountingEntryId",
+        "accountingEntryLines",
+        "amount",
+        "companyId",
+        "date",
+        "metadata",
+        "type",
+        "user",
+        "files",
+        "note",
+        "supplier",
+        "teamCode",
+    )
+)
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | Supplier | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_type_0 = Supplier.from_dict(data)
+
+        return componentsschemas_supplier_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Supplier | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportItemType_VALUES = ExportItemType._value2member_map_
 
 _models_bound = False
 

@@ -84,104 +84,28 @@ class ExportItemAdditionalInformationV1:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        reconciliation_id = d.pop("reconciliationId")
+        reconciliation_id = src_dict["reconciliationId"]
 
-        def _parse_attendees(data: object) -> list[None | str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attendees_type_0 = []
-                _attendees_type_0 = data
-                for attendees_type_0_item_data in _attendees_type_0:
-
-                    def _parse_attendees_type_0_item(data: object) -> None | str:
-                        if data is None:
-                            return data
-                        return cast(None | str, data)
-
-                    attendees_type_0_item = _parse_attendees_type_0_item(
-                        attendees_type_0_item_data
-                    )
-
-                    attendees_type_0.append(attendees_type_0_item)
-
-                return attendees_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[None | str] | None | Unset, data)
-
-        attendees = _parse_attendees(d.pop("attendees", UNSET))
-
-        def _parse_invoice_information(
-            data: object,
-        ) -> InvoiceInformationV1 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_invoice_information_v1_type_0 = (
-                    InvoiceInformationV1.from_dict(data)
-                )
-
-                return componentsschemas_invoice_information_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(InvoiceInformationV1 | None | Unset, data)
+        attendees = _parse_attendees(src_dict.get("attendees", UNSET))
 
         invoice_information = _parse_invoice_information(
-            d.pop("invoiceInformation", UNSET)
+            src_dict.get("invoiceInformation", UNSET)
         )
 
-        def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                reconciled_entries_type_0 = []
-                _reconciled_entries_type_0 = data
-                for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
-
-                    def _parse_reconciled_entries_type_0_item(
-                        data: object,
-                    ) -> None | str:
-                        if data is None:
-                            return data
-                        return cast(None | str, data)
-
-                    reconciled_entries_type_0_item = (
-                        _parse_reconciled_entries_type_0_item(
-                            reconciled_entries_type_0_item_data
-                        )
-                    )
-
-                    reconciled_entries_type_0.append(reconciled_entries_type_0_item)
-
-                return reconciled_entries_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[None | str] | None | Unset, data)
-
         reconciled_entries = _parse_reconciled_entries(
-            d.pop("reconciledEntries", UNSET)
+            src_dict.get("reconciledEntries", UNSET)
         )
 
         export_item_additional_information_v1 = cls(
-            reconciliation_id=reconciliation_id,
-            attendees=attendees,
-            invoice_information=invoice_information,
-            reconciled_entries=reconciled_entries,
+            reconciliation_id,
+            attendees,
+            invoice_information,
+            reconciled_entries,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_additional_information_v1
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_additional_information_v1.additional_properties = d
         return export_item_additional_information_v1
@@ -201,6 +125,77 @@ class ExportItemAdditionalInformationV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "reconciliationId",
+        "attendees",
+        "invoiceInformation",
+        "reconciledEntries",
+    )
+)
+
+
+def _parse_attendees(data: object) -> list[None | str] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        attendees_type_0 = []
+        _attendees_type_0 = data
+        for attendees_type_0_item_data in _attendees_type_0:
+            attendees_type_0_item = attendees_type_0_item_data
+
+            attendees_type_0.append(attendees_type_0_item)
+
+        return attendees_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | str] | None | Unset", data)
+
+
+def _parse_invoice_information(data: object) -> InvoiceInformationV1 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_invoice_information_v1_type_0 = (
+            InvoiceInformationV1.from_dict(data)
+        )
+
+        return componentsschemas_invoice_information_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("InvoiceInformationV1 | None | Unset", data)
+
+
+def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        reconciled_entries_type_0 = []
+        _reconciled_entries_type_0 = data
+        for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
+            reconciled_entries_type_0_item = reconciled_entries_type_0_item_data
+
+            reconciled_entries_type_0.append(reconciled_entries_type_0_item)
+
+        return reconciled_entries_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | str] | None | Unset", data)
 
 
 _models_bound = False

@@ -39,18 +39,21 @@ class ExportItemFile:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        size = d.pop("size")
+        size = src_dict["size"]
 
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
-        url = d.pop("url")
+        url = src_dict["url"]
 
         export_item_file = cls(
-            size=size,
-            type_=type_,
-            url=url,
+            size,
+            type_,
+            url,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_file
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_file.additional_properties = d
         return export_item_file
@@ -70,3 +73,13 @@ class ExportItemFile:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "size",
+        "type",
+        "url",
+    )
+)

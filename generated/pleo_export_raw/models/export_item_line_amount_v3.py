@@ -43,15 +43,18 @@ class ExportItemLineAmountV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        in_supplier_currency = MoneyModel.from_dict(d.pop("inSupplierCurrency"))
+        in_supplier_currency = MoneyModel.from_dict(src_dict["inSupplierCurrency"])
 
-        in_wallet_currency = MoneyModel.from_dict(d.pop("inWalletCurrency"))
+        in_wallet_currency = MoneyModel.from_dict(src_dict["inWalletCurrency"])
 
         export_item_line_amount_v3 = cls(
-            in_supplier_currency=in_supplier_currency,
-            in_wallet_currency=in_wallet_currency,
+            in_supplier_currency,
+            in_wallet_currency,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_line_amount_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_line_amount_v3.additional_properties = d
         return export_item_line_amount_v3
@@ -71,6 +74,15 @@ class ExportItemLineAmountV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "inSupplierCurrency",
+        "inWalletCurrency",
+    )
+)
 
 
 _models_bound = False

@@ -9,7 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.account_v1 import AccountV1
@@ -94,91 +94,30 @@ class ExportItemLineV1:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        accounting_entry_line_id = UUID(d.pop("accountingEntryLineId"))
+        accounting_entry_line_id = parse_uuid(src_dict["accountingEntryLineId"])
 
-        line_amount = ExportItemAmount.from_dict(d.pop("lineAmount"))
+        line_amount = ExportItemAmount.from_dict(src_dict["lineAmount"])
 
-        net_amount = ExportItemAmount.from_dict(d.pop("netAmount"))
+        net_amount = ExportItemAmount.from_dict(src_dict["netAmount"])
 
-        def _parse_account(data: object) -> AccountV1 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_account_v1_type_0 = AccountV1.from_dict(data)
+        account = _parse_account(src_dict.get("account", UNSET))
 
-                return componentsschemas_account_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AccountV1 | None | Unset, data)
+        tags = _parse_tags(src_dict.get("tags", UNSET))
 
-        account = _parse_account(d.pop("account", UNSET))
-
-        def _parse_tags(data: object) -> list[None | TagV1] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = []
-                _tags_type_0 = data
-                for tags_type_0_item_data in _tags_type_0:
-
-                    def _parse_tags_type_0_item(data: object) -> None | TagV1:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_tag_v1_type_0 = TagV1.from_dict(data)
-
-                            return componentsschemas_tag_v1_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast(None | TagV1, data)
-
-                    tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
-
-                    tags_type_0.append(tags_type_0_item)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[None | TagV1] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
-
-        def _parse_tax(data: object) -> None | TaxV1 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_tax_v1_type_0 = TaxV1.from_dict(data)
-
-                return componentsschemas_tax_v1_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TaxV1 | Unset, data)
-
-        tax = _parse_tax(d.pop("tax", UNSET))
+        tax = _parse_tax(src_dict.get("tax", UNSET))
 
         export_item_line_v1 = cls(
-            accounting_entry_line_id=accounting_entry_line_id,
-            line_amount=line_amount,
-            net_amount=net_amount,
-            account=account,
-            tags=tags,
-            tax=tax,
+            accounting_entry_line_id,
+            line_amount,
+            net_amount,
+            account,
+            tags,
+            tax,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_line_v1
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_line_v1.additional_properties = d
         return export_item_line_v1
@@ -198,6 +137,86 @@ class ExportItemLineV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryLineId",
+        "lineAmount",
+        "netAmount",
+        "account",
+        "tags",
+        "tax",
+    )
+)
+
+
+def _parse_account(data: object) -> AccountV1 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_account_v1_type_0 = AccountV1.from_dict(data)
+
+        return componentsschemas_account_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("AccountV1 | None | Unset", data)
+
+
+def _parse_tags(data: object) -> list[None | TagV1] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        tags_type_0 = []
+        _tags_type_0 = data
+        for tags_type_0_item_data in _tags_type_0:
+
+            def _parse_tags_type_0_item(data: object) -> None | TagV1:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_tag_v1_type_0 = TagV1.from_dict(data)
+
+                    return componentsschemas_tag_v1_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("None | TagV1", data)
+
+            tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
+
+            tags_type_0.append(tags_type_0_item)
+
+        return tags_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[None | TagV1] | None | Unset", data)
+
+
+def _parse_tax(data: object) -> None | TaxV1 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_tax_v1_type_0 = TaxV1.from_dict(data)
+
+        return componentsschemas_tax_v1_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TaxV1 | Unset", data)
 
 
 _models_bound = False

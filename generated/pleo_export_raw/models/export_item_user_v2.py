@@ -9,7 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportItemUserV2")
 
@@ -51,39 +51,21 @@ class ExportItemUserV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        id = _parse_id(src_dict["id"])
 
-        def _parse_id(data: object) -> None | UUID:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                id_type_0 = UUID(data)
+        name = src_dict["name"]
 
-                return id_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | UUID, data)
-
-        id = _parse_id(d.pop("id"))
-
-        name = d.pop("name")
-
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
+        code = src_dict.get("code", UNSET)
 
         export_item_user_v2 = cls(
-            id=id,
-            name=name,
-            code=code,
+            id,
+            name,
+            code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_user_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_user_v2.additional_properties = d
         return export_item_user_v2
@@ -103,3 +85,27 @@ class ExportItemUserV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "id",
+        "name",
+        "code",
+    )
+)
+
+
+def _parse_id(data: object) -> None | UUID:
+    if data is None:
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        id_type_0 = parse_uuid(data)
+
+        return id_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | UUID", data)

@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.export_item_v2_type import ExportItemV2Type
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.bookkeeping_v2 import BookkeepingV2
@@ -195,13 +195,12 @@ class ExportItemV2:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        field_links = LinksResponse.from_dict(d.pop("_links"))
+        field_links = LinksResponse.from_dict(src_dict["_links"])
 
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
         accounting_entry_lines = []
-        _accounting_entry_lines = d.pop("accountingEntryLines")
+        _accounting_entry_lines = src_dict["accountingEntryLines"]
         for accounting_entry_lines_item_data in _accounting_entry_lines:
             accounting_entry_lines_item = ExportItemLineV2.from_dict(
                 accounting_entry_lines_item_data
@@ -210,172 +209,38 @@ class ExportItemV2:
             accounting_entry_lines.append(accounting_entry_lines_item)
 
         additional_information = ExportItemAdditionalInformationV2.from_dict(
-            d.pop("additionalInformation")
+            src_dict["additionalInformation"]
         )
 
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        date = datetime.datetime.fromisoformat(d.pop("date"))
+        date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        type_ = ExportItemV2Type(d.pop("type"))
+        type_ = _ExportItemV2Type_VALUES.get(src_dict["type"]) or ExportItemV2Type(
+            src_dict["type"]
+        )
 
-        def _parse_bookkeeping(data: object) -> BookkeepingV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
+        bookkeeping = _parse_bookkeeping(src_dict.get("bookkeeping", UNSET))
 
-                return componentsschemas_bookkeeping_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BookkeepingV2 | None | Unset, data)
+        files = _parse_files(src_dict.get("files", UNSET))
 
-        bookkeeping = _parse_bookkeeping(d.pop("bookkeeping", UNSET))
+        note = src_dict.get("note", UNSET)
 
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
+        service_period = _parse_service_period(src_dict.get("servicePeriod", UNSET))
 
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
+        sub_type = src_dict.get("subType", UNSET)
 
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast(ExportItemFile | None, data)
+        supplier = _parse_supplier(src_dict.get("supplier", UNSET))
 
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+        team = _parse_team(src_dict.get("team", UNSET))
 
-                    files_type_0.append(files_type_0_item)
+        team_code = src_dict.get("teamCode", UNSET)
 
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ExportItemFile | None] | None | Unset, data)
+        user = _parse_user(src_dict.get("user", UNSET))
 
-        files = _parse_files(d.pop("files", UNSET))
-
-        def _parse_note(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
-
-        def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(
-                    data
-                )
-
-                return componentsschemas_service_period_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ServicePeriodV2 | Unset, data)
-
-        service_period = _parse_service_period(d.pop("servicePeriod", UNSET))
-
-        def _parse_sub_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sub_type = _parse_sub_type(d.pop("subType", UNSET))
-
-        def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
-
-                return componentsschemas_supplier_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SupplierV2 | Unset, data)
-
-        supplier = _parse_supplier(d.pop("supplier", UNSET))
-
-        def _parse_team(data: object) -> None | TeamV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
-
-                return componentsschemas_team_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TeamV2 | Unset, data)
-
-        team = _parse_team(d.pop("team", UNSET))
-
-        def _parse_team_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        team_code = _parse_team_code(d.pop("teamCode", UNSET))
-
-        def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_export_item_user_v2_type_0 = (
-                    ExportItemUserV2.from_dict(data)
-                )
-
-                return componentsschemas_export_item_user_v2_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ExportItemUserV2 | None | Unset, data)
-
-        user = _parse_user(d.pop("user", UNSET))
-
-        _vendor = d.pop("vendor", UNSET)
+        _vendor = src_dict.get("vendor", UNSET)
         vendor: VendorV2 | Unset
         if isinstance(_vendor, Unset):
             vendor = UNSET
@@ -383,25 +248,29 @@ class ExportItemV2:
             vendor = VendorV2.from_dict(_vendor)
 
         export_item_v2 = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            additional_information=additional_information,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            type_=type_,
-            bookkeeping=bookkeeping,
-            files=files,
-            note=note,
-            service_period=service_period,
-            sub_type=sub_type,
-            supplier=supplier,
-            team=team,
-            team_code=team_code,
-            user=user,
-            vendor=vendor,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            additional_information,
+            amount,
+            company_id,
+            date,
+            type_,
+            bookkeeping,
+            files,
+            note,
+            service_period,
+            sub_type,
+            supplier,
+            team,
+            team_code,
+            user,
+            vendor,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_v2.additional_properties = d
         return export_item_v2
@@ -422,6 +291,151 @@ class ExportItemV2:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "_links",
+        "accountingEntryId",
+        "accountingEntryLines",
+        "additionalInformation",
+        "amount",
+        "companyId",
+        "date",
+        "type",
+        "bookkeeping",
+        "files",
+        "note",
+        "servicePeriod",
+        "subType",
+        "supplier",
+        "team",
+        "teamCode",
+        "user",
+        "vendor",
+    )
+)
+
+
+def _parse_bookkeeping(data: object) -> BookkeepingV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
+
+        return componentsschemas_bookkeeping_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("BookkeepingV2 | None | Unset", data)
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(data)
+
+        return componentsschemas_service_period_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | ServicePeriodV2 | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
+
+        return componentsschemas_supplier_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierV2 | Unset", data)
+
+
+def _parse_team(data: object) -> None | TeamV2 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
+
+        return componentsschemas_team_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TeamV2 | Unset", data)
+
+
+def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_export_item_user_v2_type_0 = ExportItemUserV2.from_dict(data)
+
+        return componentsschemas_export_item_user_v2_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ExportItemUserV2 | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportItemV2Type_VALUES = ExportItemV2Type._value2member_map_
 
 _models_bound = False
 

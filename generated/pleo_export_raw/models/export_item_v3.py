@@ -10,7 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.bookkeeping_v3 import BookkeepingV3
@@ -201,13 +201,12 @@ class ExportItemV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        field_links = LinksResponse.from_dict(d.pop("_links"))
+        field_links = LinksResponse.from_dict(src_dict["_links"])
 
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
         accounting_entry_lines = []
-        _accounting_entry_lines = d.pop("accountingEntryLines")
+        _accounting_entry_lines = src_dict["accountingEntryLines"]
         for accounting_entry_lines_item_data in _accounting_entry_lines:
             accounting_entry_lines_item = ExportItemLineV3.from_dict(
                 accounting_entry_lines_item_data
@@ -216,216 +215,61 @@ class ExportItemV3:
             accounting_entry_lines.append(accounting_entry_lines_item)
 
         additional_information = ExportItemAdditionalInformationV3.from_dict(
-            d.pop("additionalInformation")
+            src_dict["additionalInformation"]
         )
 
-        amount = ExportItemAmountV3.from_dict(d.pop("amount"))
+        amount = ExportItemAmountV3.from_dict(src_dict["amount"])
 
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        date = datetime.datetime.fromisoformat(d.pop("date"))
+        date = datetime.datetime.fromisoformat(src_dict["date"])
 
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
-        def _parse_bookkeeping(data: object) -> BookkeepingV3 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
+        bookkeeping = _parse_bookkeeping(src_dict.get("bookkeeping", UNSET))
 
-                return componentsschemas_bookkeeping_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BookkeepingV3 | None | Unset, data)
+        contra_account = _parse_contra_account(src_dict.get("contraAccount", UNSET))
 
-        bookkeeping = _parse_bookkeeping(d.pop("bookkeeping", UNSET))
+        files = _parse_files(src_dict.get("files", UNSET))
 
-        def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
+        note = src_dict.get("note", UNSET)
 
-                return componentsschemas_contra_account_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ContraAccount | None | Unset, data)
+        service_period = _parse_service_period(src_dict.get("servicePeriod", UNSET))
 
-        contra_account = _parse_contra_account(d.pop("contraAccount", UNSET))
+        sub_type = src_dict.get("subType", UNSET)
 
-        def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = []
-                _files_type_0 = data
-                for files_type_0_item_data in _files_type_0:
+        supplier = _parse_supplier(src_dict.get("supplier", UNSET))
 
-                    def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                        if data is None:
-                            return data
-                        try:
-                            if not isinstance(data, dict):
-                                raise TypeError()
-                            componentsschemas_export_item_file_type_0 = (
-                                ExportItemFile.from_dict(data)
-                            )
+        team = _parse_team(src_dict.get("team", UNSET))
 
-                            return componentsschemas_export_item_file_type_0
-                        except (TypeError, ValueError, AttributeError, KeyError):
-                            pass
-                        return cast(ExportItemFile | None, data)
+        user = _parse_user(src_dict.get("user", UNSET))
 
-                    files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
-
-                    files_type_0.append(files_type_0_item)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ExportItemFile | None] | None | Unset, data)
-
-        files = _parse_files(d.pop("files", UNSET))
-
-        def _parse_note(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
-
-        def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(
-                    data
-                )
-
-                return componentsschemas_service_period_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ServicePeriodV3 | Unset, data)
-
-        service_period = _parse_service_period(d.pop("servicePeriod", UNSET))
-
-        def _parse_sub_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sub_type = _parse_sub_type(d.pop("subType", UNSET))
-
-        def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
-
-                return componentsschemas_supplier_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SupplierV3 | Unset, data)
-
-        supplier = _parse_supplier(d.pop("supplier", UNSET))
-
-        def _parse_team(data: object) -> None | TeamV3 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
-
-                return componentsschemas_team_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TeamV3 | Unset, data)
-
-        team = _parse_team(d.pop("team", UNSET))
-
-        def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_export_item_user_v3_type_0 = (
-                    ExportItemUserV3.from_dict(data)
-                )
-
-                return componentsschemas_export_item_user_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ExportItemUserV3 | None | Unset, data)
-
-        user = _parse_user(d.pop("user", UNSET))
-
-        def _parse_vendor(data: object) -> None | Unset | VendorV3:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
-
-                return componentsschemas_vendor_v3_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | VendorV3, data)
-
-        vendor = _parse_vendor(d.pop("vendor", UNSET))
+        vendor = _parse_vendor(src_dict.get("vendor", UNSET))
 
         export_item_v3 = cls(
-            field_links=field_links,
-            accounting_entry_id=accounting_entry_id,
-            accounting_entry_lines=accounting_entry_lines,
-            additional_information=additional_information,
-            amount=amount,
-            company_id=company_id,
-            date=date,
-            type_=type_,
-            bookkeeping=bookkeeping,
-            contra_account=contra_account,
-            files=files,
-            note=note,
-            service_period=service_period,
-            sub_type=sub_type,
-            supplier=supplier,
-            team=team,
-            user=user,
-            vendor=vendor,
+            field_links,
+            accounting_entry_id,
+            accounting_entry_lines,
+            additional_information,
+            amount,
+            company_id,
+            date,
+            type_,
+            bookkeeping,
+            contra_account,
+            files,
+            note,
+            service_period,
+            sub_type,
+            supplier,
+            team,
+            user,
+            vendor,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_item_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_item_v3.additional_properties = d
         return export_item_v3
@@ -445,6 +289,180 @@ class ExportItemV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "_links",
+        "accountingEntryId",
+        "accountingEntryLines",
+        "additionalInformation",
+        "amount",
+        "companyId",
+        "date",
+        "type",
+        "bookkeeping",
+        "contraAccount",
+        "files",
+        "note",
+        "servicePeriod",
+        "subType",
+        "supplier",
+        "team",
+        "user",
+        "vendor",
+    )
+)
+
+
+def _parse_bookkeeping(data: object) -> BookkeepingV3 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
+
+        return componentsschemas_bookkeeping_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("BookkeepingV3 | None | Unset", data)
+
+
+def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
+
+        return componentsschemas_contra_account_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ContraAccount | None | Unset", data)
+
+
+def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        files_type_0 = []
+        _files_type_0 = data
+        for files_type_0_item_data in _files_type_0:
+
+            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_export_item_file_type_0 = (
+                        ExportItemFile.from_dict(data)
+                    )
+
+                    return componentsschemas_export_item_file_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast("ExportItemFile | None", data)
+
+            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+
+            files_type_0.append(files_type_0_item)
+
+        return files_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("list[ExportItemFile | None] | None | Unset", data)
+
+
+def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(data)
+
+        return componentsschemas_service_period_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | ServicePeriodV3 | Unset", data)
+
+
+def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
+
+        return componentsschemas_supplier_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierV3 | Unset", data)
+
+
+def _parse_team(data: object) -> None | TeamV3 | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
+
+        return componentsschemas_team_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | TeamV3 | Unset", data)
+
+
+def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_export_item_user_v3_type_0 = ExportItemUserV3.from_dict(data)
+
+        return componentsschemas_export_item_user_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ExportItemUserV3 | None | Unset", data)
+
+
+def _parse_vendor(data: object) -> None | Unset | VendorV3:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
+
+        return componentsschemas_vendor_v3_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | VendorV3", data)
 
 
 _models_bound = False

@@ -14,7 +14,7 @@ from ..models.export_job_item_failure_reason_type_v2 import (
     ExportJobItemFailureReasonTypeV2,
 )
 from ..models.export_job_item_status import ExportJobItemStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJobItem")
 
@@ -96,88 +96,40 @@ class ExportJobItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        export_job_id = UUID(d.pop("exportJobId"))
+        export_job_id = parse_uuid(src_dict["exportJobId"])
 
-        status = ExportJobItemStatus(d.pop("status"))
+        status = _ExportJobItemStatus_VALUES.get(
+            src_dict["status"]
+        ) or ExportJobItemStatus(src_dict["status"])
 
-        def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                exported_at_type_0 = datetime.datetime.fromisoformat(data)
+        exported_at = _parse_exported_at(src_dict.get("exportedAt", UNSET))
 
-                return exported_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+        external_id = src_dict.get("externalId", UNSET)
 
-        exported_at = _parse_exported_at(d.pop("exportedAt", UNSET))
+        external_url = src_dict.get("externalUrl", UNSET)
 
-        def _parse_external_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
-
-        def _parse_external_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_url = _parse_external_url(d.pop("externalUrl", UNSET))
-
-        def _parse_failure_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason = _parse_failure_reason(d.pop("failureReason", UNSET))
-
-        def _parse_failure_reason_type(
-            data: object,
-        ) -> ExportJobItemFailureReasonTypeV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                failure_reason_type_type_1 = ExportJobItemFailureReasonTypeV2(data)
-
-                return failure_reason_type_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ExportJobItemFailureReasonTypeV2 | None | Unset, data)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
         failure_reason_type = _parse_failure_reason_type(
-            d.pop("failureReasonType", UNSET)
+            src_dict.get("failureReasonType", UNSET)
         )
 
         export_job_item = cls(
-            accounting_entry_id=accounting_entry_id,
-            export_job_id=export_job_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            export_job_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item.additional_properties = d
         return export_job_item
@@ -197,3 +149,61 @@ class ExportJobItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "exportJobId",
+        "status",
+        "exportedAt",
+        "externalId",
+        "externalUrl",
+        "failureReason",
+        "failureReasonType",
+    )
+)
+
+
+def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        exported_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return exported_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_failure_reason_type(
+    data: object,
+) -> ExportJobItemFailureReasonTypeV2 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        failure_reason_type_type_1 = _ExportJobItemFailureReasonTypeV2_VALUES.get(
+            data
+        ) or ExportJobItemFailureReasonTypeV2(data)
+
+        return failure_reason_type_type_1
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("ExportJobItemFailureReasonTypeV2 | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonTypeV2_VALUES = (
+    ExportJobItemFailureReasonTypeV2._value2member_map_
+)
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

@@ -50,25 +50,28 @@ class ExportJobItemUpdate:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
         data = []
-        _data = d.pop("data")
+        _data = src_dict["data"]
         for data_item_data in _data:
             data_item = ExportJobItem.from_dict(data_item_data)
 
             data.append(data_item)
 
         errors = []
-        _errors = d.pop("errors")
+        _errors = src_dict["errors"]
         for errors_item_data in _errors:
             errors_item = ExportJobItemUpdateError.from_dict(errors_item_data)
 
             errors.append(errors_item)
 
         export_job_item_update = cls(
-            data=data,
-            errors=errors,
+            data,
+            errors,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item_update
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item_update.additional_properties = d
         return export_job_item_update
@@ -88,6 +91,15 @@ class ExportJobItemUpdate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "data",
+        "errors",
+    )
+)
 
 
 _models_bound = False

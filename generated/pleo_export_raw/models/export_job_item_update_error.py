@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.export_job_item_update_error_type import ExportJobItemUpdateErrorType
+from ..types import parse_uuid
 
 T = TypeVar("T", bound="ExportJobItemUpdateError")
 
@@ -42,18 +43,23 @@ class ExportJobItemUpdateError:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        message = d.pop("message")
+        message = src_dict["message"]
 
-        type_ = ExportJobItemUpdateErrorType(d.pop("type"))
+        type_ = _ExportJobItemUpdateErrorType_VALUES.get(
+            src_dict["type"]
+        ) or ExportJobItemUpdateErrorType(src_dict["type"])
 
         export_job_item_update_error = cls(
-            accounting_entry_id=accounting_entry_id,
-            message=message,
-            type_=type_,
+            accounting_entry_id,
+            message,
+            type_,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item_update_error
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item_update_error.additional_properties = d
         return export_job_item_update_error
@@ -73,3 +79,16 @@ class ExportJobItemUpdateError:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "message",
+        "type",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemUpdateErrorType_VALUES = ExportJobItemUpdateErrorType._value2member_map_

@@ -9,6 +9,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import parse_uuid
+
 T = TypeVar("T", bound="ExportJobItemUpdateErrorV3")
 
 
@@ -40,18 +42,21 @@ class ExportJobItemUpdateErrorV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        message = d.pop("message")
+        message = src_dict["message"]
 
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
         export_job_item_update_error_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            message=message,
-            type_=type_,
+            accounting_entry_id,
+            message,
+            type_,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item_update_error_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item_update_error_v3.additional_properties = d
         return export_job_item_update_error_v3
@@ -71,3 +76,13 @@ class ExportJobItemUpdateErrorV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "message",
+        "type",
+    )
+)

@@ -10,7 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJobItemV3")
 
@@ -90,78 +90,36 @@ class ExportJobItemV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        export_job_id = UUID(d.pop("exportJobId"))
+        export_job_id = parse_uuid(src_dict["exportJobId"])
 
-        status = d.pop("status")
+        status = src_dict["status"]
 
-        def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                exported_at_type_0 = datetime.datetime.fromisoformat(data)
+        exported_at = _parse_exported_at(src_dict.get("exportedAt", UNSET))
 
-                return exported_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+        external_id = src_dict.get("externalId", UNSET)
 
-        exported_at = _parse_exported_at(d.pop("exportedAt", UNSET))
+        external_url = src_dict.get("externalUrl", UNSET)
 
-        def _parse_external_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
-
-        def _parse_external_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_url = _parse_external_url(d.pop("externalUrl", UNSET))
-
-        def _parse_failure_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason = _parse_failure_reason(d.pop("failureReason", UNSET))
-
-        def _parse_failure_reason_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason_type = _parse_failure_reason_type(
-            d.pop("failureReasonType", UNSET)
-        )
+        failure_reason_type = src_dict.get("failureReasonType", UNSET)
 
         export_job_item_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            export_job_id=export_job_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            export_job_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_item_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_item_v3.additional_properties = d
         return export_job_item_v3
@@ -181,3 +139,34 @@ class ExportJobItemV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "exportJobId",
+        "status",
+        "exportedAt",
+        "externalId",
+        "externalUrl",
+        "failureReason",
+        "failureReasonType",
+    )
+)
+
+
+def _parse_exported_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        exported_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return exported_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)

@@ -10,7 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJobV3")
 
@@ -136,145 +136,57 @@ class ExportJobV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        company_id = UUID(d.pop("companyId"))
+        company_id = parse_uuid(src_dict["companyId"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+        created_at = datetime.datetime.fromisoformat(src_dict["createdAt"])
 
-        expires_in = d.pop("expiresIn")
+        expires_in = src_dict["expiresIn"]
 
-        id = UUID(d.pop("id"))
+        id = parse_uuid(src_dict["id"])
 
-        is_interactive = d.pop("isInteractive")
+        is_interactive = src_dict["isInteractive"]
 
-        number_of_items = d.pop("numberOfItems")
+        number_of_items = src_dict["numberOfItems"]
 
-        status = d.pop("status")
+        status = src_dict["status"]
 
-        vendor_based_bookkeeping = d.pop("vendorBasedBookkeeping")
+        vendor_based_bookkeeping = src_dict["vendorBasedBookkeeping"]
 
-        def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                completed_at_type_0 = datetime.datetime.fromisoformat(data)
+        completed_at = _parse_completed_at(src_dict.get("completedAt", UNSET))
 
-                return completed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+        created_by = _parse_created_by(src_dict.get("createdBy", UNSET))
 
-        completed_at = _parse_completed_at(d.pop("completedAt", UNSET))
+        expired_at = _parse_expired_at(src_dict.get("expiredAt", UNSET))
 
-        def _parse_created_by(data: object) -> None | Unset | UUID:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                created_by_type_0 = UUID(data)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
-                return created_by_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UUID, data)
+        failure_reason_type = src_dict.get("failureReasonType", UNSET)
 
-        created_by = _parse_created_by(d.pop("createdBy", UNSET))
+        last_updated_at = _parse_last_updated_at(src_dict.get("lastUpdatedAt", UNSET))
 
-        def _parse_expired_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                expired_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return expired_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        expired_at = _parse_expired_at(d.pop("expiredAt", UNSET))
-
-        def _parse_failure_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason = _parse_failure_reason(d.pop("failureReason", UNSET))
-
-        def _parse_failure_reason_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        failure_reason_type = _parse_failure_reason_type(
-            d.pop("failureReasonType", UNSET)
-        )
-
-        def _parse_last_updated_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_updated_at = _parse_last_updated_at(d.pop("lastUpdatedAt", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                started_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return started_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        started_at = _parse_started_at(d.pop("startedAt", UNSET))
+        started_at = _parse_started_at(src_dict.get("startedAt", UNSET))
 
         export_job_v3 = cls(
-            company_id=company_id,
-            created_at=created_at,
-            expires_in=expires_in,
-            id=id,
-            is_interactive=is_interactive,
-            number_of_items=number_of_items,
-            status=status,
-            vendor_based_bookkeeping=vendor_based_bookkeeping,
-            completed_at=completed_at,
-            created_by=created_by,
-            expired_at=expired_at,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
-            last_updated_at=last_updated_at,
-            started_at=started_at,
+            company_id,
+            created_at,
+            expires_in,
+            id,
+            is_interactive,
+            number_of_items,
+            status,
+            vendor_based_bookkeeping,
+            completed_at,
+            created_by,
+            expired_at,
+            failure_reason,
+            failure_reason_type,
+            last_updated_at,
+            started_at,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return export_job_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         export_job_v3.additional_properties = d
         return export_job_v3
@@ -294,3 +206,105 @@ class ExportJobV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "companyId",
+        "createdAt",
+        "expiresIn",
+        "id",
+        "isInteractive",
+        "numberOfItems",
+        "status",
+        "vendorBasedBookkeeping",
+        "completedAt",
+        "createdBy",
+        "expiredAt",
+        "failureReason",
+        "failureReasonType",
+        "lastUpdatedAt",
+        "startedAt",
+    )
+)
+
+
+def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        completed_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return completed_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_created_by(data: object) -> None | Unset | UUID:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        created_by_type_0 = parse_uuid(data)
+
+        return created_by_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | Unset | UUID", data)
+
+
+def _parse_expired_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        expired_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return expired_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_last_updated_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        last_updated_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return last_updated_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        started_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return started_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)

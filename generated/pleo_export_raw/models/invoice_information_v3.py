@@ -83,78 +83,32 @@ class InvoiceInformationV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        invoice_date = datetime.datetime.fromisoformat(d.pop("invoiceDate"))
+        invoice_date = datetime.datetime.fromisoformat(src_dict["invoiceDate"])
 
-        invoice_number = d.pop("invoiceNumber")
+        invoice_number = src_dict["invoiceNumber"]
 
-        status = d.pop("status")
+        status = src_dict["status"]
 
-        def _parse_due_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                due_date_type_0 = datetime.datetime.fromisoformat(data)
+        due_date = _parse_due_date(src_dict.get("dueDate", UNSET))
 
-                return due_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        due_date = _parse_due_date(d.pop("dueDate", UNSET))
-
-        def _parse_payment_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                payment_date_type_0 = datetime.datetime.fromisoformat(data)
-
-                return payment_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        payment_date = _parse_payment_date(d.pop("paymentDate", UNSET))
-
-        def _parse_supplier_bank_account(
-            data: object,
-        ) -> None | SupplierBankAccount | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_supplier_bank_account_type_0 = (
-                    SupplierBankAccount.from_dict(data)
-                )
-
-                return componentsschemas_supplier_bank_account_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SupplierBankAccount | Unset, data)
+        payment_date = _parse_payment_date(src_dict.get("paymentDate", UNSET))
 
         supplier_bank_account = _parse_supplier_bank_account(
-            d.pop("supplierBankAccount", UNSET)
+            src_dict.get("supplierBankAccount", UNSET)
         )
 
         invoice_information_v3 = cls(
-            invoice_date=invoice_date,
-            invoice_number=invoice_number,
-            status=status,
-            due_date=due_date,
-            payment_date=payment_date,
-            supplier_bank_account=supplier_bank_account,
+            invoice_date,
+            invoice_number,
+            status,
+            due_date,
+            payment_date,
+            supplier_bank_account,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return invoice_information_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         invoice_information_v3.additional_properties = d
         return invoice_information_v3
@@ -174,6 +128,69 @@ class InvoiceInformationV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "invoiceDate",
+        "invoiceNumber",
+        "status",
+        "dueDate",
+        "paymentDate",
+        "supplierBankAccount",
+    )
+)
+
+
+def _parse_due_date(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        due_date_type_0 = datetime.datetime.fromisoformat(data)
+
+        return due_date_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_payment_date(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        payment_date_type_0 = datetime.datetime.fromisoformat(data)
+
+        return payment_date_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("datetime.datetime | None | Unset", data)
+
+
+def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        componentsschemas_supplier_bank_account_type_0 = SupplierBankAccount.from_dict(
+            data
+        )
+
+        return componentsschemas_supplier_bank_account_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("None | SupplierBankAccount | Unset", data)
 
 
 _models_bound = False

@@ -64,22 +64,21 @@ class LinksResponse:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        _api = d.pop("api", UNSET)
+        _api = src_dict.get("api", UNSET)
         api: LinksResponseApi | Unset
         if isinstance(_api, Unset):
             api = UNSET
         else:
             api = LinksResponseApi.from_dict(_api)
 
-        _mobile = d.pop("mobile", UNSET)
+        _mobile = src_dict.get("mobile", UNSET)
         mobile: LinksResponseMobile | Unset
         if isinstance(_mobile, Unset):
             mobile = UNSET
         else:
             mobile = LinksResponseMobile.from_dict(_mobile)
 
-        _web = d.pop("web", UNSET)
+        _web = src_dict.get("web", UNSET)
         web: LinksResponseWeb | Unset
         if isinstance(_web, Unset):
             web = UNSET
@@ -87,10 +86,14 @@ class LinksResponse:
             web = LinksResponseWeb.from_dict(_web)
 
         links_response = cls(
-            api=api,
-            mobile=mobile,
-            web=web,
+            api,
+            mobile,
+            web,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return links_response
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         links_response.additional_properties = d
         return links_response
@@ -110,6 +113,16 @@ class LinksResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "api",
+        "mobile",
+        "web",
+    )
+)
 
 
 _models_bound = False

@@ -24,8 +24,9 @@ class LinksResponseApi:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
         links_response_api = cls()
+
+        d = dict(src_dict)
 
         links_response_api.additional_properties = d
         return links_response_api

@@ -24,8 +24,9 @@ class LinksResponseMobile:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
         links_response_mobile = cls()
+
+        d = dict(src_dict)
 
         links_response_mobile.additional_properties = d
         return links_response_mobile

@@ -37,15 +37,20 @@ class MoneyModel:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        currency = MoneyModelCurrency(d.pop("currency"))
+        currency = _MoneyModelCurrency_VALUES.get(
+            src_dict["currency"]
+        ) or MoneyModelCurrency(src_dict["currency"])
 
-        value = d.pop("value")
+        value = src_dict["value"]
 
         money_model = cls(
-            currency=currency,
-            value=value,
+            currency,
+            value,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return money_model
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         money_model.additional_properties = d
         return money_model
@@ -65,3 +70,15 @@ class MoneyModel:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "currency",
+        "value",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_MoneyModelCurrency_VALUES = MoneyModelCurrency._value2member_map_

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -35,22 +35,15 @@ class Options:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-
-        def _parse_vendor_based_bookkeeping(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        vendor_based_bookkeeping = _parse_vendor_based_bookkeeping(
-            d.pop("vendorBasedBookkeeping", UNSET)
-        )
+        vendor_based_bookkeeping = src_dict.get("vendorBasedBookkeeping", UNSET)
 
         options = cls(
-            vendor_based_bookkeeping=vendor_based_bookkeeping,
+            vendor_based_bookkeeping,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return options
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         options.additional_properties = d
         return options
@@ -70,3 +63,7 @@ class Options:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(("vendorBasedBookkeeping",))

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.export_job_item_status import ExportJobItemStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="SearchExportJobItemsRequest")
 
@@ -45,25 +45,30 @@ class SearchExportJobItemsRequest:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
         accounting_entry_ids = []
-        _accounting_entry_ids = d.pop("accountingEntryIds")
+        _accounting_entry_ids = src_dict["accountingEntryIds"]
         for accounting_entry_ids_item_data in _accounting_entry_ids:
-            accounting_entry_ids_item = UUID(accounting_entry_ids_item_data)
+            accounting_entry_ids_item = parse_uuid(accounting_entry_ids_item_data)
 
             accounting_entry_ids.append(accounting_entry_ids_item)
 
-        _status = d.pop("status", UNSET)
+        _status = src_dict.get("status", UNSET)
         status: ExportJobItemStatus | Unset
         if isinstance(_status, Unset):
             status = UNSET
         else:
-            status = ExportJobItemStatus(_status)
+            status = _ExportJobItemStatus_VALUES.get(_status) or ExportJobItemStatus(
+                _status
+            )
 
         search_export_job_items_request = cls(
-            accounting_entry_ids=accounting_entry_ids,
-            status=status,
+            accounting_entry_ids,
+            status,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return search_export_job_items_request
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         search_export_job_items_request.additional_properties = d
         return search_export_job_items_request
@@ -83,3 +88,15 @@ class SearchExportJobItemsRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryIds",
+        "status",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

@@ -36,15 +36,18 @@ class ServicePeriodV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        from_ = datetime.datetime.fromisoformat(d.pop("from"))
+        from_ = datetime.datetime.fromisoformat(src_dict["from"])
 
-        to = datetime.datetime.fromisoformat(d.pop("to"))
+        to = datetime.datetime.fromisoformat(src_dict["to"])
 
         service_period_v2 = cls(
-            from_=from_,
-            to=to,
+            from_,
+            to,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return service_period_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         service_period_v2.additional_properties = d
         return service_period_v2
@@ -64,3 +67,12 @@ class ServicePeriodV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "from",
+        "to",
+    )
+)

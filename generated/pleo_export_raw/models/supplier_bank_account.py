@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -74,55 +74,32 @@ class SupplierBankAccount:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        bank_name = d.pop("bankName")
+        bank_name = src_dict["bankName"]
 
-        country = CountryCode(d.pop("country"))
+        country = _CountryCode_VALUES.get(src_dict["country"]) or CountryCode(
+            src_dict["country"]
+        )
 
-        def _parse_account_number(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        account_number = src_dict.get("accountNumber", UNSET)
 
-        account_number = _parse_account_number(d.pop("accountNumber", UNSET))
+        bank_code = src_dict.get("bankCode", UNSET)
 
-        def _parse_bank_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        bic = src_dict.get("bic", UNSET)
 
-        bank_code = _parse_bank_code(d.pop("bankCode", UNSET))
-
-        def _parse_bic(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        bic = _parse_bic(d.pop("bic", UNSET))
-
-        def _parse_iban(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        iban = _parse_iban(d.pop("iban", UNSET))
+        iban = src_dict.get("iban", UNSET)
 
         supplier_bank_account = cls(
-            bank_name=bank_name,
-            country=country,
-            account_number=account_number,
-            bank_code=bank_code,
-            bic=bic,
-            iban=iban,
+            bank_name,
+            country,
+            account_number,
+            bank_code,
+            bic,
+            iban,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return supplier_bank_account
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         supplier_bank_account.additional_properties = d
         return supplier_bank_account
@@ -142,3 +119,19 @@ class SupplierBankAccount:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "bankName",
+        "country",
+        "accountNumber",
+        "bankCode",
+        "bic",
+        "iban",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_

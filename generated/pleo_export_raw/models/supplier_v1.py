@@ -83,78 +83,30 @@ class SupplierV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        account = src_dict.get("account", UNSET)
 
-        def _parse_account(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        category_code = src_dict.get("categoryCode", UNSET)
 
-        account = _parse_account(d.pop("account", UNSET))
+        code = src_dict.get("code", UNSET)
 
-        def _parse_category_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        country = _parse_country(src_dict.get("country", UNSET))
 
-        category_code = _parse_category_code(d.pop("categoryCode", UNSET))
+        name = src_dict.get("name", UNSET)
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
-
-        def _parse_country(data: object) -> CountryCode | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                country_type_1 = CountryCode(data)
-
-                return country_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CountryCode | None | Unset, data)
-
-        country = _parse_country(d.pop("country", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_tax_identifier(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        tax_identifier = _parse_tax_identifier(d.pop("taxIdentifier", UNSET))
+        tax_identifier = src_dict.get("taxIdentifier", UNSET)
 
         supplier_v1 = cls(
-            account=account,
-            category_code=category_code,
-            code=code,
-            country=country,
-            name=name,
-            tax_identifier=tax_identifier,
+            account,
+            category_code,
+            code,
+            country,
+            name,
+            tax_identifier,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return supplier_v1
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         supplier_v1.additional_properties = d
         return supplier_v1
@@ -174,3 +126,36 @@ class SupplierV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "account",
+        "categoryCode",
+        "code",
+        "country",
+        "name",
+        "taxIdentifier",
+    )
+)
+
+
+def _parse_country(data: object) -> CountryCode | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        country_type_1 = _CountryCode_VALUES.get(data) or CountryCode(data)
+
+        return country_type_1
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast("CountryCode | None | Unset", data)
+
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_

@@ -35,15 +35,18 @@ class Tag:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        code = d.pop("code")
+        code = src_dict["code"]
 
-        group_code = d.pop("groupCode")
+        group_code = src_dict["groupCode"]
 
         tag = cls(
-            code=code,
-            group_code=group_code,
+            code,
+            group_code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tag
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tag.additional_properties = d
         return tag
@@ -63,3 +66,12 @@ class Tag:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "code",
+        "groupCode",
+    )
+)

@@ -9,6 +9,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import parse_uuid
+
 T = TypeVar("T", bound="TagV1")
 
 
@@ -40,18 +42,21 @@ class TagV1:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        code = d.pop("code")
+        code = src_dict["code"]
 
-        group_code = d.pop("groupCode")
+        group_code = src_dict["groupCode"]
 
-        id = UUID(d.pop("id"))
+        id = parse_uuid(src_dict["id"])
 
         tag_v1 = cls(
-            code=code,
-            group_code=group_code,
-            id=id,
+            code,
+            group_code,
+            id,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tag_v1
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tag_v1.additional_properties = d
         return tag_v1
@@ -71,3 +76,13 @@ class TagV1:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "code",
+        "groupCode",
+        "id",
+    )
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -59,28 +59,24 @@ class Tax:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        rate = d.pop("rate")
+        rate = src_dict["rate"]
 
-        type_ = TaxType(d.pop("type"))
+        type_ = _TaxType_VALUES.get(src_dict["type"]) or TaxType(src_dict["type"])
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
+        code = src_dict.get("code", UNSET)
 
         tax = cls(
-            amount=amount,
-            rate=rate,
-            type_=type_,
-            code=code,
+            amount,
+            rate,
+            type_,
+            code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tax
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tax.additional_properties = d
         return tax
@@ -101,6 +97,19 @@ class Tax:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "amount",
+        "rate",
+        "type",
+        "code",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_TaxType_VALUES = TaxType._value2member_map_
 
 _models_bound = False
 

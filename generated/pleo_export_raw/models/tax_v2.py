@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tax_v2_type import TaxV2Type
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.export_item_amount import ExportItemAmount
@@ -64,31 +64,27 @@ class TaxV2:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        amount = ExportItemAmount.from_dict(d.pop("amount"))
+        amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        id = UUID(d.pop("id"))
+        id = parse_uuid(src_dict["id"])
 
-        rate = d.pop("rate")
+        rate = src_dict["rate"]
 
-        type_ = TaxV2Type(d.pop("type"))
+        type_ = _TaxV2Type_VALUES.get(src_dict["type"]) or TaxV2Type(src_dict["type"])
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
+        code = src_dict.get("code", UNSET)
 
         tax_v2 = cls(
-            amount=amount,
-            id=id,
-            rate=rate,
-            type_=type_,
-            code=code,
+            amount,
+            id,
+            rate,
+            type_,
+            code,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tax_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tax_v2.additional_properties = d
         return tax_v2
@@ -109,6 +105,20 @@ class TaxV2:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "amount",
+        "id",
+        "rate",
+        "type",
+        "code",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_TaxV2Type_VALUES = TaxV2Type._value2member_map_
 
 _models_bound = False
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.tax_amount_v3 import TaxAmountV3
@@ -73,37 +73,33 @@ class TaxV3:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         if not _models_bound:
             _bind_models()
-        d = dict(src_dict)
-        amount = TaxAmountV3.from_dict(d.pop("amount"))
+        amount = TaxAmountV3.from_dict(src_dict["amount"])
 
-        id = UUID(d.pop("id"))
+        id = parse_uuid(src_dict["id"])
 
-        rate = d.pop("rate")
+        rate = src_dict["rate"]
 
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        code = src_dict.get("code", UNSET)
 
-        code = _parse_code(d.pop("code", UNSET))
+        ingoing_tax_account = src_dict.get("ingoingTaxAccount", UNSET)
 
-        ingoing_tax_account = d.pop("ingoingTaxAccount", UNSET)
-
-        outgoing_tax_account = d.pop("outgoingTaxAccount", UNSET)
+        outgoing_tax_account = src_dict.get("outgoingTaxAccount", UNSET)
 
         tax_v3 = cls(
-            amount=amount,
-            id=id,
-            rate=rate,
-            type_=type_,
-            code=code,
-            ingoing_tax_account=ingoing_tax_account,
-            outgoing_tax_account=outgoing_tax_account,
+            amount,
+            id,
+            rate,
+            type_,
+            code,
+            ingoing_tax_account,
+            outgoing_tax_account,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return tax_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         tax_v3.additional_properties = d
         return tax_v3
@@ -123,6 +119,20 @@ class TaxV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "amount",
+        "id",
+        "rate",
+        "type",
+        "code",
+        "ingoingTaxAccount",
+        "outgoingTaxAccount",
+    )
+)
 
 
 _models_bound = False

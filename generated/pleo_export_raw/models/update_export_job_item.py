@@ -14,7 +14,7 @@ from ..models.export_job_item_failure_reason_type_v2 import (
     ExportJobItemFailureReasonTypeV2,
 )
 from ..models.update_export_job_item_status import UpdateExportJobItemStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="UpdateExportJobItem")
 
@@ -72,40 +72,47 @@ class UpdateExportJobItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        status = UpdateExportJobItemStatus(d.pop("status"))
+        status = _UpdateExportJobItemStatus_VALUES.get(
+            src_dict["status"]
+        ) or UpdateExportJobItemStatus(src_dict["status"])
 
-        _exported_at = d.pop("exportedAt", UNSET)
+        _exported_at = src_dict.get("exportedAt", UNSET)
         exported_at: datetime.datetime | Unset
         if isinstance(_exported_at, Unset):
             exported_at = UNSET
         else:
             exported_at = datetime.datetime.fromisoformat(_exported_at)
 
-        external_id = d.pop("externalId", UNSET)
+        external_id = src_dict.get("externalId", UNSET)
 
-        external_url = d.pop("externalUrl", UNSET)
+        external_url = src_dict.get("externalUrl", UNSET)
 
-        failure_reason = d.pop("failureReason", UNSET)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
-        _failure_reason_type = d.pop("failureReasonType", UNSET)
+        _failure_reason_type = src_dict.get("failureReasonType", UNSET)
         failure_reason_type: ExportJobItemFailureReasonTypeV2 | Unset
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = ExportJobItemFailureReasonTypeV2(_failure_reason_type)
+            failure_reason_type = _ExportJobItemFailureReasonTypeV2_VALUES.get(
+                _failure_reason_type
+            ) or ExportJobItemFailureReasonTypeV2(_failure_reason_type)
 
         update_export_job_item = cls(
-            accounting_entry_id=accounting_entry_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return update_export_job_item
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         update_export_job_item.additional_properties = d
         return update_export_job_item
@@ -125,3 +132,23 @@ class UpdateExportJobItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "status",
+        "exportedAt",
+        "externalId",
+        "externalUrl",
+        "failureReason",
+        "failureReasonType",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonTypeV2_VALUES = (
+    ExportJobItemFailureReasonTypeV2._value2member_map_
+)
+_UpdateExportJobItemStatus_VALUES = UpdateExportJobItemStatus._value2member_map_

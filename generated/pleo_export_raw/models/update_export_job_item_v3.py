@@ -12,7 +12,7 @@ from attrs import field as _attrs_field
 
 from ..models.export_job_item_failure_reason_type import ExportJobItemFailureReasonType
 from ..models.export_job_item_status import ExportJobItemStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="UpdateExportJobItemV3")
 
@@ -70,40 +70,47 @@ class UpdateExportJobItemV3:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        accounting_entry_id = UUID(d.pop("accountingEntryId"))
+        accounting_entry_id = parse_uuid(src_dict["accountingEntryId"])
 
-        status = ExportJobItemStatus(d.pop("status"))
+        status = _ExportJobItemStatus_VALUES.get(
+            src_dict["status"]
+        ) or ExportJobItemStatus(src_dict["status"])
 
-        _exported_at = d.pop("exportedAt", UNSET)
+        _exported_at = src_dict.get("exportedAt", UNSET)
         exported_at: datetime.datetime | Unset
         if isinstance(_exported_at, Unset):
             exported_at = UNSET
         else:
             exported_at = datetime.datetime.fromisoformat(_exported_at)
 
-        external_id = d.pop("externalId", UNSET)
+        external_id = src_dict.get("externalId", UNSET)
 
-        external_url = d.pop("externalUrl", UNSET)
+        external_url = src_dict.get("externalUrl", UNSET)
 
-        failure_reason = d.pop("failureReason", UNSET)
+        failure_reason = src_dict.get("failureReason", UNSET)
 
-        _failure_reason_type = d.pop("failureReasonType", UNSET)
+        _failure_reason_type = src_dict.get("failureReasonType", UNSET)
         failure_reason_type: ExportJobItemFailureReasonType | Unset
         if isinstance(_failure_reason_type, Unset):
             failure_reason_type = UNSET
         else:
-            failure_reason_type = ExportJobItemFailureReasonType(_failure_reason_type)
+            failure_reason_type = _ExportJobItemFailureReasonType_VALUES.get(
+                _failure_reason_type
+            ) or ExportJobItemFailureReasonType(_failure_reason_type)
 
         update_export_job_item_v3 = cls(
-            accounting_entry_id=accounting_entry_id,
-            status=status,
-            exported_at=exported_at,
-            external_id=external_id,
-            external_url=external_url,
-            failure_reason=failure_reason,
-            failure_reason_type=failure_reason_type,
+            accounting_entry_id,
+            status,
+            exported_at,
+            external_id,
+            external_url,
+            failure_reason,
+            failure_reason_type,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return update_export_job_item_v3
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         update_export_job_item_v3.additional_properties = d
         return update_export_job_item_v3
@@ -123,3 +130,23 @@ class UpdateExportJobItemV3:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "accountingEntryId",
+        "status",
+        "exportedAt",
+        "externalId",
+        "externalUrl",
+        "failureReason",
+        "failureReasonType",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_ExportJobItemFailureReasonType_VALUES = (
+    ExportJobItemFailureReasonType._value2member_map_
+)
+_ExportJobItemStatus_VALUES = ExportJobItemStatus._value2member_map_

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.country_code import CountryCode
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="VendorV2")
 
@@ -70,38 +70,41 @@ class VendorV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        default_currency = d.pop("defaultCurrency")
+        default_currency = src_dict["defaultCurrency"]
 
-        id = UUID(d.pop("id"))
+        id = parse_uuid(src_dict["id"])
 
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        code = d.pop("code", UNSET)
+        code = src_dict.get("code", UNSET)
 
-        _country = d.pop("country", UNSET)
+        _country = src_dict.get("country", UNSET)
         country: CountryCode | Unset
         if isinstance(_country, Unset):
             country = UNSET
         else:
-            country = CountryCode(_country)
+            country = _CountryCode_VALUES.get(_country) or CountryCode(_country)
 
-        external_id = d.pop("externalId", UNSET)
+        external_id = src_dict.get("externalId", UNSET)
 
-        registration_number = d.pop("registrationNumber", UNSET)
+        registration_number = src_dict.get("registrationNumber", UNSET)
 
-        tax_registration_number = d.pop("taxRegistrationNumber", UNSET)
+        tax_registration_number = src_dict.get("taxRegistrationNumber", UNSET)
 
         vendor_v2 = cls(
-            default_currency=default_currency,
-            id=id,
-            name=name,
-            code=code,
-            country=country,
-            external_id=external_id,
-            registration_number=registration_number,
-            tax_registration_number=tax_registration_number,
+            default_currency,
+            id,
+            name,
+            code,
+            country,
+            external_id,
+            registration_number,
+            tax_registration_number,
         )
+
+        if src_dict.keys() <= _PROPERTY_NAMES:
+            return vendor_v2
+        d = {k: v for k, v in src_dict.items() if k not in _PROPERTY_NAMES}
 
         vendor_v2.additional_properties = d
         return vendor_v2
@@ -121,3 +124,21 @@ class VendorV2:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+#: The JSON keys ``from_dict`` reads; any other key of the input is an additional property.
+_PROPERTY_NAMES = frozenset(
+    (
+        "defaultCurrency",
+        "id",
+        "name",
+        "code",
+        "country",
+        "externalId",
+        "registrationNumber",
+        "taxRegistrationNumber",
+    )
+)
+
+# The value maps of the enums this model reads (enum_property.py.jinja), looked up once.
+_CountryCode_VALUES = CountryCode._value2member_map_

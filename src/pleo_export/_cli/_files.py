@@ -9,18 +9,19 @@ Items are handled a page at a time, so a job of any size needs one page in memor
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._client import PleoExport
 from .._errors import FileDownloadError
-from .._files import ItemFile
 from ._output import Progress, print_json, progress_enabled
+
+if TYPE_CHECKING:  # the download machinery (asyncio, httpx) loads when the command runs
+    from .._files import ItemFile
 
 __all__ = ["MANIFEST", "register"]
 
@@ -69,6 +70,8 @@ class _Download:
         self.failures: list[str] = []
 
     async def one(self, file: ItemFile) -> None:
+        import asyncio
+
         key = f"{file.accounting_entry_id}/{file.index}"
         known = self.manifest.get(key)
         if known is not None and known.get("size") == file.size:
@@ -95,6 +98,8 @@ class _Download:
 
 
 async def _download_files(pleo: PleoExport, args: argparse.Namespace) -> int:
+    import asyncio
+
     folder = Path(args.output)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     progress = Progress(

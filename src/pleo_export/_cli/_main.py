@@ -7,18 +7,18 @@ traceback and the SDK's DEBUG log. Commands live in ``_jobs``, ``_items`` and ``
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from .._config import API_KEY_ENV, BASE_URL_ENV, BEARER_TOKEN_ENV, ENVIRONMENT_ENV
-from .._errors import PleoError
-from . import _items, _jobs, _tools
-from ._context import CliError, ExitCode, build_client, exit_code_for
+
+# The command modules, the client and the errors are imported once they are needed: a bare
+# ``--version`` is answered before any of them, ``--help`` before asyncio, httpx or the seam.
+if TYPE_CHECKING:
+    from ._context import ExitCode
 
 __all__ = ["build_parser", "main"]
 
@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from . import _items, _jobs, _tools
+
     _jobs.register(commands, common)
     _items.register(commands, common)
     _tools.register(commands, common)
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from ._context import build_client
+
     async with build_client(args) as pleo:
         code: int = await args.handler(pleo, args)
         return code
@@ -85,11 +89,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if hasattr(args, "sync_handler"):
         code: int = args.sync_handler(args)
         return code
+    # Imported only now that the arguments are parsed: --help, --version and usage errors
+    # never pay for asyncio (or for httpx and the SDK, which the client imports when made).
+    import asyncio
+
     return asyncio.run(_run(args))
 
 
 def _fail(message: str, code: ExitCode, debug: bool) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     print(f"{_PROG}: error: {message}", file=sys.stderr)
     return int(code)
@@ -106,10 +116,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         rejected credentials and other configuration errors, 4 for a job move the job's status
         forbids (nothing was sent).
     """
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(f"{_PROG} {__version__}")  # what the parser's --version prints, without the parser
+        return 0
     args = build_parser().parse_args(argv)  # exits with 2 on a usage error
+    from .._errors import PleoError
+    from ._context import CliError, ExitCode, exit_code_for
+
     for name in ("json", "debug"):
         setattr(args, name, getattr(args, name, False))
     if args.debug:
+        import logging
+
         logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
         logging.getLogger("pleo_export").setLevel(logging.DEBUG)
     try:

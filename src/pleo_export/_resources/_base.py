@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
-from .._pagination import Cursor, Page, Pager, page_from_envelope
+from .._pagination import Cursor, Fetched, Page, Pager, fetched_from_body, page_from_envelope
 from .._unknown_fields import note_unknowns
 from .._validation import check_int, check_paging, check_sorting
 from .._wire import Endpoint, Seam, endpoint_kwargs, page_orders
@@ -75,18 +75,26 @@ class Resource:
     def _pager(self, endpoint: Endpoint, args: ListArgs, *pos: Any, **params: Any) -> Pager[Any]:
         """A pager over a generated list endpoint."""
         seam, where, model = self._seam, endpoint.name, endpoint.model
+        if model is None:
+            raise TypeError(f"{where} has no 2xx body to page through")
         fixed = {**params, **args.query, "limit": args.limit}
 
-        async def fetch(cursor: Cursor) -> Page[Any]:
+        async def fetch(cursor: Cursor) -> Page[Any] | Fetched[Any]:
             kwargs = endpoint.request(
                 *pos,
                 **fixed,
                 **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
             )
-            page = page_from_envelope(await seam.call(kwargs, model))
-            if page.items:
-                note_unknowns(page.items[0], where=where)
-            return page
+            response = await seam.send(seam.build(kwargs))
+            body = seam.decode(response)
+
+            def build() -> Page[Any]:
+                page = page_from_envelope(seam.parse(response, model, body=body))
+                if page.items:
+                    note_unknowns(page.items[0], where=where)
+                return page
+
+            return fetched_from_body(body, build)
 
         return Pager(
             fetch,

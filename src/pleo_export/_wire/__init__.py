@@ -5,17 +5,36 @@ error; ``v3`` and ``v2`` are the per-version adapters (endpoints, enums, update 
 ``_common`` what both share. Everything above it sees only these names and our own value types.
 """
 
-from . import v2, v3
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._adapter import Adapter, Endpoint
-from ._common import (
-    GeneratedClient,
-    create_body,
-    event_body,
-    generated_client,
-    job_failure_type,
-    page_orders,
-)
 from ._seam import Seam, endpoint_kwargs, json_loads, unset_to_none
+
+# The adapters and ``_common`` import generated endpoints and models: they load on first use
+# (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).
+if TYPE_CHECKING:
+    from . import v2, v3
+    from ._common import (
+        GeneratedClient,
+        create_body,
+        event_body,
+        generated_client,
+        job_failure_type,
+        page_orders,
+    )
+
+#: Name -> the submodule that defines it (or, for ``v2``/``v3``, is it).
+_LAZY: dict[str, str] = {
+    "GeneratedClient": "._common",
+    "create_body": "._common",
+    "event_body": "._common",
+    "generated_client": "._common",
+    "job_failure_type": "._common",
+    "page_orders": "._common",
+    "v2": ".v2",
+    "v3": ".v3",
+}
 
 __all__ = [
     "Adapter",
@@ -33,3 +52,13 @@ __all__ = [
     "v2",
     "v3",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    loaded = importlib.import_module(module, __name__)
+    value = loaded if name in ("v2", "v3") else getattr(loaded, name)
+    globals()[name] = value
+    return value

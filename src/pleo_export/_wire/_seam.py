@@ -60,6 +60,8 @@ _CLIENT_DEFAULT_HEADERS: Final = frozenset(
     {"accept", "accept-encoding", "connection", "content-length", "host", "user-agent"}
 )
 
+#: ``Seam.parse`` without a body decoded beforehand.
+_UNREAD: Final = object()
 #: What a parser may raise on a hostile body besides its own errors: ``[[[[…`` nested deeper
 #: than the stack (RecursionError) or a document too large to build.
 _PARSE_LIMITS: Final = (RecursionError, MemoryError)
@@ -171,19 +173,28 @@ class Seam:
         response = await self.send(request, retry_post=retry_post, on_attempt=on_attempt)
         return None if model is None else self.parse(response, model)
 
-    def parse(self, response: httpx.Response, model: type[M]) -> Any:
-        """Parse a 2xx response with a generated model, as a typed error if it does not fit."""
-        request = response.request
-        with _gc_paused():  # decoding and model building: see _gc_paused
+    def decode(self, response: httpx.Response) -> Any:
+        """The JSON body of a 2xx response, as a typed error if it is not JSON."""
+        with _gc_paused():  # decoding: see _gc_paused
             try:
-                data = json_loads(response.content)
+                return json_loads(response.content)
             except (ValueError, *_PARSE_LIMITS):
+                request = response.request
                 raise ResponseValidationError(
                     "the response body is not JSON",
                     method=request.method,
                     path=request.url.path,
                     body_snippet=body_snippet(response.content),
                 ) from None
+
+    def parse(self, response: httpx.Response, model: type[M], *, body: Any = _UNREAD) -> Any:
+        """Parse a 2xx response with a generated model, as a typed error if it does not fit.
+
+        ``body`` is the response's JSON when the caller already decoded it (``decode``).
+        """
+        request = response.request
+        data = self.decode(response) if body is _UNREAD else body
+        with _gc_paused():  # model building: see _gc_paused
             try:
                 return model.from_dict(data)
             except (KeyError, TypeError, ValueError, AttributeError, *_PARSE_LIMITS) as exc:

@@ -31,7 +31,9 @@ def compose(schema: Schema, resolver: Resolver, depth: int = 0) -> Schema:
                     properties.setdefault(name, child)
                 merged["properties"] = properties
             elif key == "required" and isinstance(value, list):
-                merged["required"] = list(dict.fromkeys([*sequence(merged, "required"), *value]))
+                names = [*sequence(merged, "required"), *value]
+                # a malformed spec may list non-names here; they name no property, so drop them
+                merged["required"] = list(dict.fromkeys(n for n in names if isinstance(n, str)))
             else:
                 merged.setdefault(key, value)
     return merged
