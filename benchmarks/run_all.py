@@ -35,6 +35,7 @@ BENCHMARKS = (
     "bench_batch_updates",
     "bench_throughput",
     "bench_journal",
+    "bench_coordinated",
     "bench_files",
 )
 

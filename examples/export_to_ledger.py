@@ -13,20 +13,24 @@ mostly three things, and this file is those three things:
 
 1. ``book``: the handler that puts one export item into the accounting system (``ledger.py``,
    a SQLite general ledger; booking is idempotent, keyed on Pleo's ``accountingEntryId``) and
-   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``. It first downloads
-   the item's receipts with ``pleo.files`` into the ledger's content-addressed files folder
-   (one copy per SHA-256); a receipt that cannot be downloaded fails the item as
+   answers ``Booked(external_id=...)`` or ``Rejected(reason, reason_type)``. An item marked
+   ``work.in_doubt`` (an earlier run handed it out and died before recording the answer) is
+   looked up in the ledger first, and its existing document is reported instead. Otherwise it
+   first downloads the item's receipts with ``pleo.files`` into the ledger's content-addressed
+   files folder (one copy per SHA-256); a receipt that cannot be downloaded fails the item as
    ``receipt_download_failure`` (or ``receipt_file_size_limit_exceeded``), booking nothing;
 2. ``ExportWorker``: finds pending jobs (and ``in_progress`` ones a crashed run left behind),
-   claims each, streams its items to the handler, reports outcomes in batches of 100 and posts
-   ``completed`` / ``completed_with_errors`` / ``failed``;
+   leases and claims each, streams its items to the handler, journals and reports outcomes in
+   batches of 100 and posts ``completed`` / ``completed_with_errors`` / ``failed``. Its lease
+   and journal live in a ``SQLiteCoordinator`` beside the ledger (``<ledger>.journal``);
 3. the check: every entry in the ledger is an item Pleo shows as exported, and vice versa;
    every stored file still hashes to its name; and with ``--embedded`` every booked entry has
    exactly the files the fake served, byte for byte (compared by SHA-256).
 
-Kill it at any point and start it again with the same ``--ledger``: the worker resumes the
-job it left ``in_progress``, items booked but not yet reported are booked again (the ledger
-hands back the same document number), and the check still holds.
+Kill it at any point and start it again with the same ``--ledger``: the worker takes its
+lease back, reports the outcomes the journal holds without booking them again, offers the
+items it handed out without an answer as in doubt (the ledger finds them), and the check
+still holds.
 
 Exit status: 0 when the check holds, 1 when it does not, 3 for missing credentials.
 
@@ -61,7 +65,9 @@ from pleo_export import (
     PleoExport,
     Progress,
     Rejected,
+    WorkItem,
 )
+from pleo_export.coordination import Coordinator, SQLiteCoordinator
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -89,14 +95,24 @@ class Integration:
         self.running: dict[uuid.UUID, uuid.UUID] = {}  # company → its job now running
         self.final: dict[uuid.UUID, str] = {}  # job → final status
         self.reasons: Counter[str] = Counter()
+        #: Items offered in doubt, and those of them the ledger already held.
+        self.in_doubt = self.found_booked = 0
         self._printed: dict[uuid.UUID, int] = {}
 
-    async def book(self, export_item: Any) -> Booked | Rejected:
+    async def book(self, work: WorkItem[Any, Any]) -> Booked | Rejected:
         """Download an export item's receipts, then book it with them (the worker's handler).
 
-        A download error is left to escape: the worker reports it with its receipt failure
-        type, and nothing is booked.
+        An item in doubt is looked up in the ledger first: an earlier run may have booked it
+        and died before its answer was journaled. A download error is left to escape: the
+        worker reports it with its receipt failure type, and nothing is booked.
         """
+        export_item = work.export_item
+        if work.in_doubt:
+            self.in_doubt += 1
+            document = self.ledger.document(str(work.accounting_entry_id))
+            if document is not None:
+                self.found_booked += 1
+                return Booked(external_id=document)
         # The worker runs one job per company at a time, so the company names the job.
         job_id = self.running[export_item.company_id]
         entry = str(export_item.accounting_entry_id)
@@ -171,6 +187,8 @@ async def export(
     out: Any = None,
     fake: FakePleo | None = None,
     receipts: bool = True,
+    coordinator: Coordinator | None = None,
+    durable: bool = True,
 ) -> int:
     """Run the worker (until idle with ``once``, else until SIGINT/SIGTERM), then check.
 
@@ -178,20 +196,29 @@ async def export(
         fake: the embedded fake; the check then also compares every booked entry's files with
             the bytes the fake served.
         receipts: download and attach each item's files (off: book the accounting data only).
+        coordinator: where leases and the journal live; default a ``SQLiteCoordinator`` beside
+            the ledger (``<ledger>.journal``), or with ``durable=False`` the client's in-memory
+            journal (what the benchmark compares against).
 
     Returns:
         The exit status: 0 when the ledger and Pleo agree, 1 when they do not.
     """
     out = out or sys.stdout
     integration = Integration(pleo if receipts else None, ledger, out)
+    journal = coordinator
+    if journal is None and durable:
+        journal = SQLiteCoordinator(ledger.path.with_name(ledger.path.name + ".journal"))
     worker = ExportWorker(
         pleo,
         integration.book,
         company_ids=company_ids,
         poll_interval=poll_interval,
-        # This is the only worker: an in_progress job is one it left behind. Resume it now.
-        resume_idle=0,
         on_progress=integration.on_progress,
+        coordinator=journal,
+        # One worker per ledger: a restart takes its own leases back at once.
+        holder=f"export_to_ledger:{ledger.path.resolve()}",
+        # Without a coordinator this is still the only worker: resume what it left at once.
+        resume_idle=0,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -200,6 +227,8 @@ async def export(
     try:
         await worker.run(until_idle=once)
     finally:
+        if journal is not None and coordinator is None:
+            await journal.aclose()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     elapsed = time.perf_counter() - began
@@ -217,6 +246,8 @@ async def export(
         + (f", {stats.jobs_errored} ended on an error" if stats.jobs_errored else ""),
         "items booked": f"{stats.items_booked:,}",
         "items failed": f"{stats.items_failed:,}" + (f" ({reasons})" if reasons else ""),
+        "in doubt": f"{integration.in_doubt:,} offered again,"
+        f" {integration.found_booked:,} found already booked",
         "elapsed": f"{elapsed:.1f} s",
         "ledger": f"{ledger.path} ({entries:,} entries)",
     }

@@ -5,6 +5,23 @@
     python examples/worker_service.py --metrics-port 9464   # Prometheus scrapes /metrics
     kill -TERM <pid>                      # or Ctrl+C: finish the item, flush, exit 0
 
+Several processes (or machines) on one Pleo account share one PostgreSQL coordinator: start
+the same service as often as you like with the same DSN (needs ``pleo-export[postgres]``)::
+
+    pleo-export fake-server --port 8080 &          # or Pleo itself, with your credentials
+    export PLEO_COORDINATOR_DSN="host=db.internal dbname=erp user=pleo_worker"
+    for n in 1 2 3; do
+        python examples/worker_service.py --base-url http://127.0.0.1:8080 \
+            --api-key pleo-test-key --name "worker-$n" &
+    done
+
+Each process leases a job (and its company) before it starts or resumes it, so no two export
+the same job; kill one (even with SIGKILL) and another takes its jobs over once its leases
+lapse (``lease_seconds``, 30 s), offering the items it had handed out with ``in_doubt`` set.
+``--name`` gives the process a stable lease holder: a restarted ``worker-2`` takes its own
+jobs back at once. ``--journal PATH`` uses a ``SQLiteCoordinator`` file instead (several
+processes on one machine).
+
 The service runs three things side by side: the ``ExportWorker`` (polls every
 ``--poll-interval`` seconds and wakes at once on ``worker.notify(job_id)``, which is what a
 webhook handler calls), a heartbeat that logs the worker's totals, and, with the embedded fake
@@ -32,8 +49,9 @@ from typing import TYPE_CHECKING
 
 from _support import add_target_options, connect
 
-from pleo_export import Booked, ExportWorker, PleoExport, Progress, Rejected
-from pleo_export.models import ExportItemV3
+from pleo_export import Booked, ExportWorker, PleoExport, Progress, Rejected, WorkItem
+from pleo_export.coordination import Coordinator, SQLiteCoordinator
+from pleo_export.models import ExportItemV3, ExportJobItemV3
 
 if TYPE_CHECKING:
     from pleo_export.testing import FakePleo
@@ -41,8 +59,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("worker_service")
 
 
-async def book(export_item: ExportItemV3) -> Booked | Rejected:
-    """The handler: pretend to call an ERP (a few milliseconds each) and book the item."""
+async def book(work: WorkItem[ExportJobItemV3, ExportItemV3]) -> Booked | Rejected:
+    """The handler: pretend to call an ERP (a few milliseconds each) and book the item.
+
+    A real one stores ``work.fencing_token`` beside the booking and, when ``work.in_doubt``,
+    first looks the entry up by ``work.accounting_entry_id`` (see export_to_ledger.py).
+    """
+    export_item = work.export_item
     await asyncio.sleep(0.002)
     if export_item.amount.in_wallet_currency.value == 0:
         return Rejected("The ERP refuses zero-amount vouchers.", reason_type="validation_failure")
@@ -95,11 +118,17 @@ async def serve(args: argparse.Namespace) -> None:
     def seed(fake: FakePleo) -> None:
         fake.add_job(items=first_items)
 
+    coordinator = _coordinator(args)
     async with connect(args, seed) as target:
         if args.metrics_port is not None:
             serve_metrics(target.pleo, args.metrics_port)
         worker = ExportWorker(
-            target.pleo.v3, book, poll_interval=args.poll_interval, on_progress=on_progress
+            target.pleo.v3,
+            book,
+            poll_interval=args.poll_interval,
+            on_progress=on_progress,
+            coordinator=coordinator,
+            holder=args.name,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -121,6 +150,20 @@ async def serve(args: argparse.Namespace) -> None:
             for task in extras:
                 task.cancel()
         log.info("stopped gracefully: %s", worker.stats)
+    if coordinator is not None:
+        await coordinator.aclose()
+
+
+def _coordinator(args: argparse.Namespace) -> Coordinator | None:
+    """A PostgreSQL coordinator from ``--dsn`` / ``$PLEO_COORDINATOR_DSN``, a SQLite one from
+    ``--journal``, else none (the client's in-memory journal: this process only)."""
+    if args.dsn:
+        from pleo_export.coordination import PostgresCoordinator  # the [postgres] extra
+
+        return PostgresCoordinator(args.dsn)
+    if args.journal:
+        return SQLiteCoordinator(args.journal)
+    return None
 
 
 def main() -> None:
@@ -135,6 +178,12 @@ def main() -> None:
     parser.add_argument(
         "--metrics-port", type=int, metavar="PORT", help="serve Prometheus metrics (0: any port)"
     )
+    shared = parser.add_argument_group("sharing the account with other processes")
+    shared.add_argument(
+        "--dsn", default=os.environ.get("PLEO_COORDINATOR_DSN"), help="PostgreSQL coordinator"
+    )
+    shared.add_argument("--journal", metavar="PATH", help="SQLite coordinator file instead")
+    shared.add_argument("--name", help="this process's stable lease holder name")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # The SDK logs on "pleo_export" (INFO: job transitions; DEBUG: each request), httpx on

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from ._retry import RetryPolicy
     from ._run import ExportRun
     from ._wire import GeneratedClient, Seam
+    from .coordination._types import Coordinator
     from .models import (
         ExportItemV2,
         ExportItemV3,
@@ -74,14 +75,16 @@ __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 class V2Resources:
     """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
-    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
         from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
 
         self.jobs = ExportJobsV2(seam, prefetch=prefetch)
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
         #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v2")
+        #: The client's in-memory journal, used by runs and workers given no coordinator.
+        self.coordinator = coordinator
         #: The client's hooks, tracing and metrics (see ``PleoExport.observer``).
         self.observer = seam.observer
 
@@ -91,6 +94,7 @@ class V2Resources:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV2:
         """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
         from ._run import ExportRun
@@ -100,6 +104,7 @@ class V2Resources:
             job,
             concurrency=concurrency,
             flush_interval=flush_interval,
+            coordinator=self.coordinator if coordinator is None else coordinator,
             observer=self.observer,
         )
 
@@ -108,14 +113,16 @@ class V3Resources:
     """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (``pleo.jobs`` is the same
     object unless the client was made with ``api_version="v2"``)."""
 
-    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
         from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3, VersionApi
 
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
         #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items)
+        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v3")
+        #: The client's in-memory journal, used by runs and workers given no coordinator.
+        self.coordinator = coordinator
         #: The client's hooks, tracing and metrics (see ``PleoExport.observer``).
         self.observer = seam.observer
 
@@ -125,6 +132,7 @@ class V3Resources:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV3:
         """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
         from ._run import ExportRun
@@ -134,6 +142,7 @@ class V3Resources:
             job,
             concurrency=concurrency,
             flush_interval=flush_interval,
+            coordinator=self.coordinator if coordinator is None else coordinator,
             observer=self.observer,
         )
 
@@ -286,12 +295,20 @@ class PleoExport:
     @cached_property
     def v2(self) -> V2Resources:
         """The v2 endpoints (made on first use, like every resource)."""
-        return V2Resources(self._seam, prefetch=self._prefetch)
+        return V2Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
 
     @cached_property
     def v3(self) -> V3Resources:
         """The v3 endpoints, typed exactly."""
-        return V3Resources(self._seam, prefetch=self._prefetch)
+        return V3Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
+
+    @cached_property
+    def _journal(self) -> Coordinator:
+        # One in-memory journal for the client's runs and workers given no coordinator: a run
+        # cancelled and started again in this process finds what it recorded.
+        from .coordination._memory import InMemoryCoordinator
+
+        return InMemoryCoordinator()
 
     @property
     def _default(self) -> V3Resources | V2Resources:
@@ -381,6 +398,7 @@ class PleoExport:
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        coordinator: Coordinator | None = None,
     ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
@@ -393,6 +411,9 @@ class PleoExport:
             concurrency: item-update batches in flight at once (default 4).
             flush_interval: seconds a recorded outcome may wait for its batch of 100 to fill
                 (default 30).
+            coordinator: where the run's lease and journal live: a ``SQLiteCoordinator`` or
+                ``PostgresCoordinator`` makes them outlive the process; default the client's
+                in-memory one (see docs/coordination.md).
 
         Returns:
             An ``ExportRun`` (see there for what entering and leaving it do), typed for either
@@ -409,10 +430,15 @@ class PleoExport:
             # A job model of the other version still names the job: run it by its id.
             v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
             return self.v2.export_run(
-                v2_job, concurrency=concurrency, flush_interval=flush_interval
+                v2_job,
+                concurrency=concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
             )
         v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
-        return self.v3.export_run(v3_job, concurrency=concurrency, flush_interval=flush_interval)
+        return self.v3.export_run(
+            v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+        )
 
     def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
         """Iterate over any generated list operation, e.g. a v1 one::
@@ -474,6 +500,7 @@ class _ClientView(PleoExport):
     _PER_SEAM = frozenset({"v2", "v3", "jobs", "job_items", "export_items", "files", "_raw"})
 
     def __init__(self, parent: PleoExport, seam: Seam) -> None:
+        parent.v3.port  # noqa: B018 - builds the parent's journal, which the view then shares
         vars(self).update({k: v for k, v in vars(parent).items() if k not in self._PER_SEAM})
         self._seam = seam
         self._raw = None

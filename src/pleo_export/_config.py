@@ -48,6 +48,8 @@ __all__ = [
     "FAILURE_REASON_MAX_CHARS",
     "FILE_REFRESH_KEPT",
     "FILE_REFRESH_TTL",
+    "JOURNAL_INTENT_BATCH",
+    "LEASE_RENEW_FRACTION",
     "LOOPBACK_HOSTS",
     "MAX_CURSOR_CHARS",
     "MAX_LIMIT",
@@ -213,6 +215,12 @@ FILE_REFRESH_TTL: Final = 3600.0
 #: A coordinator's lease on a job (and its company) lapses this many seconds after it was taken
 #: or last renewed, so a dead holder's job can be taken over; holders renew well before.
 DEFAULT_LEASE_SECONDS: Final = 30.0
+#: An export run renews its lease every this fraction of ``lease_seconds`` (a third: two renewals
+#: may fail before the lease lapses).
+LEASE_RENEW_FRACTION: Final = 1 / 3
+#: An export run journals the intents of this many items in one write before handing them out,
+#: as the outbox reports outcomes in batches of ``BATCH_LIMIT``.
+JOURNAL_INTENT_BATCH: Final = 100
 #: How long a coordinator's SQL may wait for a lock another process holds (SQLite busy timeout,
 #: PostgreSQL lock_timeout), in seconds.
 COORDINATOR_LOCK_TIMEOUT: Final = 10.0

@@ -42,7 +42,8 @@
     ├── InvalidArgumentError            a bad argument, caught before any request (also ValueError)
     ├── InvalidTransitionError          a job event the job's known status forbids (also ValueError)
     └── CoordinatorError                a coordinator's database failed or holds a newer schema
-        └── LeaseLostError              the writer's lease on a job was superseded or ran out
+        ├── LeaseLostError              the writer's lease on a job was superseded or ran out
+        └── LeaseHeldError              another worker holds the lease on the job or its company
 
 Pleo's error ``type`` is matched case-insensitively (its docs spell MISSING_CONTRA_ACCOUNTS both
 ways). Messages carry the method, path and a short body snippet, never a credential: every field
@@ -81,6 +82,7 @@ __all__ = [
     "InvalidStatusChangeError",
     "InvalidTransitionError",
     "JobFinishedError",
+    "LeaseHeldError",
     "LeaseLostError",
     "MissingContraAccountsError",
     "NotFoundError",
@@ -326,6 +328,21 @@ class LeaseLostError(CoordinatorError):
         self.job_id = job_id
         self.token = token
         self.reason = reason
+
+
+class LeaseHeldError(CoordinatorError):
+    """An export run could not lease its job: another worker's live lease is on the job, or on
+    another job of the same company (Pleo runs one export job per company at a time)."""
+
+    def __init__(self, job_id: str, held_job_id: str, holder: str, expires_in: float) -> None:
+        super().__init__(
+            f"job {job_id} is leased elsewhere: job {held_job_id} by {holder[:200]}"
+            f" for {expires_in:.1f} s more"
+        )
+        self.job_id = job_id
+        self.held_job_id = held_job_id
+        self.holder = holder
+        self.expires_in = expires_in
 
 
 _STATUS_CLASSES: Final[dict[int, type[APIStatusError]]] = {

@@ -88,6 +88,11 @@ ExportT = TypeVar("ExportT", bound=EntryLike)
 class ExportPort(Protocol[JobT, ItemT, ExportT]):
     """What an export run and the worker need of one API version."""
 
+    @property
+    def api_version(self) -> str:
+        """``"v3"`` or ``"v2"``."""
+        ...
+
     async def get(self, job_id: uuid.UUID | str) -> JobT:
         """Fetch one job."""
         ...

@@ -1,7 +1,8 @@
 """An export run: one job from claim to final event, as ``async with pleo.export_run(job)``.
 
-It starts (or resumes) the job, joins the job items still to do with their export data, records
-the caller's outcomes into an ``Outbox`` that sends them in batches of 100 as it goes, and posts
+It leases the job (``_journal``), starts or resumes it, joins the job items still to do with
+their export data, journals each batch's intents before handing it out, records the caller's
+outcomes into an ``Outbox`` that journals and sends them in batches of 100 as it goes, and posts
 the final event on exit. Choosing which job to run, and running many, is ``_worker``'s business.
 """
 
@@ -17,13 +18,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Final, Generic, Self, TypeAlias, TypeVar
 
 from ._batch import BatchResult, Outbox
-from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL, FAILURE_REASON_MAX_CHARS
-from ._errors import InvalidArgumentError, InvalidTransitionError, PleoError
+from ._config import (
+    DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FLUSH_INTERVAL,
+    FAILURE_REASON_MAX_CHARS,
+    JOURNAL_INTENT_BATCH,
+)
+from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
 from ._files import ItemFile, item_files
 from ._hooks import Observer
+from ._journal import RunJournal, critical
 from ._lifecycle import (
     FINAL_STATUSES,
     final_event,
@@ -34,10 +41,12 @@ from ._lifecycle import (
     target_status,
     transition,
 )
-from ._outcome import ItemOutcome, OutcomeStatus
+from ._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
 from ._validation import check_int, check_uuid
 from ._watch import Scope
+from .coordination._memory import InMemoryCoordinator
+from .coordination._types import Coordinator, JournalState, new_holder
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
@@ -70,10 +79,17 @@ class WorkItem(Generic[ItemT_co, ExportT_co]):
     Attributes:
         item: the job item (``ExportJobItemV3``, or ``ExportJobItem`` on v2).
         export_item: the accounting data (``ExportItemV3``, or ``ExportItemV2``).
+        in_doubt: True when an earlier run handed this entry out and recorded no outcome (it
+            crashed, or was superseded, in between): the entry may already be booked, so look
+            it up in the accounting system by ``accounting_entry_id`` before booking it.
+        fencing_token: the run's lease token; it grows with every lease of the job, so storing
+            it beside a booking tells which run wrote it.
     """
 
     item: ItemT_co
     export_item: ExportT_co
+    in_doubt: bool = False
+    fencing_token: int = 0
 
     @property
     def accounting_entry_id(self) -> uuid.UUID:
@@ -100,6 +116,9 @@ class RunStats:
         delivered: items Pleo confirmed as updated.
         flushed_batches: update batches Pleo accepted.
         item_errors: per-item errors Pleo returned (see ``ExportRun.errors``).
+        replayed: outcomes an earlier run journaled and this run reported without asking
+            the caller again.
+        in_doubt: items handed out with ``in_doubt`` set.
     """
 
     total: int | None = None
@@ -108,6 +127,17 @@ class RunStats:
     delivered: int = 0
     flushed_batches: int = 0
     item_errors: int = 0
+    replayed: int = 0
+    in_doubt: int = 0
+
+
+_Ahead: TypeAlias = tuple[list[WorkItem[ItemT, ExportT]], "asyncio.Future[None]"]
+
+
+def _retrieve(write: asyncio.Future[None]) -> None:
+    """Mark a background write's failure as seen (it is raised where it is awaited)."""
+    if not write.cancelled():
+        write.exception()
 
 
 def clip_reason(text: str) -> str:
@@ -131,16 +161,26 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 else:
                     run.succeeded(work, external_id=number)
 
-    Entering posts ``started`` for a pending job (the safe way, see ``ExportJobs.start``) or
-    resumes an ``in_progress`` one without posting it again; a final job is refused. Outcomes
-    are buffered and sent in batches of 100, or once the oldest has waited 30 s, which also
-    keeps the job from expiring. Each entry takes one outcome per run.
+    Entering leases the job and its company on the coordinator (a fencing token, renewed every
+    third of ``lease_seconds``), then posts ``started`` for a pending job (the safe way, see
+    ``ExportJobs.start``) or resumes an ``in_progress`` one without posting it again; a final
+    job is refused. On resume, outcomes an earlier run journaled are reported without offering
+    their items again, and items it handed out without an outcome come back with
+    ``work.in_doubt``. Each batch of items is journaled as handed out before ``pending()``
+    yields it; outcomes are buffered, journaled and sent in batches of 100, or once the oldest
+    has waited 30 s, which also keeps the job from expiring. Each entry takes one outcome.
 
     On a normal exit the buffer is flushed, items listed but never reported are marked failed
     (``unexpected_failure``), and ``completed``, ``completed_with_errors`` or ``failed`` is
-    posted as the items' outcomes call for (``final_event``). An exception in the block
-    flushes, fails the job (type from ``job_failure_type_for``) and propagates. Cancellation,
-    and ``pause()``, flush and leave the job ``in_progress`` for a later run to resume.
+    posted as the items' outcomes call for (``final_event``), and the job's journal is purged.
+    An exception in the block flushes, fails the job (type from ``job_failure_type_for``) and
+    propagates. Cancellation, and ``pause()``, flush and leave the job ``in_progress`` for a
+    later run to resume; whatever cancels the exit, every recorded outcome is journaled before
+    the lease is released. A run whose lease was superseded (``LeaseLostError``) stops without
+    reporting or posting anything more: the newer holder owns the job.
+
+    Without a coordinator the journal is in memory (the client's, shared by its runs): it
+    survives a cancelled run, not a crash or a second process; see docs/coordination.md.
 
     Args:
         port: one API version's ``ExportPort`` (``pleo.v3.export_run`` passes it).
@@ -148,9 +188,13 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         concurrency: update batches in flight at once (default 4).
         flush_interval: seconds an outcome may wait for its batch to fill (default 30).
         observer: the client's ``Observer``; with tracing on, the run is a span.
+        coordinator: where the lease and journal live (``SQLiteCoordinator``,
+            ``PostgresCoordinator``…); default a new ``InMemoryCoordinator``.
+        holder: the lease holder's name; default a new ``new_holder()``.
 
     Raises:
         InvalidArgumentError: a bad argument.
+        LeaseHeldError: (entering) another holder's live lease is on the job or its company.
     """
 
     def __init__(
@@ -161,6 +205,8 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         observer: Observer | None = None,
+        coordinator: Coordinator | None = None,
+        holder: str | None = None,
     ) -> None:
         check_int(concurrency, "concurrency", minimum=1)
         job_id, _ = job_ref(job)
@@ -179,9 +225,13 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         #: Entries with a job item but no export data; the run reported them failed.
         self.missing_export_data: list[uuid.UUID] = []
         self._port = port
-        job_id_ = self.job_id
+        self._journal = RunJournal(
+            InMemoryCoordinator() if coordinator is None else coordinator,
+            new_holder() if holder is None else holder,
+        )
+        job_id_, journal = self.job_id, self._journal
         self._outbox = Outbox(
-            lambda batch: port.report(job_id_, batch),
+            lambda batch: journal.report(port.report, job_id_, batch),
             self.job_id,
             self._count,
             concurrency=concurrency,
@@ -189,6 +239,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         )
         self._state = _State.NEW
         self._reported: set[uuid.UUID] = set()
+        self._in_doubt: frozenset[uuid.UUID] = frozenset()
         self._failure_types: list[str | None] = []
         self._delivered: Counter[str] = Counter()
         self._todo: set[uuid.UUID] | None = None
@@ -225,20 +276,60 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     async def _enter(self) -> Self:
         if self._state is not _State.NEW:
             raise PleoError("an ExportRun can be entered only once")
-        if self.job is None or status_text(self.job.status) == "in_progress":
-            # A listed in_progress job may have finished since it was listed: resume only
-            # what Pleo says is still running now.
+        self._state = _State.CLOSED
+        fresh = self.job is None
+        if self.job is None:
             self.job = await self._port.get(self.job_id)
-        status = status_text(self.job.status)
-        if status == "in_progress":
-            self.resumed = True
-            logger.info("job %s: resuming (already in_progress)", self.job_id)
-        elif status in FINAL_STATUSES:
-            raise InvalidTransitionError(str(self.job_id), status, "started", ())
-        else:  # pending, or a status newer than the SDK: the server decides
-            self.claim_confirmed = await transition(self._port, self.job, "started")
+        self._refuse_final(self.job)
+        await self._journal.acquire(
+            JobRef(self.job_id, self.job.company_id, self._port.api_version)
+        )
+        try:
+            if not fresh and status_text(self.job.status) == "in_progress":
+                # A listed in_progress job may have finished since it was listed (and its
+                # lease been released): resume only what Pleo says is still running now.
+                self.job = await self._port.get(self.job_id)
+                self._refuse_final(self.job)
+            if status_text(self.job.status) == "in_progress":
+                self.resumed = True
+                logger.info("job %s: resuming (already in_progress)", self.job_id)
+            else:  # pending, or a status newer than the SDK: the server decides
+                self.claim_confirmed = await transition(self._port, self.job, "started")
+            self._resume_from(await self._journal.load())
+        except BaseException:
+            await critical(self._journal.close(purge=False))
+            raise
+        self._journal.start_renewing()
         self._state = _State.OPEN
         return self
+
+    def _refuse_final(self, job: JobT) -> None:
+        status = status_text(job.status)
+        if status in FINAL_STATUSES:
+            raise InvalidTransitionError(str(self.job_id), status, "started", ())
+
+    def _resume_from(self, state: JournalState) -> None:
+        """Take over what earlier runs journaled: report their outcomes, mark their handed-out
+        items in doubt, skip what Pleo confirmed."""
+        self._reported |= state.confirmed
+        for outcome in state.unconfirmed:
+            self._reported.add(outcome.accounting_entry_id)
+            self._journal.journaled.add(outcome.accounting_entry_id)
+            self._outbox.add(outcome)
+        self.stats.replayed = len(state.unconfirmed)
+        self._in_doubt = state.in_doubt
+        if not state.is_empty:
+            logger.info(
+                "job %s: journal holds %d outcome(s) to report, %d item(s) in doubt",
+                self.job_id,
+                len(state.unconfirmed),
+                len(state.in_doubt),
+            )
+
+    @property
+    def fencing_token(self) -> int:
+        """The token of the run's lease on its job (0 before entering)."""
+        return self._journal.token
 
     async def __aexit__(
         self,
@@ -246,10 +337,12 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        while self._generators:
-            await self._generators.pop().aclose()
         try:
-            if self._state is _State.CLOSED:  # abort() already ended the job
+            while self._generators:
+                await self._generators.pop().aclose()
+            if self._journal.lost is not None or isinstance(exc, LeaseLostError):
+                logger.warning("job %s: lease lost; left to its new holder", self.job_id)
+            elif self._state is _State.CLOSED:  # abort() already ended the job
                 await self._outbox.settle()
             elif exc is None and self._state is _State.PAUSED:
                 await self.flush()
@@ -266,6 +359,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
         finally:
             self._state = _State.CLOSED
+            # Whatever cancelled the exit: journal every recorded outcome not yet journaled
+            # (the next run reports it), then purge a final job or release the lease.
+            await critical(self._journal.close(purge=self.final_status is not None))
             self._close_scope(exc or sys.exc_info()[1])  # or what ending the job raised
 
     def pause(self) -> None:
@@ -294,6 +390,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             await self.flush()
         except PleoError as exc:
             logger.warning("job %s: flush before abort failed: %s", self.job_id, exc)
+        await self._journal.check()
         await transition(
             self._port, self.job_id, "failed", reason=clip_reason(reason), reason_type=reason_type
         )
@@ -329,21 +426,65 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self.stats.total = len(todo)
         logger.info("job %s: %d item(s) to export", self.job_id, len(todo))
         if todo:
+            # Each batch's intents are journaled in the background while the batch before it
+            # is handed out; a batch is yielded only once its own write has landed.
+            batch: list[WorkItem[ItemT, ExportT]] = []
+            ahead: _Ahead[ItemT, ExportT] | None = None
             async with self._port.list_export_items(self.job_id) as export_items:
                 async for export_item in export_items:
                     job_item = todo.pop(export_item.accounting_entry_id, None)
                     if job_item is None or export_item.accounting_entry_id in self._reported:
                         continue
-                    if self._outbox.failure is not None:
-                        raise self._outbox.failure
-                    yield WorkItem(job_item, export_item)
+                    batch.append(self._work(job_item, export_item))
+                    if len(batch) >= JOURNAL_INTENT_BATCH or not todo:
+                        written = self._journal_ahead(batch)
+                        if ahead is not None:
+                            async for work in self._hand_out(ahead):
+                                yield work
+                        ahead, batch = written, []
                     if not todo:
                         break  # the rest of the stream is items finished earlier
+                for last in (ahead, self._journal_ahead(batch) if batch else None):
+                    if last is not None:
+                        async for work in self._hand_out(last):
+                            yield work
         for entry in todo:
             if entry not in self._reported:
                 logger.warning("job %s: no export data for entry %s", self.job_id, entry)
                 self.missing_export_data.append(entry)
                 self.failed(entry, reason=_NO_EXPORT_DATA, reason_type="unexpected_failure")
+
+    def _work(self, item: ItemT, export_item: ExportT) -> WorkItem[ItemT, ExportT]:
+        doubt = item.accounting_entry_id in self._in_doubt
+        self.stats.in_doubt += doubt
+        return WorkItem(item, export_item, in_doubt=doubt, fencing_token=self._journal.token)
+
+    def _journal_ahead(self, batch: list[WorkItem[ItemT, ExportT]]) -> _Ahead[ItemT, ExportT]:
+        """Start journaling the batch's intents in one write, in the background."""
+        self._check_sending()
+        write = asyncio.ensure_future(
+            self._journal.intents([work.accounting_entry_id for work in batch])
+        )
+        write.add_done_callback(_retrieve)  # a failure is raised where the batch is handed out
+        return batch, write
+
+    async def _hand_out(
+        self, ahead: _Ahead[ItemT, ExportT]
+    ) -> AsyncGenerator[WorkItem[ItemT, ExportT], None]:
+        """Wait for the batch's intents to be journaled, then yield its items one by one."""
+        batch, write = ahead
+        await write
+        for work in batch:
+            self._check_sending()
+            if work.accounting_entry_id not in self._reported:
+                yield work
+
+    def _check_sending(self) -> None:
+        """Stop handing out items once the lease is lost or Pleo refuses outcomes."""
+        if self._journal.lost is not None:
+            raise self._journal.lost
+        if self._outbox.failure is not None:
+            raise self._outbox.failure
 
     def succeeded(
         self,
@@ -422,13 +563,19 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self._failure_types.append(None if reason_type is None else str(reason_type))
 
     async def flush(self) -> None:
-        """Send every recorded outcome now and wait for the batches already on their way.
+        """Journal and send every recorded outcome now; wait for the batches on their way.
 
         Raises:
             BatchUpdateError: some batch failed after retries; its outcomes stay buffered and
                 are sent again by the next flush (the run's exit flushes too).
+            LeaseLostError: the lease was superseded; nothing more is sent.
         """
-        await self._outbox.flush()
+        try:
+            await self._outbox.flush()
+        except PleoError:
+            if self._journal.lost is not None:
+                raise self._journal.lost from None
+            raise
 
     def _require_open(self) -> None:
         if self._state not in (_State.OPEN, _State.PAUSED):
@@ -447,6 +594,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
 
     def _record(self, outcome: ItemOutcome) -> None:
         self._reported.add(outcome.accounting_entry_id)
+        self._journal.note(outcome)
         self._outbox.add(outcome)
 
     def _count(self, result: BatchResult) -> None:
@@ -490,6 +638,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             any_ok = self._delivered["successful"] > 0
             any_failed = bool(self.errors) or self._delivered["failed"] > 0
         event = final_event(any_successful=any_ok, any_failed=any_failed)
+        await self._journal.check()
         reason = reason_type = None
         if event == "failed":
             reason = f"None of the job's items could be exported ({self.stats.failed} failed)."
@@ -508,6 +657,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             await self.flush()
         except Exception as flush_exc:
             logger.warning("job %s: flush after an error failed: %s", self.job_id, flush_exc)
+        if self._journal.lost is not None:
+            logger.warning("job %s: lease lost; not failing a job another holds", self.job_id)
+            return
         reason = clip_reason(f"The export stopped on an error: {type(exc).__name__}: {exc}")
         try:
             await transition(

@@ -1,9 +1,10 @@
 """``ExportWorker``: an asyncio service loop that finds export jobs and runs them to the end.
 
 It polls for pending jobs (oldest first, one per company at a time), wakes early on
-``notify()``, claims each job with ``started`` and hands every item to the caller's handler
-through an ``ExportRun``. Several workers may share one account: the ``started`` event is the
-claim, so there is no coordinator. Delivering webhooks and booking items is the caller's part.
+``notify()``, leases and claims each job and hands every item, as a ``WorkItem``, to the
+caller's handler through an ``ExportRun``. Workers sharing one account share a coordinator
+(its fenced leases decide who runs or resumes a job). Delivering webhooks and booking items is
+the caller's part.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from ._errors import (
     InvalidArgumentError,
     InvalidStatusChangeError,
     InvalidTransitionError,
+    LeaseHeldError,
+    LeaseLostError,
     PermissionDeniedError,
     PleoError,
 )
@@ -42,16 +45,18 @@ from ._secrets import scrub
 from ._validation import check_uuid
 from ._watch import WorkerWatch
 from ._wire import unset_to_none
+from .coordination._types import Coordinator, new_holder
 
 if TYPE_CHECKING:
     from ._client import V2Resources, V3Resources
-    from .models import ExportItemV2, ExportItemV3
+    from .models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 __all__ = ["Booked", "ExportWorker", "Handler", "Outcome", "Progress", "Rejected", "WorkerStats"]
 
 logger: Final = logging.getLogger("pleo_export")
 
 ExportT = TypeVar("ExportT", bound=EntryLike)
+ItemT = TypeVar("ItemT", bound=EntryLike)
 _RUNNABLE: Final = ("pending", "in_progress")
 
 
@@ -85,9 +90,10 @@ class Rejected:
 
 
 Outcome: TypeAlias = Booked | Rejected
-#: ``handler(export_item) -> Outcome``, sync or async; raising fails the item
-#: (``unexpected_failure``) and the worker carries on with the next.
-Handler: TypeAlias = Callable[[ExportT], Outcome | Awaitable[Outcome]]
+#: ``handler(work) -> Outcome``, sync or async, given a ``WorkItem`` (``work.export_item``,
+#: ``work.in_doubt``…); raising fails the item (``unexpected_failure``) and the worker carries
+#: on with the next.
+Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome | Awaitable[Outcome]]
 _Run: TypeAlias = ExportRun[JobLike, EntryLike, ExportT]
 
 
@@ -99,7 +105,8 @@ class Progress:
         stage: ``"started"`` or ``"resumed"`` (a job is claimed), ``"item"`` (one outcome
             recorded), ``"finished"`` (final event posted), ``"paused"`` (left in_progress by
             ``stop()``), ``"skipped"`` (another worker claimed it first), ``"deferred"`` (an
-            unconfirmed claim left for the idle resume) or ``"error"``.
+            unconfirmed claim left for the idle resume), ``"superseded"`` (the lease was
+            lost to a newer holder; the job is left to it) or ``"error"``.
         job_id: the job.
         company_id: its company.
         total: items the run found still to do (None before it has listed them).
@@ -131,6 +138,8 @@ class WorkerStats:
             the idle resume (``resume_idle``) rather than risk exporting one that another
             worker claimed in the same moment.
         jobs_errored: jobs that ended on an error (the run failed them where it could).
+        jobs_superseded: jobs left because another worker took over their lease.
+        items_in_doubt: items handed to the handler with ``in_doubt`` set.
         items_booked: items reported successful.
         items_failed: items reported failed.
     """
@@ -140,6 +149,8 @@ class WorkerStats:
     jobs_skipped: int = 0
     jobs_deferred: int = 0
     jobs_errored: int = 0
+    jobs_superseded: int = 0
+    items_in_doubt: int = 0
     items_booked: int = 0
     items_failed: int = 0
 
@@ -154,76 +165,97 @@ class ExportWorker(Generic[ExportT]):
         ...
         worker.stop(); await task     # graceful: the current item finishes, the job resumes later
 
-    Each poll lists ``pending`` and ``in_progress`` jobs, oldest (``createdAt``) first. A
-    pending job is claimed with ``started``; if another worker got there first the job is
-    skipped. An ``in_progress`` job is resumed (without ``started``) once its
-    ``lastUpdatedAt`` is ``resume_idle`` seconds old: a live run keeps it fresher than that, so
-    only a job whose worker stopped or died is picked up. At most one job per company runs at a
-    time, and at most ``max_jobs`` in all.
+    Each poll lists ``pending`` and ``in_progress`` jobs, oldest (``createdAt``) first. Each is
+    leased on the coordinator first (job and company, with a fencing token); a job whose lease
+    another live worker holds is left alone. A pending job is then claimed with ``started``; if
+    another worker got there first the job is skipped. An ``in_progress`` job is resumed
+    (without ``started``): with a ``coordinator`` as soon as its lease is free (a dead holder's
+    lapses after ``lease_seconds``); without one, only once its ``lastUpdatedAt`` is
+    ``resume_idle`` seconds old, since nothing else tells a live run from a dead one. At most
+    one job per company runs at a time, and at most ``max_jobs`` in all.
 
     Args:
         pleo: the ``PleoExport`` client (its ``api_version`` is used; the handler is typed for
             either version's export item), or ``pleo.v3`` / ``pleo.v2`` for one version's
             exact types.
-        handler: ``handler(export_item) -> Booked | Rejected``, sync or async. An exception
-            fails that item with ``unexpected_failure`` (a ``FileDownloadError``: its
-            ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason. A sync
-            handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
+        handler: ``handler(work) -> Booked | Rejected``, sync or async, given a ``WorkItem``:
+            ``work.export_item`` is the accounting data; with ``work.in_doubt`` an earlier run
+            may already have booked it, so look it up by ``work.accounting_entry_id`` first.
+            An exception fails that item with ``unexpected_failure`` (a ``FileDownloadError``:
+            its ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason.
+            A sync handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
         company_ids: only these companies' jobs (needed with organisation-level credentials);
             default all the credentials can see.
         poll_interval: seconds between polls (default 60).
         max_jobs: jobs run at once, each of a different company (default 4).
-        resume_idle: seconds an ``in_progress`` job must have been idle to be resumed
-            (default 600). Set it to 0 when this is the only worker.
+        resume_idle: without a coordinator, seconds an ``in_progress`` job must have been
+            idle to be resumed (default 600). Set it to 0 when this is the only worker.
         on_progress: called with a ``Progress`` after each step; it must not block.
+        coordinator: the fenced leases and journal shared by every worker of the account
+            (``SQLiteCoordinator`` on one machine, ``PostgresCoordinator`` on several); it
+            replaces the ``resume_idle`` heuristic. Default: the client's in-memory journal,
+            which protects this process only (see docs/coordination.md).
+        holder: this worker's name on its leases; default ``new_holder()`` (host, pid, a
+            random part). A name that stays the same across restarts (one per deployed
+            instance) lets a restarted worker take its own jobs back at once instead of
+            waiting ``lease_seconds`` for its old leases to lapse; two live workers must never
+            share one.
     """
 
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3],
         pleo: V3Resources,
-        handler: Handler[ExportItemV3],
+        handler: Handler[ExportJobItemV3, ExportItemV3],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = ...,
         poll_interval: float = ...,
         max_jobs: int = ...,
         resume_idle: float = ...,
         on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: Coordinator | None = ...,
+        holder: str | None = ...,
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV2],
         pleo: V2Resources,
-        handler: Handler[ExportItemV2],
+        handler: Handler[ExportJobItem, ExportItemV2],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = ...,
         poll_interval: float = ...,
         max_jobs: int = ...,
         resume_idle: float = ...,
         on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: Coordinator | None = ...,
+        holder: str | None = ...,
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
         pleo: PleoExport,
-        handler: Handler[ExportItemV3 | ExportItemV2],
+        handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = ...,
         poll_interval: float = ...,
         max_jobs: int = ...,
         resume_idle: float = ...,
         on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: Coordinator | None = ...,
+        holder: str | None = ...,
     ) -> None: ...
     def __init__(
         self,
         pleo: PleoExport | V3Resources | V2Resources,
-        handler: Handler[Any],
+        handler: Handler[Any, Any],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_jobs: int = DEFAULT_WORKER_JOBS,
         resume_idle: float = DEFAULT_RESUME_IDLE,
         on_progress: Callable[[Progress], None] | None = None,
+        coordinator: Coordinator | None = None,
+        holder: str | None = None,
     ) -> None:
         if poll_interval <= 0:
             raise InvalidArgumentError("poll_interval", f"must be > 0, got {poll_interval}")
@@ -237,7 +269,12 @@ class ExportWorker(Generic[ExportT]):
             source = pleo
         # The overloads tie the handler's item type to the version: the port yields it.
         self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", source.port)
-        self._handler: Handler[ExportT] = handler
+        self._handler: Handler[EntryLike, ExportT] = handler
+        #: The coordinator given (None: the client's in-memory one, with the idle heuristic).
+        self.coordinator = coordinator
+        self._journal = source.coordinator if coordinator is None else coordinator
+        #: This worker's name on its leases.
+        self.holder = new_holder() if holder is None else holder
         self._companies = (
             None
             if company_ids is None
@@ -356,10 +393,12 @@ class ExportWorker(Generic[ExportT]):
                 continue
             if job.id in self._finished:
                 continue
-            if status_text(job.status) == "in_progress" and _idle_seconds(job, now) < (
-                self.resume_idle
+            if (
+                self.coordinator is None
+                and status_text(job.status) == "in_progress"
+                and _idle_seconds(job, now) < self.resume_idle
             ):
-                continue  # most likely another worker's live run
+                continue  # most likely another worker's live run: no lease can tell
             self._busy_jobs.add(job.id)
             self._busy_companies.add(job.company_id)
             group.create_task(self._process(job))
@@ -388,13 +427,19 @@ class ExportWorker(Generic[ExportT]):
         return sorted(found.values(), key=lambda job: (job.created_at, str(job.id)))
 
     async def _process(self, job: JobLike) -> None:
-        run: _Run[ExportT] = ExportRun(self._port, job, observer=self._watch.observer)
+        run: _Run[ExportT] = ExportRun(
+            self._port,
+            job,
+            coordinator=self._journal,
+            holder=self.holder,
+            observer=self._watch.observer,
+        )
         claimed = False
         scope, error = self._watch.job_started(job), None
         try:
             async with run:
                 claimed = True
-                if not run.claim_confirmed and self.resume_idle > 0:
+                if not run.claim_confirmed and self.coordinator is None and self.resume_idle > 0:
                     # Other workers may share the account (resume_idle > 0 says so): a claim
                     # seen only by re-reading could be theirs. Leave the job to the idle resume.
                     run.pause()
@@ -415,6 +460,12 @@ class ExportWorker(Generic[ExportT]):
                 self.stats.jobs_processed += 1
                 self._finished.append(job.id)
                 self._report("finished", run, status=run.final_status)
+        except LeaseHeldError as exc:  # another live worker runs it (or its company's other job)
+            logger.debug("job %s: %s", job.id, exc)
+        except LeaseLostError as exc:
+            self.stats.jobs_superseded += 1
+            logger.warning("job %s: %s; another worker took it over", job.id, exc)
+            self._report("superseded", run, status=str(exc))
         except InvalidStatusChangeError as exc:
             if claimed:  # a later event refused (e.g. the job expired): not a lost claim
                 self._failed_job(run, exc)
@@ -447,7 +498,9 @@ class ExportWorker(Generic[ExportT]):
         as ``unexpected_failure`` with the reason, and the job carries on.
         """
         try:
-            answer: object = self._handler(work.export_item)
+            if work.in_doubt:
+                self.stats.items_in_doubt += 1
+            answer: object = self._handler(work)
             if inspect.isawaitable(answer):
                 answer = await answer
             if not isinstance(answer, Booked | Rejected):

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from pleo_export import (
     FileTooLargeError,
     ItemFile,
     PleoExport,
+    WorkItem,
 )
 from pleo_export.testing import DEFAULT_API_KEY, FILE_URL_TTL, FakePleo, ManualClock
 
@@ -208,8 +210,8 @@ async def test_worker_reports_download_failures_with_their_type(
     job_id = fake_pleo.add_job(items=6)
     fake_pleo.faults.add("oversized")
 
-    async def handler(export_item: object) -> Booked:
-        for file in pleo.files.of(export_item, job_id=job_id):  # type: ignore[arg-type]
+    async def handler(work: WorkItem[Any, Any]) -> Booked:
+        for file in work.files():  # the handler gets the WorkItem, tied to its job
             await pleo.files.read(file)
         return Booked()
 

@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 
 import pleo_export
-from pleo_export import Booked, ExportWorker, PleoExport
-from pleo_export.models import ExportItemV2, ExportItemV3
+from pleo_export import Booked, ExportWorker, PleoExport, WorkItem
+from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 from pleo_export.testing import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, FakePleo
 from pleo_export.webhooks import (
     EXPORT_JOB_CREATED,
@@ -258,8 +258,10 @@ async def test_webhook_wakes_a_worker_with_a_long_poll_interval(
     company_id = fake_pleo.add_company()
     exported: list[str] = []
 
-    def handler(export_item: ExportItemV3 | ExportItemV2) -> Booked:
-        exported.append(str(export_item.accounting_entry_id))
+    def handler(
+        work: WorkItem[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+    ) -> Booked:
+        exported.append(str(work.accounting_entry_id))
         return Booked(external_id=f"JE-{len(exported)}")
 
     async with PleoExport(api_key=DEFAULT_API_KEY, base_url=fake_pleo_server) as pleo:

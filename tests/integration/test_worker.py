@@ -29,10 +29,10 @@ from .conftest import IN_PROCESS_URL
 WAIT = 10.0
 
 
-async def book(export_item: Any) -> Booked:
+async def book(work: Any) -> Booked:
     """An async ERP that books everything under a voucher number."""
     await asyncio.sleep(0)
-    return Booked(external_id=f"V-{export_item.accounting_entry_id.hex[:8]}")
+    return Booked(external_id=f"V-{work.accounting_entry_id.hex[:8]}")
 
 
 def _job_events(fake: FakePleo, job_id: str) -> list[str | None]:
@@ -65,8 +65,8 @@ async def test_handler_exceptions_and_rejections_fail_single_items(
     job_id = fake_pleo.add_job(items=6)
     entries = fake_pleo.accounting_entry_ids(job_id)
 
-    def ledger(export_item: Any) -> Booked | Rejected:  # a sync handler
-        entry = str(export_item.accounting_entry_id)
+    def ledger(work: Any) -> Booked | Rejected:  # a sync handler
+        entry = str(work.accounting_entry_id)
         if entry == entries[1]:
             raise ValueError("no mapping for account 6010")
         if entry == entries[2]:
@@ -119,7 +119,7 @@ async def test_a_handler_that_raises_for_everything_fails_the_job(
     """Every item failing unexpectedly fails the job as integration_unusable."""
     job_id = fake_pleo.add_job(items=3)
 
-    async def broken(export_item: Any) -> Booked:
+    async def broken(work: Any) -> Booked:
         raise RuntimeError("ERP client not configured")
 
     await asyncio.wait_for(ExportWorker(pleo, broken).run(until_idle=True), WAIT)
@@ -198,10 +198,10 @@ async def test_graceful_stop_leaves_the_job_for_another_worker(
     job_id = fake_pleo.add_job(items=30)
     first: ExportWorker
 
-    async def book_then_stop(export_item: Any) -> Booked:
+    async def book_then_stop(work: Any) -> Booked:
         if first.stats.items_booked == 9:
             first.stop()  # e.g. SIGTERM during the 10th booking
-        return await book(export_item)
+        return await book(work)
 
     first = ExportWorker(pleo, book_then_stop, poll_interval=3600)
     await asyncio.wait_for(first.run(), WAIT)
@@ -229,7 +229,7 @@ async def test_cancelling_run_leaves_jobs_resumable(fake_pleo: FakePleo, pleo: P
     job_id = fake_pleo.add_job(items=20)
     three_done = asyncio.Event()
 
-    async def slow(export_item: Any) -> Booked:
+    async def slow(work: Any) -> Booked:
         if three_done.is_set():
             await asyncio.Event().wait()  # the ERP hangs
         if worker.stats.items_booked == 2:
@@ -349,8 +349,8 @@ async def test_an_unconfirmed_claim_is_deferred_when_workers_share_the_account(
     fake_pleo.faults.add("lost_response", route="createExportJobEvent", times=1)
     booked: list[Any] = []
 
-    def ledger(export_item: Any) -> Booked:
-        booked.append(export_item.accounting_entry_id)
+    def ledger(work: Any) -> Booked:
+        booked.append(work.accounting_entry_id)
         return Booked(external_id="V-1")
 
     worker = ExportWorker(pleo, ledger, resume_idle=resume_idle)

@@ -37,6 +37,8 @@ SECTIONS: dict[str, str] = {
     "secrets": "Secrets: API key and bearer token searched for in every log line, repr and error",
     "bad_input": "Bad caller input: refused before any request, naming the argument",
     "concurrency": "Concurrency: one client shared by many tasks; two workers on one account",
+    "cancellation": "Cancellation at every await point of an export run, once and twice in a row",
+    "chaos": "Chaos: 4 worker processes on one coordinator, faults on every route, 15 SIGKILLs",
 }
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from pleo_export import Booked, ExportWorker, PleoExport, RetryPolicy
-from pleo_export.testing import DEFAULT_API_KEY, FakePleo, ManualClock
+from pleo_export.coordination import SQLiteCoordinator
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 from ._figures import record
 from .conftest import FAST_RETRY, RetryLog, client_on
@@ -126,29 +127,20 @@ COMPANIES = 16
 JOBS_PER_COMPANY = 3
 ITEMS_PER_SMALL_JOB = 40
 RUNNING = ("pending", "in_progress")
-#: The workers share the account, so an in_progress job is resumed only after this many idle
-#: seconds (a live run of one of these jobs updates it well within that); a claim neither
-#: worker saw confirmed waits this long.
-RESUME_IDLE = 3.0
-IDLE_RESUME_RACE = (
-    "the idle resume has no claim: workers that see the same idle in_progress job resume it "
-    "together and both export it (Pleo offers no lock); a claim deferred as unconfirmed ends "
-    "there too (see test_two_workers_resuming_one_idle_job_export_it_once)"
-)
 
 
-@pytest.mark.parametrize(
-    "lost_event_answers",
-    [
-        pytest.param(0.0, id="503s"),
-        pytest.param(0.2, id="503s and lost event answers", marks=pytest.mark.xfail(
-            strict=False, reason=IDLE_RESUME_RACE)),
-    ],
-)  # fmt: skip
+def _coordinators(path: Path, count: int) -> list[SQLiteCoordinator]:
+    """One ``SQLiteCoordinator`` per worker on one file, as separate processes would have."""
+    return [SQLiteCoordinator(path) for _ in range(count)]
+
+
+@pytest.mark.parametrize("lost_event_answers", [0.0, 0.2], ids=["503s", "503s and lost answers"])
 async def test_two_workers_on_one_account_handle_each_job_once(
-    retry_log: RetryLog, lost_event_answers: float
+    retry_log: RetryLog, lost_event_answers: float, tmp_path: Path
 ) -> None:
-    """Two workers poll one account; each job is claimed once and each item handled once."""
+    """Two workers with their own clients share one account and one coordinator; each job is
+    claimed once and each item handled once, lost answers to ``started`` included (before the
+    fenced leases, two workers could both export a job whose claim neither saw confirmed)."""
     fake = FakePleo(seed=23)
     companies = [fake.add_company() for _ in range(COMPANIES)]
     for company in companies:
@@ -161,9 +153,9 @@ async def test_two_workers_on_one_account_handle_each_job_once(
     handled: Counter[tuple[str, str]] = Counter()  # (worker, entry)
 
     def handler(name: str) -> Any:
-        def book(export_item: Any) -> Booked:
-            handled[(name, str(export_item.accounting_entry_id))] += 1
-            return Booked(external_id=f"{name}-{export_item.accounting_entry_id}")
+        def book(work: Any) -> Booked:
+            handled[(name, str(work.accounting_entry_id))] += 1
+            return Booked(external_id=f"{name}-{work.accounting_entry_id}")
 
         return book
 
@@ -181,21 +173,23 @@ async def test_two_workers_on_one_account_handle_each_job_once(
                 return
             await asyncio.sleep(0.01)
 
+    journals = _coordinators(tmp_path / "journal.sqlite", 2)
     with fake.serve() as url:
-        async with PleoExport(
-            api_key=DEFAULT_API_KEY, base_url=url, retry=FAST_RETRY, timeout=10.0
-        ) as pleo:
+        async with (
+            PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=FAST_RETRY, timeout=10.0) as a,
+            PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=FAST_RETRY, timeout=10.0) as b,
+        ):
             workers = [
-                ExportWorker(
-                    pleo, handler(name), poll_interval=0.02, max_jobs=4, resume_idle=RESUME_IDLE
-                )
-                for name in ("a", "b")
+                ExportWorker(pleo, handler(name), poll_interval=0.02, coordinator=journal)
+                for pleo, name, journal in ((a, "a", journals[0]), (b, "b", journals[1]))
             ]
             tasks = [asyncio.create_task(w.run()) for w in workers]
             await asyncio.wait_for(feed(), timeout=45)
             for worker in workers:
                 worker.stop()
             await asyncio.gather(*tasks)
+    for journal in journals:
+        await journal.aclose()
     jobs = fake.jobs()
     assert len(jobs) == COMPANIES * JOBS_PER_COMPANY
     assert {job["status"] for job in jobs} == {"completed"}
@@ -214,7 +208,6 @@ async def test_two_workers_on_one_account_handle_each_job_once(
         record(
             "concurrency",
             lost_event_answers_under_two_workers=fake.faults.counts.get("lost_response", 0),
-            unconfirmed_claims_deferred=sum(s.jobs_deferred for s in stats),
         )
         return
     record(
@@ -242,23 +235,28 @@ async def test_a_lost_claim_is_not_taken_for_ours_when_another_worker_holds_the_
         assert await b.jobs.start(job) is False
 
 
-@pytest.mark.xfail(strict=True, reason=IDLE_RESUME_RACE)
-async def test_two_workers_resuming_one_idle_job_export_it_once() -> None:
-    """A job left in_progress (its worker died) and idle: of two workers, only one exports it."""
-    # The fake's clock stands a second back, so the job's lastUpdatedAt is already older than
-    # resume_idle (0.2 s): idle without sleeping.
-    fake = FakePleo(seed=25, clock=ManualClock(datetime.now(UTC) - timedelta(seconds=1)))
+async def test_two_workers_resuming_one_idle_job_export_it_once(tmp_path: Path) -> None:
+    """A job left in_progress (its worker died): of two workers with separate clients sharing
+    a coordinator, only one resumes and exports it (without one, both did: Pleo offers no
+    lock for resuming, and the idle heuristic has none either)."""
+    fake = FakePleo(seed=25)
     job = fake.add_job(items=40, status="in_progress")
     handled: Counter[str] = Counter()
 
-    def book(export_item: Any) -> Booked:
-        handled[str(export_item.accounting_entry_id)] += 1
+    def book(work: Any) -> Booked:
+        handled[str(work.accounting_entry_id)] += 1
         return Booked(external_id="GL-1")
 
-    async with client_on(fake) as pleo:
-        workers = [ExportWorker(pleo, book, poll_interval=0.02, resume_idle=0.2) for _ in "ab"]
+    journals = _coordinators(tmp_path / "journal.sqlite", 2)
+    async with client_on(fake) as a, client_on(fake) as b:
+        workers = [
+            ExportWorker(pleo, book, poll_interval=0.02, coordinator=journal)
+            for pleo, journal in zip((a, b), journals, strict=True)
+        ]
         await asyncio.wait_for(
             asyncio.gather(*(w.run(until_idle=True) for w in workers)), timeout=20
         )
+    for journal in journals:
+        await journal.aclose()
     assert fake.job(job)["status"] == "completed"
     assert set(handled.values()) == {1}  # each item handed to one worker's handler, once

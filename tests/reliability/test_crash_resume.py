@@ -14,14 +14,16 @@ ledger (row count) and the fake's item statuses. Each trial kills the demo at on
 
 After the kill the demo is started again with the same ledger and runs to the end. Each trial
 must end exactly once: every item ``successful`` on Pleo, one ledger row per item, and every
-entry booked before the crash keeping its document number (it is not booked again under a new
-one even though the restarted run hands it to the ledger a second time).
+entry booked before the crash keeping its document number (the restart reports journaled
+outcomes as they are and offers the items it cannot be sure of in doubt, which the demo looks
+up in its ledger before booking).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -67,6 +69,8 @@ class Trial:
     lost: int = 0  # items not successful on Pleo at the end
     double: int = 0  # ledger rows beyond one per entry
     renumbered: int = 0  # entries booked before the crash whose number changed
+    in_doubt: int = 0  # items the restart offered in doubt
+    found_booked: int = 0  # of those, already in the ledger (reported, not booked again)
 
 
 def _demo(url: str, ledger: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -159,6 +163,8 @@ def _run_trial(number: int, kind: str, tmp: Path) -> Trial:
         assert restarted.wait(RUN_TIMEOUT) == 0, log.read_text()
 
         final = _ledger_rows(ledger)
+        doubt = re.findall(r"in doubt\s+([\d,]+) offered again, ([\d,]+) found", log.read_text())
+        trial.in_doubt, trial.found_booked = (int(n.replace(",", "")) for n in doubt[-1])
         trial.lost = len(entries) - _successful(fake, jobs)
         trial.double = _ledger_count(ledger) - len(final)
         trial.renumbered = sum(1 for e, n in trial.snapshot.items() if final.get(e) != n)
@@ -205,10 +211,14 @@ def test_demo_killed_and_restarted_exports_exactly_once(tmp_path: Path) -> None:
     assert all(t.killed for t in trials)
     window = [t for t in trials if t.kind == "booked_not_flushed"]
     assert all(t.ledger_at_kill > t.successful_at_kill for t in window)
-    # Entries booked before a crash but unknown to Pleo were handed to the ledger again after
-    # the restart; only the idempotency key (UNIQUE accountingEntryId) kept them single.
+    # Entries booked before a crash but unknown to Pleo at the restart: the journal beside the
+    # ledger either held their outcome (reported again without the handler) or their intent
+    # (offered in doubt, found in the ledger); the UNIQUE accountingEntryId is the last guard.
     rebooked = sum(t.rebooked for t in trials)
     assert rebooked > 0
+    # The journal marked them: the restarted demo looked them up in its ledger (in doubt).
+    found = sum(t.found_booked for t in trials)
+    assert found > 0
     record(
         "crash",
         trials=len(trials),
@@ -218,4 +228,6 @@ def test_demo_killed_and_restarted_exports_exactly_once(tmp_path: Path) -> None:
         items_double_booked=sum(t.double for t in trials),
         booked_but_unreported_at_restart=rebooked,
         rebooked_under_a_new_number=sum(t.renumbered for t in trials),
+        offered_in_doubt_after_restart=sum(t.in_doubt for t in trials),
+        found_already_booked_by_the_in_doubt_check=found,
     )

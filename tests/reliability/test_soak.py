@@ -62,10 +62,10 @@ class Booker:
         self.attempts: Counter[str] = Counter()
         self.new = 0
 
-    def __call__(self, export_item: Any) -> Booked:
-        entry = str(export_item.accounting_entry_id)
+    def __call__(self, work: Any) -> Booked:
+        entry = str(work.accounting_entry_id)
         self.attempts[entry] += 1
-        booking = self.ledger.book(export_item, job_id="soak")
+        booking = self.ledger.book(work.export_item, job_id="soak")
         self.new += booking.new
         return Booked(external_id=booking.document)
 

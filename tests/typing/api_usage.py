@@ -302,23 +302,29 @@ async def main_loop_default() -> None:
                     run.failed(work, reason="vendor unknown", reason_type="vendor_unknown")
 
 
-async def worker_handlers() -> None:
-    """A v3 worker's handler receives an ``ExportItemV3``; the default client's either version."""
+async def worker_handlers(journal: Coordinator) -> None:
+    """A v3 worker's handler receives a ``WorkItem`` of v3 types; the default client's either."""
 
-    def book_v3(export_item: ExportItemV3) -> Booked:
-        assert_type(export_item.accounting_entry_lines, list[ExportItemLineV3])
-        return Booked(external_id=str(export_item.accounting_entry_id))
+    def book_v3(work: WorkItem[ExportJobItemV3, ExportItemV3]) -> Booked:
+        assert_type(work.export_item.accounting_entry_lines, list[ExportItemLineV3])
+        assert_type(work.in_doubt, bool)
+        assert_type(work.fencing_token, int)
+        return Booked(external_id=str(work.accounting_entry_id))
 
-    async def book_any(export_item: ExportItemV3 | ExportItemV2) -> Booked | Rejected:
-        return Rejected("no ledger") if export_item.note else Booked()
+    async def book_any(
+        work: WorkItem[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+    ) -> Booked | Rejected:
+        return Rejected("no ledger") if work.export_item.note else Booked()
 
     async with PleoExport(api_key="key") as pleo:
-        v3_worker = ExportWorker(pleo.v3, book_v3, resume_idle=0)
+        v3_worker = ExportWorker(pleo.v3, book_v3, coordinator=journal)
         assert_type(v3_worker, ExportWorker[ExportItemV3])
-        v2_worker = ExportWorker(pleo.v2, lambda item: Booked(external_id=item.type_))
+        v2_worker = ExportWorker(pleo.v2, lambda w: Booked(external_id=w.export_item.type_))
         assert_type(v2_worker, ExportWorker[ExportItemV2])
         any_worker = ExportWorker(pleo, book_any)
         assert_type(any_worker, ExportWorker[ExportItemV3 | ExportItemV2])
+        async with pleo.v3.export_run(COMPANY, coordinator=journal) as run:
+            assert_type(run.fencing_token, int)
         await v3_worker.run(until_idle=True)
 
 

@@ -43,6 +43,8 @@ class Answer:
 class MemoryPort:
     """One job and its items in memory, recording every event and reported outcome."""
 
+    api_version = "v3"
+
     def __init__(self, items: int, *, status: str = "pending") -> None:
         self.job = Job(uuid.uuid4(), status)
         self.items = [Entry(uuid.uuid4()) for _ in range(items)]

@@ -8,12 +8,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from conftest import BASE_URL
 from pytest_httpx import HTTPXMock
 
 from pleo_export import InvalidArgumentError, PleoExport
 from pleo_export._outcome import ItemOutcome, OutcomeStatus
 
+BASE_URL = "http://127.0.0.1:9"  # intercepted by pytest-httpx; never connected to
 JOB_ID = uuid.UUID("0b3c7a52-4f0e-4d7e-9a47-6a1f0c2d9e11")
 ENTRY = uuid.UUID("5e1d6c6a-1f1e-4b8b-8a9f-3c2b1a0d9e8f")
 OUTCOMES = [

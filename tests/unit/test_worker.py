@@ -1,4 +1,4 @@
-"""``ExportWorker`` over an in-memory ``ExportPort``: the handler gets each export item, its
+"""``ExportWorker`` over an in-memory ``ExportPort``: the handler gets each work item, its
 answers become outcomes, and one bad item does not stop the job."""
 
 from __future__ import annotations
@@ -11,15 +11,17 @@ from typing import Any
 import pytest
 from memory_port import Entry, Job, MemoryPort
 
-from pleo_export import Booked, ExportWorker, Rejected
+from pleo_export import Booked, ExportWorker, Rejected, WorkItem
 from pleo_export._outcome import OutcomeStatus
 from pleo_export._worker import _idle_seconds
+from pleo_export.coordination import InMemoryCoordinator
 
 WAIT = 5.0
 
 
 def _worker(port: MemoryPort, handler: Any) -> ExportWorker[Any]:
-    source: Any = SimpleNamespace(port=port)  # what pleo.v3 offers the worker: its port
+    # What pleo.v3 offers the worker: its port and the client's in-memory journal.
+    source: Any = SimpleNamespace(port=port, coordinator=InMemoryCoordinator())
     return ExportWorker(source, handler, resume_idle=0)
 
 
@@ -30,8 +32,8 @@ async def test_the_handler_gets_export_items_and_its_answers_are_reported() -> N
     port = MemoryPort(items=4)
     seen: list[Entry] = []
 
-    def handler(export_item: Entry) -> Booked | Rejected:
-        seen.append(export_item)
+    def handler(work: WorkItem[Entry, Entry]) -> Booked | Rejected:
+        seen.append(work.export_item)
         if len(seen) == 1:
             return Rejected("no vendor", reason_type="vendor_unknown")
         return Booked(external_id=f"JE-{len(seen)}")
@@ -52,7 +54,7 @@ async def test_a_raising_handler_fails_only_its_item() -> None:
     port = MemoryPort(items=2)
     calls = 0
 
-    async def handler(export_item: Entry) -> Booked:
+    async def handler(work: WorkItem[Entry, Entry]) -> Booked:
         nonlocal calls
         calls += 1
         if calls == 1:

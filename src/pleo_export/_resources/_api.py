@@ -47,7 +47,11 @@ class VersionApi(Generic[JobT, ItemT, ExportT]):
         jobs: ExportJobs[JobT],
         job_items: _JobItems[ItemT],
         export_items: ExportItems[ExportT],
+        *,
+        api_version: str,
     ) -> None:
+        #: ``"v3"`` or ``"v2"``.
+        self.api_version = api_version
         self._jobs = jobs
         self._job_items = job_items
         self._export_items = export_items

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .._errors import CoordinatorError, LeaseLostError
+from .._errors import CoordinatorError, LeaseHeldError, LeaseLostError
 from .._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._memory import InMemoryCoordinator
 from ._sqlite import SQLiteCoordinator
@@ -30,6 +30,7 @@ __all__ = [
     "JournalState",
     "Lease",
     "LeaseHeld",
+    "LeaseHeldError",
     "LeaseLostError",
     "OutcomeStatus",
     "PostgresCoordinator",

@@ -1,0 +1,73 @@
+"""A worker process of the chaos test: ``python _chaos_worker.py URL SPEC LOG``.
+
+It runs an ``ExportWorker`` against the fake at ``URL`` with the coordinator ``SPEC``
+(``postgres:<dsn>|<schema>`` or ``sqlite:<path>``) until it is killed. Its handler appends a
+``start`` line before and an ``end`` line after each call to ``LOG`` (one ``O_APPEND`` write
+each, so lines of several processes never interleave): ``kind entry in_doubt token pid status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+from pleo_export import Booked, ExportWorker, PleoExport, Rejected, RetryPolicy
+from pleo_export.coordination import Coordinator, SQLiteCoordinator
+from pleo_export.testing import DEFAULT_API_KEY
+
+#: A killed worker's leases lapse after this long; the survivors take its jobs over then.
+LEASE_SECONDS = 3.0
+RETRY = RetryPolicy(
+    max_retries=8, wait_initial=0.001, wait_max=0.01, wait_jitter=0.001, retry_after_max=0.01
+)
+
+
+def expected_status(entry: str) -> str:
+    """Each entry's one right outcome: every ninth is refused, the rest booked."""
+    return "failed" if int(entry[-2:], 16) % 9 == 0 else "successful"
+
+
+def open_coordinator(spec: str) -> Coordinator:
+    """The coordinator a spec names."""
+    kind, _, where = spec.partition(":")
+    if kind == "sqlite":
+        return SQLiteCoordinator(where, lease_seconds=LEASE_SECONDS)
+    from pleo_export.coordination import PostgresCoordinator
+
+    dsn, _, schema = where.rpartition("|")
+    return PostgresCoordinator(dsn, lease_seconds=LEASE_SECONDS, schema=schema)
+
+
+async def _serve(url: str, spec: str, log_path: str) -> None:
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    pid = os.getpid()
+
+    def note(kind: str, work: Any, status: str) -> None:
+        line = f"{kind} {work.accounting_entry_id} {int(work.in_doubt)} {work.fencing_token}"
+        os.write(log, f"{line} {pid} {status}\n".encode())
+
+    async def book(work: Any) -> Booked | Rejected:
+        note("start", work, "-")
+        await asyncio.sleep(0.002)  # the ERP's round trip
+        status = expected_status(str(work.accounting_entry_id))
+        note("end", work, status)
+        if status == "failed":
+            return Rejected("The ERP refused it.", reason_type="validation_failure")
+        return Booked(external_id=f"GL-{str(work.accounting_entry_id)[-8:]}")
+
+    coordinator = open_coordinator(spec)
+    async with PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=RETRY, timeout=10.0) as pleo:
+        worker = ExportWorker(pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator)
+        await worker.run()
+
+
+def main() -> None:
+    """Run until killed."""
+    url, spec, log_path = sys.argv[1:]
+    asyncio.run(_serve(url, spec, log_path))
+
+
+if __name__ == "__main__":
+    main()
