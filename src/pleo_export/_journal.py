@@ -22,7 +22,7 @@ from ._outcome import ItemOutcome, JobRef
 from ._port import UpdateResultLike
 from .coordination._types import Coordinator, JournalState, Lease, LeaseHeld
 
-__all__ = ["RunJournal", "critical"]
+__all__ = ["LeaseWatch", "RunJournal", "critical"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -48,17 +48,29 @@ async def critical(step: Awaitable[T]) -> T:
     return result
 
 
+class LeaseWatch(Protocol):
+    """What a journal tells about its lease (the worker metrics' lease counters)."""
+
+    def lease_renewed(self) -> None: ...
+
+    def lease_lost(self) -> None: ...
+
+
 class RunJournal:
     """One export run's lease and journal writes on a ``Coordinator``.
 
     Args:
         coordinator: where leases and the journal live.
         holder: the lease holder's name (one per worker instance, see ``new_holder``).
+        watch: told of each renewal and of the loss of the lease (once), if given.
     """
 
-    def __init__(self, coordinator: Coordinator, holder: str) -> None:
+    def __init__(
+        self, coordinator: Coordinator, holder: str, watch: LeaseWatch | None = None
+    ) -> None:
         self.coordinator = coordinator
         self.holder = holder
+        self._watch = watch
         self.lease: Lease | None = None
         #: Set once a write or renewal found the lease superseded or run out.
         self.lost: LeaseLostError | None = None
@@ -103,8 +115,9 @@ class RunJournal:
                 began = asyncio.get_running_loop().time()
                 await self.coordinator.renew(lease)
                 self._valid_until = began + lease.lease_seconds
+                self._renewed()
             except LeaseLostError as exc:
-                self.lost = exc
+                self._lose(exc)
                 logger.warning("job %s: %s; stopping this job", lease.job_id, exc)
             except CoordinatorError as exc:  # the next renewal (or write) tries again
                 logger.warning("job %s: renewing the lease failed: %s", lease.job_id, exc)
@@ -123,6 +136,7 @@ class RunJournal:
             return
         await self._guarded(self.coordinator.renew(lease))
         self._valid_until = now + lease.lease_seconds
+        self._renewed()
 
     @staticmethod
     def _interval(lease: Lease) -> float:
@@ -213,8 +227,18 @@ class RunJournal:
         try:
             return await call
         except LeaseLostError as exc:
-            self.lost = exc
+            self._lose(exc)
             raise
+
+    def _renewed(self) -> None:
+        if self._watch is not None:
+            self._watch.lease_renewed()
+
+    def _lose(self, exc: LeaseLostError) -> None:
+        """Remember the loss; the watch hears of it once, however many calls find it."""
+        if self.lost is None and self._watch is not None:
+            self._watch.lease_lost()
+        self.lost = exc
 
 
 class _Send(Protocol):

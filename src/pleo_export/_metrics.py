@@ -44,7 +44,8 @@ INSTRUMENTS: Final = (
         "pleo_export.worker.items",
         "Counter",
         "{item}",
-        "Items handled, by `pleo_export.item.outcome`: booked, rejected, in_doubt.",
+        "Items handled, by `pleo_export.item.outcome`: booked, rejected; in_doubt counts "
+        "the items offered again after a crash (each also ends booked or rejected).",
     ),
     Instrument(
         "pleo_export.worker.jobs.waiting",
@@ -76,13 +77,13 @@ INSTRUMENTS: Final = (
         "pleo_export.worker.lease.renewals",
         "Counter",
         "{renewal}",
-        "Job leases renewed (recorded once workers hold leases, issue 16).",
+        "Job leases renewed while a run works (with a coordinator, or the in-memory one).",
     ),
     Instrument(
         "pleo_export.worker.lease.losses",
         "Counter",
         "{loss}",
-        "Job leases lost to another worker (recorded once workers hold leases, issue 16).",
+        "Job leases found superseded or run out; the run stops that job.",
     ),
 )
 

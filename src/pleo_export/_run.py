@@ -228,6 +228,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self._journal = RunJournal(
             InMemoryCoordinator() if coordinator is None else coordinator,
             new_holder() if holder is None else holder,
+            None if observer is None else observer.metrics,
         )
         job_id_, journal = self.job_id, self._journal
         self._outbox = Outbox(

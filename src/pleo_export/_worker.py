@@ -500,6 +500,7 @@ class ExportWorker(Generic[ExportT]):
         try:
             if work.in_doubt:
                 self.stats.items_in_doubt += 1
+                self._watch.item("in_doubt")
             answer: object = self._handler(work)
             if inspect.isawaitable(answer):
                 answer = await answer

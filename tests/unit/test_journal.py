@@ -9,7 +9,7 @@ import pytest
 from memory_port import COMPANY, MemoryPort
 
 from pleo_export import LeaseHeldError, LeaseLostError
-from pleo_export._journal import critical
+from pleo_export._journal import RunJournal, critical
 from pleo_export._outcome import ItemOutcome, JobRef, OutcomeStatus
 from pleo_export._run import ExportRun
 from pleo_export.coordination import InMemoryCoordinator, Lease
@@ -107,3 +107,40 @@ async def test_critical_finishes_its_step_through_two_cancels_then_reraises() ->
     with pytest.raises(asyncio.CancelledError):
         await task
     assert finished.is_set()
+
+
+class _Watch:
+    """Records what a journal tells about its lease."""
+
+    def __init__(self) -> None:
+        self.renewed = asyncio.Event()
+        self.renewals = 0
+        self.losses = 0
+
+    def lease_renewed(self) -> None:
+        self.renewals += 1
+        self.renewed.set()
+
+    def lease_lost(self) -> None:
+        self.losses += 1
+
+
+async def test_the_lease_watch_hears_each_renewal_and_one_loss() -> None:
+    """The journal tells its watch (the worker metrics' lease counters) of a background renewal,
+    and of the loss of its lease once, however many later calls find it lost; fails if either
+    call is not wired or a loss is counted per failed call."""
+    port = MemoryPort(items=1)
+    coordinator = InMemoryCoordinator(lease_seconds=0.3)
+    watch = _Watch()
+    journal = RunJournal(coordinator, "watched", watch)
+    await journal.acquire(_ref(port))
+    journal.start_renewing()
+    await asyncio.wait_for(watch.renewed.wait(), timeout=5)
+    assert watch.renewals >= 1
+    newer = await _lease(coordinator, port, "watched")  # a restarted instance takes it over
+    assert newer.token > journal.token
+    for _ in range(2):
+        with pytest.raises(LeaseLostError):
+            await journal.load()
+    assert watch.losses == 1
+    await journal.close(purge=False)
