@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._config import (
     API_KEY_ENV,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ._files import Files
     from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
     from ._pagination import Pager
+    from ._port import EntryLike, JobLike
     from ._resources import (
         ExportItemsV2,
         ExportItemsV3,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         ExportJobsV3,
         JobItemsV2,
         JobItemsV3,
+        VersionApi,
     )
     from ._retry import RetryPolicy
     from ._run import ExportRun
@@ -71,18 +73,20 @@ if TYPE_CHECKING:
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
+JobT = TypeVar("JobT", bound="JobLike")
+ItemT = TypeVar("ItemT", bound="EntryLike")
+ExportT = TypeVar("ExportT", bound="EntryLike")
 
-class V2Resources:
-    """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
 
-    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
-        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
+class _VersionResources(Generic[JobT, ItemT, ExportT]):
+    """What both versions' namespaces share: their port, the client's journal and observer, and
+    ``export_run`` typed with the version's own models."""
 
-        self.jobs = ExportJobsV2(seam, prefetch=prefetch)
-        self.job_items = JobItemsV2(seam, prefetch=prefetch)
-        self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+    def __init__(
+        self, seam: Seam, port: VersionApi[JobT, ItemT, ExportT], coordinator: Coordinator
+    ) -> None:
         #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v2")
+        self.port = port
         #: The client's in-memory journal, used by runs and workers given no coordinator.
         self.coordinator = coordinator
         #: The client's hooks, tracing and metrics (see ``PleoExport.observer``).
@@ -90,13 +94,14 @@ class V2Resources:
 
     def export_run(
         self,
-        job: str | uuid.UUID | ExportJob,
+        job: str | uuid.UUID | JobT,
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         coordinator: Coordinator | None = None,
-    ) -> RunV2:
-        """A v2 export run of ``job`` (see ``PleoExport.export_run``)."""
+    ) -> ExportRun[JobT, ItemT, ExportT]:
+        """An export run of ``job`` on this version, typed exactly (see
+        ``PleoExport.export_run``)."""
         from ._run import ExportRun
 
         return ExportRun(
@@ -109,7 +114,20 @@ class V2Resources:
         )
 
 
-class V3Resources:
+class V2Resources(_VersionResources["ExportJob", "ExportJobItem", "ExportItemV2"]):
+    """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
+
+    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
+        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
+
+        self.jobs = ExportJobsV2(seam, prefetch=prefetch)
+        self.job_items = JobItemsV2(seam, prefetch=prefetch)
+        self.export_items = ExportItemsV2(seam, prefetch=prefetch)
+        port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v2")
+        super().__init__(seam, port, coordinator)
+
+
+class V3Resources(_VersionResources["ExportJobV3", "ExportJobItemV3", "ExportItemV3"]):
     """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (``pleo.jobs`` is the same
     object unless the client was made with ``api_version="v2"``)."""
 
@@ -119,32 +137,8 @@ class V3Resources:
         self.jobs = ExportJobsV3(seam, prefetch=prefetch)
         self.job_items = JobItemsV3(seam, prefetch=prefetch)
         self.export_items = ExportItemsV3(seam, prefetch=prefetch)
-        #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v3")
-        #: The client's in-memory journal, used by runs and workers given no coordinator.
-        self.coordinator = coordinator
-        #: The client's hooks, tracing and metrics (see ``PleoExport.observer``).
-        self.observer = seam.observer
-
-    def export_run(
-        self,
-        job: str | uuid.UUID | ExportJobV3,
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-        coordinator: Coordinator | None = None,
-    ) -> RunV3:
-        """A v3 export run of ``job``, typed exactly (see ``PleoExport.export_run``)."""
-        from ._run import ExportRun
-
-        return ExportRun(
-            self.port,
-            job,
-            concurrency=concurrency,
-            flush_interval=flush_interval,
-            coordinator=self.coordinator if coordinator is None else coordinator,
-            observer=self.observer,
-        )
+        port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v3")
+        super().__init__(seam, port, coordinator)
 
 
 class PleoExport:
