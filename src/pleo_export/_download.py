@@ -21,7 +21,13 @@ import httpx
 
 from ._config import USER_AGENT
 from ._errors import FileDownloadError, FileSizeMismatchError, FileTooLargeError, body_snippet
-from ._retry import RetryableStatus, RetryPolicy, attempts, retry_after, should_retry_status
+from ._retry import (
+    RetryableStatus,
+    RetryPolicy,
+    retry_after,
+    retry_after_first,
+    should_retry_status,
+)
 
 if TYPE_CHECKING:
     from ._files import ItemFile
@@ -183,22 +189,17 @@ class Transfer:
             return await self._attempt(file, url, sink)
 
         try:
-            try:  # the first attempt outside stamina's loop, as in Seam.send
+            try:  # attempt 1 outside the retry loop (see retry_after_first)
                 return await attempt_once(1)
             except (RetryableStatus, httpx.TransportError, _Short) as exc:
-                first: Exception | None = exc
+                first = exc
             logger.info(
                 "file %d of entry %s: retrying after %s",
                 file.index,
                 file.accounting_entry_id,
                 type(first).__name__,
             )
-            async for attempt in attempts(policy, on_failure):
-                with attempt:
-                    if first is not None:
-                        failure, first = first, None
-                        raise failure
-                    return await attempt_once(attempt.num)
+            return await retry_after_first(policy, on_failure, attempt_once, first)
         except RetryableStatus as exc:
             status = exc.response.status_code
             raise file_error(
@@ -218,7 +219,6 @@ class Transfer:
             raise file_error(
                 FileDownloadError, f"download failed: {type(exc).__name__}: {text}", file
             ) from None
-        raise AssertionError("unreachable: the retry loop either returns or raises")
 
     async def _attempt(self, file: ItemFile, url: str, sink: Sink) -> Received:
         """One GET of ``url``: status, announced length, then the body chunk by chunk."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ __all__ = [
     "RetryableStatus",
     "attempts",
     "retry_after",
+    "retry_after_first",
     "route_retry_notices",
     "should_retry_status",
     "transport_error_is_safe_to_retry",
@@ -45,6 +46,8 @@ _RETRY_STATUSES: Final = frozenset({408, 429})
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: The name stamina reports for the SDK's retry loop, which is how the router tells it apart.
 RETRY_LOOP_NAME: Final = "pleo_export.request"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,30 @@ def attempts(
         wait_max=policy.wait_max,
         wait_jitter=policy.wait_jitter,
     ).with_name(RETRY_LOOP_NAME, (), {})
+
+
+async def retry_after_first(
+    policy: RetryPolicy,
+    on: Callable[[Exception], bool | float],
+    attempt: Callable[[int], Awaitable[T]],
+    first: Exception,
+) -> T:
+    """Go on retrying ``attempt`` after a first attempt, made outside any loop, failed with
+    ``first``.
+
+    Callers run attempt 1 themselves because setting up the loop costs about as much as a fast
+    request (benchmarks/bench_request.py). ``first`` is replayed into the loop as its attempt 1,
+    so the retry decision (``on``), the waits and the attempt numbers are exactly those of a
+    loop that ran it; ``attempt`` is called with the number of each later attempt.
+    """
+    pending: Exception | None = first
+    async for each in attempts(policy, on):
+        with each:
+            if pending is not None:
+                failure, pending = pending, None
+                raise failure
+            return await attempt(each.num)
+    raise AssertionError("unreachable: the retry loop either returns or raises")
 
 
 class _RetryNoticeRouter:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import gc
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
 from types import ModuleType, SimpleNamespace
@@ -39,8 +40,8 @@ from .._hooks import Observation, Observer
 from .._retry import (
     RetryableStatus,
     RetryPolicy,
-    attempts,
     retry_after,
+    retry_after_first,
     should_retry_status,
     transport_error_is_safe_to_retry,
 )
@@ -410,26 +411,19 @@ class Seam:
                 raise RetryableStatus(response)
             raise status_error(response, method=method, path=path)
 
-        first_failure: Exception | None = None
         try:
-            # The first attempt runs outside the retry loop: setting one up costs about as much
-            # as the rest of the request (benchmarks/bench_request.py). A failure that may be
-            # retried is replayed into the loop as its first attempt, so the retry decision,
-            # waits and attempt numbers are exactly those of a loop that ran it.
+            # Attempt 1 runs outside the retry loop, which is set up only for a retryable
+            # failure (see ``retry_after_first``).
             try:
                 if observation is not None:
                     return await observation.attempt(attempt_once, 1)
                 return await attempt_once(1)
             except (RetryableStatus, httpx.TransportError) as exc:
                 first_failure = exc
-            async for attempt in attempts(policy, on_failure):
-                with attempt:
-                    if first_failure is not None:
-                        failure, first_failure = first_failure, None
-                        raise failure
-                    if observation is not None:
-                        return await observation.attempt(attempt_once, attempt.num)
-                    return await attempt_once(attempt.num)
+            again: Callable[[int], Awaitable[httpx.Response]] = attempt_once
+            if observation is not None:
+                again = functools.partial(observation.attempt, attempt_once)
+            return await retry_after_first(policy, on_failure, again, first_failure)
         except RetryableStatus as exc:
             raise status_error(exc.response, method=method, path=path) from None
         except httpx.TransportError as exc:
@@ -451,7 +445,6 @@ class Seam:
                 method=method,
                 path=path,
             ) from exc
-        raise AssertionError("unreachable: the retry loop either returns or raises")
 
 
 class RawTransport(httpx.AsyncBaseTransport):
