@@ -112,19 +112,17 @@ class RunJournal:
         while self.lost is None:
             await asyncio.sleep(self._interval(lease))
             try:
-                began = asyncio.get_running_loop().time()
-                await self.coordinator.renew(lease)
-                self._valid_until = began + lease.lease_seconds
-                self._renewed()
+                await self._renew(lease)
             except LeaseLostError as exc:
-                self._lose(exc)
                 logger.warning("job %s: %s; stopping this job", lease.job_id, exc)
             except CoordinatorError as exc:  # the next renewal (or write) tries again
                 logger.warning("job %s: renewing the lease failed: %s", lease.job_id, exc)
 
     async def load(self) -> JournalState:
-        """What earlier runs journaled for the job."""
-        return await self._guarded(self.coordinator.load(self._held()))
+        """What earlier runs journaled for the job; their outcomes count as journaled."""
+        state = await self._guarded(self.coordinator.load(self._held()))
+        self.journaled.update(outcome.accounting_entry_id for outcome in state.unconfirmed)
+        return state
 
     async def check(self) -> None:
         """Prove the lease is still the newest before a final event: by a renewal, unless the
@@ -134,8 +132,13 @@ class RunJournal:
         now = asyncio.get_running_loop().time()
         if now < self._valid_until - self._interval(lease):
             return
+        await self._renew(lease)
+
+    async def _renew(self, lease: Lease) -> None:
+        """Renew ``lease``; its term counts from before the call, the safe side."""
+        began = asyncio.get_running_loop().time()
         await self._guarded(self.coordinator.renew(lease))
-        self._valid_until = now + lease.lease_seconds
+        self._valid_until = began + lease.lease_seconds
         self._renewed()
 
     @staticmethod
@@ -145,10 +148,6 @@ class RunJournal:
     def note(self, outcome: ItemOutcome) -> None:
         """Remember an outcome the caller recorded; the next write journals it."""
         self._waiting.append(outcome)
-
-    async def intents(self, entries: Sequence[uuid.UUID]) -> None:
-        """Journal entries about to be handed to the caller (and what is waiting)."""
-        await self.write(entries)
 
     async def write(self, intents: Sequence[uuid.UUID] = ()) -> None:
         """Journal ``intents``, every outcome noted since the last write, and the waiting

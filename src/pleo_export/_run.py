@@ -46,6 +46,7 @@ from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
 from ._validation import check_int, check_uuid
 from ._watch import Scope
 from .coordination._memory import InMemoryCoordinator
+from .coordination._policy import mark_exception_seen
 from .coordination._types import Coordinator, JournalState, new_holder
 
 __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
@@ -132,12 +133,6 @@ class RunStats:
 
 
 _Ahead: TypeAlias = tuple[list[WorkItem[ItemT, ExportT]], "asyncio.Future[None]"]
-
-
-def _retrieve(write: asyncio.Future[None]) -> None:
-    """Mark a background write's failure as seen (it is raised where it is awaited)."""
-    if not write.cancelled():
-        write.exception()
 
 
 def clip_reason(text: str) -> str:
@@ -315,7 +310,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self._reported |= state.confirmed
         for outcome in state.unconfirmed:
             self._reported.add(outcome.accounting_entry_id)
-            self._journal.journaled.add(outcome.accounting_entry_id)
             self._outbox.add(outcome)
         self.stats.replayed = len(state.unconfirmed)
         self._in_doubt = state.in_doubt
@@ -464,9 +458,10 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         """Start journaling the batch's intents in one write, in the background."""
         self._check_sending()
         write = asyncio.ensure_future(
-            self._journal.intents([work.accounting_entry_id for work in batch])
+            self._journal.write([work.accounting_entry_id for work in batch])
         )
-        write.add_done_callback(_retrieve)  # a failure is raised where the batch is handed out
+        # A failure is raised where the batch is handed out.
+        write.add_done_callback(mark_exception_seen)
         return batch, write
 
     async def _hand_out(

@@ -6,9 +6,11 @@ a writer's lease is still current) and of the caller's arguments; no storage, no
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -20,6 +22,7 @@ __all__ = [
     "LeaseRow",
     "check_lease",
     "decide",
+    "mark_exception_seen",
     "unique_ids",
     "unique_outcomes",
     "valid_holder",
@@ -151,3 +154,13 @@ def valid_lease(lease: Lease) -> Lease:
 
 def _kind(value: object) -> str:
     return type(value).__name__
+
+
+def mark_exception_seen(future: asyncio.Future[Any]) -> None:
+    """A done callback that marks a background or shielded future's exception as retrieved.
+
+    Whoever awaits the future still gets the exception; when its caller was cancelled
+    meanwhile, asyncio no longer logs "exception was never retrieved" for it.
+    """
+    if not future.cancelled():
+        future.exception()

@@ -32,6 +32,7 @@ from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    mark_exception_seen,
     unique_ids,
     unique_outcomes,
     valid_holder,
@@ -339,7 +340,7 @@ class PostgresCoordinator(JournalShortcuts):
         if self._closed:
             raise CoordinatorError("the coordinator is closed")
         task = asyncio.ensure_future(self._locked(work))
-        task.add_done_callback(_retrieve)
+        task.add_done_callback(mark_exception_seen)
         return await asyncio.shield(task)
 
     async def _locked(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
@@ -449,9 +450,3 @@ def _timeouts() -> tuple[str, str]:
         f"{int(COORDINATOR_LOCK_TIMEOUT * 1000)}ms",
         f"{int(COORDINATOR_STATEMENT_TIMEOUT * 1000)}ms",
     )
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Mark a shielded call's exception as seen when its caller was cancelled meanwhile."""
-    if not task.cancelled():
-        task.exception()

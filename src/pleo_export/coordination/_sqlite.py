@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
@@ -24,6 +24,7 @@ from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    mark_exception_seen,
     unique_ids,
     unique_outcomes,
     valid_holder,
@@ -251,7 +252,7 @@ class SQLiteCoordinator(JournalShortcuts):
             raise CoordinatorError("the coordinator is closed")
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, self._in_thread, work)
-        future.add_done_callback(_retrieve)
+        future.add_done_callback(mark_exception_seen)
         return await asyncio.shield(future)
 
     def _in_thread(self, work: Callable[[sqlite3.Connection, float], _T]) -> _T:
@@ -348,9 +349,3 @@ def _drop_company(conn: sqlite3.Connection, lease: Lease) -> None:
             "DELETE FROM pleo_export_company_leases WHERE company_id = ? AND token = ?",
             (str(lease.company_id), lease.token),
         )
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """Mark a shielded call's exception as seen when its caller was cancelled meanwhile."""
-    if not future.cancelled():
-        future.exception()
