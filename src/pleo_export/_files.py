@@ -33,11 +33,10 @@ from ._errors import (
     FileDownloadError,
     FileExpiredError,
     FileTooLargeError,
-    InvalidArgumentError,
     PleoError,
 )
 from ._retry import RetryPolicy
-from ._validation import check_uuid
+from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
     from ._pagination import Pager
@@ -164,12 +163,8 @@ class Files:
         concurrency: int = DEFAULT_FILE_CONCURRENCY,
         deadline: float = DEFAULT_FILE_DEADLINE,
     ) -> None:
-        if max_size < 1:
-            raise InvalidArgumentError("max_file_size", f"must be >= 1, got {max_size}")
-        if concurrency < 1:
-            raise InvalidArgumentError("file_concurrency", f"must be >= 1, got {concurrency}")
-        self.max_size = max_size
-        self.concurrency = concurrency
+        self.max_size = check_int(max_size, "max_file_size", minimum=1)
+        self.concurrency = check_int(concurrency, "file_concurrency", minimum=1)
         self.deadline = deadline
         self._export_items = export_items
         self._transfer = Transfer(

@@ -13,6 +13,7 @@ import httpx
 
 from ._config import CONNECT_TIMEOUT
 from ._errors import InvalidArgumentError
+from ._validation import check_int
 from ._wire import Seam
 
 __all__ = ["derive_seam"]
@@ -32,8 +33,7 @@ def derive_seam(
     """
     retry = None
     if max_retries is not None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidArgumentError("max_retries", f"must be an int >= 0, got {max_retries!r}")
+        max_retries = check_int(max_retries, "max_retries", minimum=0)
         retry = dataclasses.replace(seam.retry, max_retries=max_retries)
     if headers is not None:
         for name, value in headers.items():
