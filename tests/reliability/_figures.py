@@ -63,6 +63,8 @@ HOSTILE_BEFORE: dict[str, str] = {
     "1 MiB endCursor": "httpx.InvalidURL",
     "aclose() with 20 calls in flight": "20 bare RuntimeErrors",
     "a call after aclose()": "RuntimeError",
+    "a with_options view after its client's aclose(), on a caller's pool": "both calls "
+    "answered: the one in flight and the next one, sent on the closed client's behalf",
     "limit='10', True, 1.5, 2**31 and other wire arguments": "TypeError, or sent as is",
     "webhook timestamp 999999999999 (year 33658)": "ValueError: the endpoint answers 500 and "
     "logs a traceback",
