@@ -57,6 +57,8 @@ HOSTILE_BEFORE: dict[str, str] = {
     "nested 502 on the worker's job listing": "run() ends with an ExceptionGroup, job left pending",
     "headers or body trickled 1 byte per 0.2 s, timeout=1.0": "held until the server stopped "
     "(7.9 s for 40 bytes)",
+    "async on_request and on_response hooks that never return, total_timeout=3": "the call "
+    "never returned (cut after 10 s)",
     "256 MiB body": "read whole: +749 MiB RSS, 5.8 s",
     "510 KiB gzip bomb (512 MiB inflated)": "inflated whole: +1,056 MiB RSS, 10.3 s",
     "hasNextPage with no items, forever": "followed until the server stopped (301 requests)",
