@@ -59,6 +59,8 @@ HOSTILE_BEFORE: dict[str, str] = {
     "(7.9 s for 40 bytes)",
     "async on_request and on_response hooks that never return, total_timeout=3": "the call "
     "never returned (cut after 10 s)",
+    "a span processor raising in on_start and on_end, worker instrumented": "run() ended in "
+    "an ExceptionGroup, nothing booked",
     "256 MiB body": "read whole: +749 MiB RSS, 5.8 s",
     "510 KiB gzip bomb (512 MiB inflated)": "inflated whole: +1,056 MiB RSS, 10.3 s",
     "hasNextPage with no items, forever": "followed until the server stopped (301 requests)",
