@@ -399,7 +399,7 @@ class PleoExport:
 
         Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
         """
-        self._seam.closed = True
+        self._seam.close()  # and every with_options view's
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in
         # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.

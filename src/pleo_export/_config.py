@@ -48,6 +48,7 @@ __all__ = [
     "FAILURE_REASON_MAX_CHARS",
     "FILE_REFRESH_KEPT",
     "FILE_REFRESH_TTL",
+    "HOOK_TIMEOUT",
     "JOURNAL_INTENT_BATCH",
     "LEASE_RENEW_FRACTION",
     "LOOPBACK_HOSTS",
@@ -93,6 +94,10 @@ BASE_URL_ENV: Final = "PLEO_BASE_URL"
 
 #: Seconds to open a connection, whatever the caller's overall ``timeout=``.
 CONNECT_TIMEOUT: Final = 5.0
+#: Seconds an async hook (``on_request``, ``on_response``, ``on_retry``) may run before it is
+#: abandoned and logged, so a hook that hangs delays a call by this much at most; a sync hook
+#: that takes longer is logged (it blocks the event loop, which nothing can interrupt).
+HOOK_TIMEOUT: Final = 1.0
 #: Each attempt (sending, waiting and reading the whole body) must end within this multiple of
 #: the read timeout: 120 s by default. httpx's timeouts apply per read, so a server that
 #: trickles a byte at a time would otherwise hold a call for as long as it likes.

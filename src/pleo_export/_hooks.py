@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
-from . import _meta
+from . import _config, _meta
 from ._config import REQUEST_ID_MAX_CHARS
 from ._errors import APIStatusError, request_id
 from ._retry import RetryableStatus
@@ -283,12 +283,33 @@ def _answer(exc: BaseException) -> tuple[int | None, str | None]:
 
 
 async def _fire(hook: Hook[Any] | None, event: object) -> None:
-    """Call a hook and await it if it is async; a hook that raises is logged, not propagated."""
+    """Call a hook and await it if it is async, for ``HOOK_TIMEOUT`` seconds at most.
+
+    A hook that raises is logged, not propagated; an async one still running at the bound is
+    cancelled and logged; a sync one that took longer is logged (it held the event loop).
+    """
     if hook is None:
         return
+    bound = _config.HOOK_TIMEOUT
+    kind = type(event).__name__
+    started = time.perf_counter()
     try:
         result = hook(event)
         if inspect.isawaitable(result):
-            await result
+            import asyncio
+
+            try:
+                await asyncio.wait_for(result, bound)
+            except TimeoutError:
+                logger.warning("pleo_export: a %s hook ran over %gs and was abandoned", kind, bound)
+            return
     except Exception:
-        logger.exception("pleo_export: a %s hook raised", type(event).__name__)
+        logger.exception("pleo_export: a %s hook raised", kind)
+        return
+    if (took := time.perf_counter() - started) > bound:
+        logger.warning(
+            "pleo_export: a sync %s hook took %.1fs, blocking the event loop (bound %gs)",
+            kind,
+            took,
+            bound,
+        )

@@ -13,6 +13,7 @@ from typing import Any, Final, NamedTuple
 from opentelemetry import metrics
 
 from ._config import DURATION_BUCKETS, SDK_VERSION
+from ._telemetry import guarded
 
 __all__ = ["INSTRUMENTS", "Instrument", "Metrics"]
 
@@ -114,22 +115,27 @@ class Metrics:
     def _get(self, name: str) -> Any:
         return self._instruments[name]
 
+    @guarded
     def job_started(self) -> None:
         """A worker took a job."""
         self._get("pleo_export.worker.jobs.running").add(1)
 
+    @guarded
     def job_stopped(self) -> None:
         """A worker's job task ended, however it ended."""
         self._get("pleo_export.worker.jobs.running").add(-1)
 
+    @guarded
     def job_finished(self, outcome: str) -> None:
         """A worker let a job go: its final status, or why it stopped without one."""
         self._get("pleo_export.worker.jobs.finished").add(1, {"pleo_export.job.outcome": outcome})
 
+    @guarded
     def item(self, outcome: str) -> None:
         """An item was booked, rejected, or offered again as in doubt."""
         self._get("pleo_export.worker.items").add(1, {"pleo_export.item.outcome": outcome})
 
+    @guarded
     def polled(self, waiting: list[Any], now: datetime) -> None:
         """A poll found these pending jobs waiting (not running here): queue depth and lag."""
         self._get("pleo_export.worker.jobs.waiting").set(len(waiting))
@@ -138,12 +144,14 @@ class Metrics:
         lag = 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
         self._get("pleo_export.worker.poll.lag").set(lag)
 
+    @guarded
     def retried(self, method: str, template: str, reason: str) -> None:
         """The seam retries a request."""
         self._get("pleo_export.retries").add(
             1, {"error.type": reason, "http.request.method": method, "url.template": template}
         )
 
+    @guarded
     def called(
         self, method: str, template: str, seconds: float, error: BaseException | None
     ) -> None:
@@ -152,10 +160,12 @@ class Metrics:
             attributes = {} if error is None else {"error.type": type(error).__qualname__}
             self._get("pleo_export.batch.duration").record(seconds, attributes)
 
+    @guarded
     def lease_renewed(self) -> None:
         """A worker renewed a job lease."""
         self._get("pleo_export.worker.lease.renewals").add(1)
 
+    @guarded
     def lease_lost(self) -> None:
         """A worker found its job lease taken over."""
         self._get("pleo_export.worker.lease.losses").add(1)

@@ -9,7 +9,10 @@ one trace. Only the OpenTelemetry API is used (the ``[otel]`` extra); nothing pa
 
 from __future__ import annotations
 
-from typing import Any, Final
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, Final, ParamSpec, TypeVar
 
 import httpx
 from opentelemetry import context, propagate, trace
@@ -17,9 +20,32 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from ._config import SDK_VERSION
 
-__all__ = ["AttemptSpan", "CallSpan", "Tracing"]
+__all__ = ["AttemptSpan", "CallSpan", "Tracing", "attach_span", "detach", "end_span", "guarded"]
 
 _SCOPE: Final = "pleo_export"
+logger: Final = logging.getLogger("pleo_export")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(step: Callable[P, R]) -> Callable[P, R | None]:
+    """``step``, a call into OpenTelemetry, made so that it cannot fail the work it watches.
+
+    An exception from the API or from what the application plugged into it (a span processor,
+    an exporter, a metric reader) is logged and the step returns None: telemetry can fail,
+    booking cannot. Every span and metric call of the SDK goes through one of these.
+    """
+
+    @functools.wraps(step)
+    def guard(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return step(*args, **kwargs)
+        except Exception:
+            logger.exception("pleo_export: OpenTelemetry raised in %s; skipped", step.__qualname__)
+            return None
+
+    return guard
 
 
 class Tracing:
@@ -32,6 +58,7 @@ class Tracing:
     def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
         self.tracer = trace.get_tracer(_SCOPE, SDK_VERSION, tracer_provider=tracer_provider)
 
+    @guarded
     def call(self, method: str, template: str, request: httpx.Request) -> CallSpan:
         """Start the span of one SDK call (all its attempts)."""
         span = self.tracer.start_span(
@@ -41,6 +68,7 @@ class Tracing:
         )
         return CallSpan(self, span, method, template, request)
 
+    @guarded
     def start(self, name: str, attributes: dict[str, Any]) -> Span:
         """Start an export-run or worker-job span, child of the current one."""
         return self.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
@@ -64,6 +92,7 @@ class CallSpan:
         if url.port is not None:
             self._server["server.port"] = url.port
 
+    @guarded
     def attempt(self, request: httpx.Request, number: int) -> AttemptSpan:
         """Start attempt ``number``'s span, make it current and put it in ``traceparent``."""
         attributes: dict[str, Any] = {
@@ -83,6 +112,7 @@ class CallSpan:
         propagate.inject(request.headers, context=current)
         return AttemptSpan(span, context.attach(current))
 
+    @guarded
     def end(
         self, response: httpx.Response | None, error: BaseException | None, attempts: int
     ) -> None:
@@ -106,6 +136,7 @@ class AttemptSpan:
         self._span = span
         self._token = token
 
+    @guarded
     def end(self, status: int | None, error: BaseException | None) -> None:
         """Detach and end the span: status code, and ``error.type`` for a 4xx/5xx or no answer."""
         context.detach(self._token)  # type: ignore[arg-type]
@@ -121,6 +152,19 @@ class AttemptSpan:
         span.end()
 
 
+@guarded
+def attach_span(span: Span) -> object:
+    """Make ``span`` current in this task; the token restores the one before (``detach``)."""
+    return context.attach(trace.set_span_in_context(span))
+
+
+@guarded
+def detach(token: object) -> None:
+    """Restore the span that was current before ``attach_span`` returned ``token``."""
+    context.detach(token)  # type: ignore[arg-type]
+
+
+@guarded
 def end_span(span: Span, error: BaseException | None, attributes: dict[str, Any]) -> None:
     """End a run or job span with final attributes, marking it failed on an exception."""
     span.set_attributes(attributes)

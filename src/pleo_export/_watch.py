@@ -36,18 +36,17 @@ class Scope:
         tracing = None if observer is None else observer.tracing
         if tracing is None:
             return None
-        from opentelemetry import context, trace
+        from ._telemetry import attach_span
 
         span = tracing.start(name, attributes)
-        return cls(span, context.attach(trace.set_span_in_context(span)))
+        token = None if span is None else attach_span(span)
+        return None if token is None else cls(span, token)
 
     def close(self, error: BaseException | None, attributes: dict[str, Any]) -> None:
         """End the span with its outcome and restore the span that was current before."""
-        from opentelemetry import context
+        from ._telemetry import detach, end_span
 
-        from ._telemetry import end_span
-
-        context.detach(self._token)  # type: ignore[arg-type]
+        detach(self._token)
         end_span(self._span, error, {k: v for k, v in attributes.items() if v is not None})
 
 

@@ -57,12 +57,18 @@ HOSTILE_BEFORE: dict[str, str] = {
     "nested 502 on the worker's job listing": "run() ends with an ExceptionGroup, job left pending",
     "headers or body trickled 1 byte per 0.2 s, timeout=1.0": "held until the server stopped "
     "(7.9 s for 40 bytes)",
+    "async on_request and on_response hooks that never return, total_timeout=3": "the call "
+    "never returned (cut after 10 s)",
+    "a span processor raising in on_start and on_end, worker instrumented": "run() ended in "
+    "an ExceptionGroup, nothing booked",
     "256 MiB body": "read whole: +749 MiB RSS, 5.8 s",
     "510 KiB gzip bomb (512 MiB inflated)": "inflated whole: +1,056 MiB RSS, 10.3 s",
     "hasNextPage with no items, forever": "followed until the server stopped (301 requests)",
     "1 MiB endCursor": "httpx.InvalidURL",
     "aclose() with 20 calls in flight": "20 bare RuntimeErrors",
     "a call after aclose()": "RuntimeError",
+    "a with_options view after its client's aclose(), on a caller's pool": "both calls "
+    "answered: the one in flight and the next one, sent on the closed client's behalf",
     "limit='10', True, 1.5, 2**31 and other wire arguments": "TypeError, or sent as is",
     "webhook timestamp 999999999999 (year 33658)": "ValueError: the endpoint answers 500 and "
     "logs a traceback",

@@ -6,6 +6,7 @@ promptly and without a retry on the closed pool; before, each was a bare ``Runti
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -80,3 +81,44 @@ async def test_a_callers_own_client_closed_under_the_sdk_is_typed_too() -> None:
     await http.aclose()
     with pytest.raises(ClientClosedError):
         await pleo.jobs.get(JOB)
+
+
+_JOB_BODY = json.dumps(
+    {"data": {"id": JOB, "companyId": JOB, "createdAt": "2024-05-01T10:00:00Z",
+              "expiresIn": 3600, "isInteractive": True, "numberOfItems": 0,
+              "status": "pending", "vendorBasedBookkeeping": False}}
+).encode()  # fmt: skip
+
+
+def _half_second(head: bytes) -> Iterable[Step]:
+    """A valid job after 0.5 s: the call is in flight when the client closes."""
+    return [0.5, response(b"200 OK", _JOB_BODY)]
+
+
+async def test_views_are_closed_with_their_client_on_a_callers_pool() -> None:
+    """On a caller's ``http_client`` (which ``aclose()`` leaves open), a ``with_options`` view
+    shares its client's closed state: the call in flight through the view when the client
+    closes ends in ClientClosedError, and a later call through it sends nothing. Fails (on
+    0.2's main both the in-flight job and the later one came back) if a view keeps a closed
+    state of its own."""
+    async with rogue_server(_half_second) as rogue, httpx.AsyncClient() as http:
+        pleo = PleoExport(api_key="sk-closed-0123456789", base_url=rogue.url,
+                          http_client=http, retry=RETRY)  # fmt: skip
+        view = pleo.with_options(timeout=10)
+        in_flight = asyncio.create_task(view.jobs.get(JOB))
+        await rogue.wait_for(1)
+        await pleo.aclose()
+        outcomes = [await asyncio.gather(in_flight, return_exceptions=True)]
+        try:
+            outcomes.append(await view.jobs.get(JOB))
+        except ClientClosedError as exc:
+            outcomes.append(exc)
+        assert not http.is_closed  # the caller's pool stays theirs
+    assert [type(outcome[0] if isinstance(outcome, list) else outcome).__name__
+            for outcome in outcomes] == ["ClientClosedError"] * 2  # fmt: skip
+    assert len(rogue.requests) == 1
+    record(
+        "hostile_servers",
+        **{"a with_options view after its client's aclose(), on a caller's pool":
+           "ClientClosedError for the call in flight and the next one, which sends nothing"},
+    )  # fmt: skip

@@ -7,6 +7,7 @@ All over real loopback TCP; the elapsed time of each call is asserted.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 
@@ -103,3 +104,56 @@ async def test_a_post_cut_by_the_deadline_is_not_repeated() -> None:
             with pytest.raises(APITimeoutError):
                 await pleo.jobs.post_event(JOB, "completed")
     assert len(rogue.requests) == 1
+
+
+_JOB_BODY = (
+    b'{"data": {"id": "' + JOB.encode() + b'", "companyId": "' + JOB.encode() + b'", '
+    b'"createdAt": "2024-05-01T10:00:00Z", "expiresIn": 3600, "isInteractive": true, '
+    b'"numberOfItems": 0, "status": "pending", "vendorBasedBookkeeping": false}}'
+)
+
+
+def _job_at_once(head: bytes) -> Iterable[Step]:
+    return [response(b"200 OK", _JOB_BODY)]
+
+
+async def test_a_hanging_hook_does_not_hold_the_call(caplog: pytest.LogCaptureFixture) -> None:
+    """Async ``on_request`` and ``on_response`` hooks that never return are abandoned after
+    ``HOOK_TIMEOUT`` (1 s) each and logged: the job comes back inside the 3 s total deadline.
+    Fails (on 0.2's main the call never returned: cut here after 10 s) if a hook is awaited
+    without a bound."""
+
+    async def hang(_: object) -> None:
+        await asyncio.Event().wait()
+
+    async with rogue_server(_job_at_once) as rogue:
+        pleo = PleoExport(api_key="sk-deadline-0123", base_url=rogue.url, total_timeout=3.0,
+                          on_request=hang, on_response=hang)  # fmt: skip
+        async with pleo:
+            started = time.perf_counter()
+            async with asyncio.timeout(10):
+                job = await pleo.jobs.get(JOB)
+            elapsed = time.perf_counter() - started
+    assert str(job.id) == JOB
+    assert elapsed < 3.0
+    abandoned = [r.getMessage() for r in caplog.records if "abandoned" in r.getMessage()]
+    assert len(abandoned) == 2
+    record(
+        "hostile_servers",
+        **{"async on_request and on_response hooks that never return, total_timeout=3":
+           f"the job after {elapsed:.1f} s; each hook abandoned after 1 s and logged"},
+    )  # fmt: skip
+
+
+async def test_a_slow_sync_hook_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    """A sync hook that holds the event loop longer than ``HOOK_TIMEOUT`` cannot be cut off,
+    but it is logged with how long it took; fails if slow sync hooks go unreported."""
+
+    def slow(_: object) -> None:
+        time.sleep(1.1)
+
+    async with rogue_server(_job_at_once) as rogue:
+        pleo = PleoExport(api_key="sk-deadline-0123", base_url=rogue.url, on_request=slow)
+        async with pleo:
+            await pleo.jobs.get(JOB)
+    assert any("blocking the event loop" in r.getMessage() for r in caplog.records)

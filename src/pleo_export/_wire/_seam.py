@@ -114,6 +114,15 @@ def _loads(response: httpx.Response) -> Any:
         ) from None
 
 
+class _Lifetime:
+    """Whether a client is closed, shared by its seam and every seam derived from it."""
+
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
+
+
 class _FromDict(Protocol):
     @classmethod
     def from_dict(cls, src_dict: Any) -> Any: ...
@@ -149,11 +158,21 @@ class Seam:
         self.deadlines = Deadlines(total_deadline(timeout or http.timeout, total_timeout))
         self.max_response_bytes = max_response_bytes
         self.max_empty_pages = max_empty_pages
-        #: Set by ``PleoExport.aclose()``: every call from then on is a ``ClientClosedError``.
-        self.closed = False
+        # Set by ``close()`` (``PleoExport.aclose()``); one object shared by every derived
+        # seam, so a ``with_options`` view is closed with its client.
+        self._lifetime = _Lifetime()
         #: Hooks, tracing and metrics; shared with every ``with_options`` view of the client.
         self.observer = Observer() if observer is None else observer
         self._base_path = httpx.URL(self.base_url).path.rstrip("/")
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed: every call from then on is a ``ClientClosedError``."""
+        return self._lifetime.closed
+
+    def close(self) -> None:
+        """Close this seam and every seam derived from it, or it from (the views)."""
+        self._lifetime.closed = True
 
     def derived(
         self,
@@ -326,7 +345,8 @@ class Seam:
         ``max_response_bytes`` bytes; a closed client raises ``ClientClosedError``.
         """
         method, path = request.method, request.url.path
-        if self.closed:  # a caller's own closed http_client is caught at its RuntimeError below
+        lifetime = self._lifetime
+        if lifetime.closed:  # a caller's own closed http_client is caught at its RuntimeError
             raise ClientClosedError(method=method, path=path)
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
@@ -404,6 +424,8 @@ class Seam:
             )
             if on_attempt is not None:
                 on_attempt(response)
+            if lifetime.closed:  # closed while in flight on a pool aclose() leaves open
+                raise ClientClosedError(method=method, path=path)
             status = response.status_code
             if 200 <= status < 300:
                 return response
