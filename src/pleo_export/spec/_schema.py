@@ -25,6 +25,9 @@ Schema = dict[str, Any]
 Active = frozenset[tuple[str, str]]
 
 _BRANCHES = (("oneOf", "one-of"), ("anyOf", "any-of"))
+#: Schemas nested deeper than this (through properties, items, branches or a chain of distinct
+#: ``$ref``s) are not entered: far beyond any real API, and well inside Python's stack.
+MAX_NESTING = 64
 
 
 def _join(path: str, name: str) -> str:
@@ -49,12 +52,22 @@ class SchemaDiffer:
         self._new = new
         self._side = side
         self._emit = emit
+        self._depth = 0
 
     def compare(self, old_node: Any, new_node: Any, path: str = "") -> None:
         """Compare two schemas (or references to them) found at JSON path ``path``."""
         self._compare(old_node, new_node, path, frozenset())
 
     def _compare(self, old_node: Any, new_node: Any, path: str, active: Active) -> None:
+        if self._depth >= MAX_NESTING:
+            return
+        self._depth += 1
+        try:
+            self._compare_entered(old_node, new_node, path, active)
+        finally:
+            self._depth -= 1
+
+    def _compare_entered(self, old_node: Any, new_node: Any, path: str, active: Active) -> None:
         old_raw, old_ref = self._old.deref(old_node)
         new_raw, new_ref = self._new.deref(new_node)
         if old_ref is not None and new_ref is not None:
