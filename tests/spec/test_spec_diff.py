@@ -825,9 +825,11 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
 
 
 def test_list_rules_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
-    """--list-rules prints one line per rule id: its level, origin and a one-line meaning."""
+    """--list-rules prints the oasdiff release the levels follow, then one line per rule id: its
+    level, origin and a one-line meaning."""
     assert spec_diff.main(["--list-rules"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert "oasdiff v1.28.0" in header
     assert len(lines) == len(spec_diff.RULES) >= 120
     assert any(
         line.split()[:3] == ["response-property-enum-value-added", "warning", "oasdiff"]

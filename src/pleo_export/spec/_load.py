@@ -244,10 +244,15 @@ def names(node: Any, key: str) -> set[str]:
 
 
 class Resolver:
-    """Follows local ``$ref`` pointers inside one document."""
+    """Follows local ``$ref`` pointers inside one document.
+
+    In OpenAPI 3.1 the keywords beside a ``$ref`` apply too (3.0 ignores them): they are laid
+    over the referenced schema, properties merged and ``required`` lists united.
+    """
 
     def __init__(self, document: dict[str, Any]) -> None:
         self._document = document
+        self._siblings = str(document.get("openapi", "")).startswith("3.1")
 
     def deref(self, node: Any) -> tuple[dict[str, Any], str | None]:
         """Return ``node`` with its ``$ref`` chain followed, and the last reference's name.
@@ -256,14 +261,20 @@ class Resolver:
         """
         name: str | None = None
         seen: set[str] = set()
+        overlays: list[dict[str, Any]] = []
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref: str = node["$ref"]
             if ref in seen:
                 return {}, name
             seen.add(ref)
+            if self._siblings and len(node) > 1:
+                overlays.append(node)
             name = ref.rsplit("/", 1)[-1]
             node = self._lookup(ref)
-        return (node if isinstance(node, dict) else {}), name
+        resolved = node if isinstance(node, dict) else {}
+        for overlay in reversed(overlays):  # the outermost keywords are laid on last
+            resolved = _overlay(resolved, overlay)
+        return resolved, name
 
     def _lookup(self, ref: str) -> Any:
         if not ref.startswith("#/"):
@@ -275,3 +286,18 @@ class Resolver:
                 return None
             node = node[part]
         return node
+
+
+def _overlay(schema: dict[str, Any], siblings: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the keywords beside a ``$ref`` applied (OpenAPI 3.1)."""
+    merged = dict(schema)
+    for key, value in siblings.items():
+        if key == "$ref":
+            continue
+        if key == "properties" and isinstance(value, dict):
+            merged["properties"] = {**mapping(schema, "properties"), **value}
+        elif key == "required" and isinstance(value, list):
+            merged["required"] = list(dict.fromkeys([*sequence(schema, "required"), *value]))
+        else:
+            merged[key] = value
+    return merged
