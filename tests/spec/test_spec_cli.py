@@ -56,10 +56,12 @@ def test_spec_diff_runs_outside_the_repository(specs: Path) -> None:
 
 
 def test_spec_diff_lists_rules(specs: Path) -> None:
-    """``spec diff --list-rules`` prints the whole rule table, one id, level and meaning a line."""
+    """``spec diff --list-rules`` names the oasdiff release, then prints the whole rule table,
+    one id, level and meaning a line."""
     proc = _cli(specs, "spec", "diff", "--list-rules")
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    header, *lines = proc.stdout.splitlines()
+    assert header.startswith("# ids and levels follow oasdiff v1.28.0")
     assert len(lines) == len(pleo_export.spec.RULES)
     assert "request-property-max-decreased" in proc.stdout
 

@@ -1,7 +1,7 @@
 """Tests for pleo_export.spec: contract changes, their ids and levels, and the command line.
 
 Small documents are built here or read from tests/data/drift/; the Pleo-specific cases mutate a
-deep copy of the 32.1.0 reference spec in shared/ and are skipped when it is absent.
+deep copy of the 32.1.0 reference spec copied to tests/data/spec/, so none of them needs shared/.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ import pleo_export.spec as spec_diff
 from pleo_export.spec import Change, Level, diff_specs
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).parents[3] / "shared"
-REFERENCE = SHARED / "reference" / "pleo-export-openapi.yml"
-SEEDS = SHARED / "seeds"
+REFERENCE = REPO / "tests" / "data" / "spec" / "pleo-export-openapi-32.1.0.yml"
+SEEDS = REPO / "tests" / "data" / "spec" / "seed-excerpts"  # the OpenAPI blocks of the seed pages
 DATA = REPO / "tests" / "data" / "drift"
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason="shared/ reference absent")
 
 # What v3's ExportJobItemFailureReasonType adds to v2's inline 14-value enum.
 NEW_FAILURE_TYPES = ["vendor_unknown", "account_unknown", "tax_code_unknown", "tag_unknown"]
@@ -39,8 +37,6 @@ NEW_FAILURE_TYPES = ["vendor_unknown", "account_unknown", "tax_code_unknown", "t
 @pytest.fixture(scope="module")
 def reference_spec() -> dict[str, Any]:
     """The 32.1.0 reference spec, parsed once per module."""
-    if not REFERENCE.is_file():
-        pytest.skip("shared/ reference absent")
     return spec_diff.load_document(str(REFERENCE))
 
 
@@ -96,7 +92,6 @@ def _only(changes: list[Change]) -> tuple[str, Level]:
 # --- Pleo: the 14 → 18 job-item failure types ---------------------------------------------------
 
 
-@needs_reference
 def test_reference_lists_fourteen_and_eighteen_failure_types(
     reference_spec: dict[str, Any],
 ) -> None:
@@ -108,7 +103,6 @@ def test_reference_lists_fourteen_and_eighteen_failure_types(
     assert [value for value in component if value not in inline] == NEW_FAILURE_TYPES
 
 
-@needs_reference
 def test_failure_types_added_grade_by_direction(mutate: Callable[..., list[Change]]) -> None:
     """The 4 new failure types are a warning in a response enum and info in a request enum."""
 
@@ -139,7 +133,6 @@ def test_failure_types_added_grade_by_direction(mutate: Callable[..., list[Chang
     assert len(request) == 3 * len(NEW_FAILURE_TYPES)
 
 
-@needs_reference
 def test_inline_enum_replaced_by_the_v3_component(mutate: Callable[..., list[Change]]) -> None:
     """Swapping v2's inline enum for a $ref to the 18-value component follows the reference."""
 
@@ -160,7 +153,6 @@ def test_inline_enum_replaced_by_the_v3_component(mutate: Callable[..., list[Cha
     }
 
 
-@needs_reference
 def test_failure_types_removed_from_a_request_enum_break(
     mutate: Callable[..., list[Change]],
 ) -> None:
@@ -187,7 +179,6 @@ def test_failure_types_removed_from_a_request_enum_break(
 # --- Pleo: closed enums becoming open strings ---------------------------------------------------
 
 
-@needs_reference
 def test_v2_job_replaced_by_v3_job_opens_its_enums(mutate: Callable[..., list[Change]]) -> None:
     """Pointing the v2 job response at ExportJobV3 reports the $ref rename and the opened enums."""
 
@@ -224,7 +215,6 @@ def test_v2_job_replaced_by_v3_job_opens_its_enums(mutate: Callable[..., list[Ch
     }
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("schema", "prop", "opened", "expected"),
     [
@@ -261,7 +251,6 @@ def test_enum_opened_or_closed_by_direction(
 # --- Pleo: operations, properties, parameters, statuses -----------------------------------------
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("path", "method", "expected"),
     [
@@ -288,7 +277,6 @@ def test_operation_removed(
     assert _only(mutate(remove)) == expected
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("prop", "expected"),
     [
@@ -308,7 +296,6 @@ def test_response_property_removed(
     assert _found(changes) == {(*expected, "GET /v3/export-jobs", f"data[].{prop}")}
 
 
-@needs_reference
 def test_request_property_became_required(mutate: Callable[..., list[Change]]) -> None:
     """Requiring CreateExportJob.employeeId breaks every create operation that sends it."""
 
@@ -322,7 +309,6 @@ def test_request_property_became_required(mutate: Callable[..., list[Change]]) -
     assert {str(c.operation) for c in changes} >= {"POST /v3/export-jobs", "POST /v2/export-jobs"}
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("required", "expected"),
     [
@@ -349,7 +335,6 @@ def test_new_query_parameter(
     assert changes[0].location == "query parameter accounting_entry_id"
 
 
-@needs_reference
 def test_operation_id_rename_is_a_warning(mutate: Callable[..., list[Change]]) -> None:
     """Renaming an operationId renames the generated function, so it is at least a warning."""
 
@@ -363,7 +348,6 @@ def test_operation_id_rename_is_a_warning(mutate: Callable[..., list[Change]]) -
     assert "createExportJobV3" in changes[0].message
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
@@ -397,7 +381,6 @@ def _rewrite(
             _rewrite(node[key], edit, key)
 
 
-@needs_reference
 def test_charset_only_media_type_change_reports_nothing(
     mutate: Callable[..., list[Change]],
 ) -> None:
@@ -417,7 +400,6 @@ def test_charset_only_media_type_change_reports_nothing(
     assert {(c.id, c.level) for c in found} == {("response-media-type-name-changed", Level.INFO)}
 
 
-@needs_reference
 def test_prose_only_change_reports_nothing(mutate: Callable[..., list[Change]]) -> None:
     """Rewording every description, summary, title and example produces no change."""
     reworded = 0
@@ -436,13 +418,11 @@ def test_prose_only_change_reports_nothing(mutate: Callable[..., list[Change]]) 
     assert reworded > 500
 
 
-@needs_reference
 def test_reference_against_itself_is_clean(reference_spec: dict[str, Any]) -> None:
     """A document compared with itself has no changes."""
     assert diff_specs(reference_spec, copy.deepcopy(reference_spec)) == []
 
 
-@needs_reference
 def test_common_only_ignores_operations_missing_on_one_side(reference_spec: dict[str, Any]) -> None:
     """With common_only, an excerpt with fewer (or extra) operations reports only on shared ones."""
     excerpt = copy.deepcopy(reference_spec)
@@ -469,21 +449,11 @@ def test_common_only_ignores_operations_missing_on_one_side(reference_spec: dict
 # --- The seeds: 32.4.0 excerpts against 32.1.0 ---------------------------------------------------
 
 
-def _seed_documents() -> Iterator[tuple[str, dict[str, Any] | None]]:
-    for page in sorted(SEEDS.glob("*.txt")):
-        documents = spec_diff.extract_openapi_documents(page.read_text(encoding="utf-8"))
-        yield page.name, spec_diff.merge_documents(documents) if documents else None
-
-
-@needs_reference
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds absent")
 def test_seed_excerpts_agree_with_the_reference(reference_spec: dict[str, Any]) -> None:
     """The 32.4.0 excerpts embedded in the seed pages show no breaking change against 32.1.0."""
     compared = 0
-    for name, excerpt in _seed_documents():
-        if excerpt is None:
-            print(f"{name}: no parseable OpenAPI block, skipped")
-            continue
+    for page in sorted(SEEDS.glob("*.yaml")):
+        name, excerpt = page.name, spec_diff.load_document(str(page))
         paths = excerpt["paths"].items()
         operations = [f"{m.upper()} {p}" for p, item in paths for m in item if m in HTTP_METHODS]
         for operation in operations:
@@ -855,9 +825,11 @@ def test_text_output_groups_by_level_then_operation(capsys: pytest.CaptureFixtur
 
 
 def test_list_rules_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
-    """--list-rules prints one line per rule id: its level, origin and a one-line meaning."""
+    """--list-rules prints the oasdiff release the levels follow, then one line per rule id: its
+    level, origin and a one-line meaning."""
     assert spec_diff.main(["--list-rules"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert "oasdiff v1.28.0" in header
     assert len(lines) == len(spec_diff.RULES) >= 120
     assert any(
         line.split()[:3] == ["response-property-enum-value-added", "warning", "oasdiff"]

@@ -38,6 +38,22 @@ _KEYWORDS = [
     "uniqueItems",
     "deprecated",
     "title",
+    # OpenAPI 3.1 / JSON Schema 2020-12
+    "const",
+    "examples",
+    "prefixItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "if",
+    "then",
+    "else",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "exclusiveMinimum",
+    "not",
 ]
 _SCALARS = (
     st.none()
@@ -55,7 +71,7 @@ _JUNK = st.recursive(
 )
 
 
-def _document(schema: Any, parameters: Any, headers: Any) -> dict[str, Any]:
+def _document(schema: Any, parameters: Any, headers: Any, version: str = "3.0.1") -> dict[str, Any]:
     operation = {
         "parameters": parameters,
         "requestBody": {"content": {"application/json": {"schema": schema}}},
@@ -65,7 +81,7 @@ def _document(schema: Any, parameters: Any, headers: Any) -> dict[str, Any]:
         },
     }
     return {
-        "openapi": "3.0.1",
+        "openapi": version,
         "paths": {"/a/{id}": {"post": operation, "parameters": parameters}},
         "components": {"schemas": {"A": schema}},
     }
@@ -83,4 +99,43 @@ def test_malformed_schemas_never_crash(old: Any, new: Any, parameters: Any, head
     """Random values in schema, parameter and header positions give a list of changes, not an
     exception; it fails on any crash of the walker."""
     changes = diff_specs(_document(old, parameters, headers), _document(new, headers, parameters))
+    assert all(isinstance(change, Change) for change in changes)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    old=_JUNK,
+    new=_JUNK,
+    parameters=_JUNK,
+    headers=_JUNK,
+    ref_siblings=st.dictionaries(st.sampled_from(_KEYWORDS), _JUNK, max_size=3),
+)
+@example(
+    old={"type": ["string", "null"], "prefixItems": [{"const": 1}], "contains": {}},
+    new={
+        "type": ["integer"],
+        "prefixItems": "x",
+        "contains": {"type": "string"},
+        "maxContains": -1,
+    },
+    parameters=None,
+    headers=None,
+    ref_siblings={"dependentRequired": {"a": "b"}, "not": True},
+)
+def test_malformed_31_documents_never_crash(
+    old: Any, new: Any, parameters: Any, headers: Any, ref_siblings: dict[str, Any]
+) -> None:
+    """The same for OpenAPI 3.1 documents, where the 2020-12 keywords are read and the keywords
+    beside a ``$ref`` apply: random values there give changes, never an exception (fails on
+    any crash, e.g. a non-list ``prefixItems`` or a non-number ``maxContains``)."""
+    wrapped = {"$ref": "#/components/schemas/A", **ref_siblings}
+    before = _document(old, parameters, headers, "3.1.0")
+    after = _document(new, headers, parameters, "3.1.0")
+    after["paths"]["/a/{id}"]["post"]["responses"]["201"] = {
+        "content": {"application/json": {"schema": wrapped}}
+    }
+    before["paths"]["/a/{id}"]["post"]["responses"]["201"] = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}
+    }
+    changes = diff_specs(before, after)
     assert all(isinstance(change, Change) for change in changes)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .._config import SPEC_FETCH_TIMEOUT
 from ._document import diff_specs
 from ._load import SpecError, load_document
 from ._report import exit_code, format_json, format_rules, format_text
@@ -50,7 +51,9 @@ def run(args: argparse.Namespace, *, as_json: bool) -> int:
         return 0
     if args.old is None or args.new is None:
         raise SpecError("OLD and NEW are required")
-    old, new = load_document(args.old), load_document(args.new)
+    timeout = getattr(args, "fetch_timeout", SPEC_FETCH_TIMEOUT)
+    old = load_document(args.old, timeout=timeout)
+    new = load_document(args.new, timeout=timeout)
     changes = diff_specs(old, new, common_only=args.common_only)
     sys.stdout.write((format_json if as_json else format_text)(changes))
     return exit_code(changes, Level[args.fail_on.upper()] if args.fail_on else None)
@@ -66,6 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--fetch-timeout",
+        type=float,
+        default=SPEC_FETCH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound on the whole fetch of a URL (default {SPEC_FETCH_TIMEOUT:g})",
+    )
     args = parser.parse_args(argv)
     try:
         return run(args, as_json=args.format == "json")

@@ -1,8 +1,12 @@
 """Keyword-by-keyword comparison of one pair of schemas, without recursion.
 
-Type and format, nullability, enums, defaults, numeric/length/item bounds, ``multipleOf``,
-``uniqueItems`` and ``pattern``. Each check yields ``(kind, message)``: ``kind`` is the id's
-tail (``max-length-increased``); the walker prefixes it with the location. Nothing here grades.
+Type and format (with OpenAPI 3.1 type lists), nullability, enums, ``const``, defaults,
+numeric/length/item bounds (3.1's numeric ``exclusiveMinimum``/``exclusiveMaximum`` as bounds of
+their own), ``multipleOf``, ``uniqueItems``, ``pattern``, and the presence of the JSON Schema
+2020-12 constraints (``prefixItems``, ``contains`` with its counts, ``if``/``then``/``else``,
+``dependentRequired``/``dependentSchemas``, ``unevaluated*``, ``not``). Each check yields
+``(kind, message)``: ``kind`` is the id's tail (``max-length-increased``); the walker prefixes
+it with the location. Nothing here grades.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-__all__ = ["KEYWORD_CHECKS", "Finding", "Side", "is_nullable", "type_set"]
+__all__ = ["KEYWORD_CHECKS", "Finding", "Side", "enum_changes", "is_nullable", "type_set"]
 
 #: The id's tail after the location prefix, and a message.
 Finding = tuple[str, str]
@@ -110,6 +114,16 @@ def _type(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     old_types, new_types = type_set(old), type_set(new)
     if (old_types, _format(old)) == (new_types, _format(new)):
         return
+    listed = isinstance(old.get("type"), list) or isinstance(new.get("type"), list)
+    if listed and old_types and new_types and _format(old) == _format(new):
+        # OpenAPI 3.1 type lists: a type added to or removed from the list.
+        message = f"type list changed from {_describe_type(old)} to {_describe_type(new)}"
+        if new_types > old_types:
+            yield "list-of-types-widened", message
+            return
+        if new_types < old_types:
+            yield "list-of-types-narrowed", message
+            return
     if (old_types is None or new_types is None) and any(
         key in schema for schema in (old, new) for key in _COMPOSITION
     ):
@@ -145,6 +159,11 @@ def _nullable(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
 
 
 def _enum(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    return enum_changes(old, new)
+
+
+def enum_changes(old: Schema, new: Schema) -> Iterator[Finding]:
+    """Values added to or removed from an enum, or an enum set or lifted."""
     old_enum, new_enum = old.get("enum"), new.get("enum")
     if isinstance(old_enum, list) and isinstance(new_enum, list):
         # A null member only spells out nullability (OpenAPI 3.0.3), compared on its own.
@@ -175,6 +194,23 @@ def _extensible_enum(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
                 )
 
 
+def _const(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    was, now = old.get("const", _MISSING), new.get("const", _MISSING)
+    if was is _MISSING and now is _MISSING:
+        return
+    if was is _MISSING:
+        yield "const-added", f"const {now!r} set"
+    elif now is _MISSING:
+        yield "const-removed", f"const {was!r} removed"
+    elif not _same(was, now):
+        yield "const-changed", f"const changed from {was!r} to {now!r}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality, where ``1`` and ``True`` differ (Python's ``==`` says they are equal)."""
+    return type(a) is type(b) and a == b
+
+
 def _default(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     was, now = old.get("default", _MISSING), new.get("default", _MISSING)
     if was == now:
@@ -202,11 +238,11 @@ def _limit(schema: Schema, keyword: str) -> tuple[Fraction, int] | None:
     """
     value = _number(schema.get(keyword))
     if keyword not in ("maximum", "minimum"):
+        # Also OpenAPI 3.1's numeric exclusiveMaximum/exclusiveMinimum (3.0's flag is a bool,
+        # which ``_number`` refuses).
         return None if value is None else (value, 0)
     flag = "exclusiveMaximum" if keyword == "maximum" else "exclusiveMinimum"
-    exclusive = schema.get(flag)
-    if _number(exclusive) is not None:  # OpenAPI 3.1: the exclusive bound is a number
-        value, exclusive = _number(exclusive), True
+    exclusive = schema.get(flag) is True  # OpenAPI 3.0: a flag on maximum/minimum
     if value is None:
         return None
     if keyword == "maximum":
@@ -221,6 +257,8 @@ _BOUNDS = (
     ("minLength", "min-length"),
     ("maxItems", "max-items"),
     ("minItems", "min-items"),
+    ("exclusiveMaximum", "exclusive-max"),
+    ("exclusiveMinimum", "exclusive-min"),
 )
 
 
@@ -268,6 +306,10 @@ def _unique_items(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
         )
 
 
+#: Patterns that match every string: a change to one of them only widens.
+_MATCH_ALL = frozenset({"", ".*", "^.*", ".*$", "^.*$", "[\\s\\S]*", "^[\\s\\S]*$"})
+
+
 def _pattern(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
     was, now = old.get("pattern"), new.get("pattern")
     if was == now:
@@ -276,8 +318,88 @@ def _pattern(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
         yield "pattern-added", f"pattern {now!r} added"
     elif now is None:
         yield "pattern-removed", f"pattern {was!r} removed"
+    elif side.direction == "request" and now in _MATCH_ALL:
+        yield "pattern-generalized", f"pattern changed from {was!r} to {now!r}, which accepts all"
     else:
         yield "pattern-changed", f"pattern changed from {was!r} to {now!r}"
+
+
+def _constrains(value: Any) -> bool:
+    """Whether a subschema-valued keyword constrains anything (``true`` and ``{}`` do not)."""
+    return value is False or (isinstance(value, dict) and bool(value))
+
+
+def _presence(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    """A JSON Schema 2020-12 constraint set or removed; what changed inside one that both sides
+    have is the walker's business."""
+    for keyword, part in (
+        ("contains", "contains"),
+        ("if", "if"),
+        ("then", "then"),
+        ("else", "else"),
+        ("unevaluatedProperties", "unevaluated-properties"),
+        ("unevaluatedItems", "unevaluated-items"),
+        ("not", "not"),
+    ):
+        was, now = _constrains(old.get(keyword)), _constrains(new.get(keyword))
+        if now and not was:
+            yield f"{part}-added", f"{keyword} set"
+        elif was and not now:
+            yield f"{part}-removed", f"{keyword} removed"
+        elif was and now and part == "not" and old["not"] != new["not"]:
+            yield "not-changed", "not subschema changed"
+
+
+def _count(schema: Schema, keyword: str, default: float) -> Fraction | float:
+    value = _number(schema.get(keyword))
+    return default if value is None else value
+
+
+def _contains_counts(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    """``minContains`` (default 1) and ``maxContains`` (default unbounded) of a ``contains``
+    both sides have."""
+    if not (_constrains(old.get("contains")) and _constrains(new.get("contains"))):
+        return
+    for keyword, part, default in (
+        ("minContains", "min-contains", 1.0),
+        ("maxContains", "max-contains", math.inf),
+    ):
+        was, now = _count(old, keyword, default), _count(new, keyword, default)
+        if was != now:
+            kind = "increased" if now > was else "decreased"
+            yield f"{part}-{kind}", f"{keyword} {kind} from {float(was):g} to {float(now):g}"
+
+
+def _prefix_items(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    was, now = old.get("prefixItems"), new.get("prefixItems")
+    was_n = len(was) if isinstance(was, list) else 0
+    now_n = len(now) if isinstance(now, list) else 0
+    if now_n > was_n:
+        yield "prefix-items-added", f"prefixItems grew from {was_n} to {now_n} positions"
+    elif now_n < was_n:
+        yield "prefix-items-removed", f"prefixItems shrank from {was_n} to {now_n} positions"
+
+
+def _dependencies(old: Schema, new: Schema, side: Side) -> Iterator[Finding]:
+    """``dependentRequired`` lists and ``dependentSchemas`` entries, by the property that
+    triggers them."""
+    was, now = old.get("dependentRequired"), new.get("dependentRequired")
+    was = was if isinstance(was, dict) else {}
+    now = now if isinstance(now, dict) else {}
+    for name in now.keys() - was.keys():
+        yield "dependent-required-added", f"dependentRequired for {name!r} added"
+    for name in was.keys() - now.keys():
+        yield "dependent-required-removed", f"dependentRequired for {name!r} removed"
+    for name in was.keys() & now.keys():
+        if was[name] != now[name]:
+            yield "dependent-required-changed", f"dependentRequired for {name!r} changed"
+    was, now = old.get("dependentSchemas"), new.get("dependentSchemas")
+    was = was if isinstance(was, dict) else {}
+    now = now if isinstance(now, dict) else {}
+    for name in now.keys() - was.keys():
+        yield "dependent-schema-added", f"dependentSchemas for {name!r} added"
+    for name in was.keys() - now.keys():
+        yield "dependent-schema-removed", f"dependentSchemas for {name!r} removed"
 
 
 #: Every keyword check, in the order their findings are reported.
@@ -285,10 +407,15 @@ KEYWORD_CHECKS: tuple[Callable[[Schema, Schema, Side], Iterator[Finding]], ...] 
     _nullable,
     _type,
     _enum,
+    _const,
     _extensible_enum,
     _default,
     _bounds,
     _multiple_of,
     _unique_items,
     _pattern,
+    _presence,
+    _contains_counts,
+    _prefix_items,
+    _dependencies,
 )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from ._change import Change, Operation
-from ._rules import Level, iter_rules
+from ._rules import OASDIFF_VERSION, Level, iter_rules
 
 __all__ = ["exit_code", "format_json", "format_rules", "format_text"]
 
@@ -62,10 +62,15 @@ def format_json(changes: Sequence[Change]) -> str:
 
 
 def format_rules() -> str:
-    """Render the rule table: one line per id with its level, origin and meaning."""
+    """Render the rule table: a line naming the oasdiff release the levels follow, then one line
+    per id with its level, origin and meaning."""
     rules = list(iter_rules())
     width = max(len(rule_id) for rule_id, _ in rules)
-    return "".join(
+    header = (
+        f"# ids and levels follow oasdiff {OASDIFF_VERSION}; origin: oasdiff = its id and level, "
+        "raised = its id at a higher level, own = no oasdiff counterpart\n"
+    )
+    return header + "".join(
         f"{rule_id:<{width}}  {rule.level.label:<8}  {rule.origin.value:<7}  {rule.meaning}\n"
         for rule_id, rule in rules
     )

@@ -1,6 +1,6 @@
 """The rule table: every change id the spec diff can emit, its one level and a one-line meaning.
 
-Ids and default levels follow oasdiff (the levels of v1.28.0, which
+Ids and default levels follow oasdiff (the levels of ``OASDIFF_VERSION``, v1.28.0, which
 ``shared/reference/oasdiff-taxonomy.md`` records; ids that release lacks come from oasdiff's later
 rule registry, else they are our own, named in its style). Schema ids are built from a location
 prefix (``request-property``, ``response-body``, …) and a change; the level of each pair is decided
@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from ._levels import Level, Origin, Rule
 from ._schema_rules import schema_rules
 
-__all__ = ["RULES", "Level", "Origin", "Rule", "iter_rules"]
+__all__ = ["OASDIFF_VERSION", "RULES", "Level", "Origin", "Rule", "iter_rules"]
+
+#: The oasdiff release whose rule registry the ids and levels follow.
+OASDIFF_VERSION = "v1.28.0"
 
 
 _B, _W, _I = Level.BREAKING, Level.WARNING, Level.INFO
@@ -32,9 +35,20 @@ _OTHER_RULES: tuple[tuple[str, Level, Origin, str], ...] = (
     ("api-removed-without-deprecation", _B, _O, "an operation was removed without deprecation"),
     ("api-removed-with-deprecation", _I, _O, "a deprecated operation was removed"),
     ("api-removed-before-sunset", _B, _O, "an operation was removed before its x-sunset date"),
-    # openapi-python-client names each generated function and module after the operationId.
-    ("api-operation-id-removed", _W, _R, "the operationId changed (renames the generated call)"),
-    ("api-operation-id-added", _W, _R, "an operationId was set (renames the generated call)"),
+    # Kept above oasdiff's info: openapi-python-client names each generated function and module
+    # after the operationId, so a rename breaks every caller of the generated client.
+    (
+        "api-operation-id-removed",
+        _W,
+        _R,
+        "the operationId changed; raised from oasdiff's info, as it renames the generated call",
+    ),
+    (
+        "api-operation-id-added",
+        _W,
+        _R,
+        "an operationId was set; raised from oasdiff's info, as it renames the generated call",
+    ),
     ("api-tag-added", _I, _O, "a tag was added to an operation"),
     ("api-tag-removed", _I, _O, "a tag was removed from an operation"),
     ("new-required-request-parameter", _B, _O, "a required parameter was added"),
@@ -84,8 +98,8 @@ _OTHER_RULES: tuple[tuple[str, Level, Origin, str], ...] = (
     ("request-body-became-optional", _I, _O, "the request body became optional"),
     ("request-body-media-type-added", _I, _O, "the request body accepts a new media type"),
     ("request-body-media-type-removed", _B, _O, "the request body no longer accepts a media type"),
-    ("request-body-media-type-schema-added", _W, _N, "a request media type gained a schema"),
-    ("request-body-media-type-schema-removed", _I, _N, "a request media type lost its schema"),
+    ("request-body-media-type-schema-added", _B, _O, "a request media type gained a schema"),
+    ("request-body-media-type-schema-removed", _I, _O, "a request media type lost its schema"),
     ("request-body-wrapped-in-one-of", _B, _O, "the request body was restructured into a oneOf"),
     ("new-required-request-property", _B, _O, "a required request property was added"),
     (

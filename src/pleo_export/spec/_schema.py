@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._compose import branches, compose, unwrap_null
-from ._keywords import KEYWORD_CHECKS, Side
+from ._keywords import KEYWORD_CHECKS, Side, enum_changes, type_set
 from ._load import Resolver, mapping, names
 from ._rules import RULES
 
@@ -25,10 +25,17 @@ Schema = dict[str, Any]
 Active = frozenset[tuple[str, str]]
 
 _BRANCHES = (("oneOf", "one-of"), ("anyOf", "any-of"))
+#: Schemas nested deeper than this (through properties, items, branches or a chain of distinct
+#: ``$ref``s) are not entered: far beyond any real API, and well inside Python's stack.
+MAX_NESTING = 64
 
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def _inline(part: Any) -> bool:
+    return not (isinstance(part, dict) and isinstance(part.get("$ref"), str))
 
 
 def _where(path: str) -> str:
@@ -38,7 +45,23 @@ def _where(path: str) -> str:
 
 
 def _is_object(schema: Schema) -> bool:
-    return schema.get("type") == "object" or "properties" in schema
+    return "object" in (type_set(schema) or ()) or "properties" in schema
+
+
+def _unsent(old: Schema, new: Schema, side: Side) -> str | None:
+    """The enum change still worth naming for a property that never travels this way (readOnly
+    in a request, writeOnly in a response, on both sides), else None when it does travel.
+
+    Nothing else about such a property can narrow what a client sends or widen what it
+    receives, so nothing else is reported for it or inside it.
+    """
+    if side.holder != "body":
+        return None
+    if side.direction == "request" and old.get("readOnly") and new.get("readOnly"):
+        return "enum-value-removed"
+    if side.direction == "response" and old.get("writeOnly") and new.get("writeOnly"):
+        return "enum-value-added"
+    return None
 
 
 class SchemaDiffer:
@@ -49,12 +72,22 @@ class SchemaDiffer:
         self._new = new
         self._side = side
         self._emit = emit
+        self._depth = 0
 
     def compare(self, old_node: Any, new_node: Any, path: str = "") -> None:
         """Compare two schemas (or references to them) found at JSON path ``path``."""
         self._compare(old_node, new_node, path, frozenset())
 
     def _compare(self, old_node: Any, new_node: Any, path: str, active: Active) -> None:
+        if self._depth >= MAX_NESTING:
+            return
+        self._depth += 1
+        try:
+            self._compare_entered(old_node, new_node, path, active)
+        finally:
+            self._depth -= 1
+
+    def _compare_entered(self, old_node: Any, new_node: Any, path: str, active: Active) -> None:
         old_raw, old_ref = self._old.deref(old_node)
         new_raw, new_ref = self._new.deref(new_node)
         if old_ref is not None and new_ref is not None:
@@ -66,6 +99,12 @@ class SchemaDiffer:
                 self._report(path, "schema-ref-changed", message, old_raw, new_raw)
         old = unwrap_null(compose(old_raw, self._old), self._old)
         new = unwrap_null(compose(new_raw, self._new), self._new)
+        unsent = _unsent(old, new, self._side) if path else None
+        if unsent is not None:
+            for kind, message in enum_changes(old, new):
+                if kind == unsent:
+                    self._report(path, kind, message, old, new)
+            return
         if path and bool(old.get("deprecated")) != bool(new.get("deprecated")):
             kind = "deprecated" if new.get("deprecated") else "reactivated"
             if new.get("deprecated") and new.get("x-sunset"):
@@ -90,6 +129,25 @@ class SchemaDiffer:
         old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
         if isinstance(old_extra, dict) and isinstance(new_extra, dict):
             self._compare(old_extra, new_extra, f"{path}{{}}", active)
+        self._json_schema(old, new, path, active)
+
+    def _json_schema(self, old: Schema, new: Schema, path: str, active: Active) -> None:
+        """Subschemas of the JSON Schema 2020-12 keywords that both sides have (their presence
+        is a keyword check). ``if`` and ``not`` are not entered: a change inside a condition or
+        a negation cannot be graded by direction."""
+        old_prefix, new_prefix = old.get("prefixItems"), new.get("prefixItems")
+        if isinstance(old_prefix, list) and isinstance(new_prefix, list):
+            for index, (was, now) in enumerate(zip(old_prefix, new_prefix, strict=False)):
+                self._compare(was, now, f"{path}[{index}]", active)
+        for keyword in ("contains", "then", "else", "unevaluatedProperties", "unevaluatedItems"):
+            was, now = old.get(keyword), new.get(keyword)
+            if isinstance(was, dict) and isinstance(now, dict):
+                self._compare(was, now, _join(path, keyword), active)
+        was_deps, now_deps = mapping(old, "dependentSchemas"), mapping(new, "dependentSchemas")
+        for name in was_deps.keys() & now_deps.keys():
+            self._compare(
+                was_deps[name], now_deps[name], _join(path, f"dependentSchemas[{name}]"), active
+            )
 
     def _report(self, path: str, kind: str, message: str, old: Schema, new: Schema) -> None:
         """Emit ``kind`` under the id prefix that fits ``path`` (schema root or nested)."""
@@ -120,9 +178,18 @@ class SchemaDiffer:
         )
         if old_parts is None or new_parts is None:
             return
-        for key in new_parts.keys() - old_parts.keys():
+        added = sorted(new_parts.keys() - old_parts.keys())
+        removed = sorted(old_parts.keys() - new_parts.keys())
+        # An inline part whose content changed is the same part edited, not one removed and
+        # another added: pair unmatched inline parts one to one, and report only the surplus.
+        old_inline = [key for key in removed if _inline(old_parts[key])]
+        new_inline = [key for key in added if _inline(new_parts[key])]
+        for was, now in zip(old_inline, new_inline, strict=False):
+            removed.remove(was)
+            added.remove(now)
+        for key in added:
             self._report(path, "all-of-added", f"allOf subschema {key} added", old, new)
-        for key in old_parts.keys() - new_parts.keys():
+        for key in removed:
             self._report(path, "all-of-removed", f"allOf subschema {key} removed", old, new)
 
     def _one_of(self, old: Schema, new: Schema, path: str, active: Active) -> None:

@@ -65,7 +65,12 @@ _BOUNDS = (
     ("min-length", "minLength", False),
     ("max-items", "maxItems", True),
     ("min-items", "minItems", False),
+    # OpenAPI 3.1: the exclusive bounds are numbers of their own.
+    ("exclusive-max", "exclusiveMaximum", True),
+    ("exclusive-min", "exclusiveMinimum", False),
 )
+#: Id tails oasdiff has no counterpart for, even under a prefix it otherwise covers.
+_OWN_KINDS = ("-not-added", "-not-removed", "-not-changed")
 
 
 def _bound_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]]:
@@ -93,6 +98,12 @@ def _bound_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
     # does not treat response patterns as breaking at all.
     yield f"{prefix}-pattern-added", tighter if request else _I, f"pattern added to a {where}"
     yield f"{prefix}-pattern-changed", _W if request else _I, f"pattern of a {where} changed"
+    if prefix in ("request-property", "request-parameter"):
+        yield (
+            f"{prefix}-pattern-generalized",
+            _I,
+            f"pattern of a {where} now accepts any string",
+        )
     yield f"{prefix}-pattern-removed", _I, f"pattern removed from a {where}"
 
 
@@ -107,6 +118,17 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
     yield f"{prefix}-type-specialized", _B if request else _I, f"a {where} now has a narrower type"
     if not parameter:
         yield f"{prefix}-type-compatible", _I, f"a {where} type swap a text media type allows"
+    if prefix != "response-header-property":
+        yield (
+            f"{prefix}-list-of-types-widened",
+            _I if request else _B,
+            f"a type added to the type list of a {where} (OpenAPI 3.1)",
+        )
+        yield (
+            f"{prefix}-list-of-types-narrowed",
+            _B if request else _I,
+            f"a type removed from the type list of a {where} (OpenAPI 3.1)",
+        )
     yield f"{prefix}-became-nullable", _I if request else _B, f"a {where} became nullable"
     yield f"{prefix}-became-not-nullable", _B if request else _I, f"a {where} is no longer nullable"
     yield f"{prefix}-enum-value-added", _I if request else _W, f"an enum value added to a {where}"
@@ -145,11 +167,15 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
             _B if request else _I,
             f"an allOf subschema added to a {where}",
         )
+        # oasdiff v1.28's levels: whether dropping a conjunct loosens a request depends on what
+        # it held (a required property, a bound), so it only warns; on a response the kept
+        # properties and bounds are compared on the composed schema, so the removal is info.
         yield (
             f"{prefix}-all-of-removed",
-            _I if request else _B,
+            _W if request else _I,
             f"an allOf subschema removed from a {where}",
         )
+        yield from _json_schema_rules(prefix, request, where)
         for part, what in (
             ("discriminator-added", "a discriminator added to"),
             ("discriminator-removed", "the discriminator removed from"),
@@ -171,10 +197,53 @@ def _value_rules(prefix: str, direction: str) -> Iterator[tuple[str, Level, str]
         yield f"{prefix}-reactivated", _I, f"a {where} no longer deprecated"
 
 
+def _json_schema_rules(prefix: str, request: bool, where: str) -> Iterator[tuple[str, Level, str]]:
+    """OpenAPI 3.1 (JSON Schema 2020-12) keywords of a body or body property.
+
+    A constraint added narrows what a request may hold and is info on a response; removed, the
+    reverse. ``not`` has no oasdiff id; its ids are ours, graded the same way.
+    """
+    narrows, widens = (_B, _I) if request else (_I, _B)
+    for part, keyword in (
+        ("const", "const"),
+        ("contains", "contains"),
+        ("if", "if"),
+        ("then", "then"),
+        ("else", "else"),
+        ("dependent-required", "a dependentRequired entry"),
+        ("dependent-schema", "a dependentSchemas entry"),
+        ("unevaluated-properties", "unevaluatedProperties"),
+        ("unevaluated-items", "unevaluatedItems"),
+        ("not", "not"),
+    ):
+        yield f"{prefix}-{part}-added", narrows, f"{keyword} set on a {where}"
+        yield f"{prefix}-{part}-removed", widens, f"{keyword} removed from a {where}"
+    yield f"{prefix}-const-changed", _B, f"the const value of a {where} changed"
+    yield (
+        f"{prefix}-dependent-required-changed",
+        _B,
+        f"a dependentRequired list of a {where} changed",
+    )
+    # Whether the new `not` excludes more or less than the old one, the document cannot tell.
+    yield f"{prefix}-not-changed", _W, f"the not subschema of a {where} changed"
+    yield f"{prefix}-prefix-items-added", widens, f"a prefixItems position added to a {where}"
+    yield (
+        f"{prefix}-prefix-items-removed",
+        narrows,
+        f"a prefixItems position removed from a {where}",
+    )
+    yield f"{prefix}-min-contains-increased", narrows, f"minContains of a {where} raised"
+    yield f"{prefix}-min-contains-decreased", widens, f"minContains of a {where} lowered"
+    yield f"{prefix}-max-contains-increased", widens, f"maxContains of a {where} raised"
+    yield f"{prefix}-max-contains-decreased", narrows, f"maxContains of a {where} lowered"
+
+
 def schema_rules() -> Iterator[tuple[str, Rule]]:
     """Yield (id, rule) for every location prefix and schema change."""
     for prefix, direction, oasdiff in _SCHEMA_PREFIXES:
         for rules in (_value_rules(prefix, direction), _bound_rules(prefix, direction)):
             for rule_id, level, meaning in rules:
-                known = oasdiff or rule_id in _OASDIFF_PARTIAL
+                known = (oasdiff or rule_id in _OASDIFF_PARTIAL) and not rule_id.endswith(
+                    _OWN_KINDS
+                )
                 yield rule_id, Rule(level, Origin.OASDIFF if known else Origin.OWN, meaning)
