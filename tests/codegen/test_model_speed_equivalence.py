@@ -90,7 +90,8 @@ def _perturb(value: Any, data: st.DataObject, mode: str) -> Any:
 def _canon(model: Any) -> str:
     """A model's repr (every field, nested models and enum members included), package-neutral;
     an exact rate, ``Decimal('0.25')``, reads as the float the reference keeps, ``0.25``."""
-    text = re.sub(r" object at 0x[0-9a-f]+>", ">", repr(model)).replace(REFERENCE, "pleo_export_raw")
+    text = re.sub(r" object at 0x[0-9a-f]+>", ">", repr(model))
+    text = text.replace(REFERENCE, "pleo_export_raw")
     return re.sub(r"Decimal\('([^']*)'\)", lambda m: repr(float(m.group(1))), text)
 
 
