@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.page_order import PageOrder
-from ..types import UNSET, Unset, parse_int
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.cursor_page_current_request_info_parameters import (
@@ -90,12 +90,8 @@ class CursorPageCurrentRequestInfo:
         before = src_dict.get("before", UNSET)
 
         limit = src_dict.get("limit", UNSET)
-        if limit.__class__ is not int and limit is not UNSET:
-            limit = parse_int(limit)
 
         offset = src_dict.get("offset", UNSET)
-        if offset.__class__ is not int and offset is not UNSET:
-            offset = parse_int(offset)
 
         sorting_keys = cast(list[str], src_dict.get("sortingKeys", UNSET))
 

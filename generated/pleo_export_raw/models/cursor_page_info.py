@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_int
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.cursor_page_current_request_info import CursorPageCurrentRequestInfo
@@ -77,8 +77,6 @@ class CursorPageInfo:
         start_cursor = src_dict.get("startCursor", UNSET)
 
         total = src_dict.get("total", UNSET)
-        if total.__class__ is not int and total is not UNSET:
-            total = parse_int(total)
 
         cursor_page_info = cls(
             current_request_pagination,

@@ -8,8 +8,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_int
-
 T = TypeVar("T", bound="ExportItemFile")
 
 
@@ -42,8 +40,6 @@ class ExportItemFile:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         size = src_dict["size"]
-        if size.__class__ is not int:
-            size = parse_int(size)
 
         type_ = src_dict["type"]
 

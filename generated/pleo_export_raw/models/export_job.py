@@ -12,7 +12,7 @@ from attrs import field as _attrs_field
 
 from ..models.export_job_failure_reason_type import ExportJobFailureReasonType
 from ..models.export_job_status import ExportJobStatus
-from ..types import UNSET, Unset, parse_int, parse_uuid
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJob")
 
@@ -145,16 +145,12 @@ class ExportJob:
         created_at = datetime.datetime.fromisoformat(src_dict["createdAt"])
 
         expires_in = src_dict["expiresIn"]
-        if expires_in.__class__ is not int:
-            expires_in = parse_int(expires_in)
 
         id = parse_uuid(src_dict["id"])
 
         is_interactive = src_dict["isInteractive"]
 
         number_of_items = src_dict["numberOfItems"]
-        if number_of_items.__class__ is not int:
-            number_of_items = parse_int(number_of_items)
 
         status = _ExportJobStatus_VALUES.get(src_dict["status"]) or ExportJobStatus(
             src_dict["status"]

@@ -10,7 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_int, parse_uuid
+from ..types import UNSET, Unset, parse_uuid
 
 T = TypeVar("T", bound="ExportJobV3")
 
@@ -141,16 +141,12 @@ class ExportJobV3:
         created_at = datetime.datetime.fromisoformat(src_dict["createdAt"])
 
         expires_in = src_dict["expiresIn"]
-        if expires_in.__class__ is not int:
-            expires_in = parse_int(expires_in)
 
         id = parse_uuid(src_dict["id"])
 
         is_interactive = src_dict["isInteractive"]
 
         number_of_items = src_dict["numberOfItems"]
-        if number_of_items.__class__ is not int:
-            number_of_items = parse_int(number_of_items)
 
         status = src_dict["status"]
 
