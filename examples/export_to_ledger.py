@@ -270,7 +270,10 @@ async def export(
         f" {'OK' if not problems else 'MISMATCH ' + '; '.join(problems[:3])}",
         file=out,
     )
-    return 0 if ok and not problems else 1
+    unbalanced = ledger.unbalanced()
+    balance = "OK" if not unbalanced else f"{len(unbalanced):,} do not: {', '.join(unbalanced[:3])}"
+    print(f"check: every ledger entry balances (debits == credits): {balance}", file=out)
+    return 0 if ok and not problems and not unbalanced else 1
 
 
 def attachment_problems(ledger: Ledger, fake: FakePleo) -> list[str]:
@@ -362,8 +365,9 @@ async def _main(args: argparse.Namespace) -> int:
                 code = await export(pleo, ledger, once=True, company_ids=args.company, fake=fake)
                 print(
                     "(the vendor_unknown failures are on purpose: every demo company buys from\n"
-                    " vendor V-1006, which the ledger's register lacks, so the ledger refuses\n"
-                    " those invoices and tells Pleo why, as a real ERP would)"
+                    " vendor V-1006, which the ledger's register lacks, and from a vendor Pleo\n"
+                    " has no code for, so the ledger refuses those invoices and tells Pleo why,\n"
+                    " as a real ERP would)"
                 )
                 return code
         finally:

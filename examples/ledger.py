@@ -8,11 +8,15 @@ It stands in for an ERP and follows the rules Pleo's integration guides set for 
 * an entry and its lines are written in one transaction, so a crash leaves all or nothing;
 * an ``accounts_payable`` entry needs a vendor the ledger knows (matched by code, then account,
   then tax id); otherwise the booking is refused as ``vendor_unknown``;
+* every entry is the balanced journal ``pleo_export.accounting.journal`` makes of the export item
+  (expense lines, tax lines by tax type, the contra line; signs by item type), its lines summing
+  to zero in minor units; an item it cannot map (a line without an account, no contra account)
+  is refused with the reason's Pleo failure type (``account_unknown``, ...);
 * attachments (receipts) are content-addressed: ``files`` holds one row, and the files folder
   one copy, per SHA-256, however many entries or retries bring the same bytes;
   ``attachments`` ties each entry to its files in Pleo's order, in the booking's transaction.
 
-Standard library only (sqlite3). Nothing here knows about HTTP or Pleo's API.
+sqlite3 and ``pleo_export.accounting`` only. Nothing here knows about HTTP or Pleo's API.
 """
 
 from __future__ import annotations
@@ -25,14 +29,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pleo_export.accounting import Journal, LedgerAccounts, Unmappable, journal
+
 __all__ = ["KNOWN_VENDORS", "Attachment", "Booking", "BookingError", "Ledger"]
 
 #: Vendor codes in the ledger's register. The fake's companies also buy from V-1006, which the
-#: ledger has never heard of: those invoices fail with ``vendor_unknown``, as in real life.
+#: ledger has never heard of, and from a vendor Pleo has no code for (the ERP's V-1004, whose
+#: tax id the register does not hold): those invoices fail with ``vendor_unknown``, as in real
+#: life.
 KNOWN_VENDORS = ("V-1001", "V-1002", "V-1003", "V-1004", "V-1005")
-#: Where a line without its own account, or an entry without a contra account, is booked.
-SUSPENSE_ACCOUNT = "2990"
 PAYABLES_ACCOUNT = "2400"
+#: The ledger's own accounts for the sides Pleo does not name (see ``LedgerAccounts``).
+ACCOUNTS = LedgerAccounts(
+    employee="2820", payable=PAYABLES_ACCOUNT, bank="1930", input_tax="2640", output_tax="2650"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -155,7 +165,8 @@ class Ledger:
             The document number, e.g. ``GL-000042``, and whether this call created it.
 
         Raises:
-            BookingError: an ``accounts_payable`` entry whose vendor the ledger does not know.
+            BookingError: an ``accounts_payable`` entry whose vendor the ledger does not know,
+                or an item ``pleo_export.accounting`` cannot map to balanced lines.
         """
         method = item.bookkeeping.method if _value(item.bookkeeping) else None
         vendor = _value(item.vendor)
@@ -165,11 +176,10 @@ class Ledger:
                 f"Vendor {name} is not in the ledger's vendor register; add it and export again.",
                 "vendor_unknown",
             )
+        entry = journal(item, ACCOUNTS)
+        if isinstance(entry, Unmappable):
+            raise BookingError(entry.message, entry.failure_type)
         amount = item.amount.in_wallet_currency
-        contra = _value(item.contra_account)
-        credit_account = _value(contra.code) if contra else None
-        if method == "accounts_payable":
-            credit_account = PAYABLES_ACCOUNT
         entry_id = str(item.accounting_entry_id)
         with self._db:  # one transaction: the entry and its lines, or nothing
             self._db.execute("BEGIN IMMEDIATE")
@@ -197,7 +207,7 @@ class Ledger:
             if new:
                 self._db.executemany(
                     "INSERT INTO lines (entry_number, account, debit, credit) VALUES (?, ?, ?, ?)",
-                    self._lines(number, item, credit_account or SUSPENSE_ACCOUNT),
+                    self._lines(number, entry),
                 )
                 self._db.executemany(
                     "INSERT OR IGNORE INTO files (sha256, media_type, size, name)"
@@ -211,21 +221,17 @@ class Ledger:
         return Booking(f"GL-{number:06d}", new)
 
     @staticmethod
-    def _lines(number: int, item: Any, credit_account: str) -> list[tuple[int, str, int, int]]:
-        """Debit each line's account (net, plus tax on the tax account); credit the total."""
-        rows: list[tuple[int, str, int, int]] = []
-        total = 0
-        for line in item.accounting_entry_lines:
-            account = _value(line.account)
-            gross = line.line_amount.in_wallet_currency.value
-            net = line.net_amount.in_wallet_currency.value
-            code = (_value(account.code) if account else None) or SUSPENSE_ACCOUNT
-            rows.append((number, code, net, 0))
-            if gross != net:
-                rows.append((number, "2710", gross - net, 0))  # input VAT
-            total += gross
-        rows.append((number, credit_account, 0, total))
-        return rows
+    def _lines(number: int, entry: Journal) -> list[tuple[int, str, int, int]]:
+        """The journal's lines as rows: account, debit and credit in minor units."""
+        return [(number, line.account, line.debit, line.credit) for line in entry.lines]
+
+    def unbalanced(self) -> list[str]:
+        """Booked entries whose debits and credits differ (none, when booking is right)."""
+        rows = self._db.execute(
+            "SELECT e.accounting_entry_id FROM entries e JOIN lines l ON l.entry_number = e.number"
+            " GROUP BY e.number HAVING SUM(l.debit) != SUM(l.credit) OR COUNT(*) < 2"
+        )
+        return [row[0] for row in rows]
 
     def count(self) -> int:
         """How many entries the ledger holds."""

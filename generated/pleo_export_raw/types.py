@@ -4,6 +4,7 @@
 
 import functools
 from collections.abc import Mapping, MutableMapping
+from decimal import Decimal
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
 from uuid import UUID
@@ -24,6 +25,70 @@ def parse_uuid(value: str) -> UUID:
     """``UUID(value)``, remembering the last 4,096 values: the ids of an export's company,
     accounts, tags, taxes and users repeat on item after item, and a UUID is immutable."""
     return UUID(value)
+
+
+#: Significant digits any decimal text keeps through a float: a JSON number with at most this
+#: many comes back exactly from the float the decoder made (``repr`` is the shortest text that
+#: reads back as the same float), so ``parse_decimal`` refuses a float that needs more.
+EXACT_DIGITS = 15
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_int(value: object) -> int:
+    """A JSON integer as ``int``; anything else (896.96, 89696.0, "89696", true, null) raises
+    ``TypeError``. Amounts are integers of minor units: a fraction of a minor unit, or a
+    float that only looks whole, is not an amount to book."""
+    if value.__class__ is int:
+        return value  # type: ignore[return-value]
+    raise TypeError(
+        f"expected a JSON integer (amounts are in minor units), got {type(value).__name__} "
+        f"{_shown(value)}"
+    )
+
+
+#: The decimals of the floats ``parse_decimal`` has read (rates repeat on every line of an
+#: export: a few tax codes), at most 4,096; a Decimal is immutable.
+_DECIMALS: dict[float, Decimal] = {}
+
+
+def parse_decimal(value: object) -> Decimal:
+    """A JSON number as an exact ``Decimal``: an int as it is, a float as the decimal text it
+    was read from (``repr``), a ``Decimal`` (a decoder's ``parse_float=Decimal``) as it is.
+    Raises ``ValueError`` for a float whose shortest text has more than ``EXACT_DIGITS``
+    significant digits (0.1 + 0.2 would be 0.30000000000000004: not what any tax table says,
+    and not knowably what the JSON said) or that is not finite; ``TypeError`` for a non-number.
+    """
+    cls = value.__class__
+    if cls is float:
+        known = _DECIMALS.get(value)  # type: ignore[call-overload]
+        if known is not None:
+            return known
+        exact = Decimal(repr(value))
+        if exact.is_finite() and len(exact.as_tuple().digits) <= EXACT_DIGITS:
+            if len(_DECIMALS) < 4096:
+                _DECIMALS[value] = exact  # type: ignore[index]
+            return exact
+        raise ValueError(f"not an exact decimal number: {_shown(value)}")
+    if cls is int:
+        return Decimal(value)  # type: ignore[arg-type]
+    if cls is Decimal and value.is_finite():  # type: ignore[attr-defined]
+        return value  # type: ignore[return-value]
+    raise TypeError(
+        f"expected a JSON number, got {type(value).__name__} {_shown(value)}"
+    )
+
+
+def decimal_to_json(value: Decimal) -> float | int:
+    """The JSON number ``value`` was read from: an int when whole, else the float whose
+    ``repr`` is its decimal text (exact for at most ``EXACT_DIGITS`` digits, all
+    ``parse_decimal`` lets in), so ``from_dict(to_dict())`` gives back an equal ``Decimal``."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
 
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
@@ -70,5 +135,8 @@ __all__ = [
     "RequestFiles",
     "Response",
     "Unset",
+    "decimal_to_json",
+    "parse_decimal",
+    "parse_int",
     "parse_uuid",
 ]

@@ -212,6 +212,7 @@ def test_demo_embedded_exports_everything_and_checks_itself(tmp_path: Path) -> N
     assert int(figures["failed"]) > 0  # the vendor the ledger does not know
     assert figures["entries"] == figures["server"] == figures["booked"]
     assert "the vendor_unknown failures are on purpose" in proc.stdout
+    assert "check: every ledger entry balances (debits == credits): OK" in proc.stdout
     assert re.search(r"job \w{8}:\s+300/300 items, \d+ booked, \d+ failed → completed", proc.stdout)
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == int(figures["booked"])
@@ -220,7 +221,8 @@ def test_demo_embedded_exports_everything_and_checks_itself(tmp_path: Path) -> N
 def test_demo_against_a_separate_fake_is_idempotent_and_checked(
     external: tuple[FakePleo, str], tmp_path: Path
 ) -> None:
-    """--once exports pending jobs; a rerun books nothing twice; a lost entry fails the check."""
+    """--once exports pending jobs; a rerun books nothing twice; an unbalanced entry and a lost
+    entry each fail the check."""
     fake, url = external
     ledger = tmp_path / "ledger.sqlite"
     args = ("--base-url", url, "--api-key", DEFAULT_API_KEY, "--once", "--ledger", str(ledger))
@@ -235,6 +237,15 @@ def test_demo_against_a_separate_fake_is_idempotent_and_checked(
     second = run_example("export_to_ledger", *args)
     assert second.returncode == 0, second.stdout + second.stderr
     assert summary(second.stdout)["entries"] == str(successful)
+
+    # An entry whose debits and credits differ fails the balance check (then it is put back).
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE lines SET debit = debit + 1 WHERE rowid = 1")
+    tampered = run_example("export_to_ledger", *args)
+    assert tampered.returncode == 1
+    assert "every ledger entry balances (debits == credits): 1 do not" in tampered.stdout
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE lines SET debit = debit - 1 WHERE rowid = 1")
 
     with sqlite3.connect(ledger) as db:
         db.execute("DELETE FROM lines WHERE entry_number = (SELECT MAX(number) FROM entries)")

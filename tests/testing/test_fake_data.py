@@ -106,9 +106,26 @@ async def test_items_cover_types_currencies_and_field_groups() -> None:
     assert any(line["tax"] and line["tax"].get("ingoingTaxAccount") for line in lines)
     methods = Counter((item["bookkeeping"] or {}).get("method") for item in items)
     assert {"journal", "accounts_payable", "none", None} <= set(methods)
+    vendors = [item["vendor"] for item in items if item["vendor"]]
     for item in items:
         if (item["bookkeeping"] or {}).get("method") == "accounts_payable":
-            assert item["vendor"]["code"]
+            assert item["vendor"]["name"]
+    # Vendors with and without codes (an ERP then matches by account or tax id).
+    assert any(vendor.get("code") for vendor in vendors)
+    assert any("code" not in vendor for vendor in vendors)
+    # Each tax type, and supplier currencies with 0, 2 and 3 decimals.
+    assert {line["tax"]["type"] for line in lines if line["tax"]} == {
+        "inclusive",
+        "exclusive",
+        "reverse",
+    }
+    supplier = {item["amount"]["inSupplierCurrency"]["currency"] for item in items}
+    assert {"JPY", "KWD", "USD", "DKK"} <= supplier
+    assert any(len(item["accountingEntryLines"]) > 1 for item in items)
+    assert any(
+        item["type"] == "refund" and item["amount"]["inWalletCurrency"]["value"] < 0
+        for item in items
+    )
 
 
 async def test_amounts_add_up() -> None:

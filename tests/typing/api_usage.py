@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import assert_type
 
 import httpx
@@ -44,6 +45,15 @@ from pleo_export import (
     WorkItem,
     with_response,
 )
+from pleo_export.accounting import (
+    Journal,
+    JournalLine,
+    LedgerAccounts,
+    LineKind,
+    Unmappable,
+    UnmappableReason,
+    journal,
+)
 from pleo_export.coordination import (
     Coordinator,
     ItemOutcome,
@@ -70,11 +80,14 @@ from pleo_export.models import (
     ExportJobItemV3,
     ExportJobStatus,
     ExportJobV3,
+    MoneyModel,
+    TaxV3,
     Unset,
     UpdateExportJobItem,
     UpdateExportJobItemStatus,
     UpdateExportJobItemV3,
 )
+from pleo_export.money import Money
 from pleo_export.otel import instrument
 
 COMPANY = "6f1c2f0e-9a55-4c3e-8a51-0c2f3f4a5b6c"
@@ -355,3 +368,33 @@ async def coordinated(job: JobRef, entry: uuid.UUID, dsn: str | None) -> None:
     finally:
         await coordinator.release(lease)
         await coordinator.aclose()
+
+
+def money_and_journal(item: ExportItemV3) -> Booked | Rejected:
+    """Amounts are ints of minor units, rates Decimals, and the journal is typed line by line
+    (a float on a money or rate field would fail these ``assert_type`` checks)."""
+    paid = item.amount.in_wallet_currency
+    assert_type(paid, MoneyModel)
+    assert_type(paid.value, int)
+    money = Money.of(paid)
+    assert_type(money.amount, Decimal)
+    assert_type(money.minor, int)
+    assert_type(money + Money(100, "DKK"), Money)
+    for line in item.accounting_entry_lines:
+        assert_type(line.net_amount.in_wallet_currency.value, int)
+        if isinstance(line.tax, TaxV3):
+            assert_type(line.tax.rate, Decimal)
+            assert_type(line.tax.amount.in_wallet_currency.value, int)
+    entry = journal(item, LedgerAccounts(employee="2820", payable="2400"))
+    assert_type(entry, Journal | Unmappable)
+    if isinstance(entry, Unmappable):
+        assert_type(entry.reason, UnmappableReason)
+        assert_type(entry.failure_type, str)
+        return entry.rejected()
+    for journal_line in entry.lines:
+        assert_type(journal_line, JournalLine)
+        assert_type(journal_line.kind, LineKind)
+        assert_type(journal_line.debit, int)
+        assert_type(journal_line.amount, Money)
+    assert_type(entry.balance, Money)
+    return Booked(external_id=str(entry.accounting_entry_id))

@@ -160,15 +160,11 @@ def _parse_options(data: object) -> None | Options | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_options_type_0 = Options.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_options_type_0 = Options.from_dict(data)
 
-        return componentsschemas_options_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | Options | Unset", data)
+    return componentsschemas_options_type_0
 
 
 _models_bound = False

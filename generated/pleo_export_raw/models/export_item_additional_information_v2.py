@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -143,20 +143,16 @@ def _parse_attendees(data: object) -> list[None | str] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        attendees_type_0 = []
-        _attendees_type_0 = data
-        for attendees_type_0_item_data in _attendees_type_0:
-            attendees_type_0_item = attendees_type_0_item_data
+    if not isinstance(data, list):
+        raise TypeError()
+    attendees_type_0 = []
+    _attendees_type_0 = data
+    for attendees_type_0_item_data in _attendees_type_0:
+        attendees_type_0_item = attendees_type_0_item_data
 
-            attendees_type_0.append(attendees_type_0_item)
+        attendees_type_0.append(attendees_type_0_item)
 
-        return attendees_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[None | str] | None | Unset", data)
+    return attendees_type_0
 
 
 def _parse_invoice_information(data: object) -> InvoiceInformationV2 | None | Unset:
@@ -164,17 +160,13 @@ def _parse_invoice_information(data: object) -> InvoiceInformationV2 | None | Un
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_invoice_information_v2_type_0 = (
-            InvoiceInformationV2.from_dict(data)
-        )
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_invoice_information_v2_type_0 = InvoiceInformationV2.from_dict(
+        data
+    )
 
-        return componentsschemas_invoice_information_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("InvoiceInformationV2 | None | Unset", data)
+    return componentsschemas_invoice_information_v2_type_0
 
 
 def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
@@ -182,20 +174,16 @@ def _parse_reconciled_entries(data: object) -> list[None | str] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        reconciled_entries_type_0 = []
-        _reconciled_entries_type_0 = data
-        for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
-            reconciled_entries_type_0_item = reconciled_entries_type_0_item_data
+    if not isinstance(data, list):
+        raise TypeError()
+    reconciled_entries_type_0 = []
+    _reconciled_entries_type_0 = data
+    for reconciled_entries_type_0_item_data in _reconciled_entries_type_0:
+        reconciled_entries_type_0_item = reconciled_entries_type_0_item_data
 
-            reconciled_entries_type_0.append(reconciled_entries_type_0_item)
+        reconciled_entries_type_0.append(reconciled_entries_type_0_item)
 
-        return reconciled_entries_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[None | str] | None | Unset", data)
+    return reconciled_entries_type_0
 
 
 _models_bound = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -158,15 +158,11 @@ def _parse_account(data: object) -> AccountV3 | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_account_v3_type_0 = AccountV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_account_v3_type_0 = AccountV3.from_dict(data)
 
-        return componentsschemas_account_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("AccountV3 | None | Unset", data)
+    return componentsschemas_account_v3_type_0
 
 
 def _parse_tags(data: object) -> list[None | TagV3] | None | Unset:
@@ -174,34 +170,26 @@ def _parse_tags(data: object) -> list[None | TagV3] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        tags_type_0 = []
-        _tags_type_0 = data
-        for tags_type_0_item_data in _tags_type_0:
+    if not isinstance(data, list):
+        raise TypeError()
+    tags_type_0 = []
+    _tags_type_0 = data
+    for tags_type_0_item_data in _tags_type_0:
 
-            def _parse_tags_type_0_item(data: object) -> None | TagV3:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_tag_v3_type_0 = TagV3.from_dict(data)
+        def _parse_tags_type_0_item(data: object) -> None | TagV3:
+            if data is None:
+                return data
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_tag_v3_type_0 = TagV3.from_dict(data)
 
-                    return componentsschemas_tag_v3_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast("None | TagV3", data)
+            return componentsschemas_tag_v3_type_0
 
-            tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
+        tags_type_0_item = _parse_tags_type_0_item(tags_type_0_item_data)
 
-            tags_type_0.append(tags_type_0_item)
+        tags_type_0.append(tags_type_0_item)
 
-        return tags_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[None | TagV3] | None | Unset", data)
+    return tags_type_0
 
 
 def _parse_tax(data: object) -> None | TaxV3 | Unset:
@@ -209,15 +197,11 @@ def _parse_tax(data: object) -> None | TaxV3 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_tax_v3_type_0 = TaxV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_tax_v3_type_0 = TaxV3.from_dict(data)
 
-        return componentsschemas_tax_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | TaxV3 | Unset", data)
+    return componentsschemas_tax_v3_type_0
 
 
 _models_bound = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -121,20 +121,16 @@ def _parse_attendees(data: object) -> list[None | str] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        attendees_type_0 = []
-        _attendees_type_0 = data
-        for attendees_type_0_item_data in _attendees_type_0:
-            attendees_type_0_item = attendees_type_0_item_data
+    if not isinstance(data, list):
+        raise TypeError()
+    attendees_type_0 = []
+    _attendees_type_0 = data
+    for attendees_type_0_item_data in _attendees_type_0:
+        attendees_type_0_item = attendees_type_0_item_data
 
-            attendees_type_0.append(attendees_type_0_item)
+        attendees_type_0.append(attendees_type_0_item)
 
-        return attendees_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[None | str] | None | Unset", data)
+    return attendees_type_0
 
 
 def _parse_invoice_information(data: object) -> InvoiceInformation | None | Unset:
@@ -142,17 +138,11 @@ def _parse_invoice_information(data: object) -> InvoiceInformation | None | Unse
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_invoice_information_type_0 = InvoiceInformation.from_dict(
-            data
-        )
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_invoice_information_type_0 = InvoiceInformation.from_dict(data)
 
-        return componentsschemas_invoice_information_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("InvoiceInformation | None | Unset", data)
+    return componentsschemas_invoice_information_type_0
 
 
 _models_bound = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -253,36 +253,26 @@ def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        files_type_0 = []
-        _files_type_0 = data
-        for files_type_0_item_data in _files_type_0:
+    if not isinstance(data, list):
+        raise TypeError()
+    files_type_0 = []
+    _files_type_0 = data
+    for files_type_0_item_data in _files_type_0:
 
-            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_export_item_file_type_0 = (
-                        ExportItemFile.from_dict(data)
-                    )
+        def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+            if data is None:
+                return data
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_export_item_file_type_0 = ExportItemFile.from_dict(data)
 
-                    return componentsschemas_export_item_file_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast("ExportItemFile | None", data)
+            return componentsschemas_export_item_file_type_0
 
-            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+        files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
 
-            files_type_0.append(files_type_0_item)
+        files_type_0.append(files_type_0_item)
 
-        return files_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[ExportItemFile | None] | None | Unset", data)
+    return files_type_0
 
 
 def _parse_supplier(data: object) -> None | SupplierV1 | Unset:
@@ -290,15 +280,11 @@ def _parse_supplier(data: object) -> None | SupplierV1 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_supplier_v1_type_0 = SupplierV1.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_supplier_v1_type_0 = SupplierV1.from_dict(data)
 
-        return componentsschemas_supplier_v1_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | SupplierV1 | Unset", data)
+    return componentsschemas_supplier_v1_type_0
 
 
 def _parse_team(data: object) -> None | TeamV1 | Unset:
@@ -306,15 +292,11 @@ def _parse_team(data: object) -> None | TeamV1 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_team_v1_type_0 = TeamV1.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_team_v1_type_0 = TeamV1.from_dict(data)
 
-        return componentsschemas_team_v1_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | TeamV1 | Unset", data)
+    return componentsschemas_team_v1_type_0
 
 
 # The value maps of the enums this model reads (enum_property.py.jinja), looked up once.

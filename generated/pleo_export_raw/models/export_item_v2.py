@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -322,15 +322,11 @@ def _parse_bookkeeping(data: object) -> BookkeepingV2 | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_bookkeeping_v2_type_0 = BookkeepingV2.from_dict(data)
 
-        return componentsschemas_bookkeeping_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("BookkeepingV2 | None | Unset", data)
+    return componentsschemas_bookkeeping_v2_type_0
 
 
 def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
@@ -338,36 +334,26 @@ def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        files_type_0 = []
-        _files_type_0 = data
-        for files_type_0_item_data in _files_type_0:
+    if not isinstance(data, list):
+        raise TypeError()
+    files_type_0 = []
+    _files_type_0 = data
+    for files_type_0_item_data in _files_type_0:
 
-            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_export_item_file_type_0 = (
-                        ExportItemFile.from_dict(data)
-                    )
+        def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+            if data is None:
+                return data
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_export_item_file_type_0 = ExportItemFile.from_dict(data)
 
-                    return componentsschemas_export_item_file_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast("ExportItemFile | None", data)
+            return componentsschemas_export_item_file_type_0
 
-            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+        files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
 
-            files_type_0.append(files_type_0_item)
+        files_type_0.append(files_type_0_item)
 
-        return files_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[ExportItemFile | None] | None | Unset", data)
+    return files_type_0
 
 
 def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
@@ -375,15 +361,11 @@ def _parse_service_period(data: object) -> None | ServicePeriodV2 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_service_period_v2_type_0 = ServicePeriodV2.from_dict(data)
 
-        return componentsschemas_service_period_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | ServicePeriodV2 | Unset", data)
+    return componentsschemas_service_period_v2_type_0
 
 
 def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
@@ -391,15 +373,11 @@ def _parse_supplier(data: object) -> None | SupplierV2 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_supplier_v2_type_0 = SupplierV2.from_dict(data)
 
-        return componentsschemas_supplier_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | SupplierV2 | Unset", data)
+    return componentsschemas_supplier_v2_type_0
 
 
 def _parse_team(data: object) -> None | TeamV2 | Unset:
@@ -407,15 +385,11 @@ def _parse_team(data: object) -> None | TeamV2 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_team_v2_type_0 = TeamV2.from_dict(data)
 
-        return componentsschemas_team_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | TeamV2 | Unset", data)
+    return componentsschemas_team_v2_type_0
 
 
 def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
@@ -423,15 +397,11 @@ def _parse_user(data: object) -> ExportItemUserV2 | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_export_item_user_v2_type_0 = ExportItemUserV2.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_export_item_user_v2_type_0 = ExportItemUserV2.from_dict(data)
 
-        return componentsschemas_export_item_user_v2_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("ExportItemUserV2 | None | Unset", data)
+    return componentsschemas_export_item_user_v2_type_0
 
 
 # The value maps of the enums this model reads (enum_property.py.jinja), looked up once.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -321,15 +321,11 @@ def _parse_bookkeeping(data: object) -> BookkeepingV3 | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_bookkeeping_v3_type_0 = BookkeepingV3.from_dict(data)
 
-        return componentsschemas_bookkeeping_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("BookkeepingV3 | None | Unset", data)
+    return componentsschemas_bookkeeping_v3_type_0
 
 
 def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
@@ -337,15 +333,11 @@ def _parse_contra_account(data: object) -> ContraAccount | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_contra_account_type_0 = ContraAccount.from_dict(data)
 
-        return componentsschemas_contra_account_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("ContraAccount | None | Unset", data)
+    return componentsschemas_contra_account_type_0
 
 
 def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
@@ -353,36 +345,26 @@ def _parse_files(data: object) -> list[ExportItemFile | None] | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, list):
-            raise TypeError()
-        files_type_0 = []
-        _files_type_0 = data
-        for files_type_0_item_data in _files_type_0:
+    if not isinstance(data, list):
+        raise TypeError()
+    files_type_0 = []
+    _files_type_0 = data
+    for files_type_0_item_data in _files_type_0:
 
-            def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_export_item_file_type_0 = (
-                        ExportItemFile.from_dict(data)
-                    )
+        def _parse_files_type_0_item(data: object) -> ExportItemFile | None:
+            if data is None:
+                return data
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_export_item_file_type_0 = ExportItemFile.from_dict(data)
 
-                    return componentsschemas_export_item_file_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast("ExportItemFile | None", data)
+            return componentsschemas_export_item_file_type_0
 
-            files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
+        files_type_0_item = _parse_files_type_0_item(files_type_0_item_data)
 
-            files_type_0.append(files_type_0_item)
+        files_type_0.append(files_type_0_item)
 
-        return files_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("list[ExportItemFile | None] | None | Unset", data)
+    return files_type_0
 
 
 def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
@@ -390,15 +372,11 @@ def _parse_service_period(data: object) -> None | ServicePeriodV3 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_service_period_v3_type_0 = ServicePeriodV3.from_dict(data)
 
-        return componentsschemas_service_period_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | ServicePeriodV3 | Unset", data)
+    return componentsschemas_service_period_v3_type_0
 
 
 def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
@@ -406,15 +384,11 @@ def _parse_supplier(data: object) -> None | SupplierV3 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_supplier_v3_type_0 = SupplierV3.from_dict(data)
 
-        return componentsschemas_supplier_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | SupplierV3 | Unset", data)
+    return componentsschemas_supplier_v3_type_0
 
 
 def _parse_team(data: object) -> None | TeamV3 | Unset:
@@ -422,15 +396,11 @@ def _parse_team(data: object) -> None | TeamV3 | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_team_v3_type_0 = TeamV3.from_dict(data)
 
-        return componentsschemas_team_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | TeamV3 | Unset", data)
+    return componentsschemas_team_v3_type_0
 
 
 def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
@@ -438,15 +408,11 @@ def _parse_user(data: object) -> ExportItemUserV3 | None | Unset:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_export_item_user_v3_type_0 = ExportItemUserV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_export_item_user_v3_type_0 = ExportItemUserV3.from_dict(data)
 
-        return componentsschemas_export_item_user_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("ExportItemUserV3 | None | Unset", data)
+    return componentsschemas_export_item_user_v3_type_0
 
 
 def _parse_vendor(data: object) -> None | Unset | VendorV3:
@@ -454,15 +420,11 @@ def _parse_vendor(data: object) -> None | Unset | VendorV3:
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_vendor_v3_type_0 = VendorV3.from_dict(data)
 
-        return componentsschemas_vendor_v3_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | Unset | VendorV3", data)
+    return componentsschemas_vendor_v3_type_0
 
 
 _models_bound = False

@@ -183,17 +183,11 @@ def _parse_supplier_bank_account(data: object) -> None | SupplierBankAccount | U
         return data
     if isinstance(data, Unset):
         return data
-    try:
-        if not isinstance(data, dict):
-            raise TypeError()
-        componentsschemas_supplier_bank_account_type_0 = SupplierBankAccount.from_dict(
-            data
-        )
+    if not isinstance(data, dict):
+        raise TypeError()
+    componentsschemas_supplier_bank_account_type_0 = SupplierBankAccount.from_dict(data)
 
-        return componentsschemas_supplier_bank_account_type_0
-    except (TypeError, ValueError, AttributeError, KeyError):
-        pass
-    return cast("None | SupplierBankAccount | Unset", data)
+    return componentsschemas_supplier_bank_account_type_0
 
 
 # The value maps of the enums this model reads (enum_property.py.jinja), looked up once.

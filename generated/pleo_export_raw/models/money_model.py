@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.money_model_currency import MoneyModelCurrency
+from ..types import parse_int
 
 T = TypeVar("T", bound="MoneyModel")
 
@@ -16,7 +17,9 @@ T = TypeVar("T", bound="MoneyModel")
 @_attrs_define
 class MoneyModel:
     currency: MoneyModelCurrency
-    value: float
+    value: int
+    """ The amount as an integer count of the currency's minor units: 896.96 SEK is 89696, 1000 JPY is 1000, 1.500
+    KWD is 1500. ``pleo_export.money.Money`` reads it in major units. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,6 +45,8 @@ class MoneyModel:
         ) or MoneyModelCurrency(src_dict["currency"])
 
         value = src_dict["value"]
+        if value.__class__ is not int:
+            value = parse_int(value)
 
         money_model = cls(
             currency,

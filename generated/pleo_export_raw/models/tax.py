@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tax_type import TaxType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, decimal_to_json, parse_decimal
 
 if TYPE_CHECKING:
     from ..models.export_item_amount import ExportItemAmount
@@ -21,7 +22,8 @@ T = TypeVar("T", bound="Tax")
 @_attrs_define
 class Tax:
     amount: ExportItemAmount
-    rate: float
+    rate: Decimal
+    """ The tax rate as a fraction, read exactly as a ``Decimal``: 0.25 is 25 %. """
     type_: TaxType
     code: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -31,7 +33,7 @@ class Tax:
             _bind_models()
         amount = self.amount.to_dict()
 
-        rate = self.rate
+        rate = decimal_to_json(self.rate)
 
         type_ = self.type_.value
 
@@ -61,7 +63,7 @@ class Tax:
             _bind_models()
         amount = ExportItemAmount.from_dict(src_dict["amount"])
 
-        rate = src_dict["rate"]
+        rate = parse_decimal(src_dict["rate"])
 
         type_ = _TaxType_VALUES.get(src_dict["type"]) or TaxType(src_dict["type"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tax_v2_type import TaxV2Type
-from ..types import UNSET, Unset, parse_uuid
+from ..types import UNSET, Unset, decimal_to_json, parse_decimal, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.export_item_amount import ExportItemAmount
@@ -23,7 +24,8 @@ T = TypeVar("T", bound="TaxV2")
 class TaxV2:
     amount: ExportItemAmount
     id: UUID
-    rate: float
+    rate: Decimal
+    """ The tax rate as a fraction, read exactly as a ``Decimal``: 0.25 is 25 %. """
     type_: TaxV2Type
     code: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -35,7 +37,7 @@ class TaxV2:
 
         id = str(self.id)
 
-        rate = self.rate
+        rate = decimal_to_json(self.rate)
 
         type_ = self.type_.value
 
@@ -68,7 +70,7 @@ class TaxV2:
 
         id = parse_uuid(src_dict["id"])
 
-        rate = src_dict["rate"]
+        rate = parse_decimal(src_dict["rate"])
 
         type_ = _TaxV2Type_VALUES.get(src_dict["type"]) or TaxV2Type(src_dict["type"])
 

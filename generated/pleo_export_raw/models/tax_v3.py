@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_uuid
+from ..types import UNSET, Unset, decimal_to_json, parse_decimal, parse_uuid
 
 if TYPE_CHECKING:
     from ..models.tax_amount_v3 import TaxAmountV3
@@ -22,7 +23,8 @@ T = TypeVar("T", bound="TaxV3")
 class TaxV3:
     amount: TaxAmountV3
     id: UUID
-    rate: float
+    rate: Decimal
+    """ The tax rate as a fraction, read exactly as a ``Decimal``: 0.25 is 25 %. """
     type_: str
     code: None | str | Unset = UNSET
     ingoing_tax_account: str | Unset = UNSET
@@ -36,7 +38,7 @@ class TaxV3:
 
         id = str(self.id)
 
-        rate = self.rate
+        rate = decimal_to_json(self.rate)
 
         type_ = self.type_
 
@@ -77,7 +79,7 @@ class TaxV3:
 
         id = parse_uuid(src_dict["id"])
 
-        rate = src_dict["rate"]
+        rate = parse_decimal(src_dict["rate"])
 
         type_ = src_dict["type"]
 

@@ -1,7 +1,8 @@
 """Run the fake Pleo Export API on 127.0.0.1 until interrupted.
 
 ``python -m pleo_export.testing --port 8080 --seed 1 --jobs 2 --items 500`` seeds one pending
-job per company and prints the base URL and the credentials it accepts.
+job per company (vendor-based unless ``--no-vendor-based``, so invoices carry vendors, some
+without a code) and prints the base URL and the credentials it accepts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of all generated data")
     parser.add_argument("--jobs", type=int, default=1, help="pending jobs, one per company")
     parser.add_argument("--items", type=int, default=25, help="items per job")
+    parser.add_argument(
+        "--vendor-based",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="seed jobs with vendor-based bookkeeping: invoices carry a vendor (default: on)",
+    )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="accepted API key")
     parser.add_argument("--token", default=DEFAULT_BEARER_TOKEN, help="accepted bearer token")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
@@ -37,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     """Seed a fake from the command line and serve it until interrupted."""
     args = _parser().parse_args(argv)
     fake = FakePleo(seed=args.seed, api_keys=[args.api_key], bearer_tokens=[args.token])
-    jobs = [fake.add_job(items=args.items) for _ in range(args.jobs)]
+    jobs = [
+        fake.add_job(items=args.items, vendor_based_bookkeeping=args.vendor_based)
+        for _ in range(args.jobs)
+    ]
     sock = bind_loopback(args.port)
     port = sock.getsockname()[1]
     print(f"Fake Pleo Export API at http://{HOST}:{port}", flush=True)

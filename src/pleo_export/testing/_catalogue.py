@@ -12,7 +12,16 @@ from typing import Any
 
 from pleo_export.testing._ids import seeded_uuid
 
-__all__ = ["COUNTRIES", "FX_PER_EUR", "MERCHANTS", "Catalogue", "TaxCode", "build_catalogue"]
+__all__ = [
+    "COUNTRIES",
+    "FOREIGN_CURRENCIES",
+    "FX_PER_EUR",
+    "MERCHANTS",
+    "SUPPLIER_FX_PER_EUR",
+    "Catalogue",
+    "TaxCode",
+    "build_catalogue",
+]
 
 #: country -> (wallet currency, standard VAT rate, reduced VAT rate)
 COUNTRIES: dict[str, tuple[str, float, float]] = {
@@ -26,6 +35,9 @@ COUNTRIES: dict[str, tuple[str, float, float]] = {
     "NL": ("EUR", 0.21, 0.09),
 }
 
+#: Supplier currencies of the foreign merchants' home countries (not wallet currencies).
+FOREIGN_CURRENCIES: dict[str, str] = {"US": "USD", "JP": "JPY", "KW": "KWD"}
+
 #: Units of each currency per euro; rough, fixed, good enough for believable conversions.
 FX_PER_EUR: dict[str, float] = {
     "EUR": 1.0,
@@ -35,7 +47,13 @@ FX_PER_EUR: dict[str, float] = {
     "NOK": 11.6,
     "USD": 1.08,
 }
+#: The same for supplier currencies no wallet holds (no contra account is made for them).
+SUPPLIER_FX_PER_EUR: dict[str, float] = {"JPY": 162.0, "KWD": 0.332}
 
+#: Accounts for the lines of balance movements (ATM cash, top-ups and unloads from the bank).
+_MOVEMENT_ACCOUNTS = (("Cash", "1910"), ("Bank transfers", "1990"))
+#: A US-style sales tax: added on top of the price at the till, so ``exclusive``.
+_SALES_TAX_RATE = 0.0725
 _ACCOUNTS = (
     ("Travel", "7300"),
     ("Accommodation", "7310"),
@@ -70,7 +88,8 @@ MERCHANTS: tuple[tuple[str, str, str, str | None, bool], ...] = (
     ("Amazon Web Services", "7372", "Software subscriptions", "US", False),
     ("Slack Technologies", "5734", "Software subscriptions", "US", False),
     ("Zoom.us", "4816", "Telephone and internet", "US", False),
-    ("Coursera", "8299", "Training", "US", True),
+    ("Muji Ginza", "5311", "Office supplies", "JP", False),  # yen: no minor unit
+    ("Kuwait Airways", "4511", "Travel", "KW", True),  # dinar: three decimals
 )
 
 _FIRST = ("Luke", "Natalie", "Freja", "Oliver", "Amara", "Jonas", "Sofia", "Mateo", "Ingrid", "Kai")
@@ -115,6 +134,7 @@ class Catalogue:
     standard_tax: TaxCode
     reduced_tax: TaxCode
     reverse_tax: TaxCode
+    sales_tax: TaxCode
     tags: tuple[dict[str, Any], ...]
     users: tuple[tuple[dict[str, Any], dict[str, Any] | None], ...]
     vendors: tuple[dict[str, Any], ...]
@@ -158,6 +178,18 @@ def build_catalogue(seed: int, company_id: str, country: str) -> Catalogue:
         }
         for number, name in enumerate(_VENDORS)
     )
+    # Drawn from their own generator, so the ids above stay what they were before these existed.
+    extra = random.Random(f"catalogue-extra|{seed}|{company_id}")
+    for name, code in _MOVEMENT_ACCOUNTS:
+        accounts[name] = {"id": seeded_uuid(extra), "name": name, "code": code, "identifier": None}
+    sales_tax = TaxCode(seeded_uuid(extra), "US-ST", _SALES_TAX_RATE, "exclusive")
+    # Vendors with and without codes: Pleo's vendor code is optional, and an ERP then matches a
+    # vendor by its account or tax id. V-1004 has none (its key is left out: VendorV3.code is
+    # not nullable).
+    vendors = tuple(
+        {k: v for k, v in vendor.items() if k != "code"} if vendor["code"] == "V-1004" else vendor
+        for vendor in vendors
+    )
     contra = {
         cur: {
             "id": seeded_uuid(rng),
@@ -175,6 +207,7 @@ def build_catalogue(seed: int, company_id: str, country: str) -> Catalogue:
         standard_tax=TaxCode(seeded_uuid(rng), f"S{round(standard * 100)}", standard, "inclusive"),
         reduced_tax=TaxCode(seeded_uuid(rng), f"R{round(reduced * 100)}", reduced, "inclusive"),
         reverse_tax=TaxCode(seeded_uuid(rng), "RC", standard, "reverse"),
+        sales_tax=sales_tax,
         tags=tags,
         users=tuple(users),
         vendors=vendors,

@@ -12,7 +12,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pleo_export.testing._catalogue import COUNTRIES, FX_PER_EUR, MERCHANTS, Catalogue, TaxCode
+from pleo_export.testing._catalogue import (
+    COUNTRIES,
+    FOREIGN_CURRENCIES,
+    FX_PER_EUR,
+    MERCHANTS,
+    SUPPLIER_FX_PER_EUR,
+    Catalogue,
+    TaxCode,
+)
 from pleo_export.testing._clock import format_timestamp
 from pleo_export.testing._ids import seeded_uuid
 
@@ -61,6 +69,7 @@ _RECEIPT_TYPES = frozenset({"card_purchase", "out_of_pocket", "card_invoice", "p
 _NOTES = ("Team lunch", "Printer ink", "Client visit", "Conference ticket", "Monthly licence", None)
 _BASE_DATE = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 _NINETY_DAYS = 90 * 24 * 3600
+_FX = FX_PER_EUR | SUPPLIER_FX_PER_EUR
 
 
 def _money(currency: str, value: int) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def _pair(supplier_cur: str, supplier: int, wallet_cur: str, wallet: int) -> dic
 def _convert(value: int, source: str, target: str) -> int:
     if source == target:
         return value
-    return round(value / FX_PER_EUR[source] * FX_PER_EUR[target])
+    return round(value / _FX[source] * _FX[target])
 
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
@@ -92,10 +101,19 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
 def _tax(
     tax: TaxCode, line: int, cur: str, wallet_line: int, wallet_cur: str, version: int
 ) -> tuple[dict[str, Any], int, int]:
-    """Return the tax object and the net amounts (supplier and wallet currency) of one line."""
+    """Return the tax object and the net amounts (supplier and wallet currency) of one line.
+
+    The line amount is what was paid. Inclusive: the tax is the part of it the rate gives.
+    Exclusive: the net price is the paid amount less the tax added on top of it. Reverse: the
+    supplier charged none; the buyer's tax is the rate of the whole line. Net + tax is the line
+    amount for inclusive and exclusive, net is the line amount for reverse, exactly.
+    """
     if tax.type == "reverse":
         amount, wallet_amount = round(line * tax.rate), round(wallet_line * tax.rate)
         net, wallet_net = line, wallet_line
+    elif tax.type == "exclusive":
+        net, wallet_net = round(line / (1 + tax.rate)), round(wallet_line / (1 + tax.rate))
+        amount, wallet_amount = line - net, wallet_line - wallet_net
     else:
         amount = round(line * tax.rate / (1 + tax.rate))
         wallet_amount = round(wallet_line * tax.rate / (1 + tax.rate))
@@ -165,7 +183,7 @@ def build_export_item(
     if kind in _MERCHANT_TYPES:
         name, mcc, account_name, home, reduced = rng.choice(MERCHANTS)
         country = home or cat.country
-        supplier_cur = "USD" if country == "US" else COUNTRIES.get(country, ("EUR",))[0]
+        supplier_cur = FOREIGN_CURRENCIES.get(country) or COUNTRIES.get(country, ("EUR",))[0]
         supplier = {
             "code": str(rng.randrange(10**9, 10**10)),
             "name": name,
@@ -175,9 +193,12 @@ def build_export_item(
             "taxIdentifier": None,
         }
         account = cat.accounts[account_name]
-        # Foreign VAT is not reclaimable through the books, so Pleo leaves the tax off.
+        # Foreign VAT is not reclaimable through the books, so Pleo leaves the tax off; a US
+        # merchant's sales tax is added on top of the price (an exclusive tax).
         if country == cat.country:
             tax = cat.reduced_tax if reduced else cat.standard_tax
+        elif country == "US":
+            tax = cat.sales_tax
         total = rng.randrange(500, 60_000)
         note = rng.choice(_NOTES)
         lines = rng.choice((1, 1, 1, 1, 1, 2, 3))
@@ -186,7 +207,7 @@ def build_export_item(
     elif kind in ("invoice", "invoice_payment"):
         chosen = rng.choice(cat.vendors)
         supplier = {
-            "code": chosen["code"],
+            "code": chosen.get("code"),
             "name": chosen["name"],
             "categoryCode": None,
             "country": cat.country,
@@ -233,6 +254,7 @@ def build_export_item(
         account = cat.accounts["Bank fees"]
         total = rng.randrange(2_900, 9_900)
     elif kind == "atm_withdrawal":
+        account = cat.accounts["Cash"]
         supplier = {
             "code": None,
             "name": "ATM withdrawal",
@@ -242,6 +264,7 @@ def build_export_item(
         supplier |= {"account": None, "taxIdentifier": None}
         total = rng.randrange(2, 20) * 10_000
     elif kind in ("wallet_topup", "wallet_unload"):
+        account = cat.accounts["Bank transfers"]
         method = "none"
         total = rng.randrange(1, 50) * 100_000
     else:  # direct_reimbursement, external_reimbursement
