@@ -32,6 +32,7 @@ from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    journal_state,
     mark_exception_seen,
     unique_ids,
     unique_outcomes,
@@ -300,12 +301,10 @@ class PostgresCoordinator(JournalShortcuts):
                 (lease.job_id,),
             )
             rows = await cur.fetchall()
-            return JournalState(
-                unconfirmed=tuple(
-                    ItemOutcome.from_record(json.loads(o)) for _, s, o in rows if s == "outcome"
-                ),
-                in_doubt=frozenset(e for e, s, _ in rows if s == "intent"),
-                confirmed=frozenset(e for e, s, _ in rows if s == "confirmed"),
+            return journal_state(
+                rows,
+                where="PostgreSQL coordinator",
+                table=f"{self._schema}.journal (job_id={lease.job_id})",
             )
 
         return await self._transaction(read)

@@ -24,6 +24,8 @@ from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    journal_state,
+    lease_row,
     mark_exception_seen,
     unique_ids,
     unique_outcomes,
@@ -133,7 +135,7 @@ class SQLiteCoordinator(JournalShortcuts):
             if held is not None:
                 return held
             conn.execute("UPDATE pleo_export_tokens SET value = value + 1 WHERE id = 1")
-            (token,) = conn.execute("SELECT value FROM pleo_export_tokens").fetchone()
+            token = self._token(conn)
             expires_at = now + self._lease_seconds
             conn.execute(_UPSERT_LEASE, (job_id, company_id, holder, token, expires_at))
             if company_id is not None:
@@ -214,12 +216,8 @@ class SQLiteCoordinator(JournalShortcuts):
                 "SELECT entry_id, state, outcome FROM pleo_export_journal WHERE job_id = ?",
                 (str(lease.job_id),),
             ).fetchall()
-            return JournalState(
-                unconfirmed=tuple(
-                    ItemOutcome.from_record(json.loads(o)) for _, s, o in rows if s == "outcome"
-                ),
-                in_doubt=frozenset(uuid.UUID(e) for e, s, _ in rows if s == "intent"),
-                confirmed=frozenset(uuid.UUID(e) for e, s, _ in rows if s == "confirmed"),
+            return journal_state(
+                rows, where=self._where(), table=f"pleo_export_journal (job_id={lease.job_id})"
             )
 
         return await self._transaction(read)
@@ -292,7 +290,21 @@ class SQLiteCoordinator(JournalShortcuts):
             self._conn = None
 
     def _describe(self, exc: sqlite3.Error) -> str:
-        return f"SQLite coordinator at {self._path!r}: {exc}"[:_ERROR_CHARS]
+        return f"{self._where()}: {exc}"[:_ERROR_CHARS]
+
+    def _where(self) -> str:
+        return f"SQLite coordinator at {self._path!r}"[:_ERROR_CHARS]
+
+    def _token(self, conn: sqlite3.Connection) -> int:
+        """The fencing token just incremented; its row deleted or not an integer is corrupt."""
+        row = conn.execute("SELECT value FROM pleo_export_tokens WHERE id = 1").fetchone()
+        if row is None or isinstance(row[0], bool) or not isinstance(row[0], int):
+            raise CoordinatorError(
+                f"{self._where()}: the pleo_export_tokens row id=1 is "
+                f"{'missing' if row is None else 'corrupt'}; no lease was handed out"
+            )
+        token: int = row[0]
+        return token
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -327,7 +339,10 @@ def _job_row(conn: sqlite3.Connection, job_id: str) -> LeaseRow | None:
     row = conn.execute(
         "SELECT holder, token, expires_at FROM pleo_export_leases WHERE job_id = ?", (job_id,)
     ).fetchone()
-    return None if row is None else LeaseRow(uuid.UUID(job_id), *row)
+    if row is None:
+        return None
+    where = f"pleo_export_leases job_id={job_id!r}"
+    return lease_row(job_id, *row, where="SQLite coordinator", row=where)
 
 
 def _company_row(conn: sqlite3.Connection, company_id: str) -> LeaseRow | None:
@@ -336,7 +351,10 @@ def _company_row(conn: sqlite3.Connection, company_id: str) -> LeaseRow | None:
         " WHERE company_id = ?",
         (company_id,),
     ).fetchone()
-    return None if row is None else LeaseRow(uuid.UUID(row[0]), *row[1:])
+    if row is None:
+        return None
+    where = f"pleo_export_company_leases company_id={company_id!r}"
+    return lease_row(*row, where="SQLite coordinator", row=where)
 
 
 def _check(conn: sqlite3.Connection, lease: Lease, now: float) -> None:
