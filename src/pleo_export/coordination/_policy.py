@@ -32,6 +32,7 @@ __all__ = [
     "valid_job",
     "valid_lease",
     "valid_lease_seconds",
+    "valid_timeout",
 ]
 
 #: How much of a stored value a corruption error quotes.
@@ -237,3 +238,18 @@ def lease_row(
     except (ValueError, TypeError) as exc:
         table, _, key = row.partition(" ")
         raise _corrupt(where, table, key, exc) from exc
+
+
+def valid_timeout(value: object) -> float:
+    """A coordinator's call ``timeout``: a positive, finite number of seconds.
+
+    Raises:
+        InvalidArgumentError: anything else (a bool included).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(
+            "timeout", f"must be a number of seconds, not {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError("timeout", "must be a positive, finite number of seconds")
+    return float(value)

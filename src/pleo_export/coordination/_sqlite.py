@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, TypeVar
 
-from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
+from .._config import COORDINATOR_CALL_TIMEOUT, COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from ._policy import (
@@ -33,6 +33,7 @@ from ._policy import (
     valid_job,
     valid_lease,
     valid_lease_seconds,
+    valid_timeout,
 )
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
@@ -99,18 +100,27 @@ class SQLiteCoordinator(JournalShortcuts):
     Args:
         path: the database file (created if missing); keep it on a local disk.
         lease_seconds: a lease lapses this long after it was taken or renewed (default 30.0).
+        timeout: the most seconds one call may take, waiting for another process's write lock
+            included (default 60.0; the busy wait itself stops at 10 s or this, if shorter);
+            past it the call raises ``CoordinatorError`` and its statement is interrupted.
 
     Raises:
-        InvalidArgumentError: ``path`` is empty or ``lease_seconds`` not a positive number.
+        InvalidArgumentError: ``path`` is empty, or ``lease_seconds`` or ``timeout`` not a
+            positive number.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        timeout: float = COORDINATOR_CALL_TIMEOUT,
     ) -> None:
         self._path = os.fspath(path)
         if not self._path:
             raise InvalidArgumentError("path", "must name a database file")
         self._lease_seconds = valid_lease_seconds(lease_seconds)
+        self._timeout = valid_timeout(timeout)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pleo-export-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
@@ -251,7 +261,15 @@ class SQLiteCoordinator(JournalShortcuts):
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, self._in_thread, work)
         future.add_done_callback(mark_exception_seen)
-        return await asyncio.shield(future)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            if not future.done() and self._conn is not None:
+                self._conn.interrupt()  # thread-safe: the statement ends, the call rolls back
+            raise CoordinatorError(
+                f"{self._where()}: no answer within {self._timeout:g} s (timeout=)"
+            ) from None
 
     def _in_thread(self, work: Callable[[sqlite3.Connection, float], _T]) -> _T:
         try:
@@ -271,7 +289,9 @@ class SQLiteCoordinator(JournalShortcuts):
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(
-                self._path, timeout=COORDINATOR_LOCK_TIMEOUT, isolation_level=None
+                self._path,
+                timeout=min(COORDINATOR_LOCK_TIMEOUT, self._timeout),
+                isolation_level=None,
             )
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
