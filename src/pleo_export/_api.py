@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._port import EntryLike, ExportPort, JobLike, UpdateResultLike
-from ._validation import check_batch, check_coordinator, check_enum, check_seconds
+from ._validation import check_batch, check_coordinator, check_enum, check_wait
 
 if TYPE_CHECKING:
     from ._hooks import Observer
@@ -102,7 +102,7 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
             self,
             job,
             concurrency=concurrency,
-            flush_interval=check_seconds(flush_interval, "flush_interval"),
+            flush_interval=check_wait(flush_interval, "flush_interval"),
             coordinator=self._coordinator
             if check_coordinator(coordinator) is None
             else coordinator,

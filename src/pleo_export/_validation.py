@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ __all__ = [
     "check_sorting",
     "check_text",
     "check_uuid",
+    "check_wait",
 ]
 
 E = TypeVar("E", bound=StrEnum)
@@ -52,6 +53,15 @@ def check_seconds(value: object, argument: str) -> float:
         raise InvalidArgumentError(argument, f"expected seconds, got {_shown(value)}")
     if not math.isfinite(value) or value <= 0:
         raise InvalidArgumentError(argument, f"must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def check_wait(value: object, argument: str) -> float:
+    """Return ``value`` if it is a finite number of seconds >= 0 (0: no waiting; not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(argument, f"expected seconds, got {_shown(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise InvalidArgumentError(argument, f"must be a finite number >= 0, got {value}")
     return float(value)
 
 
