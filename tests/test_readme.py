@@ -158,6 +158,24 @@ def test_pytest_blocks_pass(code: str, tmp_path: Path) -> None:
     assert "1 passed" in proc.stdout
 
 
+def test_pytest_configuration_silences_the_loop_scope_warning(tmp_path: Path) -> None:
+    """The README's pytest block, run with the configuration the README gives after it (as a
+    pyproject.toml), passes without pytest-asyncio's loop-scope deprecation warning; without
+    that line (or with a misspelt one) the warning is printed and this fails."""
+    text = README.read_text(encoding="utf-8")
+    config = re.search(r"```toml\n(\[tool\.pytest\.ini_options\]\n.*?)```", text, re.S)
+    assert config is not None, "the README gives no pytest configuration"
+    (tmp_path / "pyproject.toml").write_text(config[1], encoding="utf-8")
+    (code,) = _params("pytest")
+    (tmp_path / "test_from_readme.py").write_text(code.values[0], encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "loop_scope" not in proc.stdout + proc.stderr
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._port import EntryLike, ExportPort, JobLike, UpdateResultLike
-from ._validation import check_batch, check_enum
+from ._validation import check_batch, check_coordinator, check_enum, check_wait
 
 if TYPE_CHECKING:
     from ._hooks import Observer
@@ -102,8 +102,10 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
             self,
             job,
             concurrency=concurrency,
-            flush_interval=flush_interval,
-            coordinator=self._coordinator if coordinator is None else coordinator,
+            flush_interval=check_wait(flush_interval, "flush_interval"),
+            coordinator=self._coordinator
+            if check_coordinator(coordinator) is None
+            else coordinator,
             observer=self._observer,
         )
 

@@ -362,20 +362,19 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
-        import uuid
-
+        from ._validation import check_job
         from .models import ExportJob, ExportJobV3
 
         if self.api_version == "v2":
             # A job model of the other version still names the job: run it by its id.
-            v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
+            v2_job = check_job(job, ExportJob)
             return self.v2.export_run(
                 v2_job,
                 concurrency=concurrency,
                 flush_interval=flush_interval,
                 coordinator=coordinator,
             )
-        v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
+        v3_job = check_job(job, ExportJobV3)
         return self.v3.export_run(
             v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
         )

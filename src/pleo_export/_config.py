@@ -18,6 +18,7 @@ __all__ = [
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
     "CONNECT_TIMEOUT",
+    "COORDINATOR_CALL_TIMEOUT",
     "COORDINATOR_CONNECT_TIMEOUT",
     "COORDINATOR_LOCK_TIMEOUT",
     "COORDINATOR_STATEMENT_TIMEOUT",
@@ -233,6 +234,10 @@ COORDINATOR_LOCK_TIMEOUT: Final = 10.0
 COORDINATOR_STATEMENT_TIMEOUT: Final = 30.0
 #: Seconds to wait for a PostgreSQL connection to be made.
 COORDINATOR_CONNECT_TIMEOUT: Final = 10.0
+#: The client-side bound on one coordinator call, waiting for its turn included, in seconds:
+#: past it the call is a CoordinatorError, even from a server that stopped answering (whose
+#: own statement_timeout cannot fire). Above the connect and statement timeouts together.
+COORDINATOR_CALL_TIMEOUT: Final = 60.0
 #: Default PostgreSQL schema of the coordinator's tables.
 DEFAULT_COORDINATOR_SCHEMA: Final = "pleo_export"
 

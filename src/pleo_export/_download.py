@@ -38,6 +38,8 @@ logger: Final = logging.getLogger("pleo_export")
 
 #: A pre-signed URL that expired or was revoked: S3 answers 403, other stores 404 or 410.
 _REFRESH_STATUSES: Final = frozenset({403, 404, 410})
+#: Redirects one file download follows (httpx's own default is 20).
+MAX_FILE_REDIRECTS: Final = 10
 #: Content types that say nothing; the declared ``type`` is kept instead.
 _GENERIC_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
@@ -136,8 +138,8 @@ class Transfer:
 
     Args:
         client: the pool to use; None makes a separate one on first use (closed by ``aclose``).
-        borrowed: ``client`` is the API's own pool: requests are then built apart from it and
-            sent with its auth off, so neither its auth nor its default headers go out.
+        borrowed: ``client`` is the API's own pool. Every request is built apart from the
+            client either way (``_get``), so this no longer changes what is sent.
         retry: the client's retry policy.
         timeout: per-request timeouts.
         max_size: the size cap in bytes.
@@ -155,7 +157,6 @@ class Transfer:
         self.max_size = max_size
         self._client = client
         self._owns_client = client is None
-        self._borrowed = borrowed
         self._retry = retry
         self._timeout = timeout
 
@@ -213,7 +214,7 @@ class Transfer:
             ) from None
         except httpx.TimeoutException as exc:
             raise file_error(FileDownloadError, f"timed out: {type(exc).__name__}", file) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             # Not chained: httpx's own text may quote the URL, whose query is a credential.
             text = body_snippet(str(exc).replace(url, file.host).encode())
             raise file_error(
@@ -222,18 +223,7 @@ class Transfer:
 
     async def _attempt(self, file: ItemFile, url: str, sink: Sink) -> Received:
         """One GET of ``url``: status, announced length, then the body chunk by chunk."""
-        client = self._http()
-        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-        if self._borrowed:
-            # Built apart from the client, so none of its default headers (an Authorization
-            # a caller set there included) is added, and sent with its auth switched off.
-            request = httpx.Request(
-                "GET", url, headers=headers, extensions={"timeout": self._timeout.as_dict()}
-            )
-            response = await client.send(request, stream=True, auth=None, follow_redirects=True)
-        else:
-            request = client.build_request("GET", url, headers=headers)
-            response = await client.send(request, stream=True, follow_redirects=True)
+        response = await self._get(url)
         try:
             status = response.status_code
             if status in _REFRESH_STATUSES:
@@ -270,9 +260,37 @@ class Transfer:
         finally:
             await response.aclose()
 
+    async def _get(self, url: str) -> httpx.Response:
+        """The streamed answer to a GET of ``url``, following up to ``MAX_FILE_REDIRECTS``.
+
+        Every hop is built apart from the client, so none of its default headers (an
+        Authorization a caller set there included) nor its cookie jar is added, and sent with
+        its auth and its own redirect following off: httpx's redirects would carry the jar to
+        every host on the way.
+
+        Raises:
+            httpx.InvalidURL: ``url`` or a Location does not parse.
+            httpx.TooManyRedirects: more than ``MAX_FILE_REDIRECTS`` hops.
+        """
+        client = self._http()
+        target = httpx.URL(url)
+        for _ in range(MAX_FILE_REDIRECTS + 1):
+            request = httpx.Request(
+                "GET",
+                target,
+                headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+                extensions={"timeout": self._timeout.as_dict()},
+            )
+            response = await client.send(request, stream=True, auth=None, follow_redirects=False)
+            if not response.has_redirect_location:
+                return response
+            await response.aclose()
+            target = request.url.join(response.headers["location"])
+        raise httpx.TooManyRedirects(f"more than {MAX_FILE_REDIRECTS} redirects", request=request)
+
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=True)
+            self._client = httpx.AsyncClient(timeout=self._timeout)
         return self._client
 
 

@@ -10,7 +10,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._config import BATCH_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, MAX_OFFSET
 from ._errors import InvalidArgumentError
@@ -18,17 +18,22 @@ from ._errors import InvalidArgumentError
 __all__ = [
     "check_batch",
     "check_bool",
+    "check_callable",
+    "check_coordinator",
     "check_enum",
     "check_int",
+    "check_job",
     "check_list",
     "check_paging",
     "check_seconds",
     "check_sorting",
     "check_text",
     "check_uuid",
+    "check_wait",
 ]
 
 E = TypeVar("E", bound=StrEnum)
+M = TypeVar("M")
 
 
 def check_int(value: object, argument: str, *, minimum: int, maximum: int | None = None) -> int:
@@ -48,6 +53,15 @@ def check_seconds(value: object, argument: str) -> float:
         raise InvalidArgumentError(argument, f"expected seconds, got {_shown(value)}")
     if not math.isfinite(value) or value <= 0:
         raise InvalidArgumentError(argument, f"must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def check_wait(value: object, argument: str) -> float:
+    """Return ``value`` if it is a finite number of seconds >= 0 (0: no waiting; not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(argument, f"expected seconds, got {_shown(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise InvalidArgumentError(argument, f"must be a finite number >= 0, got {value}")
     return float(value)
 
 
@@ -172,3 +186,31 @@ _CURSOR_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=~")
 
 def _is_cursor(value: str) -> bool:
     return all(char in _CURSOR_ALPHABET for char in value)
+
+
+def check_callable(value: object, argument: str) -> Any:
+    """Return ``value`` if it is None or callable (a hook, a handler)."""
+    if value is not None and not callable(value):
+        raise InvalidArgumentError(argument, f"expected a callable or None, got {_shown(value)}")
+    return value
+
+
+def check_job(job: object, model: type[M], argument: str = "job") -> M | str | uuid.UUID:
+    """``job`` as an export run takes it: an id (str or UUID) or a ``model``; a job model of
+    the other API version still names the job, so its id. Anything else (None, bytes, a
+    number) is refused naming ``argument``; its id is checked as a UUID later."""
+    if isinstance(job, str | uuid.UUID | model):
+        return job
+    job_id = getattr(job, "id", None)
+    if isinstance(job_id, str | uuid.UUID):
+        return job_id
+    raise InvalidArgumentError(argument, f"expected a job id or an export job, got {_shown(job)}")
+
+
+def check_coordinator(value: object, argument: str = "coordinator") -> Any:
+    """Return ``value`` if it is None or a ``Coordinator`` (it has the protocol's methods)."""
+    from .coordination import Coordinator
+
+    if value is not None and not isinstance(value, Coordinator):
+        raise InvalidArgumentError(argument, f"expected a Coordinator or None, got {_shown(value)}")
+    return value

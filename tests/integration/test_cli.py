@@ -160,9 +160,29 @@ def test_job_lifecycle_commands(fake: FakePleo, url: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "in_progress"
     assert fake.job(job_id)["status"] == "in_progress"
-    proc = cli("jobs", "complete", job_id, "--with-errors", url=url)
+    proc = cli("jobs", "complete", job_id, "--with-errors", "--abandon-pending", url=url)
     assert proc.returncode == 0, proc.stderr
     assert fake.job(job_id)["status"] == "completed_with_errors"
+
+
+def test_jobs_complete_refuses_to_abandon_pending_items(fake: FakePleo, url: str) -> None:
+    """A job with pending items is not completed (exit 4, the count and the flag named, the job
+    still in_progress); with --abandon-pending it is, and every abandoned entry id is printed.
+    Before, ``complete`` returned 0 and left all 40 abandoned without a word."""
+    job_id = fake.jobs()[0]["id"]
+    assert cli("jobs", "start", job_id, url=url).returncode == 0
+    refused = cli("jobs", "complete", job_id, url=url)
+    assert refused.returncode == 4
+    assert "40 items" in one_line_error(refused)
+    assert "--abandon-pending" in one_line_error(refused)
+    assert fake.job(job_id)["status"] == "in_progress"
+    forced = cli("jobs", "complete", job_id, "--abandon-pending", "--json", url=url)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["status"] == "completed"
+    lines = forced.stderr.splitlines()
+    assert lines[0] == "abandoned 40 pending items:"
+    assert set(lines[1:]) == set(fake.accounting_entry_ids(job_id))
+    assert fake.item_status_counts(job_id).get("abandoned") == 40
 
 
 def test_jobs_fail_records_reason(fake: FakePleo, url: str) -> None:

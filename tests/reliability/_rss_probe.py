@@ -1,7 +1,8 @@
 """Run one oversized answer against the SDK in a fresh process and print what it cost.
 
 ``python _rss_probe.py ATTACK`` serves ATTACK on loopback TCP (``body``: a 256 MiB chunked
-body; ``gzip``: a 512 MiB run of zeros gzipped to about 0.5 MiB), calls ``jobs.get`` on it with
+body; ``gzip``: a 512 MiB run of zeros gzipped to about 0.5 MiB; ``deflate``, ``br``, ``zstd``:
+the same zeros in those encodings, from 0.5 MiB down to 809 bytes), calls ``jobs.get`` on it with
 the default client limits and prints one JSON line: the exception's type, the growth of the
 peak RSS during the call in MiB, and the seconds the call took. A fresh process keeps other
 tests' memory out of the peak.
@@ -24,11 +25,21 @@ BOMB_BYTES = 512 << 20
 JOB = "00000000-0000-4000-8000-000000000001"
 
 
-def _gzip_bomb() -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+def _bomb(encoding: str) -> bytes:
+    """``BOMB_BYTES`` of zeros compressed with the Content-Encoding ``encoding``."""
     zeros = bytes(1 << 20)
-    parts = [packer.compress(zeros) for _ in range(BOMB_BYTES >> 20)]
-    return b"".join([*parts, packer.flush()])
+    if encoding == "br":
+        import brotli
+
+        packer = brotli.Compressor(quality=5)
+        return b"".join([packer.process(zeros) for _ in range(BOMB_BYTES >> 20)]) + packer.finish()
+    if encoding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(bytes(BOMB_BYTES))
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+    parts = [deflater.compress(zeros) for _ in range(BOMB_BYTES >> 20)]
+    return b"".join([*parts, deflater.flush()])
 
 
 def _status_mib(field: str) -> float:
@@ -54,9 +65,10 @@ async def _serve_body(writer: asyncio.StreamWriter) -> None:
     writer.write(b"0\r\n\r\n")
 
 
-async def _serve_gzip(writer: asyncio.StreamWriter, bomb: bytes) -> None:
+async def _serve_bomb(writer: asyncio.StreamWriter, encoding: str, bomb: bytes) -> None:
     writer.write(
-        b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: %d\r\n\r\n" % len(bomb)
+        b"HTTP/1.1 200 OK\r\ncontent-encoding: %s\r\ncontent-length: %d\r\n\r\n"
+        % (encoding.encode(), len(bomb))
     )
     for start in range(0, len(bomb), CHUNK):
         writer.write(bomb[start : start + CHUNK])
@@ -65,12 +77,12 @@ async def _serve_gzip(writer: asyncio.StreamWriter, bomb: bytes) -> None:
 
 async def main(attack: str) -> dict[str, object]:
     """Serve ``attack``, call the SDK on it, and measure."""
-    bomb = _gzip_bomb() if attack == "gzip" else b""
+    bomb = b"" if attack == "body" else _bomb(attack)
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         try:
-            await (_serve_gzip(writer, bomb) if attack == "gzip" else _serve_body(writer))
+            await (_serve_body(writer) if attack == "body" else _serve_bomb(writer, attack, bomb))
             await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass  # the client hung up (what a bounded reader does), or the probe is ending

@@ -434,3 +434,30 @@ def test_seeding_refuses_a_second_running_job(fake_pleo: FakePleo) -> None:
     fake_pleo.add_job(company_id, status="completed")
     with pytest.raises(ValueError, match="status"):
         fake_pleo.add_job(company_id, status="archived")
+
+
+WRITE_ROUTES = [
+    ("POST", "/v2/export-jobs"),
+    ("POST", "/v3/export-jobs"),
+    ("POST", "/v2/export-job-events"),
+    ("POST", "/v3/export-job-events"),
+    ("PUT", "/v2/export-jobs/{job}/items"),
+    ("PUT", "/v3/export-jobs/{job}/items"),
+    ("POST", "/v3/export-job-items:search"),
+]
+
+
+@pytest.mark.parametrize("depth", [900, 5000, 100_000])
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+async def test_deeply_nested_body_is_400(
+    client: httpx.AsyncClient, fake_pleo: FakePleo, method: str, path: str, depth: int
+) -> None:
+    """A body nested thousands deep, bare or inside a field, is Pleo's 400 on every POST/PUT
+    route; the parser's RecursionError answered 500 before (the 5,000 and 100,000 cases)."""
+    path = path.format(job=fake_pleo.add_job(items=1, status="in_progress"))
+    for body in ("[" * depth + "]" * depth, '{"jobId": ' + "[" * depth + "]" * depth + "}"):
+        response = await client.request(
+            method, path, content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400, (body[:20], response.text[:200])
+        assert set(response.json()) == {"type", "message"}

@@ -330,3 +330,54 @@ async def test_a_download_gives_up_at_its_deadline(httpx_mock: HTTPXMock, pleo: 
     pleo.files.deadline = 0.05
     with pytest.raises(FileDownloadError, match=r"not done after 0\.05 s"):
         await pleo.files.read(_file())
+
+
+OTHER_HOST = "https://cdn.example.net"
+
+
+async def test_redirects_carry_no_cookies_nor_pleo_headers(httpx_mock: HTTPXMock) -> None:
+    """A caller's pool holding a cookie (here the key itself) for every host: the file request
+    and each redirected hop (to a second host, then a relative Location) carry no Cookie, no
+    Authorization, no Pleo header. httpx's own redirect following adds the jar to each hop,
+    which fails the first assertion."""
+    httpx_mock.add_response(url=URL, status_code=302, headers={"location": f"{OTHER_HOST}/a"})
+    httpx_mock.add_response(url=f"{OTHER_HOST}/a", status_code=307, headers={"location": "/b"})
+    httpx_mock.add_response(url=f"{OTHER_HOST}/b", content=BODY)
+    cookies = httpx.Cookies()
+    for domain in ("receipts.example.com", "cdn.example.net"):
+        cookies.set("session", API_KEY, domain=domain)
+    async with (
+        httpx.AsyncClient(cookies=cookies, headers={"X-Pleo-Tenant": "t1"}) as http,
+        PleoExport(api_key=API_KEY, base_url=BASE_URL, http_client=http) as pleo,
+    ):
+        content = await pleo.files.read(_file())
+    assert content.content == BODY
+    hops = httpx_mock.get_requests()
+    assert [str(hop.url) for hop in hops] == [URL, f"{OTHER_HOST}/a", f"{OTHER_HOST}/b"]
+    for hop in hops:
+        assert "cookie" not in hop.headers, hop.url
+        assert "authorization" not in hop.headers
+        assert "x-pleo-tenant" not in hop.headers
+        assert API_KEY not in str(hop.headers)
+
+
+async def test_redirect_loop_stops_at_the_limit(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
+    """A host that redirects to itself for ever: a FileDownloadError after 10 redirects (11
+    requests), not retried; without the limit the download never ends (the timeout fails it)."""
+    httpx_mock.add_response(url=URL, status_code=302, headers={"location": URL}, is_reusable=True)
+    with pytest.raises(FileDownloadError, match="TooManyRedirects") as caught:
+        await pleo.files.read(_file())
+    assert caught.value.failure_type == "receipt_download_failure"
+    assert len(httpx_mock.get_requests()) == 11
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "https://receipts.example.com/" + "a" * 200_000, "https://h:99999/x"]
+)
+async def test_malformed_url_is_a_download_failure(pleo: PleoExport, url: str) -> None:
+    """An unparsable URL (bad IPv6 host, 200 kB long, bad port) is a FileDownloadError of type
+    receipt_download_failure, with a bounded message; httpx.InvalidURL escaped before."""
+    with pytest.raises(FileDownloadError) as caught:
+        await pleo.files.read(_file(url))
+    assert caught.value.failure_type == "receipt_download_failure"
+    assert len(str(caught.value)) < 1000

@@ -311,6 +311,16 @@ async def test_exhausted_connect_errors_raise_api_connection_error(httpx_mock: H
             await pleo.jobs.get(JOB_ID)
     assert not isinstance(caught.value, APITimeoutError)
     assert len(httpx_mock.get_requests()) == 3
+    # The count is in the text (it was missing): a wrong count or none fails this.
+    assert "connection failed after 3 attempts: ConnectError" in str(caught.value)
+
+
+async def test_a_single_attempt_is_counted_too(httpx_mock: HTTPXMock) -> None:
+    """With retries off the text says one attempt (singular), for timeouts as for refusals."""
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"))
+    async with PleoExport(api_key="k", base_url=BASE_URL, max_retries=0) as pleo:
+        with pytest.raises(APITimeoutError, match="timed out after 1 attempt: ReadTimeout"):
+            await pleo.jobs.get(JOB_ID)
 
 
 def test_negative_max_retries_is_a_typed_argument_error() -> None:

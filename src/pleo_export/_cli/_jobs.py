@@ -7,6 +7,7 @@ the SDK does, and retried events are reconciled the same way.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -92,10 +93,24 @@ async def _transition(pleo: PleoExport, args: argparse.Namespace) -> int:
     job: Any = await pleo.jobs.get(args.job_id)  # v3 or v2, as the client was built
     if args.action == "start":
         await pleo.jobs.start(job)
-    elif args.action == "complete" and args.with_errors:
-        await pleo.jobs.complete_with_errors(job)
     elif args.action == "complete":
-        await pleo.jobs.complete(job)
+        pending = [
+            str(item.to_dict().get("accountingEntryId"))
+            async for item in pleo.job_items.list(job.id, status="pending")
+        ]
+        if pending and not args.abandon_pending:
+            raise CliError(
+                f"{len(pending):,} items of job {job.id} are still pending; completing the job "
+                "would abandon them (add --abandon-pending to complete it anyway)",
+                ExitCode.REFUSED,
+            )
+        if args.with_errors:
+            await pleo.jobs.complete_with_errors(job)
+        else:
+            await pleo.jobs.complete(job)
+        if pending:
+            # On stderr, so that --json output stays one JSON document.
+            print(f"abandoned {len(pending):,} pending items:", *pending, sep="\n", file=sys.stderr)
     else:
         await pleo.jobs.fail(job, reason=args.reason, reason_type=reason_type)
     _show(await pleo.jobs.get(args.job_id), args.json)
@@ -139,6 +154,11 @@ def register(
                 "--with-errors",
                 action="store_true",
                 help="post completed_with_errors (some items failed)",
+            )
+            parser.add_argument(
+                "--abandon-pending",
+                action="store_true",
+                help="complete even with items still pending (Pleo marks them abandoned)",
             )
         if action == "fail":
             parser.add_argument("--reason", required=True, help="why, in words the user can act on")

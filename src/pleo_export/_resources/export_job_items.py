@@ -14,7 +14,7 @@ from .._config import DEFAULT_BATCH_CONCURRENCY
 from .._lifecycle import job_ref
 from .._pagination import Pager
 from .._unknown_fields import note_unknowns
-from .._validation import check_batch, check_enum, check_list, check_uuid
+from .._validation import check_batch, check_bool, check_enum, check_list, check_uuid
 from .._wire import Adapter, v2, v3
 from ..models import (
     ExportJobItem,
@@ -130,6 +130,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             BatchUpdateError: ``raise_on_error`` and something was not applied.
         """
         job_id = check_uuid(job_ref(job)[0], "job")
+        updates = check_list(updates, "updates")  # type: ignore[assignment]
         models = [self._wire.coerce_update(update, index) for index, update in enumerate(updates)]
         return await send_batches(
             lambda batch: self._send(job_id, batch),
@@ -137,7 +138,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
             given=updates,
             job_id=job_id,
             concurrency=concurrency,
-            raise_on_error=raise_on_error,
+            raise_on_error=check_bool(raise_on_error, "raise_on_error"),
         )
 
 

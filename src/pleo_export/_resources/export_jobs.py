@@ -14,7 +14,7 @@ import httpx
 from .._errors import InvalidArgumentError
 from .._lifecycle import check_event_fields, transition
 from .._pagination import Pager
-from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
+from .._validation import check_bool, check_callable, check_enum, check_list, check_text, check_uuid
 from .._wire import Adapter, create_body, event_body, job_failure_type, v2, v3
 from ..models import ExportJob, ExportJobV3
 from ._base import Resource
@@ -159,7 +159,10 @@ class ExportJobs(Resource, Generic[JobT]):
             failure_reason_type=failure_reason_type,
         )
         await self._seam.call(
-            self._wire.post_event.request(body=body), None, retry_post=retry, on_attempt=on_attempt
+            self._wire.post_event.request(body=body),
+            None,
+            retry_post=check_bool(retry, "retry"),
+            on_attempt=check_callable(on_attempt, "on_attempt"),
         )
 
     async def start(self, job: IdLike | JobT) -> bool:

@@ -451,13 +451,14 @@ class Seam:
         except httpx.TransportError as exc:
             if self.closed or self.http.is_closed:  # cut off by aclose(), not by the network
                 raise ClientClosedError(method=method, path=path) from exc
+            tries = f" after {number} attempt{'s' if number > 1 else ''}"
             if isinstance(exc, httpx.TimeoutException):
                 detail = f": {exc}" if isinstance(exc, DeadlineExceeded) else ""
                 raise APITimeoutError(
-                    f"timed out: {type(exc).__name__}{detail}", method=method, path=path
+                    f"timed out{tries}: {type(exc).__name__}{detail}", method=method, path=path
                 ) from exc
             raise APIConnectionError(
-                f"connection failed: {type(exc).__name__}: {scrub(str(exc))}",
+                f"connection failed{tries}: {type(exc).__name__}: {scrub(str(exc))}",
                 method=method,
                 path=path,
             ) from exc

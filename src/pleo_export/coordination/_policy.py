@@ -7,6 +7,7 @@ a writer's lease is still current) and of the caller's arguments; no storage, no
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
@@ -14,14 +15,16 @@ from typing import Any
 
 import attrs
 
-from .._errors import InvalidArgumentError, LeaseLostError
+from .._errors import CoordinatorError, InvalidArgumentError, LeaseLostError
 from .._outcome import ItemOutcome, JobRef
-from ._types import Lease, LeaseHeld
+from ._types import JournalState, Lease, LeaseHeld
 
 __all__ = [
     "LeaseRow",
     "check_lease",
     "decide",
+    "journal_state",
+    "lease_row",
     "mark_exception_seen",
     "unique_ids",
     "unique_outcomes",
@@ -29,7 +32,11 @@ __all__ = [
     "valid_job",
     "valid_lease",
     "valid_lease_seconds",
+    "valid_timeout",
 ]
+
+#: How much of a stored value a corruption error quotes.
+_QUOTE_CHARS = 60
 
 #: Holder names longer than this are refused (they are stored and echoed in ``LeaseHeld``).
 _HOLDER_MAX_CHARS = 200
@@ -164,3 +171,85 @@ def mark_exception_seen(future: asyncio.Future[Any]) -> None:
     """
     if not future.cancelled():
         future.exception()
+
+
+def _corrupt(where: str, table: str, row: str, exc: BaseException) -> CoordinatorError:
+    """A ``CoordinatorError`` naming the table and row that does not parse (values cut short)."""
+    return CoordinatorError(
+        f"{where}: the {table} row {row[: _QUOTE_CHARS * 2]} is corrupt "
+        f"({type(exc).__name__}: {str(exc)[:_QUOTE_CHARS]}); nothing was read from it"
+    )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def journal_state(rows: Iterable[Sequence[Any]], *, where: str, table: str) -> JournalState:
+    """The journal of ``(entry_id, state, outcome JSON)`` rows, each checked as it is parsed.
+
+    Raises:
+        CoordinatorError: a row does not parse (an entry id that is no UUID, an outcome that is
+            not the JSON record ``ItemOutcome.to_record`` wrote, or the record of another
+            entry), naming ``table`` and the row; nothing is returned, so nothing is reported
+            from it.
+    """
+    unconfirmed: list[ItemOutcome] = []
+    in_doubt: set[uuid.UUID] = set()
+    confirmed: set[uuid.UUID] = set()
+    for entry, state, outcome in rows:
+        try:
+            entry_id = _uuid(entry)
+            if state == "outcome":
+                parsed = ItemOutcome.from_record(json.loads(outcome))
+                if parsed.accounting_entry_id != entry_id:
+                    raise ValueError(f"the outcome is for entry {parsed.accounting_entry_id}")
+                unconfirmed.append(parsed)
+            elif state == "intent":
+                in_doubt.add(entry_id)
+            elif state == "confirmed":
+                confirmed.add(entry_id)
+            else:
+                raise ValueError(f"unknown state {str(state)[:_QUOTE_CHARS]!r}")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise _corrupt(where, table, f"entry_id={str(entry)[:_QUOTE_CHARS]!r}", exc) from exc
+    return JournalState(
+        unconfirmed=tuple(unconfirmed), in_doubt=frozenset(in_doubt), confirmed=frozenset(confirmed)
+    )
+
+
+def lease_row(
+    job_id: object, holder: object, token: object, expires_at: object, *, where: str, row: str
+) -> LeaseRow:
+    """A stored lease row, checked: a job id that is a UUID, an integer token, a holder that is
+    text or NULL, an expiry that is a number or NULL.
+
+    Raises:
+        CoordinatorError: the row does not parse, naming it (``row``, e.g. the table and key).
+    """
+    try:
+        if holder is not None and not isinstance(holder, str):
+            raise TypeError(f"holder is {type(holder).__name__}")
+        if isinstance(token, bool) or not isinstance(token, int):
+            raise TypeError(f"token is {type(token).__name__}")
+        if expires_at is not None and not isinstance(expires_at, int | float):
+            raise TypeError(f"expires_at is {type(expires_at).__name__}")
+        return LeaseRow(_uuid(job_id), holder, token, expires_at)
+    except (ValueError, TypeError) as exc:
+        table, _, key = row.partition(" ")
+        raise _corrupt(where, table, key, exc) from exc
+
+
+def valid_timeout(value: object) -> float:
+    """A coordinator's call ``timeout``: a positive, finite number of seconds.
+
+    Raises:
+        InvalidArgumentError: anything else (a bool included).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(
+            "timeout", f"must be a number of seconds, not {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError("timeout", "must be a positive, finite number of seconds")
+    return float(value)

@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .._config import (
+    COORDINATOR_CALL_TIMEOUT,
     COORDINATOR_CONNECT_TIMEOUT,
     COORDINATOR_LOCK_TIMEOUT,
     COORDINATOR_STATEMENT_TIMEOUT,
@@ -32,6 +33,7 @@ from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    journal_state,
     mark_exception_seen,
     unique_ids,
     unique_outcomes,
@@ -39,6 +41,7 @@ from ._policy import (
     valid_job,
     valid_lease,
     valid_lease_seconds,
+    valid_timeout,
 )
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
@@ -88,10 +91,13 @@ class PostgresCoordinator(JournalShortcuts):
         lease_seconds: a lease lapses this long after it was taken or renewed, by the
             server's clock (default 30.0).
         schema: the PostgreSQL schema of the tables (default ``"pleo_export"``).
+        timeout: the most seconds one call may take, waiting for its turn on the connection
+            included (default 60.0); past it the call raises ``CoordinatorError`` and the
+            connection is dropped, so a server that stopped answering cannot hang a run.
 
     Raises:
         InvalidArgumentError: ``dsn`` does not parse, ``schema`` is empty or too long, or
-            ``lease_seconds`` is not a positive number.
+            ``lease_seconds`` or ``timeout`` is not a positive number.
     """
 
     def __init__(
@@ -100,6 +106,7 @@ class PostgresCoordinator(JournalShortcuts):
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         schema: str = DEFAULT_COORDINATOR_SCHEMA,
+        timeout: float = COORDINATOR_CALL_TIMEOUT,
     ) -> None:
         try:
             params = conninfo_to_dict(dsn)
@@ -116,6 +123,7 @@ class PostgresCoordinator(JournalShortcuts):
         self._schema = schema
         self._sequence = '"{}".lease_tokens'.format(schema.replace('"', '""'))
         self._lease_seconds = valid_lease_seconds(lease_seconds)
+        self._timeout = valid_timeout(timeout)
         self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -300,12 +308,10 @@ class PostgresCoordinator(JournalShortcuts):
                 (lease.job_id,),
             )
             rows = await cur.fetchall()
-            return JournalState(
-                unconfirmed=tuple(
-                    ItemOutcome.from_record(json.loads(o)) for _, s, o in rows if s == "outcome"
-                ),
-                in_doubt=frozenset(e for e, s, _ in rows if s == "intent"),
-                confirmed=frozenset(e for e, s, _ in rows if s == "confirmed"),
+            return journal_state(
+                rows,
+                where="PostgreSQL coordinator",
+                table=f"{self._schema}.journal (job_id={lease.job_id})",
             )
 
         return await self._transaction(read)
@@ -341,7 +347,21 @@ class PostgresCoordinator(JournalShortcuts):
             raise CoordinatorError("the coordinator is closed")
         task = asyncio.ensure_future(self._locked(work))
         task.add_done_callback(mark_exception_seen)
-        return await asyncio.shield(task)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await asyncio.shield(task)
+        except TimeoutError:
+            # The server (or the call ahead of this one) stopped answering. Closing the
+            # connection ends the call's wait on its socket; whether a commit in flight
+            # landed is unknown, as after any lost connection.
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.close()
+            task.cancel()
+            raise CoordinatorError(
+                f"PostgreSQL coordinator: no answer within {self._timeout:g} s (timeout=); "
+                "the connection is dropped and reopened on the next call"
+            ) from None
 
     async def _locked(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
         async with self._lock:

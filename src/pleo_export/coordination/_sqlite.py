@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, TypeVar
 
-from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
+from .._config import COORDINATOR_CALL_TIMEOUT, COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from ._policy import (
     LeaseRow,
     check_lease,
     decide,
+    journal_state,
+    lease_row,
     mark_exception_seen,
     unique_ids,
     unique_outcomes,
@@ -31,6 +33,7 @@ from ._policy import (
     valid_job,
     valid_lease,
     valid_lease_seconds,
+    valid_timeout,
 )
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
 
@@ -97,18 +100,27 @@ class SQLiteCoordinator(JournalShortcuts):
     Args:
         path: the database file (created if missing); keep it on a local disk.
         lease_seconds: a lease lapses this long after it was taken or renewed (default 30.0).
+        timeout: the most seconds one call may take, waiting for another process's write lock
+            included (default 60.0; the busy wait itself stops at 10 s or this, if shorter);
+            past it the call raises ``CoordinatorError`` and its statement is interrupted.
 
     Raises:
-        InvalidArgumentError: ``path`` is empty or ``lease_seconds`` not a positive number.
+        InvalidArgumentError: ``path`` is empty, or ``lease_seconds`` or ``timeout`` not a
+            positive number.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        timeout: float = COORDINATOR_CALL_TIMEOUT,
     ) -> None:
         self._path = os.fspath(path)
         if not self._path:
             raise InvalidArgumentError("path", "must name a database file")
         self._lease_seconds = valid_lease_seconds(lease_seconds)
+        self._timeout = valid_timeout(timeout)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pleo-export-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
@@ -133,7 +145,7 @@ class SQLiteCoordinator(JournalShortcuts):
             if held is not None:
                 return held
             conn.execute("UPDATE pleo_export_tokens SET value = value + 1 WHERE id = 1")
-            (token,) = conn.execute("SELECT value FROM pleo_export_tokens").fetchone()
+            token = self._token(conn)
             expires_at = now + self._lease_seconds
             conn.execute(_UPSERT_LEASE, (job_id, company_id, holder, token, expires_at))
             if company_id is not None:
@@ -214,12 +226,8 @@ class SQLiteCoordinator(JournalShortcuts):
                 "SELECT entry_id, state, outcome FROM pleo_export_journal WHERE job_id = ?",
                 (str(lease.job_id),),
             ).fetchall()
-            return JournalState(
-                unconfirmed=tuple(
-                    ItemOutcome.from_record(json.loads(o)) for _, s, o in rows if s == "outcome"
-                ),
-                in_doubt=frozenset(uuid.UUID(e) for e, s, _ in rows if s == "intent"),
-                confirmed=frozenset(uuid.UUID(e) for e, s, _ in rows if s == "confirmed"),
+            return journal_state(
+                rows, where=self._where(), table=f"pleo_export_journal (job_id={lease.job_id})"
             )
 
         return await self._transaction(read)
@@ -253,7 +261,15 @@ class SQLiteCoordinator(JournalShortcuts):
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, self._in_thread, work)
         future.add_done_callback(mark_exception_seen)
-        return await asyncio.shield(future)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            if not future.done() and self._conn is not None:
+                self._conn.interrupt()  # thread-safe: the statement ends, the call rolls back
+            raise CoordinatorError(
+                f"{self._where()}: no answer within {self._timeout:g} s (timeout=)"
+            ) from None
 
     def _in_thread(self, work: Callable[[sqlite3.Connection, float], _T]) -> _T:
         try:
@@ -273,7 +289,9 @@ class SQLiteCoordinator(JournalShortcuts):
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(
-                self._path, timeout=COORDINATOR_LOCK_TIMEOUT, isolation_level=None
+                self._path,
+                timeout=min(COORDINATOR_LOCK_TIMEOUT, self._timeout),
+                isolation_level=None,
             )
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -292,7 +310,21 @@ class SQLiteCoordinator(JournalShortcuts):
             self._conn = None
 
     def _describe(self, exc: sqlite3.Error) -> str:
-        return f"SQLite coordinator at {self._path!r}: {exc}"[:_ERROR_CHARS]
+        return f"{self._where()}: {exc}"[:_ERROR_CHARS]
+
+    def _where(self) -> str:
+        return f"SQLite coordinator at {self._path!r}"[:_ERROR_CHARS]
+
+    def _token(self, conn: sqlite3.Connection) -> int:
+        """The fencing token just incremented; its row deleted or not an integer is corrupt."""
+        row = conn.execute("SELECT value FROM pleo_export_tokens WHERE id = 1").fetchone()
+        if row is None or isinstance(row[0], bool) or not isinstance(row[0], int):
+            raise CoordinatorError(
+                f"{self._where()}: the pleo_export_tokens row id=1 is "
+                f"{'missing' if row is None else 'corrupt'}; no lease was handed out"
+            )
+        token: int = row[0]
+        return token
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -327,7 +359,10 @@ def _job_row(conn: sqlite3.Connection, job_id: str) -> LeaseRow | None:
     row = conn.execute(
         "SELECT holder, token, expires_at FROM pleo_export_leases WHERE job_id = ?", (job_id,)
     ).fetchone()
-    return None if row is None else LeaseRow(uuid.UUID(job_id), *row)
+    if row is None:
+        return None
+    where = f"pleo_export_leases job_id={job_id!r}"
+    return lease_row(job_id, *row, where="SQLite coordinator", row=where)
 
 
 def _company_row(conn: sqlite3.Connection, company_id: str) -> LeaseRow | None:
@@ -336,7 +371,10 @@ def _company_row(conn: sqlite3.Connection, company_id: str) -> LeaseRow | None:
         " WHERE company_id = ?",
         (company_id,),
     ).fetchone()
-    return None if row is None else LeaseRow(uuid.UUID(row[0]), *row[1:])
+    if row is None:
+        return None
+    where = f"pleo_export_company_leases company_id={company_id!r}"
+    return lease_row(*row, where="SQLite coordinator", row=where)
 
 
 def _check(conn: sqlite3.Connection, lease: Lease, now: float) -> None:

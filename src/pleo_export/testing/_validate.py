@@ -111,3 +111,5 @@ def json_body(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError.bad_request("The request body is not valid JSON.") from None
+    except RecursionError:  # nested deeper than the parser's stack: Pleo answers 400 too
+        raise ApiError.bad_request("The request body is nested too deeply.") from None
