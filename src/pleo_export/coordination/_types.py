@@ -22,6 +22,7 @@ __all__ = [
     "JournalState",
     "Lease",
     "LeaseHeld",
+    "TokenGrant",
     "new_holder",
 ]
 
@@ -87,6 +88,19 @@ class JournalState:
     def is_empty(self) -> bool:
         """Whether the journal holds nothing for the job."""
         return not (self.unconfirmed or self.in_doubt or self.confirmed)
+
+
+@attrs.frozen(slots=True)
+class TokenGrant:
+    """What ``take_tokens`` gave: all the tokens asked for, or none and how long to wait.
+
+    Attributes:
+        granted: tokens granted (the whole ``count`` asked for, or 0).
+        wait: when none were granted, seconds until the bucket could grant them (0 otherwise).
+    """
+
+    granted: int
+    wait: float = 0.0
 
 
 @runtime_checkable
@@ -193,6 +207,24 @@ class Coordinator(Protocol):
 
         Raises:
             LeaseLostError: the lease is not the newest or has run out; nothing was deleted.
+        """
+        ...
+
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Take ``count`` tokens, all or none, from the shared request budget ``key``.
+
+        The budget is a token bucket in the store, refilled at ``rate`` tokens a second (the
+        caller's rate: processes sharing a key should give the same) up to ``capacity``, and
+        full when first used. ``pause`` > 0 says the caller was told to back off (a 429): the
+        bucket grants nothing for that many seconds, to anyone. Every process with the same
+        ``key`` (derived from a credential, never the credential itself) shares one bucket; one
+        call is one short transaction, so callers take tokens in small blocks.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+            CoordinatorError: the database failed; nothing was taken.
         """
         ...
 
