@@ -196,7 +196,8 @@ class RequestBudget:
         """
         if now < self._fleet_down_until:
             return 0.0
-        assert self._coordinator is not None and self._key is not None
+        assert self._coordinator is not None
+        assert self._key is not None
         block = max(1, min(SHARED_BUDGET_BLOCK, self.burst, int(rate)))
         pause = max(0.0, self._shared_pause_until - now)
         try:

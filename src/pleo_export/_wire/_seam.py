@@ -26,6 +26,7 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
+from .._budget import RequestBudget
 from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
 from .._errors import (
     APIConnectionError,
@@ -36,7 +37,6 @@ from .._errors import (
     body_snippet,
     status_error,
 )
-from .._budget import RequestBudget
 from .._hooks import Observation, Observer
 from .._retry import (
     RetryableStatus,

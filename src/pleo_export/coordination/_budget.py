@@ -37,7 +37,8 @@ def valid_take(key: object, count: object, rate: object, capacity: object, pause
     for name, value in (("count", count), ("capacity", capacity)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgumentError(name, f"must be an int >= 1, got {value!r}")
-    assert isinstance(count, int) and isinstance(capacity, int)
+    assert isinstance(count, int)
+    assert isinstance(capacity, int)
     if count > capacity:
         raise InvalidArgumentError("count", f"{count} is more than the capacity {capacity}")
     if isinstance(rate, bool) or not isinstance(rate, int | float):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .._config import DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError
 from .._outcome import ItemOutcome, JobRef
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -26,7 +27,6 @@ from ._policy import (
     valid_lease,
     valid_lease_seconds,
 )
-from ._budget import Bucket, take, valid_take
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["InMemoryCoordinator"]

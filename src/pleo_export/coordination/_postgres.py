@@ -28,6 +28,7 @@ from .._config import (
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from .._secrets import redact, register
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -40,7 +41,6 @@ from ._policy import (
     valid_lease,
     valid_lease_seconds,
 )
-from ._budget import Bucket, take, valid_take
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["MIGRATIONS", "PostgresCoordinator"]

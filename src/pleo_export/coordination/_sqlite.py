@@ -20,6 +20,7 @@ from typing import Final, TypeVar
 from .._config import COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -32,7 +33,6 @@ from ._policy import (
     valid_lease,
     valid_lease_seconds,
 )
-from ._budget import Bucket, take, valid_take
 from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["MIGRATIONS", "SQLiteCoordinator"]
