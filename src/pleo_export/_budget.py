@@ -297,11 +297,9 @@ def make_budget(
 
 
 def _static_credential(auth: httpx.Auth | None) -> str | None:
-    """The API key's header or the static bearer token, else None."""
+    """A fingerprint of the API key or static bearer token, else None."""
     from ._auth import ApiKeyAuth, BearerAuth
 
-    if isinstance(auth, ApiKeyAuth):
-        return auth._header
-    if isinstance(auth, BearerAuth) and isinstance(auth._token, str):
-        return auth._token
+    if isinstance(auth, ApiKeyAuth | BearerAuth):
+        return auth.fingerprint()
     return None
