@@ -94,9 +94,11 @@ class RequestBudget:
         self._shared_pause_until = 0.0
         #: While the coordinator is failing, the time to ask it again.
         self._fleet_down_until = -math.inf
-        #: Counters for metrics and tests: 429s reported, waits in the queue.
+        #: Counters for metrics and tests: 429s reported, waits in the queue, blocks asked of
+        #: the shared store.
         self.throttled_count = 0
         self.waits = 0
+        self.store_calls = 0
 
     def __repr__(self) -> str:
         shared = "" if self._coordinator is None else ", shared"
@@ -158,11 +160,15 @@ class RequestBudget:
                 if tokens < 1.0:
                     await self._sleep((1.0 - tokens) / rate)
                     continue
-                if self._coordinator is not None and self._stash == 0:
+                if (
+                    self._coordinator is not None
+                    and self._stash == 0
+                    and now >= self._fleet_down_until
+                ):
                     wait = await self._from_fleet(now, rate)
                     if wait > 0:
                         await self._sleep(wait)
-                        continue
+                    continue  # time passed: look again (a 429 may have come meanwhile)
                 self._tokens -= 1.0
                 if self._stash:
                     self._stash -= 1
@@ -194,12 +200,11 @@ class RequestBudget:
         If the coordinator fails, go on with the local bucket alone (a warning says so) and ask
         again after ``BUDGET_FLEET_RETRY`` seconds: the budget never stops the client for good.
         """
-        if now < self._fleet_down_until:
-            return 0.0
         assert self._coordinator is not None
         assert self._key is not None
         block = max(1, min(SHARED_BUDGET_BLOCK, self.burst, int(rate)))
         pause = max(0.0, self._shared_pause_until - now)
+        self.store_calls += 1
         try:
             grant = await self._coordinator.take_tokens(
                 self._key, count=block, rate=rate, capacity=max(self.burst, block), pause=pause
@@ -218,8 +223,12 @@ class RequestBudget:
             logger.warning("the shared request budget is available again")
             self._fleet_down_until = -math.inf
         self._shared_pause_until = 0.0
+        if not grant.granted:  # a pause: ask again once it is over
+            return max(grant.wait, 1e-3)
         self._stash += grant.granted
-        return 0.0 if grant.granted else max(grant.wait, 1e-3)
+        if grant.wait > 0:  # reserved: spendable once the shared bucket is back at zero
+            await self._sleep(grant.wait)
+        return 0.0
 
 
 #: How fast a lowered rate climbs back: one halving undone in ``BUDGET_RECOVERY_SECONDS``.

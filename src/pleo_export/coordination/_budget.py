@@ -57,8 +57,11 @@ def take(
     """The bucket after a request for ``count`` tokens at ``now``, and what it granted.
 
     A new key starts full. Tokens accrue at ``rate`` since the last update, up to ``capacity``
-    (a clock that went back adds none); a ``pause`` stops every grant until ``now + pause``.
-    The grant is all ``count`` tokens or none, with the wait until they could be had.
+    (a clock that went back adds none). The ``count`` tokens are always granted, outside a
+    pause, and the bucket may go below zero: the grant's ``wait`` is then the time until the
+    bucket is back at zero, when they may be spent. So callers that ask while others wait are
+    served in the order they asked, each with one store call per block. A ``pause`` stops every
+    grant until ``now + pause``.
     """
     if bucket is None:
         tokens, paused_until = float(capacity), 0.0
@@ -70,6 +73,5 @@ def take(
         paused_until = max(paused_until, now + pause)
     if now < paused_until:
         return Bucket(tokens, now, paused_until), TokenGrant(0, paused_until - now)
-    if tokens >= count:
-        return Bucket(tokens - count, now, paused_until), TokenGrant(count)
-    return Bucket(tokens, now, paused_until), TokenGrant(0, (count - tokens) / rate)
+    tokens -= count
+    return Bucket(tokens, now, paused_until), TokenGrant(count, max(0.0, -tokens / rate))

@@ -92,11 +92,13 @@ class JournalState:
 
 @attrs.frozen(slots=True)
 class TokenGrant:
-    """What ``take_tokens`` gave: all the tokens asked for, or none and how long to wait.
+    """What ``take_tokens`` gave: the tokens asked for and when they may be spent, or (during
+    a pause) none and how long the pause lasts.
 
     Attributes:
-        granted: tokens granted (the whole ``count`` asked for, or 0).
-        wait: when none were granted, seconds until the bucket could grant them (0 otherwise).
+        granted: tokens granted: the whole ``count`` asked for, or 0 during a pause.
+        wait: seconds until the granted tokens may be spent (0: now); with none granted, until
+            the pause ends.
     """
 
     granted: int
@@ -213,14 +215,16 @@ class Coordinator(Protocol):
     async def take_tokens(
         self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
     ) -> TokenGrant:
-        """Take ``count`` tokens, all or none, from the shared request budget ``key``.
+        """Reserve ``count`` tokens of the shared request budget ``key``.
 
         The budget is a token bucket in the store, refilled at ``rate`` tokens a second (the
         caller's rate: processes sharing a key should give the same) up to ``capacity``, and
-        full when first used. ``pause`` > 0 says the caller was told to back off (a 429): the
-        bucket grants nothing for that many seconds, to anyone. Every process with the same
-        ``key`` (derived from a credential, never the credential itself) shares one bucket; one
-        call is one short transaction, so callers take tokens in small blocks.
+        full when first used. The tokens are granted at once but may only be spent after the
+        grant's ``wait``: the bucket goes below zero, so callers are served in the order they
+        asked and none asks twice for one block. ``pause`` > 0 says the caller was told to back
+        off (a 429): the bucket grants nothing for that many seconds, to anyone. Every process
+        with the same ``key`` (derived from a credential, never the credential itself) shares
+        one bucket; one call is one short transaction, so callers take tokens in small blocks.
 
         Raises:
             InvalidArgumentError: a bad argument.

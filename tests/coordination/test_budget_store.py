@@ -17,43 +17,42 @@ from pleo_export.coordination import SQLiteCoordinator, TokenGrant
 from pleo_export.coordination._sqlite import MIGRATIONS
 
 
-async def test_a_new_bucket_starts_full_and_grants_all_or_nothing(backend: Backend) -> None:
-    """A new key grants a whole capacity at once; then a block is refused with the wait until
-    it would be whole (about count / rate). Fails if a bucket starts empty, grants part of a
-    block, or accrues tokens too fast."""
+async def test_a_new_bucket_starts_full_then_grants_blocks_in_turn(backend: Backend) -> None:
+    """A new key grants a whole capacity to spend now; the next blocks are granted at once
+    too, each spendable one block's refill time after the one before (about count / rate), in
+    the order asked. Fails if a bucket starts empty, lets a block be spent early, or makes a
+    caller ask again for a block it was promised."""
     coordinator = backend.open()
     first = await coordinator.take_tokens("k", count=10, rate=1.0, capacity=10)
     assert first == TokenGrant(10, 0.0)
-    again = await coordinator.take_tokens("k", count=5, rate=1.0, capacity=10)
-    assert again.granted == 0
-    assert 4.0 < again.wait <= 5.0
+    second = await coordinator.take_tokens("k", count=5, rate=1.0, capacity=10)
+    third = await coordinator.take_tokens("k", count=5, rate=1.0, capacity=10)
+    assert second.granted == third.granted == 5
+    assert 4.0 < second.wait <= 5.0
+    assert 9.0 < third.wait <= 10.0
 
 
 async def test_the_bucket_refills_at_the_rate_and_no_further(backend: Backend) -> None:
-    """At 1,000 tokens a second an emptied bucket of 10 is whole again within a few tens of
-    milliseconds, never more than whole. Fails if it never refills or overfills."""
+    """At 1,000 tokens a second an emptied bucket of 10 is whole again after 50 ms, and no more
+    than whole: the block after the next must wait again. Fails if it never refills or
+    overfills."""
     coordinator = backend.open()
-    assert (await coordinator.take_tokens("k", count=10, rate=1000.0, capacity=10)).granted == 10
-    grant = TokenGrant(0)
-    for _ in range(20):
-        grant = await coordinator.take_tokens("k", count=10, rate=1000.0, capacity=10)
-        if grant.granted:
-            break
-        await asyncio.sleep(grant.wait)
-    assert grant.granted == 10
-    refused = await coordinator.take_tokens("k", count=10, rate=1e-3, capacity=10)
-    assert refused.granted == 0  # not 20 stored from the wait above
+    assert (await coordinator.take_tokens("k", count=10, rate=1000.0, capacity=10)).wait == 0
+    await asyncio.sleep(0.05)
+    assert (await coordinator.take_tokens("k", count=10, rate=1000.0, capacity=10)).wait == 0
+    later = await coordinator.take_tokens("k", count=10, rate=1e-3, capacity=10)
+    assert later.wait > 1000  # not 40 stored from the sleep above
 
 
 async def test_every_coordinator_on_a_store_shares_a_key_and_keys_stay_apart(
     backend: Backend,
 ) -> None:
-    """What one coordinator took, a second on the same store cannot take again; another key
-    has its own bucket. Fails if the bucket lives per coordinator or keys collide."""
+    """What one coordinator took, a second on the same store must wait for; another key has
+    its own full bucket. Fails if the bucket lives per coordinator or keys collide."""
     one, two = backend.open(), backend.open()
-    assert (await one.take_tokens("k", count=10, rate=0.01, capacity=10)).granted == 10
-    assert (await two.take_tokens("k", count=1, rate=0.01, capacity=10)).granted == 0
-    assert (await two.take_tokens("other", count=10, rate=0.01, capacity=10)).granted == 10
+    assert (await one.take_tokens("k", count=10, rate=0.01, capacity=10)).wait == 0
+    assert (await two.take_tokens("k", count=1, rate=0.01, capacity=10)).wait > 50
+    assert (await two.take_tokens("other", count=10, rate=0.01, capacity=10)).wait == 0
 
 
 async def test_a_pause_stops_every_taker_until_it_ends(backend: Backend) -> None:
@@ -77,6 +76,7 @@ async def test_a_pause_stops_every_taker_until_it_ends(backend: Backend) -> None
         ("count", {"count": 0}),
         ("count", {"count": True}),
         ("count", {"count": 11}),
+        ("capacity", {"capacity": 1.5}),
         ("capacity", {"capacity": 0}),
         ("rate", {"rate": 0}),
         ("rate", {"rate": math.nan}),
