@@ -25,7 +25,7 @@ from _common import API_KEY, BASE_URL, REPO, Goal, Report, fmt, interleave, inte
 from bench_request import BODY, JOB_ID
 
 sys.path.insert(0, str(REPO / "tests"))
-from _pg import PgUnavailable, start_cluster  # noqa: E402
+from _pg import PgUnavailable, start_cluster
 
 __all__ = ["main", "run"]
 
