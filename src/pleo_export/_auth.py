@@ -8,6 +8,7 @@ left to the caller's callable.
 from __future__ import annotations
 
 import base64
+import hashlib
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
@@ -36,6 +37,10 @@ class ApiKeyAuth(httpx.Auth):
         """Set the Authorization header."""
         request.headers["Authorization"] = self._header
         yield request
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of the credential, never the credential: names its shared request budget."""
+        return hashlib.sha256(self._header.encode()).hexdigest()
 
     def __repr__(self) -> str:
         return "ApiKeyAuth(api_key='[secure]')"
@@ -74,6 +79,13 @@ class BearerAuth(httpx.Auth):
     ) -> Generator[httpx.Request, httpx.Response, None]:
         """Refuse sync use: the SDK is async-only."""
         raise RuntimeError("BearerAuth is for httpx.AsyncClient only")
+
+    def fingerprint(self) -> str | None:
+        """A SHA-256 of a static token, never the token: names its shared request budget; None
+        for a callable, whose tokens change."""
+        if not isinstance(self._token, str):
+            return None
+        return hashlib.sha256(self._token.encode()).hexdigest()
 
     def __repr__(self) -> str:
         kind = "str" if isinstance(self._token, str) else "callable"

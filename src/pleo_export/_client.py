@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from ._api import V2Resources, V3Resources
     from ._auth import TokenSource
+    from ._budget import RequestBudget
     from ._files import Files
     from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
     from ._pagination import Pager
@@ -112,6 +113,16 @@ class PleoExport:
         on_retry: called as each retry is sent, with a ``RetryInfo`` saying why.
             Hooks see the method, the path template (no ids), status, timing and attempt
             number, never a header, body or credential; one that raises is logged and ignored.
+        requests_per_minute: Pleo's request budget for this client, its views, runs and
+            workers: every attempt waits for a token (a burst of 10), and that wait is not
+            part of its timeout; a 429 pauses it for the Retry-After and lowers the rate for a
+            while. ``"auto"`` (the default): 500 for Pleo's production and staging hosts, none
+            for any other base URL; None: no budget.
+        shared_budget: a coordinator (``SQLiteCoordinator``, ``PostgresCoordinator``) whose
+            store shares the budget with every process using the same credential, so a fleet
+            together stays within it (see docs/coordination.md).
+        budget_key: names the shared budget when the credential cannot (a token callable,
+            custom ``auth``); by default a hash of the API key or token.
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -143,6 +154,9 @@ class PleoExport:
         on_request: Hook[RequestInfo] | None = None,
         on_response: Hook[ResponseInfo] | None = None,
         on_retry: Hook[RetryInfo] | None = None,
+        requests_per_minute: float | Literal["auto"] | None = "auto",
+        shared_budget: Coordinator | None = None,
+        budget_key: str | None = None,
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
@@ -164,6 +178,15 @@ class PleoExport:
 
         auth_ = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
         base_url_ = _resolve_base_url(environment, base_url, allow_insecure_http)
+        from ._budget import make_budget
+
+        budget = make_budget(
+            requests_per_minute,
+            base_url=base_url_,
+            auth=auth_,
+            shared_budget=shared_budget,
+            budget_key_name=budget_key,
+        )
         if retry is None:
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         elif max_retries is not None:
@@ -194,6 +217,7 @@ class PleoExport:
             max_response_bytes=max_response_bytes,
             max_empty_pages=max_empty_pages,
             observer=Observer(on_request=on_request, on_response=on_response, on_retry=on_retry),
+            budget=budget,
         )
         files_settings: dict[str, Any] = {
             "client": file_client
@@ -275,6 +299,11 @@ class PleoExport:
     def http_client(self) -> httpx.AsyncClient:
         """The one ``httpx.AsyncClient`` (connection pool) every request goes through."""
         return self._seam.http
+
+    @property
+    def request_budget(self) -> RequestBudget | None:
+        """The request budget every call of this client and its views spends (None: none)."""
+        return self._seam.budget
 
     @property
     def observer(self) -> Observer:

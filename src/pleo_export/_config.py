@@ -17,6 +17,11 @@ __all__ = [
     "BASE_URL_ENV",
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
+    "BUDGETED_HOSTS",
+    "BUDGET_DECREASE",
+    "BUDGET_FLEET_RETRY",
+    "BUDGET_MIN_FACTOR",
+    "BUDGET_RECOVERY_SECONDS",
     "CONNECT_TIMEOUT",
     "COORDINATOR_CALL_TIMEOUT",
     "COORDINATOR_CONNECT_TIMEOUT",
@@ -38,6 +43,7 @@ __all__ = [
     "DEFAULT_PREFETCH",
     "DEFAULT_REPLAY_MAX_ENTRIES",
     "DEFAULT_REPLAY_TTL",
+    "DEFAULT_REQUESTS_PER_MINUTE",
     "DEFAULT_RESUME_IDLE",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WEBHOOK_TOLERANCE",
@@ -58,12 +64,14 @@ __all__ = [
     "MAX_OFFSET",
     "META_HEADER_MAX_CHARS",
     "META_MAX_HEADERS",
+    "REQUEST_BURST",
     "REQUEST_ID_MAX_CHARS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
     "RETRY_WAIT_JITTER",
     "RETRY_WAIT_MAX",
     "SDK_VERSION",
+    "SHARED_BUDGET_BLOCK",
     "SPEC_FETCH_TIMEOUT",
     "SPEC_MAX_BYTES",
     "SPEC_VERSION",
@@ -132,6 +140,26 @@ def __getattr__(name: str) -> object:
     globals()[name] = value
     return value
 
+
+#: Pleo's documented limit is 600 requests a minute per credential, and its integration guide
+#: asks for at most 500: the default budget for Pleo's own hosts (``ENVIRONMENTS``). Any other
+#: base URL (the fake, a proxy) has no budget unless ``requests_per_minute`` is given.
+DEFAULT_REQUESTS_PER_MINUTE: Final = 500
+BUDGETED_HOSTS: Final = frozenset({"external.pleo.io", "external.staging.pleo.io"})
+#: Requests the budget lets through at once after a quiet spell (the token bucket's size).
+REQUEST_BURST: Final = 10
+#: On a 429 the budget's rate is multiplied by this (at most once a second), never below
+#: ``BUDGET_MIN_FACTOR`` of the configured rate, and climbs back linearly: undoing one halving
+#: takes ``BUDGET_RECOVERY_SECONDS``.
+BUDGET_DECREASE: Final = 0.5
+BUDGET_MIN_FACTOR: Final = 0.1
+BUDGET_RECOVERY_SECONDS: Final = 60.0
+#: A budget shared through a coordinator takes tokens from it in blocks of about one second's
+#: worth, at most this many, so the database is touched once a block, not once a request.
+SHARED_BUDGET_BLOCK: Final = 10
+#: When the coordinator of a shared budget fails, the process goes on with its own budget alone
+#: and asks the coordinator again after this many seconds.
+BUDGET_FLEET_RETRY: Final = 5.0
 
 #: Retries after the first attempt, for GET/PUT and the POSTs the SDK makes safe.
 DEFAULT_MAX_RETRIES: Final = 3

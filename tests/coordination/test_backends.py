@@ -17,6 +17,8 @@ from _pg import PgUnavailable, pg_bindir
 from pleo_export import CoordinatorError, InvalidArgumentError
 from pleo_export._outcome import JobRef
 from pleo_export.coordination import Lease, PostgresCoordinator, SQLiteCoordinator
+from pleo_export.coordination._postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from pleo_export.coordination._sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 
 
 def _job() -> JobRef:
@@ -24,7 +26,7 @@ def _job() -> JobRef:
 
 
 async def test_sqlite_migrates_once_in_wal_mode(tmp_path: Path) -> None:
-    """Opening a file twice applies schema version 1 once and leaves it in WAL mode; fails if
+    """Opening a file twice applies each schema version once and leaves it in WAL mode; fails if
     the migration is not idempotent or the file is left in rollback-journal mode."""
     path = tmp_path / "journal.db"
     for _ in range(2):
@@ -32,7 +34,8 @@ async def test_sqlite_migrates_once_in_wal_mode(tmp_path: Path) -> None:
         assert isinstance(await coordinator.acquire(_job(), "a"), Lease)
         await coordinator.aclose()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM pleo_export_schema").fetchall() == [(1,)]
+        versions = [(version,) for version, _ in SQLITE_MIGRATIONS]
+        assert conn.execute("SELECT version FROM pleo_export_schema").fetchall() == versions
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
@@ -46,7 +49,8 @@ async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO pleo_export_schema (version) VALUES (99)")
     coordinator = SQLiteCoordinator(path)
-    with pytest.raises(CoordinatorError, match="version 99; this SDK knows up to 1"):
+    newest = SQLITE_MIGRATIONS[-1][0]
+    with pytest.raises(CoordinatorError, match=f"version 99; this SDK knows up to {newest}"):
         await coordinator.acquire(_job(), "a")
     await coordinator.aclose()
 
@@ -118,7 +122,8 @@ async def test_postgres_refuses_a_newer_schema(postgres_dsn: str) -> None:
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(f"INSERT INTO {schema}.schema_version (version) VALUES (99)")
     coordinator = PostgresCoordinator(postgres_dsn, schema=schema)
-    with pytest.raises(CoordinatorError, match="version 99; this SDK knows up to 1"):
+    newest = POSTGRES_MIGRATIONS[-1][0]
+    with pytest.raises(CoordinatorError, match=f"version 99; this SDK knows up to {newest}"):
         await coordinator.acquire(_job(), "a")
     await coordinator.aclose()
 

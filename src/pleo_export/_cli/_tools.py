@@ -36,6 +36,8 @@ def _fake_server(args: argparse.Namespace) -> int:
         ) from exc
     argv = ["--port", str(args.port), "--seed", str(args.seed)]
     argv += ["--jobs", str(args.jobs), "--items", str(args.items)]
+    if args.requests_per_minute is not None:
+        argv += ["--requests-per-minute", str(args.requests_per_minute)]
     return serve(argv)
 
 
@@ -54,6 +56,12 @@ def register(
     fake.add_argument("--seed", type=int, default=0, help="seed of all generated data")
     fake.add_argument("--jobs", type=int, default=1, help="pending jobs, one per company")
     fake.add_argument("--items", type=int, default=25, help="items per job")
+    fake.add_argument(
+        "--requests-per-minute",
+        type=int,
+        default=None,
+        help="answer 429 over this many requests a minute per credential (Pleo: 600)",
+    )
     fake.set_defaults(sync_handler=_fake_server)
 
     spec = commands.add_parser("spec", help="compare two versions of Pleo's OpenAPI spec")

@@ -26,6 +26,7 @@ import httpx
 from pleo_export_raw.errors import UnexpectedStatus
 from pleo_export_raw.types import Unset
 
+from .._budget import RequestBudget
 from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
 from .._errors import (
     APIConnectionError,
@@ -147,6 +148,7 @@ class Seam:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES,
         observer: Observer | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -164,6 +166,8 @@ class Seam:
         #: Hooks, tracing and metrics; shared with every ``with_options`` view of the client.
         self.observer = Observer() if observer is None else observer
         self._base_path = httpx.URL(self.base_url).path.rstrip("/")
+        #: Pleo's request budget, shared with every view (None: no budget); see ``_budget``.
+        self.budget = budget
 
     @property
     def closed(self) -> bool:
@@ -350,6 +354,7 @@ class Seam:
             raise ClientClosedError(method=method, path=path)
         idempotent = retry_post or method in _IDEMPOTENT_METHODS
         policy = self.retry
+        budget = self.budget
         number = 0  # the attempt running now, 1-based
 
         def on_failure(exc: Exception) -> bool | float:
@@ -379,6 +384,10 @@ class Seam:
         async def attempt_once(num: int) -> httpx.Response:
             nonlocal number
             number = num
+            # Every attempt spends a token of the budget before its deadline starts: waiting
+            # for the budget is not a timeout of the call.
+            if budget is not None and not budget.take():
+                await budget.wait()
             started = time.perf_counter()
             deadline = self.deadlines.start()
             try:
@@ -429,6 +438,8 @@ class Seam:
             status = response.status_code
             if 200 <= status < 300:
                 return response
+            if status == 429 and budget is not None:
+                budget.throttled(retry_after(response.headers, cap=policy.retry_after_max))
             if should_retry_status(status) and (idempotent or status == 429):
                 raise RetryableStatus(response)
             raise status_error(response, method=method, path=path)

@@ -16,7 +16,7 @@ from .._errors import CoordinatorError, LeaseHeldError, LeaseLostError
 from .._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._memory import InMemoryCoordinator
 from ._sqlite import SQLiteCoordinator
-from ._types import Coordinator, JournalState, Lease, LeaseHeld, new_holder
+from ._types import Coordinator, JournalState, Lease, LeaseHeld, TokenGrant, new_holder
 
 if TYPE_CHECKING:
     from ._postgres import PostgresCoordinator
@@ -35,6 +35,7 @@ __all__ = [
     "OutcomeStatus",
     "PostgresCoordinator",
     "SQLiteCoordinator",
+    "TokenGrant",
     "new_holder",
 ]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .._config import DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError
 from .._outcome import ItemOutcome, JobRef
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -26,7 +27,7 @@ from ._policy import (
     valid_lease,
     valid_lease_seconds,
 )
-from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["InMemoryCoordinator"]
 
@@ -59,6 +60,7 @@ class InMemoryCoordinator(JournalShortcuts):
         self._jobs: dict[uuid.UUID, LeaseRow] = {}
         self._companies: dict[uuid.UUID, LeaseRow] = {}
         self._journal: dict[uuid.UUID, dict[uuid.UUID, _Entry]] = {}
+        self._buckets: dict[str, Bucket] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -162,9 +164,28 @@ class InMemoryCoordinator(JournalShortcuts):
         del self._jobs[lease.job_id]
         self._drop_company(lease)
 
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Take tokens from the request budget ``key`` (see ``Coordinator.take_tokens``); in
+        memory, so shared by this process's clients only."""
+        valid_take(key, count, rate, capacity, pause)
+        self._open()
+        bucket, grant = take(
+            self._buckets.get(key),
+            time.monotonic(),
+            count=count,
+            rate=rate,
+            capacity=capacity,
+            pause=pause,
+        )
+        self._buckets[key] = bucket
+        return grant
+
     async def aclose(self) -> None:
         """Drop everything; later calls raise ``CoordinatorError``."""
         self._closed = True
+        self._buckets.clear()
         self._jobs.clear()
         self._companies.clear()
         self._journal.clear()

@@ -29,6 +29,7 @@ from .._config import (
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
 from .._secrets import redact, register
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -43,7 +44,7 @@ from ._policy import (
     valid_lease_seconds,
     valid_timeout,
 )
-from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["MIGRATIONS", "PostgresCoordinator"]
 
@@ -68,6 +69,14 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             " state text NOT NULL CHECK (state IN ('intent', 'outcome', 'confirmed')),"
             " token bigint NOT NULL, attempts integer NOT NULL, outcome jsonb,"
             " PRIMARY KEY (job_id, entry_id))",
+        ),
+    ),
+    (
+        2,
+        (
+            # The shared request budgets: one token bucket per key (a credential's hash).
+            "CREATE TABLE {s}.budgets (key text PRIMARY KEY, tokens float8 NOT NULL,"
+            " updated_at float8 NOT NULL, paused_until float8 NOT NULL)",
         ),
     ),
 )
@@ -327,6 +336,49 @@ class PostgresCoordinator(JournalShortcuts):
             await self._drop_company(cur, lease)
 
         await self._transaction(write)
+
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Take tokens from the request budget ``key``, shared by every process on this schema
+        and machine alike, by the server's clock (see ``Coordinator.take_tokens``)."""
+        valid_take(key, count, rate, capacity, pause)
+
+        async def write(cur: _Cursor) -> TokenGrant:
+            # A row to lock first, so two first takers of a key cannot both find it full.
+            await cur.execute(
+                self._q(
+                    "INSERT INTO {s}.budgets (key, tokens, updated_at, paused_until)"
+                    f" VALUES (%s, %s, {_CLOCK}, 0) ON CONFLICT (key) DO NOTHING"
+                ),
+                (key, float(capacity)),
+            )
+            await cur.execute(
+                self._q(
+                    f"SELECT tokens, updated_at, paused_until, {_CLOCK}"
+                    " FROM {s}.budgets WHERE key = %s FOR UPDATE"
+                ),
+                (key,),
+            )
+            tokens, updated, paused_until, now = await _one(cur)
+            bucket, grant = take(
+                Bucket(tokens, updated, paused_until),
+                now,
+                count=count,
+                rate=rate,
+                capacity=capacity,
+                pause=pause,
+            )
+            await cur.execute(
+                self._q(
+                    "UPDATE {s}.budgets SET tokens = %s, updated_at = %s, paused_until = %s"
+                    " WHERE key = %s"
+                ),
+                (bucket.tokens, bucket.updated, bucket.paused_until, key),
+            )
+            return grant
+
+        return await self._transaction(write)
 
     async def aclose(self) -> None:
         """Close the database connection."""

@@ -20,6 +20,7 @@ from typing import Final, TypeVar
 from .._config import COORDINATOR_CALL_TIMEOUT, COORDINATOR_LOCK_TIMEOUT, DEFAULT_LEASE_SECONDS
 from .._errors import CoordinatorError, InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
+from ._budget import Bucket, take, valid_take
 from ._policy import (
     LeaseRow,
     check_lease,
@@ -35,7 +36,7 @@ from ._policy import (
     valid_lease_seconds,
     valid_timeout,
 )
-from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld
+from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["MIGRATIONS", "SQLiteCoordinator"]
 
@@ -59,6 +60,14 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             " state TEXT NOT NULL CHECK (state IN ('intent', 'outcome', 'confirmed')),"
             " token INTEGER NOT NULL, attempts INTEGER NOT NULL, outcome TEXT,"
             " PRIMARY KEY (job_id, entry_id)) WITHOUT ROWID",
+        ),
+    ),
+    (
+        2,
+        (
+            # The shared request budgets: one token bucket per key (a credential's hash).
+            "CREATE TABLE pleo_export_budgets (key TEXT PRIMARY KEY, tokens REAL NOT NULL,"
+            " updated_at REAL NOT NULL, paused_until REAL NOT NULL) WITHOUT ROWID",
         ),
     ),
 )
@@ -244,6 +253,36 @@ class SQLiteCoordinator(JournalShortcuts):
             _drop_company(conn, lease)
 
         await self._transaction(write)
+
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Take tokens from the request budget ``key``, shared by every process using this
+        file (see ``Coordinator.take_tokens``)."""
+        valid_take(key, count, rate, capacity, pause)
+
+        def write(conn: sqlite3.Connection, now: float) -> TokenGrant:
+            row = conn.execute(
+                "SELECT tokens, updated_at, paused_until FROM pleo_export_budgets WHERE key = ?",
+                (key,),
+            ).fetchone()
+            bucket, grant = take(
+                None if row is None else Bucket(*row),
+                now,
+                count=count,
+                rate=rate,
+                capacity=capacity,
+                pause=pause,
+            )
+            conn.execute(
+                "INSERT INTO pleo_export_budgets (key, tokens, updated_at, paused_until)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"
+                " updated_at = excluded.updated_at, paused_until = excluded.paused_until",
+                (key, bucket.tokens, bucket.updated, bucket.paused_until),
+            )
+            return grant
+
+        return await self._transaction(write)
 
     async def aclose(self) -> None:
         """Close the database connection and the coordinator's thread."""

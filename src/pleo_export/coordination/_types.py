@@ -22,6 +22,7 @@ __all__ = [
     "JournalState",
     "Lease",
     "LeaseHeld",
+    "TokenGrant",
     "new_holder",
 ]
 
@@ -87,6 +88,21 @@ class JournalState:
     def is_empty(self) -> bool:
         """Whether the journal holds nothing for the job."""
         return not (self.unconfirmed or self.in_doubt or self.confirmed)
+
+
+@attrs.frozen(slots=True)
+class TokenGrant:
+    """What ``take_tokens`` gave: the tokens asked for and when they may be spent, or (during
+    a pause) none and how long the pause lasts.
+
+    Attributes:
+        granted: tokens granted: the whole ``count`` asked for, or 0 during a pause.
+        wait: seconds until the granted tokens may be spent (0: now); with none granted, until
+            the pause ends.
+    """
+
+    granted: int
+    wait: float = 0.0
 
 
 @runtime_checkable
@@ -193,6 +209,26 @@ class Coordinator(Protocol):
 
         Raises:
             LeaseLostError: the lease is not the newest or has run out; nothing was deleted.
+        """
+        ...
+
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Reserve ``count`` tokens of the shared request budget ``key``.
+
+        The budget is a token bucket in the store, refilled at ``rate`` tokens a second (the
+        caller's rate: processes sharing a key should give the same) up to ``capacity``, and
+        full when first used. The tokens are granted at once but may only be spent after the
+        grant's ``wait``: the bucket goes below zero, so callers are served in the order they
+        asked and none asks twice for one block. ``pause`` > 0 says the caller was told to back
+        off (a 429): the bucket grants nothing for that many seconds, to anyone. Every process
+        with the same ``key`` (derived from a credential, never the credential itself) shares
+        one bucket; one call is one short transaction, so callers take tokens in small blocks.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+            CoordinatorError: the database failed; nothing was taken.
         """
         ...
 

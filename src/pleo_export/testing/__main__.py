@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="accepted API key")
     parser.add_argument("--token", default=DEFAULT_BEARER_TOKEN, help="accepted bearer token")
+    parser.add_argument(
+        "--requests-per-minute",
+        type=int,
+        default=None,
+        help="enforce Pleo's rate limit per credential, answering 429 (default: none; Pleo: 600)",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     return parser
 
@@ -43,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Seed a fake from the command line and serve it until interrupted."""
     args = _parser().parse_args(argv)
-    fake = FakePleo(seed=args.seed, api_keys=[args.api_key], bearer_tokens=[args.token])
+    fake = FakePleo(
+        seed=args.seed,
+        api_keys=[args.api_key],
+        bearer_tokens=[args.token],
+        requests_per_minute=args.requests_per_minute,
+    )
     jobs = [
         fake.add_job(items=args.items, vendor_based_bookkeeping=args.vendor_based)
         for _ in range(args.jobs)

@@ -22,6 +22,7 @@ from pleo_export.testing._events import EventRecord
 from pleo_export.testing._faults import Faults
 from pleo_export.testing._files import FileHost, FileRequest
 from pleo_export.testing._layer import FaultLayer
+from pleo_export.testing._ratelimit import RateLimit
 from pleo_export.testing._rules import (
     DEFAULT_API_KEY,
     DEFAULT_BEARER_TOKEN,
@@ -53,6 +54,7 @@ class FakePleo:
         expires_in: Seconds a running job may stay idle before it fails with ``job_expired``
             (default 3600, as Pleo documents).
         record_events: Keep the event log read by ``events()``. Turn off for huge benchmarks.
+        requests_per_minute: API requests per credential in any 60 s before a 429 (``rate_limit``).
 
     Example:
         >>> fake = FakePleo(seed=1)
@@ -70,6 +72,7 @@ class FakePleo:
         clock: Clock | None = None,
         expires_in: int = DEFAULT_EXPIRES_IN,
         record_events: bool = True,
+        requests_per_minute: int | None = None,
     ) -> None:
         self.seed = seed
         self.clock: Clock = clock or system_clock
@@ -80,6 +83,7 @@ class FakePleo:
         self._store = Store(seed, self.clock, expires_in, record_events)
         self._files = FileHost(seed, self.clock)
         self._layer = FaultLayer(build_app(self._store, self.credentials, self._files), self.faults)
+        self.rate_limit = RateLimit(self._layer, requests_per_minute)
 
     def __repr__(self) -> str:
         store = self._store
@@ -92,11 +96,11 @@ class FakePleo:
     @property
     def app(self) -> ASGIApp:
         """The ASGI app (Starlette plus the fault layer), for any ASGI server or transport."""
-        return self._layer
+        return self.rate_limit
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """Return an in-process httpx transport; use any base URL with it (``http://pleo``)."""
-        return FakeTransport(self._layer)
+        return FakeTransport(self.rate_limit)
 
     def serve(self, port: int = 0) -> FakePleoServer:
         """Return a server for this fake on 127.0.0.1; use it as a (async) context manager.
@@ -104,7 +108,7 @@ class FakePleo:
         ``with fake.serve() as url:`` (or ``async with``) yields the base URL, e.g.
         ``http://127.0.0.1:54321``. ``port=0`` lets the OS pick a free port.
         """
-        return FakePleoServer(self._layer, port)
+        return FakePleoServer(self.rate_limit, port)
 
     def deliver_webhooks(self, url: str | None = None, **options: Any) -> WebhookDeliveries:
         """Send a signed ``v1.export-job.created`` webhook each time a job is created from now on.
