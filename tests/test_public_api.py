@@ -158,6 +158,9 @@ def test_only_the_seam_imports_the_generated_package() -> None:
 #: Private names of other libraries reached on purpose: argparse has no public name for the
 #: type ``add_subparsers`` returns, and ``_value2member_map_`` is Enum's documented sunder table.
 _FOREIGN_PRIVATE = {"argparse._SubParsersAction", "enum._value2member_map_"}
+#: ``_api.version_of`` reads the client's journal and observer off an ``ApiVersion``, the class
+#: it defines beside it: the one place they are read, so they stay off ``pleo.v3``'s surface.
+_OWN_CLASS_PRIVATE = {"_api.py": {"version._coordinator", "version._observer"}}
 
 
 def _private_reaches(path: Path) -> list[str]:
@@ -191,7 +194,13 @@ def test_no_module_reaches_into_another_modules_private_members() -> None:
         str(path.relative_to(SRC)): reaches
         for path in sorted(SRC.rglob("*.py"))
         if not str(path.relative_to(SRC)).startswith("_wire/")
-        and (reaches := _private_reaches(path))
+        and (
+            reaches := [
+                reach
+                for reach in _private_reaches(path)
+                if reach not in _OWN_CLASS_PRIVATE.get(str(path.relative_to(SRC)), ())
+            ]
+        )
     }
     assert offenders == {}
     assert _private_reaches(SRC / "_wire" / "_seam.py")  # the walk does see them where they are

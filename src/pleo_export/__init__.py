@@ -10,9 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._api import V2Resources, V3Resources
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
-    from ._client import PleoExport, V2Resources, V3Resources
+    from ._client import PleoExport
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -119,8 +120,8 @@ _EXPORTS: dict[str, str] = {
     "UnprocessableEntityError": "_errors",
     "UnsupportedApiVersionError": "_errors",
     "UpdateLimitError": "_errors",
-    "V2Resources": "_client",
-    "V3Resources": "_client",
+    "V2Resources": "_api",
+    "V3Resources": "_api",
     "WorkItem": "_run",
     "WorkerStats": "_worker",
     "with_response": "_meta",

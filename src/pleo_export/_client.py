@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import (
     API_KEY_ENV,
@@ -41,11 +41,11 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from ._api import V2Resources, V3Resources
     from ._auth import TokenSource
     from ._files import Files
     from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
     from ._pagination import Pager
-    from ._port import EntryLike, JobLike
     from ._resources import (
         ExportItemsV2,
         ExportItemsV3,
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
         ExportJobsV3,
         JobItemsV2,
         JobItemsV3,
-        VersionApi,
     )
     from ._retry import RetryPolicy
     from ._run import ExportRun
@@ -71,74 +70,7 @@ if TYPE_CHECKING:
     RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
     RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
-__all__ = ["PleoExport", "V2Resources", "V3Resources"]
-
-JobT = TypeVar("JobT", bound="JobLike")
-ItemT = TypeVar("ItemT", bound="EntryLike")
-ExportT = TypeVar("ExportT", bound="EntryLike")
-
-
-class _VersionResources(Generic[JobT, ItemT, ExportT]):
-    """What both versions' namespaces share: their port, the client's journal and observer, and
-    ``export_run`` typed with the version's own models."""
-
-    def __init__(
-        self, seam: Seam, port: VersionApi[JobT, ItemT, ExportT], coordinator: Coordinator
-    ) -> None:
-        #: The three resources as one ``ExportPort`` (what export runs and workers use).
-        self.port = port
-        #: The client's in-memory journal, used by runs and workers given no coordinator.
-        self.coordinator = coordinator
-        #: The client's hooks, tracing and metrics (see ``PleoExport.observer``).
-        self.observer = seam.observer
-
-    def export_run(
-        self,
-        job: str | uuid.UUID | JobT,
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-        coordinator: Coordinator | None = None,
-    ) -> ExportRun[JobT, ItemT, ExportT]:
-        """An export run of ``job`` on this version, typed exactly (see
-        ``PleoExport.export_run``)."""
-        from ._run import ExportRun
-
-        return ExportRun(
-            self.port,
-            job,
-            concurrency=concurrency,
-            flush_interval=flush_interval,
-            coordinator=self.coordinator if coordinator is None else coordinator,
-            observer=self.observer,
-        )
-
-
-class V2Resources(_VersionResources["ExportJob", "ExportJobItem", "ExportItemV2"]):
-    """The v2 endpoints, for companies that still need them: ``pleo.v2.jobs`` and so on."""
-
-    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
-        from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2, VersionApi
-
-        self.jobs = ExportJobsV2(seam, prefetch=prefetch)
-        self.job_items = JobItemsV2(seam, prefetch=prefetch)
-        self.export_items = ExportItemsV2(seam, prefetch=prefetch)
-        port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v2")
-        super().__init__(seam, port, coordinator)
-
-
-class V3Resources(_VersionResources["ExportJobV3", "ExportJobItemV3", "ExportItemV3"]):
-    """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (``pleo.jobs`` is the same
-    object unless the client was made with ``api_version="v2"``)."""
-
-    def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
-        from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3, VersionApi
-
-        self.jobs = ExportJobsV3(seam, prefetch=prefetch)
-        self.job_items = JobItemsV3(seam, prefetch=prefetch)
-        self.export_items = ExportItemsV3(seam, prefetch=prefetch)
-        port = VersionApi(self.jobs, self.job_items, self.export_items, api_version="v3")
-        super().__init__(seam, port, coordinator)
+__all__ = ["PleoExport"]
 
 
 class PleoExport:
@@ -230,8 +162,8 @@ class PleoExport:
         from ._retry import RetryPolicy
         from ._wire import Seam
 
-        self._auth = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
-        self.base_url = _resolve_base_url(environment, base_url, allow_insecure_http)
+        auth_ = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
+        base_url_ = _resolve_base_url(environment, base_url, allow_insecure_http)
         if retry is None:
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         elif max_retries is not None:
@@ -242,7 +174,7 @@ class PleoExport:
             "Accept": "application/json",
             **(default_headers or {}),
         }
-        self._owns_http = http_client is None
+        owns_http = http_client is None
         if http_client is None:
             http_client = httpx.AsyncClient(
                 limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT, verify=_ssl_context()
@@ -251,10 +183,10 @@ class PleoExport:
             "user-agent"
         ].startswith("python-httpx/"):
             headers.pop("User-Agent")  # the caller chose one
-        self._seam = Seam(
+        seam = Seam(
             http=http_client,
-            base_url=self.base_url,
-            auth=self._auth,
+            base_url=base_url_,
+            auth=auth_,
             retry=retry,
             timeout=resolved_timeout,
             headers=headers,
@@ -263,46 +195,60 @@ class PleoExport:
             max_empty_pages=max_empty_pages,
             observer=Observer(on_request=on_request, on_response=on_response, on_retry=on_retry),
         )
-        self._raw: GeneratedClient | None = None
-        self._prefetch = prefetch
-        self.api_version = api_version
-        self._files_settings: dict[str, Any] = {
+        files_settings: dict[str, Any] = {
             "client": file_client
             if file_client is not None
             else None
-            if self._owns_http
+            if owns_http
             else http_client,
-            "borrowed": file_client is None and not self._owns_http,
+            "borrowed": file_client is None and not owns_http,
             "retry": retry,
             "timeout": resolved_timeout or DEFAULT_TIMEOUT,
             "max_size": max_file_size,
             "concurrency": file_concurrency,
         }
+        shared = _Shared(
+            self,
+            auth=auth_,
+            base_url=base_url_,
+            api_version=api_version,
+            prefetch=prefetch,
+            owns_http=owns_http,
+            files_settings=files_settings,
+        )
+        self._attach(shared, seam)
 
-    @cached_property
+    def _attach(self, shared: _Shared, seam: Seam) -> None:
+        """Set up this client (or view) on ``shared`` state and its own ``seam``."""
+        self._shared = shared
+        self._seam = seam
+        self._raw: GeneratedClient | None = None
+        #: The API's base URL, e.g. ``https://external.pleo.io``.
+        self.base_url = shared.base_url
+        #: The version behind ``jobs``, ``job_items``, ``export_items``: "v3" or "v2".
+        self.api_version = shared.api_version
+
+    @property
     def files(self) -> Files:
-        """Downloads of export items' files (receipts): see ``Files`` (made on first use)."""
-        from ._files import Files
-
-        return Files(self.export_items, **self._files_settings)
+        """Downloads of export items' files (receipts): see ``Files`` (made on first use, and
+        shared with every ``with_options`` view)."""
+        return self._shared.files
 
     @cached_property
     def v2(self) -> V2Resources:
         """The v2 endpoints (made on first use, like every resource)."""
-        return V2Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
+        from ._api import V2Resources
+
+        shared = self._shared
+        return V2Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
 
     @cached_property
     def v3(self) -> V3Resources:
         """The v3 endpoints, typed exactly."""
-        return V3Resources(self._seam, prefetch=self._prefetch, coordinator=self._journal)
+        from ._api import V3Resources
 
-    @cached_property
-    def _journal(self) -> Coordinator:
-        # One in-memory journal for the client's runs and workers given no coordinator: a run
-        # cancelled and started again in this process finds what it recorded.
-        from .coordination._memory import InMemoryCoordinator
-
-        return InMemoryCoordinator()
+        shared = self._shared
+        return V3Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
 
     @property
     def _default(self) -> V3Resources | V2Resources:
@@ -367,7 +313,7 @@ class PleoExport:
         from ._options import derive_seam
 
         seam = derive_seam(self._seam, timeout=timeout, max_retries=max_retries, headers=headers)
-        return _ClientView(self, seam)
+        return _ClientView(self._shared, seam)
 
     @property
     def raw(self) -> GeneratedClient:
@@ -445,7 +391,7 @@ class PleoExport:
         """
         from ._resources import paginate
 
-        params.setdefault("prefetch", self._prefetch)
+        params.setdefault("prefetch", self._shared.prefetch)
         return paginate(self._seam, endpoint, *args, **params)
 
     async def aclose(self) -> None:
@@ -457,9 +403,10 @@ class PleoExport:
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in
         # ``ClientClosedError`` like the facade's, not in httpx's RuntimeError.
-        if "files" in self.__dict__:  # made on first use: nothing to close before
-            await self.files.aclose()
-        if self._owns_http:
+        shared = self._shared
+        if shared.files_made:  # made on first use: nothing to close before
+            await shared.files.aclose()
+        if shared.owns_http:
             await self._seam.http.aclose()
 
     async def __aenter__(self) -> PleoExport:
@@ -474,7 +421,7 @@ class PleoExport:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"PleoExport(base_url={self.base_url!r}, auth={self._auth!r})"
+        return f"PleoExport(base_url={self.base_url!r}, auth={self._shared.auth!r})"
 
 
 @functools.cache
@@ -487,27 +434,56 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class _ClientView(PleoExport):
-    """What ``PleoExport.with_options`` returns: the parent's state on a derived seam."""
+class _Shared:
+    """What a client and its ``with_options`` views share, set once by the client: its
+    settings, the in-memory journal of runs and workers given no coordinator (a run cancelled
+    and started again in this process finds what it recorded) and the file downloads."""
 
-    #: Made per seam on first use (cached properties), so a view makes its own.
-    _PER_SEAM = frozenset({"v2", "v3", "jobs", "job_items", "export_items", "files", "_raw"})
+    def __init__(
+        self,
+        owner: PleoExport,
+        *,
+        auth: httpx.Auth | None,
+        base_url: str,
+        api_version: Literal["v3", "v2"],
+        prefetch: int,
+        owns_http: bool,
+        files_settings: dict[str, Any],
+    ) -> None:
+        self.owner = owner
+        self.auth = auth
+        self.base_url = base_url
+        self.api_version = api_version
+        self.prefetch = prefetch
+        self.owns_http = owns_http
+        self.files_settings = files_settings
 
-    def __init__(self, parent: PleoExport, seam: Seam) -> None:
-        parent.v3.port  # noqa: B018 - builds the parent's journal, which the view then shares
-        vars(self).update({k: v for k, v in vars(parent).items() if k not in self._PER_SEAM})
-        self._seam = seam
-        self._raw = None
-        self._owns_http = False  # the parent closes the pool
-        self._parent = parent
+    @cached_property
+    def journal(self) -> Coordinator:
+        from .coordination._memory import InMemoryCoordinator
+
+        return InMemoryCoordinator()
+
+    @cached_property
+    def files(self) -> Files:
+        from ._files import Files
+
+        return Files(self.owner.export_items, **self.files_settings)
 
     @property
-    def files(self) -> Files:
-        """The parent's ``files`` (one file pool, closed with the parent)."""
-        return self._parent.files
+    def files_made(self) -> bool:
+        """Whether ``files`` was made (there is nothing to close before)."""
+        return "files" in vars(self)
+
+
+class _ClientView(PleoExport):
+    """What ``PleoExport.with_options`` returns: the client's shared state on a derived seam."""
+
+    def __init__(self, shared: _Shared, seam: Seam) -> None:
+        self._attach(shared, seam)
 
     async def aclose(self) -> None:
-        """Nothing to close: the pools are the parent's (its ``.raw`` front owns none)."""
+        """Nothing to close: the pools are the client's (its ``.raw`` front owns none)."""
 
 
 def _resolve_auth(

@@ -64,9 +64,8 @@ class WorkerWatch:
 
     __slots__ = ("_outcomes", "observer")
 
-    def __init__(self, client: Any) -> None:
-        # The client, or its ``v3``/``v2`` namespace: both carry the client's observer.
-        self.observer: Observer | None = getattr(client, "observer", None)
+    def __init__(self, observer: Observer | None) -> None:
+        self.observer = observer
         self._outcomes: dict[Any, str] = {}
 
     def _metrics(self) -> Metrics | None:

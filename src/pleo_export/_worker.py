@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, cast, overload
 
-from ._client import PleoExport
+from ._api import version_of
 from ._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_RESUME_IDLE,
@@ -45,10 +45,12 @@ from ._secrets import scrub
 from ._validation import check_uuid
 from ._watch import WorkerWatch
 from ._wire import unset_to_none
+from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder
 
 if TYPE_CHECKING:
-    from ._client import V2Resources, V3Resources
+    from ._api import V2Resources, V3Resources
+    from ._client import PleoExport
     from .models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 __all__ = ["Booked", "ExportWorker", "Handler", "Outcome", "Progress", "Rejected", "WorkerStats"]
@@ -263,16 +265,15 @@ class ExportWorker(Generic[ExportT]):
             raise InvalidArgumentError("max_jobs", f"must be >= 1, got {max_jobs}")
         if resume_idle < 0:
             raise InvalidArgumentError("resume_idle", f"must be >= 0, got {resume_idle}")
-        if isinstance(pleo, PleoExport):
-            source: V3Resources | V2Resources = pleo.v2 if pleo.api_version == "v2" else pleo.v3
-        else:
-            source = pleo
-        # The overloads tie the handler's item type to the version: the port yields it.
-        self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", source.port)
+        version, client_journal, observer = version_of(pleo)
+        # The overloads tie the handler's item type to the version: the version yields it.
+        self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", version)
         self._handler: Handler[EntryLike, ExportT] = handler
         #: The coordinator given (None: the client's in-memory one, with the idle heuristic).
         self.coordinator = coordinator
-        self._journal = source.coordinator if coordinator is None else coordinator
+        if coordinator is None:  # the client's in-memory journal (a bare port: its own)
+            coordinator = InMemoryCoordinator() if client_journal is None else client_journal
+        self._journal = coordinator
         #: This worker's name on its leases.
         self.holder = new_holder() if holder is None else holder
         self._companies = (
@@ -284,7 +285,7 @@ class ExportWorker(Generic[ExportT]):
         self.max_jobs = max_jobs
         self.resume_idle = resume_idle
         self._on_progress = on_progress
-        self._watch = WorkerWatch(pleo)
+        self._watch = WorkerWatch(observer)
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = False

@@ -31,7 +31,7 @@ async def test_view_has_its_own_settings_on_the_shared_pool(
         assert view.http_client is pleo.http_client
         assert view.files is pleo.files  # one file pool, closed with the parent
         assert view.observer is pleo.observer
-        assert view.v3.coordinator is pleo.v3.coordinator  # one in-memory journal
+        assert view.v3._coordinator is pleo.v3._coordinator  # one in-memory journal
         await view.jobs.get(JOB_ID)
         await pleo.jobs.get(JOB_ID)
         assert view._seam.deadlines.seconds == 600  # twice the view's read timeout

@@ -41,8 +41,8 @@ async def test_report_sends_each_outcome_in_the_versions_json(
     this."""
     url = f"{BASE_URL}/{version}/export-jobs/{JOB_ID}/items"
     httpx_mock.add_response(method="PUT", url=url, json={"data": [], "errors": []})
-    job_items = pleo.v3.job_items if version == "v3" else pleo.v2.job_items
-    await job_items.report(JOB_ID, OUTCOMES)
+    api = pleo.v3 if version == "v3" else pleo.v2
+    await api.report(JOB_ID, OUTCOMES)
     (request,) = httpx_mock.get_requests()
     assert json.loads(request.content) == [
         {

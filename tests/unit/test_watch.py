@@ -38,7 +38,7 @@ def test_nothing_is_recorded_without_instrumentation() -> None:
     job = SimpleNamespace(id=uuid.uuid4(), company_id=uuid.uuid4(), status="pending")
     assert Scope.open(Observer(), "pleo_export.worker.job", {}) is None
     assert Scope.open(None, "pleo_export.worker.job", {}) is None
-    watch = WorkerWatch(object())  # not a PleoExport: no observer at all
+    watch = WorkerWatch(None)  # a bare port: no observer at all
     assert watch.job_started(job) is None
     watch.reported("finished", job.id, "completed")
     watch.item("booked")
@@ -63,7 +63,7 @@ async def test_outcomes_and_queue_depth() -> None:
     )
     async with PleoExport(api_key=API_KEY, base_url=BASE_URL) as pleo:
         instrument(pleo, meter_provider=MeterProvider([reader]), traces=False)
-        watch = WorkerWatch(pleo.v3)  # a namespace finds the client's observer too
+        watch = WorkerWatch(pleo.observer)
         for job, stage, status in ((running, "finished", "completed"), (waiting, "paused", None)):
             watch.job_started(job)
             watch.reported("item", job.id, None)  # not an end: ignored

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,14 +13,13 @@ from memory_port import Entry, Job, MemoryPort
 from pleo_export import Booked, ExportWorker, Rejected, WorkItem
 from pleo_export._outcome import OutcomeStatus
 from pleo_export._worker import _idle_seconds
-from pleo_export.coordination import InMemoryCoordinator
 
 WAIT = 5.0
 
 
 def _worker(port: MemoryPort, handler: Any) -> ExportWorker[Any]:
-    # What pleo.v3 offers the worker: its port and the client's in-memory journal.
-    source: Any = SimpleNamespace(port=port, coordinator=InMemoryCoordinator())
+    # A bare ExportPort stands in for pleo.v3; the worker keeps its own in-memory journal.
+    source: Any = port
     return ExportWorker(source, handler, resume_idle=0)
 
 

@@ -1,6 +1,5 @@
 """The resource classes ``PleoExport`` exposes, one module per API resource."""
 
-from ._api import VersionApi
 from ._base import paginate
 from .export_items import ExportItems, ExportItemsV2, ExportItemsV3
 from .export_job_items import JobItems, JobItemsV2, JobItemsV3
@@ -16,6 +15,5 @@ __all__ = [
     "JobItems",
     "JobItemsV2",
     "JobItemsV3",
-    "VersionApi",
     "paginate",
 ]

@@ -12,7 +12,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 from .._batch import BatchResult, send_batches
 from .._config import DEFAULT_BATCH_CONCURRENCY
 from .._lifecycle import job_ref
-from .._outcome import ItemOutcome
 from .._pagination import Pager
 from .._unknown_fields import note_unknowns
 from .._validation import check_batch, check_enum, check_list, check_uuid
@@ -99,16 +98,6 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         check_batch(len(check_list(updates, "updates")))
         body = [self._wire.coerce_update(update, index) for index, update in enumerate(updates)]
         return await self._send(check_uuid(job_id, "job_id"), body)
-
-    async def report(self, job_id: uuid.UUID, outcomes: Sequence[ItemOutcome]) -> ResultT:
-        """Send at most 100 item outcomes as one update batch (what ``ExportRun`` records).
-
-        Raises:
-            InvalidArgumentError: more than 100 outcomes, or none.
-            JobFinishedError: the job is finished; its items can no longer change.
-        """
-        check_batch(len(outcomes))
-        return await self._send(job_id, [self._wire.update_from(outcome) for outcome in outcomes])
 
     async def _send(self, job_id: uuid.UUID, body: Sequence[UpdateT]) -> ResultT:
         endpoint = self._wire.update_job_items
