@@ -30,7 +30,8 @@ def test_jobs_list_get_and_filters(sync_pleo: PleoExport, fake_pleo: FakePleo) -
     assert {str(job.id) for job in pending} == ids
     assert len(list(sync_pleo.jobs.list(max_items=4, limit=3))) == 4  # the budget is kept
     job = sync_pleo.jobs.get(running)
-    assert str(job.id) == running and job.status == "in_progress"
+    assert str(job.id) == running
+    assert job.status == "in_progress"
     with pytest.raises(ExportNotFoundError):
         sync_pleo.jobs.get(uuid.uuid4())
     with pytest.raises(InvalidArgumentError):  # raised by list() itself, before iterating
@@ -43,7 +44,8 @@ def test_pages_and_first_page(sync_pleo: PleoExport, fake_pleo: FakePleo) -> Non
     assert [len(page) for page in pages] == [20, 20, 5]
     assert all(isinstance(page, Page) for page in pages)
     first = sync_pleo.export_items.list(job_id, limit=10).first_page()
-    assert len(first.items) == 10 and first.has_next_page
+    assert len(first.items) == 10
+    assert first.has_next_page
     # Resuming from a stored cursor reads on from there.
     rest = list(sync_pleo.export_items.list(job_id, after=first.end_cursor))
     assert len(rest) == 35
@@ -82,7 +84,9 @@ def test_job_items_update_update_all_and_lookup(sync_pleo: PleoExport, fake_pleo
     assert len(result.data) == 1
     rest = [{"accountingEntryId": e, "status": "successful"} for e in entries[1:]]
     batch = sync_pleo.job_items.update_all(job_id, rest, concurrency=2)
-    assert batch.ok and len(batch.updated) == 149 and batch.batches == 2
+    assert batch.ok
+    assert len(batch.updated) == 149
+    assert batch.batches == 2
     assert fake_pleo.item_status_counts(job_id) == {"successful": 150}
     assert "vendor_unknown" in {t.value for t in sync_pleo.job_items.item_failure_types}
     company = fake_pleo.job(job_id)["companyId"]
@@ -105,9 +109,11 @@ def test_files_of_read_save_store(
     got = sync_pleo.files.read(files[0])
     assert got.content == fake_pleo.file_content(files[0].url)
     saved = sync_pleo.files.save(files[0], tmp_path / "receipt")
-    assert (tmp_path / "receipt").read_bytes() == got.content and saved.sha256 == got.sha256
+    assert (tmp_path / "receipt").read_bytes() == got.content
+    assert saved.sha256 == got.sha256
     stored = sync_pleo.files.store(files[0], tmp_path / "store")
-    assert stored.path is not None and stored.path.name.startswith(got.sha256)
+    assert stored.path is not None
+    assert stored.path.name.startswith(got.sha256)
 
 
 def test_export_run_records_and_finishes(sync_pleo: PleoExport, fake_pleo: FakePleo) -> None:
@@ -122,7 +128,8 @@ def test_export_run_records_and_finishes(sync_pleo: PleoExport, fake_pleo: FakeP
                 run.flush()  # half-way: what was recorded is in Pleo now
                 assert fake_pleo.item_status_counts(job_id).get("successful", 0) >= 45
     assert run.final_status == "completed_with_errors"
-    assert run.stats.succeeded == 117 and run.stats.failed == 13
+    assert run.stats.succeeded == 117
+    assert run.stats.failed == 13
     assert fake_pleo.item_status_counts(job_id) == {"successful": 117, "failed": 13}
 
 
@@ -132,7 +139,8 @@ def test_export_run_pause_and_abort(sync_pleo: PleoExport, fake_pleo: FakePleo) 
         work = next(iter(run.pending()))
         run.succeeded(work)
         run.pause()
-    assert run.final_status is None and fake_pleo.job(paused)["status"] == "in_progress"
+    assert run.final_status is None
+    assert fake_pleo.job(paused)["status"] == "in_progress"
     with sync_pleo.export_run(aborted) as run:
         run.abort(reason="ERP refused the login", reason_type="invalid_configuration")
     assert fake_pleo.job(aborted)["status"] == "failed"
@@ -141,9 +149,14 @@ def test_export_run_pause_and_abort(sync_pleo: PleoExport, fake_pleo: FakePleo) 
 def test_export_run_block_raising_fails_the_job(sync_pleo: PleoExport, fake_pleo: FakePleo) -> None:
     """An exception in the ``with`` block reaches the async run's exit as it is."""
     job_id = fake_pleo.add_job(items=3)
-    with pytest.raises(RuntimeError, match="ledger"), sync_pleo.export_run(job_id) as run:
-        for _ in run.pending():
-            raise RuntimeError("ledger exploded")
+
+    def export() -> None:
+        with sync_pleo.export_run(job_id) as run:
+            for _ in run.pending():
+                raise RuntimeError("ledger exploded")
+
+    with pytest.raises(RuntimeError, match="ledger"):
+        export()
     assert fake_pleo.job(job_id)["status"] == "failed"
 
 
@@ -152,9 +165,11 @@ def test_with_options_and_with_response(sync_pleo: PleoExport, fake_pleo: FakePl
     view = sync_pleo.with_options(timeout=30, max_retries=0, headers={"X-Trace": "t1"})
     job, meta = with_response(view.jobs.get, job_id)
     assert str(job.id) == job_id
-    assert meta.status_code == 200 and meta.url_template == "/v3/export-jobs/{jobId}"
+    assert meta.status_code == 200
+    assert meta.url_template == "/v3/export-jobs/{jobId}"
     page, meta = with_response(view.jobs.list(max_items=1).first_page)
-    assert len(page.items) == 1 and meta.method == "GET"
+    assert len(page.items) == 1
+    assert meta.method == "GET"
     view.close()  # a view closes nothing: the client still works
     assert sync_pleo.jobs.get(job_id).id == job.id
     with pytest.raises(InvalidArgumentError):
