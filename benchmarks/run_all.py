@@ -29,6 +29,7 @@ __all__ = ["BENCHMARKS", "main"]
 BENCHMARKS = (
     "bench_import",
     "bench_request",
+    "bench_sync",
     "bench_parse",
     "bench_spec_diff",
     "bench_pagination",

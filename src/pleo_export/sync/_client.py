@@ -5,10 +5,10 @@ cron scripts and notebooks.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 import httpx
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources"]
 
+P = ParamSpec("P")
+T = TypeVar("T")
 AsyncClient = pleo_export.PleoExport
 AsyncSource = pleo_export.PleoExport | pleo_export.V3Resources | pleo_export.V2Resources
 RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
@@ -296,6 +298,15 @@ class PleoExport:
         return self.v3.export_run(
             v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
         )
+
+    def call(self, function: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Await ``function(*args, **kwargs)`` on the client's loop: the way to the parts that
+        are async only, e.g. ``pleo.call(coordinator.aclose)``. It must not block the loop.
+
+        Raises:
+            PleoError: from the loop's own thread, or once the client is closed.
+        """
+        return self._core.run(lambda: function(*args, **kwargs))
 
     def close(self) -> None:
         """Close the connection pools (not a caller's ``http_client``) and stop the client's
