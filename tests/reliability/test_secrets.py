@@ -158,7 +158,12 @@ async def test_no_secret_in_logs_reprs_or_errors(debug_logs: Everything) -> None
                 return PleoExport(base_url=url, retry=RETRY, timeout=timeout, **credential)
 
             async with make(10.0) as pleo:
-                texts += [repr(pleo), repr(pleo._shared.auth), repr(pleo.http_client), repr(pleo.raw)]
+                texts += [
+                    repr(pleo),
+                    repr(pleo._shared.auth),
+                    repr(pleo.http_client),
+                    repr(pleo.raw),
+                ]
                 await pleo.jobs.get(job)
                 async for item in pleo.job_items.list(job, limit=2):
                     texts.append(repr(item))
