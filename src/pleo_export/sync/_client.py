@@ -5,6 +5,7 @@ cron scripts and notebooks.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import TracebackType
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from pleo_export import RequestInfo, ResponseInfo, RetryInfo
     from pleo_export.coordination import Coordinator
 
-__all__ = ["PleoExport", "V2Resources", "V3Resources"]
+__all__ = ["PleoExport", "V2Resources", "V3Resources", "source_of"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -43,6 +44,21 @@ AsyncClient = pleo_export.PleoExport
 AsyncSource = pleo_export.PleoExport | pleo_export.V3Resources | pleo_export.V2Resources
 RunV3 = ExportRun[ExportJobV3, ExportJobItemV3, ExportItemV3]
 RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
+
+#: Each sync client, view and version namespace → its core and how to find its async twin on
+#: the loop (what the sync worker needs; filled in by the objects themselves).
+_SOURCES: weakref.WeakKeyDictionary[object, tuple[Core, Callable[[], AsyncSource]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def source_of(
+    holder: PleoExport | V3Resources | V2Resources,
+) -> tuple[Core, Callable[[], AsyncSource]]:
+    """The core of a sync client or version namespace, and its async counterpart's getter
+    (call that on the loop only)."""
+    return _SOURCES[holder]
+
 
 _DEFAULT_BATCH_CONCURRENCY = 4
 _DEFAULT_FLUSH_INTERVAL = 30.0
@@ -53,6 +69,7 @@ class V3Resources:
 
     def __init__(self, binding: Binding) -> None:
         self._binding = binding
+        _SOURCES[self] = (binding.core, lambda: binding.resolve().v3)
         self.jobs: Jobs[ExportJobV3] = Jobs(binding, lambda client: client.v3.jobs)
         self.job_items: JobItemsV3[
             ExportJobItemV3, UpdateExportJobItemV3, ExportJobItemUpdateV3
@@ -78,15 +95,13 @@ class V3Resources:
         )
         return ExportRun(binding.core, run)
 
-    def _source(self) -> pleo_export.V3Resources:
-        return self._binding.resolve().v3
-
 
 class V2Resources:
     """The v2 endpoints: ``pleo.v2.jobs`` and so on (sync)."""
 
     def __init__(self, binding: Binding) -> None:
         self._binding = binding
+        _SOURCES[self] = (binding.core, lambda: binding.resolve().v2)
         self.jobs: Jobs[ExportJob] = Jobs(binding, lambda client: client.v2.jobs)
         self.job_items: JobItems[ExportJobItem, UpdateExportJobItem, ExportJobItemUpdate] = (
             JobItems(binding, lambda client: client.v2.job_items)
@@ -111,9 +126,6 @@ class V2Resources:
             )
         )
         return ExportRun(binding.core, run)
-
-    def _source(self) -> pleo_export.V2Resources:
-        return self._binding.resolve().v2
 
 
 class PleoExport:
@@ -196,6 +208,7 @@ class PleoExport:
         self._binding = binding
         self._core = binding.core
         self._owner = owner
+        _SOURCES[self] = (binding.core, binding.resolve)
         client = self._core.client
         #: The API's base URL.
         self.base_url: str = client.base_url
@@ -265,9 +278,7 @@ class PleoExport:
             ),
         )
         self._core.portal().run_sync(binding.resolve)  # bad options raise here, as in async
-        view = PleoExport.__new__(PleoExport)
-        view._setup(binding, owner=False)
-        return view
+        return _View(binding)
 
     def export_run(
         self,
@@ -329,5 +340,9 @@ class PleoExport:
     def __repr__(self) -> str:
         return f"sync.{self._core.client!r}"
 
-    def _source(self) -> AsyncSource:
-        return self._binding.resolve()
+
+class _View(PleoExport):
+    """What ``PleoExport.with_options`` returns: the same core through a derived binding."""
+
+    def __init__(self, binding: Binding) -> None:
+        self._setup(binding, owner=False)

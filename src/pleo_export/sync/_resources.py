@@ -21,7 +21,7 @@ from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItemV3
 from ._core import Binding, Core
 from ._portal import Portal
 
-__all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager"]
+__all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager", "stream"]
 
 T = TypeVar("T")
 JobT = TypeVar("JobT")
@@ -99,11 +99,11 @@ class Pager(Generic[T]):
             return self._pages_as_items()
         # With max_items the async item iterator stops fetching at the budget: take its
         # items a page's worth at a time.
-        return _stream(self._portal(), lambda: aiter(self._pager), self._chunk)
+        return stream(self._portal(), lambda: aiter(self._pager), self._chunk)
 
     def pages(self) -> Iterator[Page[T]]:
         """Iterate page by page, following the cursors (``max_items`` is not applied)."""
-        return _stream(self._portal(), self._pager.pages, 1)
+        return stream(self._portal(), self._pager.pages, 1)
 
     def first_page(self) -> Page[T]:
         """Fetch only the first page."""
@@ -133,7 +133,7 @@ class Pager(Generic[T]):
             yield from page.items
 
 
-def _stream(portal: Portal, open_: Callable[[], AsyncIterator[T]], chunk: int) -> Iterator[T]:
+def stream(portal: Portal, open_: Callable[[], AsyncIterator[T]], chunk: int) -> Iterator[T]:
     """Values of an async iterator made and driven on the portal, ``chunk`` per round trip.
 
     The async iterator is made on the first ``next()`` and closed on the loop when this one

@@ -30,7 +30,7 @@ from pleo_export.models import (
 
 from ._core import Core
 from ._portal import Portal
-from ._resources import _stream
+from ._resources import stream
 
 __all__ = ["ExportRun"]
 
@@ -120,7 +120,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     def pending(self) -> Iterator[WorkItem[ItemT, ExportT]]:
         """Iterate over the items still to export, each with its export data (see the async
         ``ExportRun.pending``)."""
-        return _stream(self._portal(), self._run.pending, 1)
+        return stream(self._portal(), self._run.pending, 1)
 
     def succeeded(
         self,

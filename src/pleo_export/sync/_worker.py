@@ -18,7 +18,7 @@ import pleo_export
 from pleo_export import Outcome, Progress, WorkerStats, WorkItem
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
-from ._client import PleoExport, V2Resources, V3Resources
+from ._client import PleoExport, V2Resources, V3Resources, source_of
 
 __all__ = ["ExportWorker", "Handler"]
 
@@ -101,8 +101,7 @@ class ExportWorker(Generic[ExportT]):
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
     ) -> None:
-        self._pleo = pleo
-        self._core = pleo._binding.core
+        self._core, self._source = source_of(pleo)
         self._handler = handler
         self._options: dict[str, Any] = {
             "company_ids": None if company_ids is None else list(company_ids),
@@ -120,10 +119,10 @@ class ExportWorker(Generic[ExportT]):
 
     def _make(self) -> pleo_export.ExportWorker[Any]:
         """The async worker, on this process's loop (made again after a fork)."""
-        pleo, options = self._pleo, self._options
+        options, find = self._options, self._source
 
         def make() -> pleo_export.ExportWorker[Any]:
-            source: Any = pleo._source()
+            source: Any = find()
             return pleo_export.ExportWorker(source, self._handle, **options)
 
         worker = self._core.portal().run_sync(make)
