@@ -30,6 +30,7 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m mypy --strict tests/typing/api_usage.py
+	$(PY) -m mypy --strict tests/typing/sync_usage.py
 	MYPYPATH=examples $(PY) -m mypy --strict examples
 
 format: install

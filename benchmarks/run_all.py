@@ -30,6 +30,7 @@ BENCHMARKS = (
     "bench_import",
     "bench_request",
     "bench_budget",
+    "bench_sync",
     "bench_parse",
     "bench_spec_diff",
     "bench_pagination",

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pleo_export import PleoExport
+from pleo_export import PleoExport, sync
 
-__all__ = ["Target", "add_target_options", "connect"]
+__all__ = ["SyncTarget", "Target", "add_target_options", "connect", "connect_sync"]
 
 
 @dataclass
@@ -74,3 +74,38 @@ async def connect(
         client_options["api_key"] = DEFAULT_API_KEY
     async with fake.serve() as url, PleoExport(base_url=url, **client_options) as pleo:
         yield Target(pleo, fake, url)
+
+
+@dataclass
+class SyncTarget:
+    """What ``connect_sync`` opens: a ``pleo_export.sync`` client and the fake behind it."""
+
+    pleo: sync.PleoExport
+    fake: Any
+    base_url: str
+
+
+@contextmanager
+def connect_sync(
+    args: argparse.Namespace,
+    seed: Callable[[Any], None] | None = None,
+    **client_options: Any,
+) -> Iterator[SyncTarget]:
+    """``connect`` for the sync examples: the same targets, a ``pleo_export.sync`` client."""
+    if args.live or args.base_url:
+        if args.api_key:
+            client_options.setdefault("api_key", args.api_key)
+        if args.base_url:
+            client_options.setdefault("base_url", args.base_url)
+        with sync.PleoExport(**client_options) as pleo:
+            yield SyncTarget(pleo, None, pleo.base_url)
+        return
+
+    from pleo_export.testing import DEFAULT_API_KEY, FakePleo  # the [testing] extra
+
+    fake = FakePleo(seed=args.seed)
+    if seed is not None:
+        seed(fake)
+    client_options.setdefault("api_key", DEFAULT_API_KEY)
+    with fake.serve() as url, sync.PleoExport(base_url=url, **client_options) as pleo:
+        yield SyncTarget(pleo, fake, url)

@@ -63,6 +63,9 @@ def test_every_example_is_tested() -> None:
         ("export_run", "→ completed_with_errors"),
         ("oauth_refresh", "every round used a freshly rotated token"),
         ("receipts", "stored 128 files (128 distinct"),
+        ("sync_celery_task", "2 job(s) exported in forked worker processes"),
+        ("sync_management_command", "exported 3 job(s): 135 item(s) booked"),
+        ("sync_notebook", "inside a running event loop: 2 pending job(s)"),
     ],
 )
 def test_example_runs_embedded(name: str, expected: str) -> None:

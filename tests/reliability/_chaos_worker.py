@@ -63,10 +63,37 @@ async def _serve(url: str, spec: str, log_path: str) -> None:
         await worker.run()
 
 
+def _serve_sync(url: str, spec: str, log_path: str) -> None:
+    """The same worker through ``pleo_export.sync``: a plain handler, run in its thread pool."""
+    import time
+
+    from pleo_export import sync
+
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    pid = os.getpid()
+
+    def book(work: Any) -> Booked | Rejected:
+        line = f"{work.accounting_entry_id} {int(work.in_doubt)} {work.fencing_token} {pid}"
+        os.write(log, f"start {line} -\n".encode())
+        time.sleep(0.002)  # the ERP's round trip, blocking
+        status = expected_status(str(work.accounting_entry_id))
+        os.write(log, f"end {line} {status}\n".encode())
+        if status == "failed":
+            return Rejected("The ERP refused it.", reason_type="validation_failure")
+        return Booked(external_id=f"GL-{str(work.accounting_entry_id)[-8:]}")
+
+    coordinator = open_coordinator(spec)
+    with sync.PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=RETRY, timeout=10.0) as pleo:
+        sync.ExportWorker(pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator).run()
+
+
 def main() -> None:
-    """Run until killed."""
+    """Run until killed; with ``CHAOS_WORKER_SYNC=1`` in the environment, the sync worker."""
     url, spec, log_path = sys.argv[1:]
-    asyncio.run(_serve(url, spec, log_path))
+    if os.environ.get("CHAOS_WORKER_SYNC") == "1":
+        _serve_sync(url, spec, log_path)
+    else:
+        asyncio.run(_serve(url, spec, log_path))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+"""The sync ``ExportWorker``: ``ExportWorker(pleo, book).run()`` with a plain function.
+
+It is the async worker on the client's loop; only the handler differs: each call of it runs in
+a thread pool of the worker's own (one thread per job the worker may run at once), so a slow
+ERP call blocks neither the loop nor the other jobs, and the loop keeps renewing leases and
+sending batches meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeAlias, TypeVar, overload
+
+import pleo_export
+from pleo_export import Outcome, Progress, WorkerStats, WorkItem
+from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
+
+from ._client import PleoExport, V2Resources, V3Resources, source_of
+
+__all__ = ["ExportWorker", "Handler"]
+
+ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
+ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
+
+#: ``handler(work) -> Booked | Rejected``, a plain function given a ``WorkItem``; raising
+#: fails the item (``unexpected_failure``) and the worker carries on with the next.
+Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
+
+_DEFAULT_POLL_INTERVAL = 60.0
+_DEFAULT_WORKER_JOBS = 4
+_DEFAULT_RESUME_IDLE = 600.0
+
+
+class ExportWorker(Generic[ExportT]):
+    """Runs export jobs as they appear, from sync code::
+
+        worker = ExportWorker(pleo, book_in_ledger)
+        worker.run(until_idle=True)          # a cron job, a management command
+        # or, as a service: worker.run() in a thread, worker.stop() from a signal handler
+
+    Arguments as in ``pleo_export.ExportWorker``; ``handler`` is a plain function, called in
+    the worker's thread pool (so it may block on the ERP and may call the sync client).
+    ``on_progress`` runs on the client's loop thread and must not block.
+    """
+
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: Handler[ExportJobItemV3, ExportItemV3],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: Handler[ExportJobItem, ExportItemV2],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+    ) -> None: ...
+    def __init__(
+        self,
+        pleo: PleoExport | V3Resources | V2Resources,
+        handler: Handler[Any, Any],
+        *,
+        company_ids: Iterable[str | uuid.UUID] | None = None,
+        poll_interval: float = _DEFAULT_POLL_INTERVAL,
+        max_jobs: int = _DEFAULT_WORKER_JOBS,
+        resume_idle: float = _DEFAULT_RESUME_IDLE,
+        on_progress: Callable[[Progress], None] | None = None,
+        coordinator: pleo_export.coordination.Coordinator | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self._core, self._source = source_of(pleo)
+        self._handler = handler
+        self._options: dict[str, Any] = {
+            "company_ids": None if company_ids is None else list(company_ids),
+            "poll_interval": poll_interval,
+            "max_jobs": max_jobs,
+            "resume_idle": resume_idle,
+            "on_progress": on_progress,
+            "coordinator": coordinator,
+            "holder": holder,
+        }
+        self._threads = max_jobs if isinstance(max_jobs, int) and max_jobs > 0 else 1
+        self._pool: ThreadPoolExecutor | None = None
+        self._generation = -1
+        self._worker = self._make()  # bad arguments raise here, as in async
+
+    def _make(self) -> pleo_export.ExportWorker[Any]:
+        """The async worker, on this process's loop (made again after a fork)."""
+        options, find = self._options, self._source
+
+        def make() -> pleo_export.ExportWorker[Any]:
+            source: Any = find()
+            return pleo_export.ExportWorker(source, self._handle, **options)
+
+        worker = self._core.portal().run_sync(make)
+        if options["holder"] is None:  # the holder names this worker: keep it on a remake
+            options["holder"] = worker.holder
+        self._generation = self._core.generation
+        return worker
+
+    async def _handle(self, work: WorkItem[Any, Any]) -> Outcome:
+        pool = self._pool
+        if pool is None:  # only run() starts jobs, and it makes the pool first
+            raise pleo_export.PleoError("the sync worker's thread pool is not running")
+        return await asyncio.get_running_loop().run_in_executor(pool, self._handler, work)
+
+    def __repr__(self) -> str:
+        return repr(self._worker).replace("<ExportWorker", "<sync ExportWorker", 1)
+
+    @property
+    def stats(self) -> WorkerStats:
+        """Running totals of this worker."""
+        return self._worker.stats
+
+    @property
+    def holder(self) -> str:
+        """This worker's name on its leases."""
+        return self._worker.holder
+
+    def run(self, *, until_idle: bool = False) -> None:
+        """Poll and run jobs until ``stop()``, an interrupt or (``until_idle``) nothing to do.
+
+        A ``KeyboardInterrupt`` stops it like cancellation stops the async worker: running
+        jobs flush and stay ``in_progress`` for the next run to resume.
+
+        Raises:
+            PleoError: as ``pleo_export.ExportWorker.run``.
+        """
+        self._core.portal()
+        if self._generation != self._core.generation:
+            self._worker = self._make()  # a forked child: this process's loop and client
+        pool = ThreadPoolExecutor(self._threads, thread_name_prefix="pleo-export-handler")
+        self._pool = pool
+        interrupted = False
+        try:
+            self._core.run(lambda: self._worker.run(until_idle=until_idle))
+        except BaseException as exc:
+            interrupted = not isinstance(exc, Exception)
+            raise
+        finally:
+            self._pool = None
+            # After an interrupt a handler may still be in the ERP: let it end on its own.
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+    def stop(self) -> None:
+        """Stop gracefully (see ``pleo_export.ExportWorker.stop``); safe from any thread and
+        from a signal handler: it only schedules the stop on the loop."""
+        portal = self._core.portal()
+        portal.soon(self._worker.stop)
+
+    def notify(self, job_id: str | uuid.UUID | None = None) -> None:
+        """Wake the worker now, e.g. on a ``v1.export-job.created`` webhook.
+
+        Raises:
+            InvalidArgumentError: ``job_id`` is not a UUID.
+        """
+        self._core.run(lambda: self._worker.notify(job_id))

@@ -1,0 +1,224 @@
+"""The sync ``ExportWorker``: a plain handler in a thread pool, exactly once with the in-memory,
+SQLite and PostgreSQL coordinators, through a graceful stop, and through SIGKILLs of worker
+processes that are started again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pleo_export.coordination import Coordinator, PostgresCoordinator, SQLiteCoordinator
+from pleo_export.sync import Booked, ExportWorker, PleoExport, Progress, Rejected, WorkItem
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
+
+CHAOS_WORKER = Path(__file__).resolve().parents[1] / "reliability" / "_chaos_worker.py"
+
+
+def _expected(entry: uuid.UUID | str) -> str:
+    """Every seventh entry is refused, the rest booked."""
+    return "failed" if int(str(entry)[-2:], 16) % 7 == 0 else "successful"
+
+
+def _answer(work: WorkItem[object, object]) -> Booked | Rejected:
+    if _expected(work.accounting_entry_id) == "failed":
+        return Rejected("no such vendor", reason_type="vendor_unknown")
+    return Booked(external_id=f"GL-{str(work.accounting_entry_id)[:8]}")
+
+
+def _all_right(fake: FakePleo, jobs: list[str]) -> None:
+    """Every job final and every item with its one right status."""
+    for job in jobs:
+        assert fake.job(job)["status"] in ("completed", "completed_with_errors")
+        for entry in fake.accounting_entry_ids(job):
+            assert fake.item(job, entry)["status"] == _expected(entry)
+
+
+def test_a_plain_handler_runs_in_the_worker_pool(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """Each item goes to the handler once, on a pool thread (neither the caller's thread nor
+    the loop's: a handler run on the loop would see the loop thread's name)."""
+    jobs = [fake_pleo.add_job(fake_pleo.add_company(), items=30) for _ in range(3)]
+    threads: set[str] = set()
+    calls: Counter[uuid.UUID] = Counter()
+    progress: list[str] = []
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        threads.add(threading.current_thread().name)
+        calls[work.accounting_entry_id] += 1
+        return _answer(work)
+
+    def on_progress(event: Progress) -> None:
+        progress.append(event.stage)
+
+    worker = ExportWorker(sync_pleo, handler, poll_interval=0.05, on_progress=on_progress)
+    worker.run(until_idle=True)
+    _all_right(fake_pleo, jobs)
+    assert set(calls.values()) == {1}
+    assert len(calls) == 90
+    assert all(name.startswith("pleo-export-handler") for name in threads)
+    assert worker.stats.jobs_processed == 3
+    assert progress.count("finished") == 3
+
+
+def test_a_slow_handler_does_not_block_the_loop(fake_pleo: FakePleo, tcp_url: str) -> None:
+    """While the handler blocks, other calls on the client go through: the handler waits
+    until the test's own call has answered. Run on the loop, it would hold that call up, its
+    wait would time out and it would reject the item."""
+    job = fake_pleo.add_job(items=1)
+    entered, released = threading.Event(), threading.Event()
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        entered.set()
+        if not released.wait(30):
+            return Rejected("the loop was blocked")
+        # A handler may call the sync client itself (it is not on the loop thread).
+        assert pleo.jobs.get(job).status == "in_progress"
+        return Booked(external_id="GL-1")
+
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
+        worker = ExportWorker(pleo, handler, poll_interval=0.05)
+        runner = threading.Thread(target=worker.run, kwargs={"until_idle": True})
+        runner.start()
+        assert entered.wait(30)
+        assert pleo.jobs.get(job).status == "in_progress"  # answered while the handler blocks
+        released.set()
+        runner.join(60)
+    assert fake_pleo.item_status_counts(job) == {"successful": 1}
+
+
+def test_stop_from_another_thread_then_resume(fake_pleo: FakePleo, tcp_url: str) -> None:
+    """``stop()`` from another thread ends ``run()`` with the job left in progress; a new
+    worker resumes it and every item ends booked once (the journal replays what the first
+    recorded rather than offering it again)."""
+    job = fake_pleo.add_job(items=60)
+    calls: Counter[uuid.UUID] = Counter()
+    holder: list[ExportWorker[object]] = []  # type: ignore[type-var]
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        calls[work.accounting_entry_id] += 1
+        if sum(calls.values()) == 20:
+            holder[0].stop()
+        return _answer(work)
+
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
+        first = ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0)
+        holder.append(first)  # type: ignore[arg-type]
+        first.run()  # returns once stop() lands
+        assert first.stats.jobs_paused == 1
+        assert fake_pleo.job(job)["status"] == "in_progress"
+        second = ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0)
+        second.run(until_idle=True)
+    _all_right(fake_pleo, [job])
+    assert set(calls.values()) == {1}
+
+
+def _coordinator(kind: str, tmp_path: Path, dsn: Callable[[], str]) -> Coordinator:
+    if kind == "sqlite":
+        return SQLiteCoordinator(tmp_path / "journal.sqlite", lease_seconds=2)
+    return PostgresCoordinator(dsn(), lease_seconds=2, schema=f"sync_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_two_sync_workers_share_a_coordinator(
+    kind: str, fake_pleo: FakePleo, tcp_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Two sync workers (two clients, two threads) on one coordinator: the leases split the
+    jobs, and no entry reaches a handler twice."""
+    jobs = [fake_pleo.add_job(fake_pleo.add_company(), items=40) for _ in range(6)]
+    coordinator = _coordinator(kind, tmp_path, lambda: request.getfixturevalue("postgres_dsn"))
+    calls: Counter[uuid.UUID] = Counter()
+    lock = threading.Lock()
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        with lock:
+            calls[work.accounting_entry_id] += 1
+        time.sleep(0.001)
+        return _answer(work)
+
+    def serve() -> None:
+        with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
+            ExportWorker(pleo, handler, poll_interval=0.05, coordinator=coordinator).run(
+                until_idle=True
+            )
+
+    runners = [threading.Thread(target=serve) for _ in range(2)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(120)
+    _all_right(fake_pleo, jobs)
+    assert len(calls) == 240
+    assert set(calls.values()) == {1}
+
+
+def _start(url: str, spec: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
+    env["CHAOS_WORKER_SYNC"] = "1"
+    return subprocess.Popen(
+        [sys.executable, str(CHAOS_WORKER), url, spec, str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=CHAOS_WORKER.parent,
+    )
+
+
+def _lines(log: Path) -> list[list[str]]:
+    return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_sync_worker_processes_killed_and_started_again(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A sync worker process is SIGKILLed three times mid-export and started again each time:
+    every item ends with its one right status, and an entry handed out again came with
+    ``in_doubt`` (a sync worker that lost the journal's intents would repeat one silently)."""
+    from tests.reliability._chaos_worker import expected_status
+
+    fake = FakePleo(seed=5)
+    jobs = [fake.add_job(fake.add_company(), items=80) for _ in range(3)]
+    if kind == "sqlite":
+        spec = f"sqlite:{tmp_path / 'journal.sqlite'}"
+    else:
+        spec = f"postgres:{request.getfixturevalue('postgres_dsn')}|sync_kill"
+    log = tmp_path / "calls.log"
+    began = time.monotonic()
+    with fake.serve() as url:
+        worker = _start(url, spec, log)
+        try:
+            for kill in range(3):
+                while len(_lines(log)) < 60 * (kill + 1):
+                    assert time.monotonic() - began < 90, "the worker made no progress"
+                    time.sleep(0.01)
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(10)
+                worker = _start(url, spec, log)
+            while any(fake.job(j)["status"] in ("pending", "in_progress") for j in jobs):
+                assert time.monotonic() - began < 110, "the jobs did not finish"
+                time.sleep(0.02)
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+    seen: Counter[str] = Counter()
+    for kind_, entry, in_doubt, *_ in _lines(log):
+        if kind_ == "start":
+            if seen[entry]:
+                assert in_doubt == "1", f"{entry} handed out again without in_doubt"
+            seen[entry] += 1
+    for job in jobs:
+        assert fake.job(job)["status"] in ("completed", "completed_with_errors")
+        for entry in fake.accounting_entry_ids(job):
+            assert fake.item(job, entry)["status"] == expected_status(entry)
+    assert len(seen) == 240
