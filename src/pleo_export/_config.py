@@ -50,12 +50,15 @@ __all__ = [
     "FILE_REFRESH_TTL",
     "JOURNAL_INTENT_BATCH",
     "LEASE_RENEW_FRACTION",
+    "LEASE_SAFETY_FRACTION",
     "LOOPBACK_HOSTS",
     "MAX_CURSOR_CHARS",
     "MAX_LIMIT",
     "MAX_OFFSET",
     "META_HEADER_MAX_CHARS",
     "META_MAX_HEADERS",
+    "OUTAGE_RETRY_INITIAL",
+    "OUTAGE_RETRY_MAX",
     "REQUEST_ID_MAX_CHARS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
@@ -218,6 +221,13 @@ DEFAULT_LEASE_SECONDS: Final = 30.0
 #: An export run renews its lease every this fraction of ``lease_seconds`` (a third: two renewals
 #: may fail before the lease lapses).
 LEASE_RENEW_FRACTION: Final = 1 / 3
+#: The share of a lease's term a holder keeps as a margin: it hands out no item once its own
+#: clock leaves less than this much of the term (it renews first).
+LEASE_SAFETY_FRACTION: Final = 0.2
+#: Seconds before the first retry of a journal write (or an ERP call) that failed; it doubles
+#: up to ``OUTAGE_RETRY_MAX``.
+OUTAGE_RETRY_INITIAL: Final = 0.05
+OUTAGE_RETRY_MAX: Final = 2.0
 #: An export run journals the intents of this many items in one write before handing them out,
 #: as the outbox reports outcomes in batches of ``BATCH_LIMIT``.
 JOURNAL_INTENT_BATCH: Final = 100

@@ -26,6 +26,8 @@ from ._config import (
     DEFAULT_FLUSH_INTERVAL,
     FAILURE_REASON_MAX_CHARS,
     JOURNAL_INTENT_BATCH,
+    OUTAGE_RETRY_INITIAL,
+    OUTAGE_RETRY_MAX,
 )
 from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
 from ._files import ItemFile, item_files
@@ -337,13 +339,22 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 await self._generators.pop().aclose()
             if self._journal.lost is not None or isinstance(exc, LeaseLostError):
                 logger.warning("job %s: lease lost; left to its new holder", self.job_id)
+            elif self._journal.outage is not None:
+                await self._ride_out_outage()
             elif self._state is _State.CLOSED:  # abort() already ended the job
                 await self._outbox.settle()
             elif exc is None and self._state is _State.PAUSED:
                 await self.flush()
                 logger.info("job %s: paused; left in_progress to resume later", self.job_id)
             elif exc is None:
-                await self._finish()
+                try:
+                    await self._finish()
+                except PleoError:
+                    outage = self._journal.outage
+                    if outage is None or self._journal.lost is not None:
+                        raise
+                    await self._ride_out_outage()
+                    raise outage from None  # no final event: a later run finishes the job
             elif isinstance(exc, Exception):
                 await self._fail_after(exc)
             else:  # cancelled or interrupted: a graceful stop, not a verdict on the job
@@ -358,6 +369,29 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             # (the next run reports it), then purge a final job or release the lease.
             await critical(self._journal.close(purge=self.final_status is not None))
             self._close_scope(exc or sys.exc_info()[1])  # or what ending the job raised
+
+    async def _ride_out_outage(self) -> None:
+        """The journal cannot be written: no final event (booked outcomes may be unreported).
+        Keep trying to journal and send what was recorded while the lease is provably held;
+        what is left then is logged (ERROR, with entry ids) on close, and the job stays
+        ``in_progress`` with those items' intents journaled, so they come back in doubt."""
+        logger.error(
+            "job %s: the journal failed (%s); stopped handing out, job left in_progress",
+            self.job_id,
+            self._journal.outage,
+        )
+        delay = OUTAGE_RETRY_INITIAL
+        while self._journal.lost is None:
+            try:
+                await self.flush()
+            except PleoError as exc:
+                if not self._journal.provably_held():
+                    logger.warning("job %s: flush during the outage failed: %s", self.job_id, exc)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, OUTAGE_RETRY_MAX)
+            else:
+                return
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job
@@ -473,12 +507,18 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         for work in batch:
             self._check_sending()
             if work.accounting_entry_id not in self._reported:
+                # No item once the holder's own clock cannot prove the lease (it renews
+                # first): a loop blocked past the lease must not book what another now holds.
+                await self._journal.ensure_held()
                 yield work
 
     def _check_sending(self) -> None:
-        """Stop handing out items once the lease is lost or Pleo refuses outcomes."""
+        """Stop handing out items once the lease is lost, the journal fails, or Pleo refuses
+        outcomes."""
         if self._journal.lost is not None:
             raise self._journal.lost
+        if self._journal.outage is not None:
+            raise self._journal.outage
         if self._outbox.failure is not None:
             raise self._outbox.failure
 
@@ -649,6 +689,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
 
     async def _fail_after(self, exc: Exception) -> None:
         """The block raised: keep what was recorded, fail the job, let the exception go on."""
+        if self._journal.outage is not None:  # the journal failed: not a verdict on the job
+            await self._ride_out_outage()
+            return
         try:
             await self.flush()
         except Exception as flush_exc:
