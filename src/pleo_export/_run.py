@@ -29,6 +29,14 @@ from ._config import (
     OUTAGE_RETRY_INITIAL,
     OUTAGE_RETRY_MAX,
 )
+from ._dispatch import (
+    DEFAULT_GRACE,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_OUTAGE,
+    Dispatch,
+    Ending,
+    Handler,
+)
 from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
 from ._files import ItemFile, item_files
 from ._hooks import Observer
@@ -511,6 +519,54 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 # first): a loop blocked past the lease must not book what another now holds.
                 await self._journal.ensure_held()
                 yield work
+
+    async def ensure_sending(self) -> None:
+        """Before handing an item out again (a retry): the lease is provably held, the journal
+        writes and Pleo takes outcomes.
+
+        Raises:
+            LeaseLostError: the lease was superseded. Also CoordinatorError (the journal
+                failed) and BatchUpdateError (Pleo refuses outcomes).
+        """
+        self._check_sending()
+        await self._journal.ensure_held()
+
+    async def process(
+        self,
+        handler: Handler[ItemT, ExportT],
+        *,
+        concurrency: int = 1,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        grace: float = DEFAULT_GRACE,
+    ) -> Ending:
+        """Hand every pending item to ``handler`` and record its answers, ``concurrency`` calls
+        at a time (items then complete out of order; 1 keeps their order)::
+
+            async with pleo.export_run(job) as run:
+                await run.process(book, concurrency=8)
+
+        ``handler(work)`` returns ``Booked``, ``Rejected`` or ``Retry`` (sync or async). An
+        exception is transient: the item is offered again after a back-off with
+        ``work.in_doubt`` set (the ERP may have booked it), and fails ``unexpected_failure``
+        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a row
+        open a breaker (one probe at a time until one succeeds); an outage longer than
+        ``max_outage`` seconds fails the job with a job-level reason; the same unclassified
+        exception on every item pauses the job (nothing is failed at Pleo). On a cancel, calls
+        in flight get ``grace`` seconds to finish, then are cancelled (in doubt next time).
+
+        Returns:
+            how it ended: ``Ending.DONE``, ``STOPPED``, ``SYSTEMIC`` (paused) or ``ABORTED``.
+        """
+        dispatch = Dispatch(
+            self,
+            handler,
+            concurrency=concurrency,
+            max_attempts=max_attempts,
+            max_outage=max_outage,
+            grace=grace,
+        )
+        return await dispatch.run()
 
     def _check_sending(self) -> None:
         """Stop handing out items once the lease is lost, the journal fails, or Pleo refuses
