@@ -4,7 +4,9 @@
 to ``concurrency`` calls in flight. A handler answers ``Booked``, ``Rejected`` or ``Retry``; an
 exception is transient (the ERP may be down) and the item is offered again after a back-off with
 ``work.in_doubt`` set, since the ERP may have booked before it failed. After ``max_attempts`` an
-item fails (``unexpected_failure``, a short reason for people; the whole exception is logged).
+item fails (``unexpected_failure``, a short reason for people; the whole exception is logged),
+unless the exception says the ERP is out (``OSError``: connection, timeout): that never fails an
+item one by one.
 Consecutive transient failures open a breaker: no calls but one probe on a growing schedule
 until one succeeds. An outage longer than ``max_outage`` fails the *job* with a job-level reason
 (``accounting_system_unreachable``…); the same unclassified exception on consecutive items is a
@@ -237,6 +239,11 @@ class Dispatch(Generic[ItemT, ExportT]):
         self._handler = handler
         self._concurrency = concurrency
         self._max_attempts = max_attempts
+        # Pleo expires a job ``expiresIn`` seconds after its last update, and an outage sends
+        # no update: fail it well before that (half the term) whatever ``max_outage`` says.
+        expires_in = getattr(getattr(run, "job", None), "expires_in", None)
+        if isinstance(expires_in, int | float) and expires_in > 0:
+            max_outage = min(max_outage, expires_in / 2)
         self._max_outage = max_outage
         self._grace = grace
         self._stopping = stopping
@@ -254,6 +261,7 @@ class Dispatch(Generic[ItemT, ExportT]):
         self._probe_at = 0.0
         self._probe_delay = OUTAGE_RETRY_INITIAL
         self._probing = False
+        self._probe: uuid.UUID | None = None
         self._ending: Ending | None = None
         self._abort: tuple[str, str] | None = None
         #: Items offered again after a ``Retry`` or an exception.
@@ -300,6 +308,7 @@ class Dispatch(Generic[ItemT, ExportT]):
                     break
                 if self.open_since is not None:
                     self._probing = True
+                    self._probe = work.accounting_entry_id
                 self._start(work)
         except BaseException:
             await self._drain()
@@ -409,7 +418,7 @@ class Dispatch(Generic[ItemT, ExportT]):
             logger.info("job %s: the accounting system answers again", self._run.job_id)
             self.open_since = None
             self._probe_delay = OUTAGE_RETRY_INITIAL
-        self._probing = False
+        self._probing, self._probe = False, None
 
     def _transient(
         self,
@@ -422,11 +431,15 @@ class Dispatch(Generic[ItemT, ExportT]):
         entry = work.accounting_entry_id
         loop = asyncio.get_running_loop()
         now = loop.time()
-        self._probing = False
+        was_probe = self._probe == entry
+        if was_probe:
+            self._probing, self._probe = False, None
         self._streak += 1
         if self.open_since is None:
             attempts = self._attempts[entry] = self._attempts.get(entry, 0) + 1
-            if exc is not None and attempts >= self._max_attempts:
+            # An outage (connection, timeout, Retry) never fails an item one by one, however
+            # it flaps: it feeds the breaker and the job-level bound. Other errors count.
+            if exc is not None and _outage_type(exc) is None and attempts >= self._max_attempts:
                 self._record(work, Rejected(short_reason(exc), "unexpected_failure"))
                 return
             if self._streak >= BREAKER_THRESHOLD:
@@ -443,7 +456,7 @@ class Dispatch(Generic[ItemT, ExportT]):
                     logger.warning("job %s: accounting system out; probing", self._run.job_id)
                     self.open_since = now
                     self._probe_at = now + self._probe_delay
-        else:  # a failed probe (or a call that was in flight as the breaker opened)
+        elif was_probe:  # still out: probe again later (calls in flight as it opened: no)
             self._probe_delay = min(self._probe_delay * 2, OUTAGE_RETRY_MAX * 8)
             self._probe_at = now + self._probe_delay
         if after is None:

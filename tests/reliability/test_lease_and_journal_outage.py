@@ -163,13 +163,12 @@ async def test_a_journal_outage_leaves_the_job_running_and_loses_nothing(
     assert "failed" not in counts, counts
     assert "abandoned" not in counts, counts
     reported = {e for e in booked if fake.item(job_id, e)["status"] == "successful"}
+    unreported = booked - reported
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     if full_for is not None:
-        assert reported == booked  # delivered once the disk had room again
+        assert unreported == set()  # delivered once the disk had room again
     else:
-        unreported = booked - reported
         assert unreported, "the outage should have kept some outcomes from Pleo"
-        logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
-        assert all(entry in logged for entry in unreported)
     coordinator.full = False
     await asyncio.sleep(LEASE)  # the first run's lease lapses (its release failed too)
     again = await _finish(fake, job_id, coordinator)
@@ -177,4 +176,8 @@ async def test_a_journal_outage_leaves_the_job_running_and_loses_nothing(
     assert fake.job(job_id)["status"] == "completed"
     assert fake.item_status_counts(job_id) == {"successful": 250}
     assert not set(again) & reported  # what Pleo has is never offered again
+    # An unreported outcome was journaled before the disk filled (the next run replays it
+    # without asking the handler), or is named at ERROR and its item comes back in doubt.
+    for entry in unreported:
+        assert entry not in again or (entry in logged and again[entry]), entry
     assert all(again[e] for e in set(again) & booked)  # the rest of A's bookings: in doubt
