@@ -17,6 +17,7 @@ __all__ = [
     "BASE_URL_ENV",
     "BATCH_LIMIT",
     "BEARER_TOKEN_ENV",
+    "CLOSE_GRACE",
     "CONNECT_TIMEOUT",
     "COORDINATOR_CONNECT_TIMEOUT",
     "COORDINATOR_LOCK_TIMEOUT",
@@ -228,6 +229,8 @@ LEASE_SAFETY_FRACTION: Final = 0.2
 #: up to ``OUTAGE_RETRY_MAX``.
 OUTAGE_RETRY_INITIAL: Final = 0.05
 OUTAGE_RETRY_MAX: Final = 2.0
+#: Seconds ``PleoExport.aclose`` waits for export runs' outcomes still on their way to Pleo.
+CLOSE_GRACE: Final = 10.0
 #: An export run journals the intents of this many items in one write before handing them out,
 #: as the outbox reports outcomes in batches of ``BATCH_LIMIT``.
 JOURNAL_INTENT_BATCH: Final = 100

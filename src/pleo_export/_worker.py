@@ -333,6 +333,13 @@ class ExportWorker(Generic[ExportT]):
             raise PleoError("this ExportWorker is already running")
         self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
+        if self.coordinator is None or isinstance(self.coordinator, InMemoryCoordinator):
+            logger.warning(
+                "export worker: no durable coordinator; the journal is in memory, so a crash "
+                "or kill of this process loses what it recorded but had not yet reported, and "
+                "another process may book its items again (give it a SQLiteCoordinator or "
+                "PostgresCoordinator; see docs/coordination.md)"
+            )
         failure: PleoError | None = None
         try:
             async with asyncio.TaskGroup() as group:

@@ -4,6 +4,7 @@ answers become outcomes, and one bad item does not stop the job."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,3 +121,16 @@ def test_idle_seconds_reads_the_newest_readable_stamp(
         started_at=started_at,
     )
     assert _idle_seconds(job, NOW) == expected
+
+
+async def test_a_worker_without_a_durable_coordinator_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without a durable coordinator the worker says once, at start, what the in-memory journal
+    cannot protect against; no warning, or one per job, fails this."""
+    caplog.set_level(logging.WARNING, logger="pleo_export")
+    port = MemoryPort(items=3)
+    await asyncio.wait_for(_worker(port, lambda work: Booked()).run(until_idle=True), WAIT)
+    warned = [r for r in caplog.records if "no durable coordinator" in r.getMessage()]
+    assert len(warned) == 1
+    assert warned[0].levelno == logging.WARNING
