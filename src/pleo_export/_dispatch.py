@@ -187,6 +187,8 @@ class DispatchWatch(Protocol):
 
     def retried(self, work: WorkItem[EntryLike, EntryLike]) -> None: ...
 
+    def breaker(self, is_open: bool) -> None: ...
+
 
 def short_reason(exc: BaseException) -> str:
     """What Pleo shows for an unexpected failure: the type and a scrubbed, bounded first line
@@ -314,6 +316,8 @@ class Dispatch(Generic[ItemT, ExportT]):
             await self._drain()
             raise
         await self._drain()
+        if self.open_since is not None:  # still out as the dispatch ends
+            self.outage_seconds += loop.time() - self.open_since
         if self._abort is not None:
             reason, reason_type = self._abort
             logger.error("job %s: %s (%s)", self._run.job_id, reason, reason_type)
@@ -417,6 +421,8 @@ class Dispatch(Generic[ItemT, ExportT]):
             self.outage_seconds += now - self.open_since
             logger.info("job %s: the accounting system answers again", self._run.job_id)
             self.open_since = None
+            if self._watch is not None:
+                self._watch.breaker(False)
             self._probe_delay = OUTAGE_RETRY_INITIAL
         self._probing, self._probe = False, None
 
@@ -456,6 +462,8 @@ class Dispatch(Generic[ItemT, ExportT]):
                     logger.warning("job %s: accounting system out; probing", self._run.job_id)
                     self.open_since = now
                     self._probe_at = now + self._probe_delay
+                    if self._watch is not None:
+                        self._watch.breaker(True)
         elif was_probe:  # still out: probe again later (calls in flight as it opened: no)
             self._probe_delay = min(self._probe_delay * 2, OUTAGE_RETRY_MAX * 8)
             self._probe_at = now + self._probe_delay

@@ -146,6 +146,10 @@ class WorkerStats:
         items_booked: items reported successful.
         items_failed: items reported failed.
         items_retried: items offered again after a ``Retry`` or a handler exception.
+        outages: times the breaker opened (the handler failed transiently on call after
+            call); the metric ``pleo_export.worker.items`` counts ``breaker_open`` and
+            ``breaker_closed`` too.
+        outage_seconds: seconds the breaker was open, all jobs together.
         jobs_systemic: jobs paused because the handler failed the same way on every item
             (a bug in it, not an outage): nothing failed at Pleo; see the ERROR log.
     """
@@ -161,6 +165,8 @@ class WorkerStats:
     items_failed: int = 0
     items_retried: int = 0
     jobs_systemic: int = 0
+    outages: int = 0
+    outage_seconds: float = 0.0
 
 
 class WorkerOptions(TypedDict, total=False):
@@ -470,7 +476,7 @@ class ExportWorker(Generic[ExportT]):
                     self._report("deferred", run)
                     return
                 self._report("resumed" if run.resumed else "started", run)
-                ending = await Dispatch(
+                dispatch = Dispatch(
                     run,
                     self._handler,
                     concurrency=self.concurrency,
@@ -483,7 +489,11 @@ class ExportWorker(Generic[ExportT]):
                         self._watch,
                         lambda entry: self._report("item", run, entry_id=entry),
                     ),
-                ).run()
+                )
+                try:
+                    ending = await dispatch.run()
+                finally:
+                    self.stats.outage_seconds += dispatch.outage_seconds
                 if ending is Ending.SYSTEMIC:  # a bug in the handler: let people look first
                     self.stats.jobs_systemic += 1
                     self._watch.item("systemic")
@@ -578,6 +588,10 @@ class _ItemWatch:
     def retried(self, work: WorkItem[EntryLike, EntryLike]) -> None:
         self._stats.items_retried += 1
         self._watch.item("retried")
+
+    def breaker(self, is_open: bool) -> None:
+        self._stats.outages += is_open
+        self._watch.item("breaker_open" if is_open else "breaker_closed")
 
 
 def _idle_seconds(job: JobLike, now: datetime) -> float:

@@ -101,6 +101,8 @@ async def test_an_erp_down_for_a_while_fails_no_item(
     assert fake_pleo.job(job_id)["status"] == "completed"
     assert fake_pleo.item_status_counts(job_id) == {"successful": 200}
     assert worker.stats.items_retried > 0
+    assert worker.stats.outages >= 1  # the breaker opened, and was timed
+    assert worker.stats.outage_seconds > 0
     if retry:  # Retry says nothing was booked: not in doubt
         assert all(not doubt for _, doubt in erp.calls)
     else:
