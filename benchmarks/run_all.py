@@ -38,6 +38,7 @@ BENCHMARKS = (
     "bench_throughput",
     "bench_journal",
     "bench_coordinated",
+    "bench_engine",
     "bench_files",
 )
 

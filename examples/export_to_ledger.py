@@ -184,6 +184,7 @@ async def export(
     once: bool,
     company_ids: list[str] | None = None,
     poll_interval: float = 60.0,
+    concurrency: int = 8,
     out: Any = None,
     fake: FakePleo | None = None,
     receipts: bool = True,
@@ -196,6 +197,7 @@ async def export(
         fake: the embedded fake; the check then also compares every booked entry's files with
             the bytes the fake served.
         receipts: download and attach each item's files (off: book the accounting data only).
+        concurrency: bookings in flight per job (1 books in order).
         coordinator: where leases and the journal live; default a ``SQLiteCoordinator`` beside
             the ledger (``<ledger>.journal``), or with ``durable=False`` the client's in-memory
             journal (what the benchmark compares against).
@@ -213,6 +215,8 @@ async def export(
         integration.book,
         company_ids=company_ids,
         poll_interval=poll_interval,
+        # Items of a job are booked eight at a time (they complete out of order).
+        concurrency=concurrency,
         on_progress=integration.on_progress,
         coordinator=journal,
         # One worker per ledger: a restart takes its own leases back at once.
@@ -338,6 +342,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--poll-interval", type=float, default=60.0, metavar="SECONDS")
     run.add_argument(
+        "--concurrency", type=int, default=8, help="bookings in flight per job (1: in order)"
+    )
+    run.add_argument(
         "--log-level", metavar="LEVEL", help="log to stderr from this level on, e.g. DEBUG"
     )
     seed = parser.add_argument_group("the embedded fake's data")
@@ -389,6 +396,7 @@ async def _main(args: argparse.Namespace) -> int:
                 once=args.once,
                 company_ids=args.company,
                 poll_interval=args.poll_interval,
+                concurrency=args.concurrency,
             )
         finally:
             ledger.close()

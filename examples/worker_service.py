@@ -129,6 +129,7 @@ async def serve(args: argparse.Namespace) -> None:
             on_progress=on_progress,
             coordinator=coordinator,
             holder=args.name,
+            concurrency=args.concurrency,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -144,7 +145,7 @@ async def serve(args: argparse.Namespace) -> None:
                     group.create_task(simulate_users(target.fake, worker, args.jobs, args.items))
                 )
             await stop.wait()
-            log.info("SIGTERM: stopping; the current item finishes and outcomes are flushed")
+            log.info("SIGTERM: stopping; calls in flight finish and outcomes are flushed")
             worker.stop()
             await worker_task  # returns once running jobs have paused
             for task in extras:
@@ -172,6 +173,9 @@ def main() -> None:
     add_target_options(parser)
     parser.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS")
     parser.add_argument("--heartbeat", type=float, default=2.0, metavar="SECONDS")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="handler calls in flight per job (1: in order)"
+    )
     parser.add_argument("--jobs", type=int, default=3, help="embedded: exports users start")
     parser.add_argument("--items", type=int, default=300, help="embedded: items per export")
     parser.add_argument("--verbose", action="store_true", help="the SDK's own log lines too")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
+    from ._dispatch import JobAbortedError, Retry
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -91,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidStatusChangeError": "_errors",
     "InvalidTransitionError": "_errors",
     "ItemFile": "_files",
+    "JobAbortedError": "_dispatch",
     "JobFinishedError": "_errors",
     "LeaseHeldError": "_errors",
     "LeaseLostError": "_errors",
@@ -112,6 +114,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseMeta": "_meta",
     "ResponseTooLargeError": "_errors",
     "ResponseValidationError": "_errors",
+    "Retry": "_dispatch",
     "RetryInfo": "_hooks",
     "RetryPolicy": "_retry",
     "RunStats": "_run",
@@ -158,6 +161,7 @@ __all__ = [
     "InvalidStatusChangeError",
     "InvalidTransitionError",
     "ItemFile",
+    "JobAbortedError",
     "JobFinishedError",
     "LeaseHeldError",
     "LeaseLostError",
@@ -179,6 +183,7 @@ __all__ = [
     "ResponseMeta",
     "ResponseTooLargeError",
     "ResponseValidationError",
+    "Retry",
     "RetryInfo",
     "RetryPolicy",
     "RunStats",

@@ -10,10 +10,11 @@ outcome into a request is the wire's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
@@ -23,13 +24,65 @@ from ._outcome import ItemOutcome
 from ._port import EntryLike, UpdateResultLike
 from ._validation import check_int
 
-__all__ = ["BatchResult", "BatchUpdateError", "FailedBatch", "Outbox", "chunk", "send_batches"]
+__all__ = [
+    "BatchResult",
+    "BatchUpdateError",
+    "FailedBatch",
+    "Outbox",
+    "chunk",
+    "send_batches",
+    "settle_deliveries",
+]
 
 logger: Final = logging.getLogger("pleo_export")
 
 T = TypeVar("T")
 U = TypeVar("U", bound=EntryLike)
 U_contra = TypeVar("U_contra", bound=EntryLike, contravariant=True)
+
+
+#: Every outbox send in flight in this process (a background batch, or a flush — the one a
+#: cancelled run left running under its shield included), with the entries it carries.
+_DELIVERING: dict[asyncio.Task[object], list[uuid.UUID]] = {}
+
+
+async def settle_deliveries(grace: float) -> None:
+    """Wait up to ``grace`` seconds for the outbox sends in flight (what a client's ``aclose``
+    does before it closes the pool); log at ERROR, with their entry ids, those still going."""
+    mine = asyncio.current_task()
+    deadline = asyncio.get_running_loop().time() + grace
+    late: set[asyncio.Task[object]] = set()
+    while True:  # a flush may start sends of its own meanwhile: wait for those too
+        tasks = {task for task in _DELIVERING if task is not mine and not task.done()}
+        left = deadline - asyncio.get_running_loop().time()
+        if not tasks or left <= 0:
+            late = tasks
+            break
+        await asyncio.wait(tasks, timeout=left)
+    entries = [str(entry) for task in late for entry in _DELIVERING.get(task, [])]
+    if entries:
+        logger.error(
+            "closing the client: %d recorded outcome(s) were still on their way to Pleo after "
+            "%gs and may not arrive (their items come back in doubt only with a durable "
+            "coordinator): %s",
+            len(entries),
+            grace,
+            ", ".join(entries),
+        )
+
+
+@contextlib.contextmanager
+def _delivering(outcomes: Sequence[EntryLike]) -> Iterator[None]:
+    """Register the current task as sending ``outcomes`` while the block runs."""
+    task = asyncio.current_task()
+    if task is None:
+        yield
+        return
+    _DELIVERING[task] = [o.accounting_entry_id for o in outcomes]
+    try:
+        yield
+    finally:
+        _DELIVERING.pop(task, None)
 
 
 def chunk(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
@@ -261,17 +314,18 @@ class Outbox:
             BatchUpdateError: some batch failed after retries; its updates stay buffered for
                 the next flush.
         """
-        await self.settle()
-        if not self._buffer:
-            return
-        batch, self._buffer, self._since = self._buffer, [], None
-        try:
-            result = await send_batches(
-                self._send, batch, job_id=self._job_id, concurrency=self._concurrency
-            )
-        except BaseException:
-            self._put_back(batch)
-            raise
+        with _delivering(list(self._buffer)):  # a client's aclose() waits for all of it
+            await self.settle()
+            if not self._buffer:
+                return
+            batch, self._buffer, self._since = self._buffer, [], None
+            try:
+                result = await send_batches(
+                    self._send, batch, job_id=self._job_id, concurrency=self._concurrency
+                )
+            except BaseException:
+                self._put_back(batch)
+                raise
         self.failure = None
         self._absorb(result)
         if self.failure is not None:
@@ -296,7 +350,10 @@ class Outbox:
     async def _deliver(self, batch: list[ItemOutcome]) -> None:
         async with self._slots:
             try:
-                result = await send_batches(self._send, batch, job_id=self._job_id, concurrency=1)
+                with _delivering(batch):
+                    result = await send_batches(
+                        self._send, batch, job_id=self._job_id, concurrency=1
+                    )
             except BaseException:
                 self._put_back(batch)  # cancelled: keep the updates for the next flush
                 raise

@@ -15,6 +15,7 @@ from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
     BEARER_TOKEN_ENV,
+    CLOSE_GRACE,
     CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FILE_CONCURRENCY,
@@ -426,7 +427,12 @@ class PleoExport:
         """Close the connection pool (not a caller-provided ``http_client``).
 
         Calls in flight end with ``ClientClosedError`` (not retried), and so does any later one.
+        Export runs' outcomes on their way to Pleo (a cancelled run's last flush too) get
+        ``CLOSE_GRACE`` seconds to arrive first; what is still going then is logged at ERROR.
         """
+        from ._batch import settle_deliveries
+
+        await settle_deliveries(CLOSE_GRACE)
         self._seam.close()  # and every with_options view's
         # The generated client's front ``httpx.AsyncClient`` owns no connection (RawTransport
         # sends on the shared pool) and stays open, so its calls reach the seam and end in

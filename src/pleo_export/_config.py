@@ -22,6 +22,7 @@ __all__ = [
     "BUDGET_FLEET_RETRY",
     "BUDGET_MIN_FACTOR",
     "BUDGET_RECOVERY_SECONDS",
+    "CLOSE_GRACE",
     "CONNECT_TIMEOUT",
     "COORDINATOR_CALL_TIMEOUT",
     "COORDINATOR_CONNECT_TIMEOUT",
@@ -58,6 +59,7 @@ __all__ = [
     "HOOK_TIMEOUT",
     "JOURNAL_INTENT_BATCH",
     "LEASE_RENEW_FRACTION",
+    "LEASE_SAFETY_FRACTION",
     "LOOPBACK_HOSTS",
     "MAX_CURSOR_CHARS",
     "MAX_LIMIT",
@@ -65,6 +67,8 @@ __all__ = [
     "META_HEADER_MAX_CHARS",
     "META_MAX_HEADERS",
     "REQUEST_BURST",
+    "OUTAGE_RETRY_INITIAL",
+    "OUTAGE_RETRY_MAX",
     "REQUEST_ID_MAX_CHARS",
     "RETRY_AFTER_MAX",
     "RETRY_WAIT_INITIAL",
@@ -252,6 +256,15 @@ DEFAULT_LEASE_SECONDS: Final = 30.0
 #: An export run renews its lease every this fraction of ``lease_seconds`` (a third: two renewals
 #: may fail before the lease lapses).
 LEASE_RENEW_FRACTION: Final = 1 / 3
+#: The share of a lease's term a holder keeps as a margin: it hands out no item once its own
+#: clock leaves less than this much of the term (it renews first).
+LEASE_SAFETY_FRACTION: Final = 0.2
+#: Seconds before the first retry of a journal write (or an ERP call) that failed; it doubles
+#: up to ``OUTAGE_RETRY_MAX``.
+OUTAGE_RETRY_INITIAL: Final = 0.05
+OUTAGE_RETRY_MAX: Final = 2.0
+#: Seconds ``PleoExport.aclose`` waits for export runs' outcomes still on their way to Pleo.
+CLOSE_GRACE: Final = 10.0
 #: An export run journals the intents of this many items in one write before handing them out,
 #: as the outbox reports outcomes in batches of ``BATCH_LIMIT``.
 JOURNAL_INTENT_BATCH: Final = 100

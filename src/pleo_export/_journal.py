@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Sequence
 from typing import Final, Protocol, TypeVar
 
-from ._config import LEASE_RENEW_FRACTION
+from ._config import LEASE_RENEW_FRACTION, LEASE_SAFETY_FRACTION
 from ._errors import CoordinatorError, LeaseHeldError, LeaseLostError
 from ._outcome import ItemOutcome, JobRef
 from ._port import UpdateResultLike
@@ -74,6 +74,9 @@ class RunJournal:
         self.lease: Lease | None = None
         #: Set once a write or renewal found the lease superseded or run out.
         self.lost: LeaseLostError | None = None
+        #: The last write's ``CoordinatorError`` while the journal cannot be written (cleared by
+        #: the next write that succeeds): stop handing out, keep the outcomes, try again.
+        self.outage: CoordinatorError | None = None
         #: Entries whose outcome is in the journal (this run's, or an earlier run's).
         self.journaled: set[uuid.UUID] = set()
         self._waiting: list[ItemOutcome] = []
@@ -124,6 +127,27 @@ class RunJournal:
         self.journaled.update(outcome.accounting_entry_id for outcome in state.unconfirmed)
         return state
 
+    def provably_held(self) -> bool:
+        """Whether the holder's own monotonic clock proves the lease unexpired, with a safety
+        margin (``LEASE_SAFETY_FRACTION`` of its term) for the coordinator's clock and the call
+        about to start. A loop blocked past the renewal makes this False."""
+        if self.lost is not None or self.lease is None:
+            return False
+        margin = self.lease.lease_seconds * LEASE_SAFETY_FRACTION
+        return asyncio.get_running_loop().time() < self._valid_until - margin
+
+    async def ensure_held(self) -> None:
+        """Prove the lease before handing an item out: at once when the clock proves it, else
+        by renewing it now (which fails with ``LeaseLostError`` if another holder took it).
+
+        Raises:
+            LeaseLostError: the lease is lost.
+            CoordinatorError: it could not be renewed (the journal is unreachable).
+        """
+        if self.provably_held():
+            return
+        await self._renew(self._held())
+
     async def check(self) -> None:
         """Prove the lease is still the newest before a final event: by a renewal, unless the
         last acquire or renewal left it more than a renewal interval to run (no other holder
@@ -165,9 +189,12 @@ class RunJournal:
                         self._held(), intents=intents, outcomes=fresh, confirmed=acks
                     )
                 )
-            except BaseException:
+            except BaseException as exc:
                 self._acks[:0] = acks
+                if isinstance(exc, CoordinatorError) and not isinstance(exc, LeaseLostError):
+                    self.outage = exc  # unreachable, full, corrupt: no verdict on the job
                 raise
+            self.outage = None
             self.journaled.update(o.accounting_entry_id for o in fresh)
             del self._waiting[: len(taken)]
 
@@ -200,7 +227,10 @@ class RunJournal:
         purged = False
         try:
             if self.lost is None and not purge:
-                await self.write()
+                try:
+                    await self.write()
+                except CoordinatorError as exc:
+                    self._log_unjournaled(lease, exc)
             elif self.lost is None:
                 try:
                     await self._guarded(self.coordinator.purge(lease))
@@ -214,6 +244,23 @@ class RunJournal:
                     await self.coordinator.release(lease)
                 except CoordinatorError as exc:  # it lapses after lease_seconds anyway
                     logger.warning("job %s: releasing the lease failed: %s", lease.job_id, exc)
+
+    def _log_unjournaled(self, lease: Lease, exc: CoordinatorError) -> None:
+        """The last write failed: name every outcome this process still holds unjournaled."""
+        lost = [
+            str(o.accounting_entry_id)
+            for o in self._waiting
+            if o.accounting_entry_id not in self.journaled
+        ]
+        if lost:
+            logger.error(
+                "job %s: %d outcome(s) could not be journaled (%s); their items come back in "
+                "doubt: %s",
+                lease.job_id,
+                len(lost),
+                exc,
+                ", ".join(lost),
+            )
 
     def _held(self) -> Lease:
         if self.lost is not None:

@@ -26,6 +26,16 @@ from ._config import (
     DEFAULT_FLUSH_INTERVAL,
     FAILURE_REASON_MAX_CHARS,
     JOURNAL_INTENT_BATCH,
+    OUTAGE_RETRY_INITIAL,
+    OUTAGE_RETRY_MAX,
+)
+from ._dispatch import (
+    DEFAULT_GRACE,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_OUTAGE,
+    Dispatch,
+    Ending,
+    Handler,
 )
 from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
 from ._files import ItemFile, item_files
@@ -337,13 +347,22 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 await self._generators.pop().aclose()
             if self._journal.lost is not None or isinstance(exc, LeaseLostError):
                 logger.warning("job %s: lease lost; left to its new holder", self.job_id)
+            elif self._journal.outage is not None:
+                await self._ride_out_outage()
             elif self._state is _State.CLOSED:  # abort() already ended the job
                 await self._outbox.settle()
             elif exc is None and self._state is _State.PAUSED:
                 await self.flush()
                 logger.info("job %s: paused; left in_progress to resume later", self.job_id)
             elif exc is None:
-                await self._finish()
+                try:
+                    await self._finish()
+                except PleoError:
+                    outage = self._journal.outage
+                    if outage is None or self._journal.lost is not None:
+                        raise
+                    await self._ride_out_outage()
+                    raise outage from None  # no final event: a later run finishes the job
             elif isinstance(exc, Exception):
                 await self._fail_after(exc)
             else:  # cancelled or interrupted: a graceful stop, not a verdict on the job
@@ -358,6 +377,29 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             # (the next run reports it), then purge a final job or release the lease.
             await critical(self._journal.close(purge=self.final_status is not None))
             self._close_scope(exc or sys.exc_info()[1])  # or what ending the job raised
+
+    async def _ride_out_outage(self) -> None:
+        """The journal cannot be written: no final event (booked outcomes may be unreported).
+        Keep trying to journal and send what was recorded while the lease is provably held;
+        what is left then is logged (ERROR, with entry ids) on close, and the job stays
+        ``in_progress`` with those items' intents journaled, so they come back in doubt."""
+        logger.error(
+            "job %s: the journal failed (%s); stopped handing out, job left in_progress",
+            self.job_id,
+            self._journal.outage,
+        )
+        delay = OUTAGE_RETRY_INITIAL
+        while self._journal.lost is None:
+            try:
+                await self.flush()
+            except PleoError as exc:
+                if not self._journal.provably_held():
+                    logger.warning("job %s: flush during the outage failed: %s", self.job_id, exc)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, OUTAGE_RETRY_MAX)
+            else:
+                return
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job
@@ -473,12 +515,66 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         for work in batch:
             self._check_sending()
             if work.accounting_entry_id not in self._reported:
+                # No item once the holder's own clock cannot prove the lease (it renews
+                # first): a loop blocked past the lease must not book what another now holds.
+                await self._journal.ensure_held()
                 yield work
 
+    async def ensure_sending(self) -> None:
+        """Before handing an item out again (a retry): the lease is provably held, the journal
+        writes and Pleo takes outcomes.
+
+        Raises:
+            LeaseLostError: the lease was superseded. Also CoordinatorError (the journal
+                failed) and BatchUpdateError (Pleo refuses outcomes).
+        """
+        self._check_sending()
+        await self._journal.ensure_held()
+
+    async def process(
+        self,
+        handler: Handler[ItemT, ExportT],
+        *,
+        concurrency: int = 1,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        grace: float = DEFAULT_GRACE,
+    ) -> Ending:
+        """Hand every pending item to ``handler`` and record its answers, ``concurrency`` calls
+        at a time (items then complete out of order; 1 keeps their order)::
+
+            async with pleo.export_run(job) as run:
+                await run.process(book, concurrency=8)
+
+        ``handler(work)`` returns ``Booked``, ``Rejected`` or ``Retry`` (sync or async). An
+        exception is transient: the item is offered again after a back-off with
+        ``work.in_doubt`` set (the ERP may have booked it), and fails ``unexpected_failure``
+        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a row
+        open a breaker (one probe at a time until one succeeds); an outage longer than
+        ``max_outage`` seconds fails the job with a job-level reason; the same unclassified
+        exception on every item pauses the job (nothing is failed at Pleo). On a cancel, calls
+        in flight get ``grace`` seconds to finish, then are cancelled (in doubt next time).
+
+        Returns:
+            how it ended: ``Ending.DONE``, ``STOPPED``, ``SYSTEMIC`` (paused) or ``ABORTED``.
+        """
+        dispatch = Dispatch(
+            self,
+            handler,
+            concurrency=concurrency,
+            max_attempts=max_attempts,
+            max_outage=max_outage,
+            grace=grace,
+        )
+        return await dispatch.run()
+
     def _check_sending(self) -> None:
-        """Stop handing out items once the lease is lost or Pleo refuses outcomes."""
+        """Stop handing out items once the lease is lost, the journal fails, or Pleo refuses
+        outcomes."""
         if self._journal.lost is not None:
             raise self._journal.lost
+        if self._journal.outage is not None:
+            raise self._journal.outage
         if self._outbox.failure is not None:
             raise self._outbox.failure
 
@@ -649,6 +745,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
 
     async def _fail_after(self, exc: Exception) -> None:
         """The block raised: keep what was recorded, fail the job, let the exception go on."""
+        if self._journal.outage is not None:  # the journal failed: not a verdict on the job
+            await self._ride_out_outage()
+            return
         try:
             await self.flush()
         except Exception as flush_exc:

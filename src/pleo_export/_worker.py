@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, cast, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    cast,
+    overload,
+)
 
 from ._api import version_of
 from ._config import (
@@ -25,6 +36,20 @@ from ._config import (
     DEFAULT_RESUME_IDLE,
     DEFAULT_WORKER_JOBS,
     WORKER_FINISHED_KEPT,
+)
+from ._dispatch import (
+    DEFAULT_GRACE,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_OUTAGE,
+    SYSTEMIC_PAUSE,
+    Booked,
+    Dispatch,
+    Ending,
+    Handler,
+    JobAbortedError,
+    Outcome,
+    Rejected,
+    Retry,
 )
 from ._errors import (
     AuthenticationError,
@@ -37,12 +62,11 @@ from ._errors import (
     PermissionDeniedError,
     PleoError,
 )
-from ._files import item_failure_type
 from ._lifecycle import status_text
 from ._port import EntryLike, ExportPort, JobLike
-from ._run import ExportRun, WorkItem, clip_reason
+from ._run import ExportRun, WorkItem
 from ._secrets import scrub
-from ._validation import check_uuid
+from ._validation import check_int, check_uuid
 from ._watch import WorkerWatch
 from ._wire import unset_to_none
 from .coordination._memory import InMemoryCoordinator
@@ -53,7 +77,18 @@ if TYPE_CHECKING:
     from ._client import PleoExport
     from .models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
-__all__ = ["Booked", "ExportWorker", "Handler", "Outcome", "Progress", "Rejected", "WorkerStats"]
+__all__ = [
+    "Booked",
+    "ExportWorker",
+    "Handler",
+    "JobAbortedError",
+    "Outcome",
+    "Progress",
+    "Rejected",
+    "Retry",
+    "WorkerOptions",
+    "WorkerStats",
+]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -62,40 +97,6 @@ ItemT = TypeVar("ItemT", bound=EntryLike)
 _RUNNABLE: Final = ("pending", "in_progress")
 
 
-@dataclass(frozen=True, slots=True)
-class Booked:
-    """A handler's answer: the item is in the accounting system.
-
-    Attributes:
-        external_id: the ERP's id of the booking (voucher number…), if it has one.
-        external_url: a link to the booking in the ERP.
-        exported_at: when it was booked (timezone-aware); default: when the worker records it.
-    """
-
-    external_id: str | None = None
-    external_url: str | None = None
-    exported_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A handler's answer: the item could not be exported.
-
-    Attributes:
-        reason: what went wrong, in words the user can act on in Pleo.
-        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
-            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
-    """
-
-    reason: str
-    reason_type: str | None = "validation_failure"
-
-
-Outcome: TypeAlias = Booked | Rejected
-#: ``handler(work) -> Outcome``, sync or async, given a ``WorkItem`` (``work.export_item``,
-#: ``work.in_doubt``…); raising fails the item (``unexpected_failure``) and the worker carries
-#: on with the next.
-Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome | Awaitable[Outcome]]
 _Run: TypeAlias = ExportRun[JobLike, EntryLike, ExportT]
 
 
@@ -144,6 +145,13 @@ class WorkerStats:
         items_in_doubt: items handed to the handler with ``in_doubt`` set.
         items_booked: items reported successful.
         items_failed: items reported failed.
+        items_retried: items offered again after a ``Retry`` or a handler exception.
+        outages: times the breaker opened (the handler failed transiently on call after
+            call); the metric ``pleo_export.worker.items`` counts ``breaker_open`` and
+            ``breaker_closed`` too.
+        outage_seconds: seconds the breaker was open, all jobs together.
+        jobs_systemic: jobs paused because the handler failed the same way on every item
+            (a bug in it, not an outage): nothing failed at Pleo; see the ERROR log.
     """
 
     jobs_processed: int = 0
@@ -155,6 +163,26 @@ class WorkerStats:
     items_in_doubt: int = 0
     items_booked: int = 0
     items_failed: int = 0
+    items_retried: int = 0
+    jobs_systemic: int = 0
+    outages: int = 0
+    outage_seconds: float = 0.0
+
+
+class WorkerOptions(TypedDict, total=False):
+    """The keyword arguments of ``ExportWorker`` (see there)."""
+
+    company_ids: Iterable[str | uuid.UUID] | None
+    poll_interval: float
+    max_jobs: int
+    resume_idle: float
+    on_progress: Callable[[Progress], None] | None
+    coordinator: Coordinator | None
+    holder: str | None
+    concurrency: int
+    max_attempts: int
+    max_outage: float
+    grace: float
 
 
 class ExportWorker(Generic[ExportT]):
@@ -209,42 +237,21 @@ class ExportWorker(Generic[ExportT]):
         self: ExportWorker[ExportItemV3],
         pleo: V3Resources,
         handler: Handler[ExportJobItemV3, ExportItemV3],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: Coordinator | None = ...,
-        holder: str | None = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV2],
         pleo: V2Resources,
         handler: Handler[ExportJobItem, ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: Coordinator | None = ...,
-        holder: str | None = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
         pleo: PleoExport,
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: Coordinator | None = ...,
-        holder: str | None = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     def __init__(
         self,
@@ -258,7 +265,13 @@ class ExportWorker(Generic[ExportT]):
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: Coordinator | None = None,
         holder: str | None = None,
+        concurrency: int = 1,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        grace: float = DEFAULT_GRACE,
     ) -> None:
+        check_int(concurrency, "concurrency", minimum=1)
+        check_int(max_attempts, "max_attempts", minimum=1)
         if poll_interval <= 0:
             raise InvalidArgumentError("poll_interval", f"must be > 0, got {poll_interval}")
         if max_jobs < 1:
@@ -284,6 +297,11 @@ class ExportWorker(Generic[ExportT]):
         self.poll_interval = poll_interval
         self.max_jobs = max_jobs
         self.resume_idle = resume_idle
+        #: Handler calls in flight per job.
+        self.concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._max_outage = max_outage
+        self._grace = grace
         self._on_progress = on_progress
         self._watch = WorkerWatch(observer)
         self.stats = WorkerStats()
@@ -291,6 +309,8 @@ class ExportWorker(Generic[ExportT]):
         self._stopping = False
         self._running = False
         self._hints: set[uuid.UUID] = set()
+        #: Jobs paused on a systemic handler error, and when they may be tried again.
+        self._held_back: dict[uuid.UUID, float] = {}
         self._busy_companies: set[uuid.UUID] = set()
         self._busy_jobs: set[uuid.UUID] = set()
         #: Jobs this worker brought to a final status lately: a listing that was in flight
@@ -319,6 +339,13 @@ class ExportWorker(Generic[ExportT]):
             raise PleoError("this ExportWorker is already running")
         self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
+        if self.coordinator is None or isinstance(self.coordinator, InMemoryCoordinator):
+            logger.warning(
+                "export worker: no durable coordinator; the journal is in memory, so a crash "
+                "or kill of this process loses what it recorded but had not yet reported, and "
+                "another process may book its items again (give it a SQLiteCoordinator or "
+                "PostgresCoordinator; see docs/coordination.md)"
+            )
         failure: PleoError | None = None
         try:
             async with asyncio.TaskGroup() as group:
@@ -392,7 +419,7 @@ class ExportWorker(Generic[ExportT]):
                 break
             if job.id in self._busy_jobs or job.company_id in self._busy_companies:
                 continue
-            if job.id in self._finished:
+            if job.id in self._finished or self._held_back.get(job.id, 0.0) > time.monotonic():
                 continue
             if (
                 self.coordinator is None
@@ -449,11 +476,28 @@ class ExportWorker(Generic[ExportT]):
                     self._report("deferred", run)
                     return
                 self._report("resumed" if run.resumed else "started", run)
-                async for work in run.pending():
-                    if self._stopping:
-                        run.pause()
-                        break
-                    await self._handle(run, work)
+                dispatch = Dispatch(
+                    run,
+                    self._handler,
+                    concurrency=self.concurrency,
+                    max_attempts=self._max_attempts,
+                    max_outage=self._max_outage,
+                    grace=self._grace,
+                    stopping=lambda: self._stopping,
+                    watch=_ItemWatch(
+                        self.stats,
+                        self._watch,
+                        lambda entry: self._report("item", run, entry_id=entry),
+                    ),
+                )
+                try:
+                    ending = await dispatch.run()
+                finally:
+                    self.stats.outage_seconds += dispatch.outage_seconds
+                if ending is Ending.SYSTEMIC:  # a bug in the handler: let people look first
+                    self.stats.jobs_systemic += 1
+                    self._watch.item("systemic")
+                    self._held_back[job.id] = time.monotonic() + SYSTEMIC_PAUSE
             if run.final_status is None:
                 self.stats.jobs_paused += 1
                 self._report("paused", run)
@@ -491,56 +535,6 @@ class ExportWorker(Generic[ExportT]):
         logger.error("job %s: export run ended on an error: %r", run.job_id, exc)
         self._report("error", run, status=f"{type(exc).__name__}: {exc}")
 
-    async def _handle(self, run: _Run[ExportT], work: WorkItem[EntryLike, ExportT]) -> None:
-        """Ask the handler about one item and record its answer.
-
-        Whatever goes wrong with one item (the handler raises, returns something else, or
-        returns an outcome Pleo would refuse, such as an unknown reason type) fails that item
-        as ``unexpected_failure`` with the reason, and the job carries on.
-        """
-        try:
-            if work.in_doubt:
-                self.stats.items_in_doubt += 1
-                self._watch.item("in_doubt")
-            answer: object = self._handler(work)
-            if inspect.isawaitable(answer):
-                answer = await answer
-            if not isinstance(answer, Booked | Rejected):
-                raise TypeError(f"the handler returned {answer!r}, not Booked or Rejected")
-            outcome: Outcome = answer
-        except Exception as exc:
-            outcome = self._unexpected(run, work, exc)
-        if isinstance(outcome, Booked):
-            try:
-                run.succeeded(
-                    work,
-                    external_id=outcome.external_id,
-                    external_url=outcome.external_url,
-                    exported_at=outcome.exported_at,
-                )
-            except InvalidArgumentError as exc:
-                outcome = self._unexpected(run, work, exc)
-            else:
-                self.stats.items_booked += 1
-        if isinstance(outcome, Rejected):
-            try:
-                run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
-            except InvalidArgumentError as exc:
-                outcome = self._unexpected(run, work, exc)
-                run.failed(work, reason=outcome.reason, reason_type=outcome.reason_type)
-            self.stats.items_failed += 1
-        self._watch.item("booked" if isinstance(outcome, Booked) else "rejected")
-        self._report("item", run, entry_id=work.accounting_entry_id)
-
-    @staticmethod
-    def _unexpected(
-        run: _Run[ExportT], work: WorkItem[EntryLike, EntryLike], exc: Exception
-    ) -> Rejected:
-        logger.warning("job %s: item %s failed: %r", run.job_id, work.accounting_entry_id, exc)
-        # A receipt that could not be downloaded says so: receipt_download_failure & co.
-        reason_type = item_failure_type(exc) or "unexpected_failure"
-        return Rejected(clip_reason(f"{type(exc).__name__}: {exc}"), reason_type=reason_type)
-
     def _report(
         self,
         stage: str,
@@ -567,6 +561,37 @@ class ExportWorker(Generic[ExportT]):
             self._on_progress(progress)
         except Exception:
             logger.exception("export worker: the on_progress callback raised")
+
+
+class _ItemWatch:
+    """A dispatch's item events, into the worker's stats, metrics and progress."""
+
+    def __init__(
+        self, stats: WorkerStats, watch: WorkerWatch, report: Callable[[uuid.UUID], None]
+    ) -> None:
+        self._stats = stats
+        self._watch = watch
+        self._report = report
+
+    def offered(self, work: WorkItem[EntryLike, EntryLike]) -> None:
+        self._stats.items_in_doubt += 1
+        self._watch.item("in_doubt")
+
+    def recorded(self, work: WorkItem[EntryLike, EntryLike], booked: bool) -> None:
+        if booked:
+            self._stats.items_booked += 1
+        else:
+            self._stats.items_failed += 1
+        self._watch.item("booked" if booked else "rejected")
+        self._report(work.accounting_entry_id)
+
+    def retried(self, work: WorkItem[EntryLike, EntryLike]) -> None:
+        self._stats.items_retried += 1
+        self._watch.item("retried")
+
+    def breaker(self, is_open: bool) -> None:
+        self._stats.outages += is_open
+        self._watch.item("breaker_open" if is_open else "breaker_closed")
 
 
 def _idle_seconds(job: JobLike, now: datetime) -> float:

@@ -105,7 +105,7 @@ async def test_outcomes_pleo_would_refuse_fail_only_their_item(
     await asyncio.wait_for(worker.run(until_idle=True), WAIT)
     reasons = [fake_pleo.item(job_id, entry) for entry in entries[:3]]
     assert {item["failureReasonType"] for item in reasons} == {"unexpected_failure"}
-    assert "not Booked or Rejected" in reasons[0]["failureReason"]
+    assert "not Booked, Rejected or Retry" in reasons[0]["failureReason"]
     assert "exported_at" in reasons[1]["failureReason"]
     assert "erp_on_fire" in reasons[2]["failureReason"]
     assert fake_pleo.item(job_id, entries[3])["status"] == "successful"
@@ -113,18 +113,25 @@ async def test_outcomes_pleo_would_refuse_fail_only_their_item(
     assert (worker.stats.items_booked, worker.stats.items_failed) == (1, 3)
 
 
-async def test_a_handler_that_raises_for_everything_fails_the_job(
-    fake_pleo: FakePleo, pleo: PleoExport
+async def test_a_handler_that_raises_for_everything_pauses_the_job(
+    fake_pleo: FakePleo, pleo: PleoExport, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every item failing unexpectedly fails the job as integration_unusable."""
-    job_id = fake_pleo.add_job(items=3)
+    """The same unclassified exception on item after item is a bug in the handler, not a
+    verdict on the items: the job is paused (in_progress, nothing failed at Pleo), the worker
+    stays up and says so at ERROR and in its stats. Failing the items (as before: every item
+    ``unexpected_failure`` and the job ``failed``) fails this."""
+    job_id = fake_pleo.add_job(items=30)
 
     async def broken(work: Any) -> Booked:
-        raise RuntimeError("ERP client not configured")
+        raise RuntimeError("SQLite objects created in a thread can only be used in that thread")
 
-    await asyncio.wait_for(ExportWorker(pleo, broken).run(until_idle=True), WAIT)
+    worker = ExportWorker(pleo, broken)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
     job = fake_pleo.job(job_id)
-    assert (job["status"], job["failureReasonType"]) == ("failed", "integration_unusable")
+    assert job["status"] == "in_progress"
+    assert fake_pleo.item_status_counts(job_id) == {"pending": 30}
+    assert worker.stats.jobs_systemic == 1
+    assert any("a bug, not an outage" in r.getMessage() for r in caplog.records)
 
 
 async def test_jobs_are_taken_oldest_first(

@@ -59,7 +59,9 @@ async def _serve(url: str, spec: str, log_path: str) -> None:
 
     coordinator = open_coordinator(spec)
     async with PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=RETRY, timeout=10.0) as pleo:
-        worker = ExportWorker(pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator)
+        worker = ExportWorker(
+            pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator, concurrency=8
+        )
         await worker.run()
 
 

@@ -292,10 +292,12 @@ async def test_a_worker_stopped_cancelled_and_timed_out_at_random_hands_out_noth
     fake.faults.add("lost_response", route="updateExportJobItemsV3", rate=0.1)
     calls: list[tuple[str, bool]] = []  # (entry, in_doubt) as each call began
     completed: set[str] = set()
+    handed_again: list[str] = []  # entries handed out again after their call completed
 
     async def book(work: Any) -> Booked:
         entry = str(work.accounting_entry_id)
-        assert entry not in completed, f"{entry} handed out again after its call completed"
+        if entry in completed:  # not an assert: the engine would retry a raising handler
+            handed_again.append(entry)
         calls.append((entry, work.in_doubt))
         await asyncio.sleep(0.0005)
         completed.add(entry)
@@ -314,7 +316,10 @@ async def test_a_worker_stopped_cancelled_and_timed_out_at_random_hands_out_noth
         for _ in range(ROUNDS):
             if all(fake.job(job)["status"] not in ("pending", "in_progress") for job in jobs):
                 break
-            worker = ExportWorker(pleo, book, poll_interval=0.01, coordinator=journal)
+            # Eight calls in flight, so stops and cancels land with items mid-call.
+            worker = ExportWorker(
+                pleo, book, poll_interval=0.01, coordinator=journal, concurrency=8, grace=0.01
+            )
             task = asyncio.create_task(worker.run(until_idle=True))
             how = rng.choice(["cancel", "cancel twice", "stop", "wait_for"])
             moment = rng.uniform(0.02, 0.25)
@@ -348,6 +353,7 @@ async def test_a_worker_stopped_cancelled_and_timed_out_at_random_hands_out_noth
             repeats_not_in_doubt.append(entry)
         seen.add(entry)
     assert repeats_not_in_doubt == []
+    assert handed_again == []
     assert len(seen) == 3 * WORKER_ITEMS
     record(
         "cancellation",

@@ -35,6 +35,7 @@ from ._figures import record
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
 WORKERS = 4
+CONCURRENCY = 8  # handler calls in flight per job in each worker (_chaos_worker)
 JOBS = 20
 ITEMS = 100
 KILLS = 15
@@ -171,6 +172,7 @@ def _figures(name: str, chaos: Chaos) -> None:
         "chaos",
         **{
             f"{name}_workers_jobs_items": f"{WORKERS} × {JOBS} × {ITEMS}",
+            f"{name}_concurrency": CONCURRENCY,
             f"{name}_kills": chaos.kills,
             f"{name}_faults": chaos.faults,
             f"{name}_handler_calls": chaos.calls,

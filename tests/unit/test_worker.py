@@ -4,6 +4,7 @@ answers become outcomes, and one bad item does not stop the job."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,10 +18,10 @@ from pleo_export._worker import _idle_seconds
 WAIT = 5.0
 
 
-def _worker(port: MemoryPort, handler: Any) -> ExportWorker[Any]:
+def _worker(port: MemoryPort, handler: Any, **options: Any) -> ExportWorker[Any]:
     # A bare ExportPort stands in for pleo.v3; the worker keeps its own in-memory journal.
     source: Any = port
-    return ExportWorker(source, handler, resume_idle=0)
+    return ExportWorker(source, handler, resume_idle=0, **options)
 
 
 async def test_the_handler_gets_export_items_and_its_answers_are_reported() -> None:
@@ -46,24 +47,52 @@ async def test_the_handler_gets_export_items_and_its_answers_are_reported() -> N
     assert (worker.stats.items_booked, worker.stats.items_failed) == (3, 1)
 
 
-async def test_a_raising_handler_fails_only_its_item() -> None:
-    """An exception in the handler fails that item as ``unexpected_failure`` with the message,
-    and the job carries on; a worker that stops or reports the item booked fails this."""
+async def test_an_exception_is_retried_in_doubt() -> None:
+    """An exception is transient: the item is offered again with ``in_doubt`` (the ERP may have
+    booked before failing) and booked then; failing the item at once, or offering it again
+    not in doubt, fails this."""
     port = MemoryPort(items=2)
-    calls = 0
+    calls: list[tuple[object, bool]] = []
 
     async def handler(work: WorkItem[Entry, Entry]) -> Booked:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise RuntimeError("ledger down")
+        calls.append((work.accounting_entry_id, work.in_doubt))
+        if len(calls) == 1:
+            raise ConnectionError("ledger down")
         return Booked()
 
-    await asyncio.wait_for(_worker(port, handler).run(until_idle=True), WAIT)
+    worker = _worker(port, handler)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    first = calls[0][0]
+    assert [doubt for entry, doubt in calls if entry == first] == [False, True]
+    assert {o.status for o in port.reported} == {OutcomeStatus.SUCCESSFUL}
+    assert port.events == ["started", "completed"]
+    assert worker.stats.items_retried == 1
+
+
+async def test_an_item_that_always_raises_fails_alone_with_a_short_reason() -> None:
+    """One item's handler raises on every attempt while the others book: it fails
+    ``unexpected_failure`` after ``max_attempts`` with the type and first line only (no
+    traceback, no second line); the job completes with errors. A reason with the second line,
+    or a paused job, fails this."""
+    port = MemoryPort(items=6)
+    bad = port.items[0].accounting_entry_id
+    attempts = 0
+
+    async def handler(work: WorkItem[Entry, Entry]) -> Booked:
+        nonlocal attempts
+        if work.accounting_entry_id == bad:
+            attempts += 1
+            raise LookupError("vat code\nFile /srv/app.py, line 3, thread 1398829958")
+        return Booked()
+
+    worker = _worker(port, handler, max_attempts=3)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
     failed = [o for o in port.reported if o.status is OutcomeStatus.FAILED]
-    assert [(o.failure_reason_type, o.failure_reason) for o in failed] == [
-        ("unexpected_failure", "RuntimeError: ledger down")
+    assert [(o.accounting_entry_id, o.failure_reason_type) for o in failed] == [
+        (bad, "unexpected_failure")
     ]
+    assert failed[0].failure_reason == "LookupError: vat code"
+    assert attempts == 3
     assert port.events == ["started", "completed_with_errors"]
 
 
@@ -92,3 +121,16 @@ def test_idle_seconds_reads_the_newest_readable_stamp(
         started_at=started_at,
     )
     assert _idle_seconds(job, NOW) == expected
+
+
+async def test_a_worker_without_a_durable_coordinator_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without a durable coordinator the worker says once, at start, what the in-memory journal
+    cannot protect against; no warning, or one per job, fails this."""
+    caplog.set_level(logging.WARNING, logger="pleo_export")
+    port = MemoryPort(items=3)
+    await asyncio.wait_for(_worker(port, lambda work: Booked()).run(until_idle=True), WAIT)
+    warned = [r for r in caplog.records if "no durable coordinator" in r.getMessage()]
+    assert len(warned) == 1
+    assert warned[0].levelno == logging.WARNING
