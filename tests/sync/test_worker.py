@@ -71,6 +71,40 @@ def test_a_plain_handler_runs_in_the_worker_pool(
     assert progress.count("finished") == 3
 
 
+def test_concurrency_keeps_several_plain_handler_calls_in_flight(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """``concurrency=4`` reaches the async engine and sizes the thread pool: four blocking
+    calls of one job meet inside the handler. Without the keyword passed through (or with a
+    pool of one thread per job) at most one call is ever inside, and the barrier times out."""
+    job = fake_pleo.add_job(items=16)
+    barrier = threading.Barrier(4, timeout=10)
+    inside, most = 0, 0
+    lock = threading.Lock()
+    calls: Counter[uuid.UUID] = Counter()
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+            calls[work.accounting_entry_id] += 1
+        try:
+            if len(calls) <= 4:
+                barrier.wait()  # the first four calls must all be in flight at once
+            time.sleep(0.01)
+            return _answer(work)
+        finally:
+            with lock:
+                inside -= 1
+
+    worker = ExportWorker(sync_pleo, handler, poll_interval=0.05, max_jobs=1, concurrency=4)
+    worker.run(until_idle=True)
+    _all_right(fake_pleo, [job])
+    assert set(calls.values()) == {1}
+    assert most == 4
+
+
 def test_a_slow_handler_does_not_block_the_loop(fake_pleo: FakePleo, tcp_url: str) -> None:
     """While the handler blocks, other calls on the client go through: the handler waits
     until the test's own call has answered. Run on the loop, it would hold that call up, its

@@ -25,13 +25,16 @@ __all__ = ["ExportWorker", "Handler"]
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
 ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
 
-#: ``handler(work) -> Booked | Rejected``, a plain function given a ``WorkItem``; raising
-#: fails the item (``unexpected_failure``) and the worker carries on with the next.
+#: ``handler(work) -> Booked | Rejected | Retry``, a plain function given a ``WorkItem``;
+#: raising is transient, as in the async worker: the item is offered again (in doubt).
 Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
 
 _DEFAULT_POLL_INTERVAL = 60.0
 _DEFAULT_WORKER_JOBS = 4
 _DEFAULT_RESUME_IDLE = 600.0
+_DEFAULT_MAX_ATTEMPTS = 5
+_DEFAULT_MAX_OUTAGE = 900.0
+_DEFAULT_GRACE = 10.0
 
 
 class ExportWorker(Generic[ExportT]):
@@ -59,6 +62,10 @@ class ExportWorker(Generic[ExportT]):
         on_progress: Callable[[Progress], None] | None = ...,
         coordinator: pleo_export.coordination.Coordinator | None = ...,
         holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
     ) -> None: ...
     @overload
     def __init__(
@@ -73,6 +80,10 @@ class ExportWorker(Generic[ExportT]):
         on_progress: Callable[[Progress], None] | None = ...,
         coordinator: pleo_export.coordination.Coordinator | None = ...,
         holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
     ) -> None: ...
     @overload
     def __init__(
@@ -87,6 +98,10 @@ class ExportWorker(Generic[ExportT]):
         on_progress: Callable[[Progress], None] | None = ...,
         coordinator: pleo_export.coordination.Coordinator | None = ...,
         holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
     ) -> None: ...
     def __init__(
         self,
@@ -100,6 +115,10 @@ class ExportWorker(Generic[ExportT]):
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
+        concurrency: int = 1,
+        max_attempts: int = _DEFAULT_MAX_ATTEMPTS,
+        max_outage: float = _DEFAULT_MAX_OUTAGE,
+        grace: float = _DEFAULT_GRACE,
     ) -> None:
         self._core, self._source = source_of(pleo)
         self._handler = handler
@@ -111,8 +130,15 @@ class ExportWorker(Generic[ExportT]):
             "on_progress": on_progress,
             "coordinator": coordinator,
             "holder": holder,
+            "concurrency": concurrency,
+            "max_attempts": max_attempts,
+            "max_outage": max_outage,
+            "grace": grace,
         }
-        self._threads = max_jobs if isinstance(max_jobs, int) and max_jobs > 0 else 1
+        # One thread for every handler call the async worker may have in flight at once.
+        jobs = max_jobs if isinstance(max_jobs, int) and max_jobs > 0 else 1
+        calls = concurrency if isinstance(concurrency, int) and concurrency > 0 else 1
+        self._threads = jobs * calls
         self._pool: ThreadPoolExecutor | None = None
         self._generation = -1
         self._worker = self._make()  # bad arguments raise here, as in async
