@@ -38,6 +38,7 @@ from pleo_export.coordination import (
     Lease,
     LeaseHeld,
     SQLiteCoordinator,
+    TokenGrant,
 )
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
@@ -146,6 +147,15 @@ class CountingCoordinator:
         """Count, then purge."""
         await self._point()
         await self.inner.purge(lease)
+
+    async def take_tokens(
+        self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
+    ) -> TokenGrant:
+        """Take tokens of the inner coordinator (runs against the fake have no budget, so this
+        is no await point of theirs)."""
+        return await self.inner.take_tokens(
+            key, count=count, rate=rate, capacity=capacity, pause=pause
+        )
 
     async def aclose(self) -> None:
         """Close the inner coordinator."""
