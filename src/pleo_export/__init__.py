@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
     from ._dispatch import JobAbortedError, Retry
+    from ._download import ItemFile
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
         UnsupportedApiVersionError,
         UpdateLimitError,
     )
-    from ._files import DownloadedFile, Files, ItemFile
+    from ._files import DownloadedFile, Files
     from ._hooks import RequestInfo, ResponseInfo, RetryInfo
     from ._meta import ResponseMeta, with_response
     from ._pagination import Cursor, Page, Pager, PaginationError
@@ -91,7 +92,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidArgumentError": "_errors",
     "InvalidStatusChangeError": "_errors",
     "InvalidTransitionError": "_errors",
-    "ItemFile": "_files",
+    "ItemFile": "_download",
     "JobAbortedError": "_dispatch",
     "JobFinishedError": "_errors",
     "LeaseHeldError": "_errors",

@@ -28,7 +28,7 @@ from ._config import (
     FILE_REFRESH_KEPT,
     FILE_REFRESH_TTL,
 )
-from ._download import Memory, Received, Refused, Sink, TempFile, Transfer, file_error
+from ._download import ItemFile, Memory, Received, Refused, Sink, TempFile, Transfer, file_error
 from ._errors import (
     FileDownloadError,
     FileExpiredError,
@@ -45,39 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
 
 logger: Final = logging.getLogger("pleo_export")
-
-
-@attrs.frozen(slots=True)
-class ItemFile:
-    """One file of an export item, as Pleo lists it (``ExportItemFile``).
-
-    Get them with ``pleo.files.of(export_item, job_id=...)`` or ``work.files()``.
-
-    Attributes:
-        url: the pre-signed URL, valid 24 h from when the export item was fetched. It is a
-            credential of its own and is left out of the repr.
-        media_type: the declared MIME type, e.g. ``application/pdf``.
-        size: the declared size in bytes.
-        index: the file's place in the item's list (Pleo keeps upload order).
-        accounting_entry_id: the export item's entry; with ``job_id`` it lets an expired URL
-            be refreshed.
-        job_id: the export job the item was read from.
-    """
-
-    url: str = attrs.field(repr=False)
-    media_type: str
-    size: int
-    index: int = 0
-    accounting_entry_id: uuid.UUID | None = None
-    job_id: uuid.UUID | None = None
-
-    @property
-    def host(self) -> str:
-        """The host the URL points at (safe to log, unlike the URL)."""
-        try:
-            return httpx.URL(self.url).host or "?"
-        except httpx.InvalidURL:
-            return "?"
 
 
 @attrs.frozen(slots=True)
