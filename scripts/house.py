@@ -4,10 +4,14 @@ Read with ``ast`` from the hand-written sources (a module whose docstring says "
 generated and left out), never by importing them. Three kinds of import:
 
 * **module-level**: runs when the module is imported (also inside ``try``, a class body, or the
-  ``else`` of ``if TYPE_CHECKING``). Only these build floors:
+  ``else`` of ``if TYPE_CHECKING``). These (and deferred ones) build floors:
   ``floor(m) = 1 + max(floor of the package modules m imports at module level)``, and a module
   that imports nothing of the package at module level is on floor 1;
 * **lazy**: inside a function, so it runs when the function is called;
+* **deferred**: a lazy import marked ``# deferred: <why>`` (on its line, or in the comment right
+  above it or above the unbroken run of imports it belongs to): loaded late on purpose, to keep
+  an import cheap, but a dependency all the same, so it builds floors like a module-level one
+  and can never run up;
 * **typing**: under ``if TYPE_CHECKING:``, so it never runs.
 
 A package's ``__init__`` is the face of its package. Every import it makes counts for its floor
@@ -60,6 +64,7 @@ class ImportKind(Enum):
 
     MODULE = "module-level"
     LAZY = "lazy"
+    DEFERRED = "deferred"
     TYPING = "TYPE_CHECKING"
 
 
@@ -103,7 +108,10 @@ class House:
                 for edge in self.imports
                 if edge.source == stack[-1]
                 and self.floors[edge.target] == self.floors[stack[-1]] - 1
-                and (edge.kind is ImportKind.MODULE or edge.source in self.tops)
+                and (
+                    edge.kind in (ImportKind.MODULE, ImportKind.DEFERRED)
+                    or edge.source in self.tops
+                )
             )
             if not below:
                 break
@@ -234,6 +242,37 @@ def _attribute_uses(
                     yield names[node.value.id], node.attr, node.lineno, kind
 
 
+#: The comment that marks a lazy import as deferred on purpose.
+_DEFERRED_MARK = "# deferred:"
+
+
+def _deferred_lines(source: _Source) -> set[int]:
+    """First lines of the lazy imports marked ``# deferred: …`` (see the module docstring)."""
+    lines = source.path.read_text(encoding="utf-8").splitlines()
+    imports = sorted(
+        (node for node, _ in _walk_imports(source.tree.body, ImportKind.MODULE)),
+        key=lambda node: node.lineno,
+    )
+    marked: set[int] = set()
+    marked_ends: set[int] = set()
+    previous_end = -1
+    for node in imports:
+        end = node.end_lineno or node.lineno
+        own = any(_DEFERRED_MARK in line for line in lines[node.lineno - 1 : end])
+        above = node.lineno - 2  # the 0-based index of the line above
+        comment = False
+        while above >= 0 and lines[above].strip().startswith("#"):
+            comment = comment or _DEFERRED_MARK in lines[above]
+            above -= 1
+        run = previous_end == node.lineno - 1 and previous_end in marked_ends
+        if own or comment or run:
+            marked.add(node.lineno)
+        previous_end = end
+        if node.lineno in marked:
+            marked_ends.add(end)
+    return marked
+
+
 def _base_module(source: _Source, node: ast.ImportFrom) -> str:
     """The absolute dotted name ``from <this> import …`` refers to."""
     if node.level == 0:
@@ -315,7 +354,10 @@ def read_imports(root: Path) -> tuple[list[str], list[Import]]:
         # ``import pkg`` of a lazy face loads nothing until ``pkg.Name`` is read: the edge goes
         # from where ``pkg.Name`` is read to the module defining ``Name``.
         bound: dict[str, str] = {}
-        for node, kind in _walk_imports(source.tree.body, ImportKind.MODULE):
+        deferred = _deferred_lines(source)
+        for node, when in _walk_imports(source.tree.body, ImportKind.MODULE):
+            marked = when is ImportKind.LAZY and node.lineno in deferred
+            kind = ImportKind.DEFERRED if marked else when
             for target in _targets(source, node, sources, lazy):
                 if isinstance(node, ast.Import) and lazy.get(target):
                     alias = next(
@@ -388,7 +430,8 @@ def _circles(names: Sequence[str], imports: Iterable[Import]) -> list[tuple[str,
 
 def _floors(names: Sequence[str], imports: Sequence[Import], tops: set[str]) -> dict[str, int]:
     """Each module's floor over the imports that build floors (members of a circle share one)."""
-    builds = [edge for edge in imports if edge.kind is ImportKind.MODULE or edge.source in tops]
+    building = (ImportKind.MODULE, ImportKind.DEFERRED)
+    builds = [edge for edge in imports if edge.kind in building or edge.source in tops]
     # Collapse circles among the floor-building imports so the recursion ends.
     group = {name: name for name in names}
     for component in _circles(names, builds):
@@ -460,7 +503,8 @@ def build_house(root: Path, *, entries: Iterable[str] | None = None) -> House:
     upward = [
         edge
         for edge in imports
-        if edge.kind is not ImportKind.MODULE and floors[edge.target] >= floors[edge.source]
+        if edge.kind in (ImportKind.LAZY, ImportKind.TYPING)
+        and floors[edge.target] >= floors[edge.source]
     ]
     return House(floors, _circles(names, imports), upward, imports, frozenset(tops))
 
@@ -495,6 +539,8 @@ def render(house: House, *, width: int = 100) -> str:
             break_on_hyphens=False,
         )
     )
+    deferred = sum(edge.kind is ImportKind.DEFERRED for edge in house.imports)
+    lines.append(f"deferred imports (building floors): {deferred or 'none'}")
     lines.append(f"circles: {len(house.circles) or 'none'}")
     lines.extend(f"  {' ↔ '.join(circle)}" for circle in house.circles)
     pairs: dict[tuple[str, str], list[Import]] = {}

@@ -198,3 +198,39 @@ def test_main_prints_the_house(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert out[:2] == [" 2  a", " 1  pkg  b"]
     assert "circles: none" in out
     assert "imports running up: none" in out
+
+
+def test_a_deferred_import_builds_floors_and_never_runs_up(tmp_path: Path) -> None:
+    """A lazy import marked ``# deferred:`` (on its line, above it, or above its run of imports)
+    lifts the importer above its target like a module-level one, and an unmarked one beside it
+    still runs up; fails if the mark were ignored or excused more than its run."""
+    low = """
+        def make():
+            # deferred: the heavy parts load when one is made
+            from . import heavy
+            from . import wire
+
+            from . import other
+        def more():
+            from . import extra  # deferred: same reason
+    """
+    root = _package(
+        tmp_path,
+        {
+            "low.py": low,
+            "heavy.py": "",
+            "wire.py": "",
+            "other.py": "from . import extra\n",
+            "extra.py": "",
+        },
+    )
+    house = build_house(root, entries=())
+    kinds = {edge.target: edge.kind for edge in house.imports if edge.source == "pkg.low"}
+    assert kinds == {
+        "pkg.heavy": ImportKind.DEFERRED,
+        "pkg.wire": ImportKind.DEFERRED,
+        "pkg.other": ImportKind.LAZY,
+        "pkg.extra": ImportKind.DEFERRED,
+    }
+    assert house.floors["pkg.low"] == 2
+    assert [(edge.source, edge.target) for edge in house.upward] == [("pkg.low", "pkg.other")]
