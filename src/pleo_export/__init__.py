@@ -52,8 +52,8 @@ if TYPE_CHECKING:
         UpdateLimitError,
     )
     from ._files import DownloadedFile, Files
-    from ._hooks import RequestInfo, ResponseInfo, RetryInfo
-    from ._meta import ResponseMeta, with_response
+    from ._observe._hooks import RequestInfo, ResponseInfo, RetryInfo
+    from ._observe._meta import ResponseMeta, with_response
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
@@ -110,13 +110,13 @@ _EXPORTS: dict[str, str] = {
     "Progress": "_worker",
     "RateLimitError": "_errors",
     "Rejected": "_worker",
-    "RequestInfo": "_hooks",
-    "ResponseInfo": "_hooks",
-    "ResponseMeta": "_meta",
+    "RequestInfo": "_observe._hooks",
+    "ResponseInfo": "_observe._hooks",
+    "ResponseMeta": "_observe._meta",
     "ResponseTooLargeError": "_errors",
     "ResponseValidationError": "_errors",
     "Retry": "_dispatch",
-    "RetryInfo": "_hooks",
+    "RetryInfo": "_observe._hooks",
     "RetryPolicy": "_retry",
     "RunStats": "_run",
     "ServerError": "_errors",
@@ -128,7 +128,7 @@ _EXPORTS: dict[str, str] = {
     "V3Resources": "_api",
     "WorkItem": "_run",
     "WorkerStats": "_worker",
-    "with_response": "_meta",
+    "with_response": "_observe._meta",
 }
 
 __all__ = [

@@ -20,7 +20,7 @@ from ._port import EntryLike, ExportPort, JobLike, UpdateResultLike
 from ._validation import check_batch, check_coordinator, check_enum, check_wait
 
 if TYPE_CHECKING:
-    from ._hooks import Observer
+    from ._observe._hooks import Observer
     from ._outcome import ItemOutcome
     from ._pagination import Pager
     from ._resources import (

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ._auth import TokenSource
     from ._budget import RequestBudget
     from ._files import Files
-    from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
+    from ._observe._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
     from ._pagination import Pager
     from ._resources import (
         ExportItemsV2,
@@ -156,7 +156,7 @@ class PleoExport:
         from . import _settings
         from ._budget import make_budget
         from ._config import DEFAULT_TIMEOUT
-        from ._hooks import Observer
+        from ._observe._hooks import Observer
         from ._validation import check_int, check_seconds
         from ._wire import Seam
 

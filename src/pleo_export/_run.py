@@ -39,7 +39,6 @@ from ._dispatch import (
 )
 from ._errors import InvalidArgumentError, InvalidTransitionError, LeaseLostError, PleoError
 from ._files import ItemFile, item_files
-from ._hooks import Observer
 from ._journal import RunJournal, critical
 from ._lifecycle import (
     FINAL_STATUSES,
@@ -51,10 +50,11 @@ from ._lifecycle import (
     target_status,
     transition,
 )
+from ._observe._hooks import Observer
+from ._observe._watch import Scope
 from ._outcome import ItemOutcome, JobRef, OutcomeStatus
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
 from ._validation import check_int, check_uuid
-from ._watch import Scope
 from .coordination._memory import InMemoryCoordinator
 from .coordination._policy import mark_exception_seen
 from .coordination._types import Coordinator, JournalState, new_holder

@@ -63,11 +63,11 @@ from ._errors import (
     PleoError,
 )
 from ._lifecycle import status_text
+from ._observe._watch import WorkerWatch
 from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun, WorkItem
 from ._secrets import scrub
 from ._validation import check_int, check_uuid
-from ._watch import WorkerWatch
 from ._wire import unset_to_none
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from ._errors import InvalidArgumentError
 
 try:
-    from ._metrics import INSTRUMENTS, Instrument, Metrics
-    from ._telemetry import Tracing
+    from ._observe._metrics import INSTRUMENTS, Instrument, Metrics
+    from ._observe._telemetry import Tracing
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "pleo_export.otel needs the OpenTelemetry API: pip install 'pleo-export[otel]'"
@@ -89,4 +89,4 @@ def _observer(pleo: PleoExport) -> Observer:
 
 
 if TYPE_CHECKING:
-    from ._hooks import Observer
+    from ._observe._hooks import Observer

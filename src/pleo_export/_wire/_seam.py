@@ -37,7 +37,7 @@ from .._errors import (
     body_snippet,
     status_error,
 )
-from .._hooks import Observation, Observer
+from .._observe._hooks import Observation, Observer
 from .._retry import (
     RetryableStatus,
     RetryPolicy,
