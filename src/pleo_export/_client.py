@@ -25,7 +25,8 @@ from ._errors import InvalidArgumentError
 
 # Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
 # httpx, the seam, the resources with their endpoint modules and models, and the generated
-# client are imported where they are first needed; type checkers see them here.
+# client are imported where they are first needed (each import marked "deferred", which
+# scripts/house.py counts as a dependency all the same); type checkers see them here.
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Mapping
@@ -239,6 +240,7 @@ class PleoExport:
     @cached_property
     def v2(self) -> V2Resources:
         """The v2 endpoints (made on first use, like every resource)."""
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._api import V2Resources
 
         shared = self._shared
@@ -247,6 +249,7 @@ class PleoExport:
     @cached_property
     def v3(self) -> V3Resources:
         """The v3 endpoints, typed exactly."""
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._api import V3Resources
 
         shared = self._shared
@@ -317,6 +320,7 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a negative ``max_retries`` or timeout, or a non-string header.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._options import derive_seam
 
         seam = derive_seam(self._seam, timeout=timeout, max_retries=max_retries, headers=headers)
@@ -334,6 +338,7 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
+            # deferred: loaded on first use, so importing the client stays cheap
             from ._wire import generated_client
 
             self._raw = generated_client(self._seam, self.base_url)
@@ -369,6 +374,7 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._validation import check_job
         from .models import ExportJob, ExportJobV3
 
@@ -395,6 +401,7 @@ class PleoExport:
         ``params`` are the endpoint's own arguments (generated types), plus ``after``,
         ``before``, ``offset``, ``max_items`` and ``prefetch``.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._resources import paginate
 
         params.setdefault("prefetch", self._shared.prefetch)
@@ -407,6 +414,7 @@ class PleoExport:
         Export runs' outcomes on their way to Pleo (a cancelled run's last flush too) get
         ``CLOSE_GRACE`` seconds to arrive first; what is still going then is logged at ERROR.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._batch import settle_deliveries
 
         await settle_deliveries(CLOSE_GRACE)
@@ -461,12 +469,14 @@ class _Shared:
 
     @cached_property
     def journal(self) -> Coordinator:
+        # deferred: loaded on first use, so importing the client stays cheap
         from .coordination._memory import InMemoryCoordinator
 
         return InMemoryCoordinator()
 
     @cached_property
     def files(self) -> Files:
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._files import Files
 
         return Files(self.owner.export_items, **self.files_settings)

@@ -39,7 +39,6 @@ from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
-    from ._pagination import Pager
     from .models import ExportItemV2, ExportItemV3
 
 __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
@@ -293,7 +292,7 @@ class Files:
         """Page through the job's export items up to the page holding ``entry``, remembering
         the fresh file URLs of every item on the way (so the next refresh in the same job is
         usually answered without a request)."""
-        pager: Pager[Any] = self._export_items.list(job_id, prefetch=0)
+        pager = self._export_items.list(job_id, prefetch=0)
         async with pager:  # closes the page stream when the entry's page ends the walk
             async for page in pager.pages():
                 found = False

@@ -81,7 +81,7 @@ def uninstrument(pleo: PleoExport) -> None:
 
 
 def _observer(pleo: PleoExport) -> Observer:
-    from ._client import PleoExport
+    from ._client import PleoExport  # deferred: importing otel loads no client
 
     if not isinstance(pleo, PleoExport):
         raise InvalidArgumentError("pleo", f"expected a PleoExport, got {type(pleo).__name__}")
