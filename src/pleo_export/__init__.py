@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
+    from ._config import __version__
     from ._dispatch import JobAbortedError, Retry
     from ._download import ItemFile
     from ._errors import (
@@ -57,12 +58,11 @@ if TYPE_CHECKING:
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
-    from ._version import __version__
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
-    "__version__": "_version",
+    "__version__": "_config",
     "APIConnectionError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",
