@@ -16,10 +16,10 @@ import os
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol, TypeVar
 
-import attrs
 import httpx
 
 from ._config import USER_AGENT
@@ -55,7 +55,7 @@ _GENERIC_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet
 R = TypeVar("R")
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class ItemFile:
     """One file of an export item, as Pleo lists it (``ExportItemFile``).
 
@@ -72,7 +72,7 @@ class ItemFile:
         job_id: the export job the item was read from.
     """
 
-    url: str = attrs.field(repr=False)
+    url: str = field(repr=False)
     media_type: str
     size: int
     index: int = 0
@@ -166,7 +166,7 @@ class TempFile:
         self.temp.unlink(missing_ok=True)
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Received:
     """What a complete download gave: the content's hash, media type and length."""
 

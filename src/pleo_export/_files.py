@@ -15,10 +15,10 @@ import mimetypes
 import os
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
 import httpx
 
 from ._config import (
@@ -46,7 +46,7 @@ __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
 logger: Final = logging.getLogger("pleo_export")
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class DownloadedFile:
     """A file downloaded in full, with what an integration needs to upload it once.
 
@@ -66,7 +66,7 @@ class DownloadedFile:
     media_type: str
     size: int
     path: Path | None = None
-    content: bytes | None = attrs.field(default=None, repr=False)
+    content: bytes | None = field(default=None, repr=False)
 
 
 def item_failure_type(exc: BaseException) -> str | None:

@@ -9,11 +9,10 @@ mapping for durable storage.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-import attrs
 
 __all__ = ["ItemOutcome", "JobRef", "OutcomeStatus"]
 
@@ -25,7 +24,7 @@ class OutcomeStatus(StrEnum):
     FAILED = "failed"
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class ItemOutcome:
     """What happened to one accounting entry in the integration.
 
@@ -75,7 +74,7 @@ class ItemOutcome:
         )
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class JobRef:
     """The identity of an export job, without its wire model.
 
