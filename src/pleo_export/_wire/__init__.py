@@ -1,16 +1,17 @@
 """The wire: the one package that imports the generated ``pleo_export_raw`` client.
 
-``_seam`` sends requests on the shared pool and maps every response to a model or a typed
-error; ``_pages`` turns a list response into a page; ``v3`` and ``v2`` are the per-version
-adapters (endpoints, enums, update models) and ``_common`` what both share. Everything above
-it sees only these names and our own value types.
+``_seam`` sends requests on the shared pool and maps every status to a response or a typed
+error, ``_parse`` a 2xx body to a model or a typed error; ``_pages`` turns a list response into
+a page; ``v3`` and ``v2`` are the per-version adapters (endpoints, enums, update models) and
+``_common`` what both share. Everything above it sees only these names and our own value types.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._adapter import Adapter, Endpoint
-from ._seam import Seam, endpoint_kwargs, json_loads, unset_to_none
+from ._adapter import Adapter, Endpoint, endpoint_kwargs
+from ._parse import json_loads
+from ._seam import Seam, unset_to_none
 
 # The adapters and ``_common`` import generated endpoints and models: they load on first use
 # (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).

@@ -17,8 +17,9 @@ import httpx
 
 from .._pagination import Cursor, Fetched, Page
 from .._unknown_fields import note_unknowns
-from ._adapter import Endpoint
-from ._seam import Seam, endpoint_kwargs, unset_to_none
+from ._adapter import Endpoint, endpoint_kwargs
+from ._parse import decode, parse, parse_generated
+from ._seam import Seam, unset_to_none
 
 __all__ = ["GeneratedPages", "ListPages", "fetched_from_body", "page_from_envelope"]
 
@@ -88,11 +89,11 @@ class ListPages:
         seam = self._seam
         kwargs = self._endpoint.request(*self._pos, **self._params, **_cursor_params(cursor))
         response = await seam.send(seam.build(kwargs))
-        body = seam.decode(response)
+        body = decode(response)
         return fetched_from_body(body, lambda: self._build(response, body))
 
     def _build(self, response: httpx.Response, body: Any) -> Page[Any]:
-        page = page_from_envelope(self._seam.parse(response, self._model, body=body))
+        page = page_from_envelope(parse(response, self._model, body=body))
         if page.items:
             note_unknowns(page.items[0], where=self._endpoint.name)
         return page
@@ -117,4 +118,4 @@ class GeneratedPages:
         seam = self._seam
         kwargs = endpoint_kwargs(self._module, *self._pos, **self._params, **_cursor_params(cursor))
         response = await seam.send(seam.build(kwargs))
-        return page_from_envelope(seam.parse_generated(self._module, response))
+        return page_from_envelope(parse_generated(self._module, response))
