@@ -3,6 +3,8 @@ model."""
 
 from __future__ import annotations
 
+import functools
+
 from pleo_export_raw.api.export_api_v_2 import (
     create_export_job_event_v2,
     create_export_job_v2,
@@ -24,32 +26,11 @@ from pleo_export_raw.models import (
     UpdateExportJobItem,
     UpdateExportJobItemStatus,
 )
-from pleo_export_raw.types import UNSET
 
-from .._outcome import ItemOutcome
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_fields
+from ._common import coerce_update, update_from
 
 __all__ = ["ADAPTER"]
-
-
-def _update_from(outcome: ItemOutcome) -> UpdateExportJobItem:
-    failure = outcome.failure_reason_type
-    return UpdateExportJobItem(
-        status=UpdateExportJobItemStatus(outcome.status.value),
-        failure_reason_type=UNSET if failure is None else ExportJobItemFailureReasonTypeV2(failure),
-        **update_fields(outcome),
-    )
-
-
-def _coerce(update: object, index: int) -> UpdateExportJobItem:
-    return coerce_update(
-        update,
-        index,
-        UpdateExportJobItem,
-        status=UpdateExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonTypeV2,
-    )
 
 
 ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
@@ -64,6 +45,16 @@ ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
     job_statuses=GetExportJobsListV2StatusesItem,
     item_statuses=GetExportJobItemsV2Status,
     item_failure_types=ExportJobItemFailureReasonTypeV2,
-    update_from=_update_from,
-    coerce_update=_coerce,
+    update_from=functools.partial(
+        update_from,
+        model=UpdateExportJobItem,
+        status=UpdateExportJobItemStatus,
+        failure_types=ExportJobItemFailureReasonTypeV2,
+    ),
+    coerce_update=functools.partial(
+        coerce_update,
+        model=UpdateExportJobItem,
+        status=UpdateExportJobItemStatus,
+        failure_types=ExportJobItemFailureReasonTypeV2,
+    ),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pleo_export_raw.api.export_api_v_3 import (
     create_export_job_event_v3,
     create_export_job_v3,
@@ -24,32 +26,11 @@ from pleo_export_raw.models import (
     ExportJobStatus,
     UpdateExportJobItemV3,
 )
-from pleo_export_raw.types import UNSET
 
-from .._outcome import ItemOutcome
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_fields
+from ._common import coerce_update, update_from
 
 __all__ = ["ADAPTER", "GET_JOB_ITEM_BY_ENTRY"]
-
-
-def _update_from(outcome: ItemOutcome) -> UpdateExportJobItemV3:
-    failure = outcome.failure_reason_type
-    return UpdateExportJobItemV3(
-        status=ExportJobItemStatus(outcome.status.value),
-        failure_reason_type=UNSET if failure is None else ExportJobItemFailureReasonType(failure),
-        **update_fields(outcome),
-    )
-
-
-def _coerce(update: object, index: int) -> UpdateExportJobItemV3:
-    return coerce_update(
-        update,
-        index,
-        UpdateExportJobItemV3,
-        status=ExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonType,
-    )
 
 
 #: The job item of one accounting entry (an endpoint Pleo marks internal; v3 only).
@@ -69,6 +50,16 @@ ADAPTER: Adapter[UpdateExportJobItemV3] = Adapter(
     job_statuses=ExportJobStatus,
     item_statuses=ExportJobItemStatus,
     item_failure_types=ExportJobItemFailureReasonType,
-    update_from=_update_from,
-    coerce_update=_coerce,
+    update_from=functools.partial(
+        update_from,
+        model=UpdateExportJobItemV3,
+        status=ExportJobItemStatus,
+        failure_types=ExportJobItemFailureReasonType,
+    ),
+    coerce_update=functools.partial(
+        coerce_update,
+        model=UpdateExportJobItemV3,
+        status=ExportJobItemStatus,
+        failure_types=ExportJobItemFailureReasonType,
+    ),
 )
