@@ -3,6 +3,7 @@ and the generated client behind ``PleoExport.raw``."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
@@ -34,6 +35,7 @@ __all__ = [
     "job_failure_type",
     "or_unset",
     "page_orders",
+    "update_builders",
     "update_from",
 ]
 
@@ -166,6 +168,17 @@ def coerce_update(
         if isinstance(update.get(key), str):
             check_enum(update[key], enum, f"{where}.{key}")
     return parsed
+
+
+def update_builders(
+    model: type[T], *, status: type[StrEnum], failure_types: type[StrEnum]
+) -> tuple[Callable[[ItemOutcome], T], Callable[[object, int], T]]:
+    """A version's ``Adapter.update_from`` and ``Adapter.coerce_update``: ``update_from`` and
+    ``coerce_update`` bound to its update ``model`` and its ``status``/``failure_types`` enums."""
+    return (
+        functools.partial(update_from, model=model, status=status, failure_types=failure_types),
+        functools.partial(coerce_update, model=model, status=status, failure_types=failure_types),
+    )
 
 
 def generated_client(seam: Seam, base_url: str) -> GeneratedClient:

@@ -3,8 +3,6 @@ model."""
 
 from __future__ import annotations
 
-import functools
-
 from pleo_export_raw.api.export_api_v_2 import (
     create_export_job_event_v2,
     create_export_job_v2,
@@ -28,10 +26,16 @@ from pleo_export_raw.models import (
 )
 
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_from
+from ._common import update_builders
 
 __all__ = ["ADAPTER"]
 
+
+_UPDATE_FROM, _COERCE = update_builders(
+    UpdateExportJobItem,
+    status=UpdateExportJobItemStatus,
+    failure_types=ExportJobItemFailureReasonTypeV2,
+)
 
 ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
     version="v2",
@@ -45,16 +49,6 @@ ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
     job_statuses=GetExportJobsListV2StatusesItem,
     item_statuses=GetExportJobItemsV2Status,
     item_failure_types=ExportJobItemFailureReasonTypeV2,
-    update_from=functools.partial(
-        update_from,
-        model=UpdateExportJobItem,
-        status=UpdateExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonTypeV2,
-    ),
-    coerce_update=functools.partial(
-        coerce_update,
-        model=UpdateExportJobItem,
-        status=UpdateExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonTypeV2,
-    ),
+    update_from=_UPDATE_FROM,
+    coerce_update=_COERCE,
 )

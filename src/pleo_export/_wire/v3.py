@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from pleo_export_raw.api.export_api_v_3 import (
     create_export_job_event_v3,
     create_export_job_v3,
@@ -28,7 +26,7 @@ from pleo_export_raw.models import (
 )
 
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_from
+from ._common import update_builders
 
 __all__ = ["ADAPTER", "GET_JOB_ITEM_BY_ENTRY"]
 
@@ -36,6 +34,10 @@ __all__ = ["ADAPTER", "GET_JOB_ITEM_BY_ENTRY"]
 #: The job item of one accounting entry (an endpoint Pleo marks internal; v3 only).
 GET_JOB_ITEM_BY_ENTRY = Endpoint(
     get_export_job_item_by_accounting_entry_id_v3, DataResponseExportJobItemV3
+)
+
+_UPDATE_FROM, _COERCE = update_builders(
+    UpdateExportJobItemV3, status=ExportJobItemStatus, failure_types=ExportJobItemFailureReasonType
 )
 
 ADAPTER: Adapter[UpdateExportJobItemV3] = Adapter(
@@ -50,16 +52,6 @@ ADAPTER: Adapter[UpdateExportJobItemV3] = Adapter(
     job_statuses=ExportJobStatus,
     item_statuses=ExportJobItemStatus,
     item_failure_types=ExportJobItemFailureReasonType,
-    update_from=functools.partial(
-        update_from,
-        model=UpdateExportJobItemV3,
-        status=ExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonType,
-    ),
-    coerce_update=functools.partial(
-        coerce_update,
-        model=UpdateExportJobItemV3,
-        status=ExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonType,
-    ),
+    update_from=_UPDATE_FROM,
+    coerce_update=_COERCE,
 )
