@@ -19,10 +19,11 @@ from pleo_export_raw.models import (
     DataResponseExportJobV3,
     ExportJobItemUpdateV3,
 )
+from pleo_export_raw.types import UNSET
 from pytest_httpx import HTTPXMock
 
 from pleo_export import PleoExport, ResponseValidationError
-from pleo_export._wire._parse import decode, json_loads, parse, parse_generated
+from pleo_export._wire._parse import decode, json_loads, parse, parse_generated, unset_to_none
 
 if TYPE_CHECKING:
     from .conftest import Payloads
@@ -176,3 +177,10 @@ def test_decode_reads_json_and_types_the_failure() -> None:
     assert decode(_ok(b'{"a": [1]}')) == {"a": [1]}
     with pytest.raises(ResponseValidationError, match="not JSON"):
         decode(_ok(b"{"))
+
+
+def test_unset_reads_as_none() -> None:
+    """A generated model's ``UNSET`` reads as None and any other value, falsy ones too, as
+    itself; fails if the helper confuses a left-out field with 0."""
+    assert unset_to_none(UNSET) is None
+    assert unset_to_none(0) == 0

@@ -1,6 +1,6 @@
 """The seam's own pieces outside the send loop (retries, budget, deadlines and hooks have their
-own test files): ``RawTransport``, which routes the generated client through the seam, and the
-``UNSET`` helper."""
+own test files): ``RawTransport``, which routes the generated client through the seam, and
+``endpoint_kwargs``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import json
 import httpx
 import pytest
 from pleo_export_raw.api.export_api_v_1 import get_export_jobs_list_v1
-from pleo_export_raw.types import UNSET
 from pytest_httpx import HTTPXMock
 
 from pleo_export import PleoExport, ResponseValidationError
 from pleo_export._wire import endpoint_kwargs
-from pleo_export._wire._seam import RawTransport, unset_to_none
+from pleo_export._wire._seam import RawTransport
 
 BASE_URL = "http://127.0.0.1:9"  # intercepted by pytest-httpx; never connected to
 JOB_URL = f"{BASE_URL}/v3/export-jobs/3d3c4a59-2a0e-4d67-9a1e-1d5f2f0a9b10"
@@ -39,10 +38,8 @@ async def test_raw_transport_returns_a_decoded_copy(httpx_mock: HTTPXMock) -> No
     assert json.loads(await response.aread()) == {"ok": True}
 
 
-def test_endpoint_kwargs_and_unset_helpers() -> None:
-    """endpoint_kwargs returns the generated request description; UNSET reads as None."""
+def test_endpoint_kwargs_is_the_generated_request_description() -> None:
+    """endpoint_kwargs returns what the generated builder makes of the arguments."""
     kwargs = endpoint_kwargs(get_export_jobs_list_v1, limit=3)
     assert kwargs["url"] == "/v1/export-jobs"
     assert kwargs["params"] == {"limit": 3}
-    assert unset_to_none(UNSET) is None
-    assert unset_to_none(0) == 0

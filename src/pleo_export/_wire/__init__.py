@@ -10,8 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._adapter import Adapter, Endpoint, endpoint_kwargs
-from ._parse import json_loads
-from ._seam import Seam, unset_to_none
+from ._parse import json_loads, unset_to_none
+from ._seam import Seam
 
 # The adapters and ``_common`` import generated endpoints and models: they load on first use
 # (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).

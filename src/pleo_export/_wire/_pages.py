@@ -18,8 +18,8 @@ import httpx
 from .._pagination import Cursor, Fetched, Page
 from .._unknown_fields import note_unknowns
 from ._adapter import Endpoint, endpoint_kwargs
-from ._parse import decode, parse, parse_generated
-from ._seam import Seam, unset_to_none
+from ._parse import decode, parse, parse_generated, unset_to_none
+from ._seam import Seam
 
 __all__ = ["GeneratedPages", "ListPages", "fetched_from_body", "page_from_envelope"]
 
@@ -74,7 +74,7 @@ class ListPages:
     The first item of each built page is checked for fields this SDK does not know.
     """
 
-    __slots__ = ("_endpoint", "_model", "_params", "_pos", "_seam")
+    __slots__ = ("_endpoint", "_model", "_params", "_pos", "_seam", "_where")
 
     def __init__(self, seam: Seam, endpoint: Endpoint, *pos: Any, **params: Any) -> None:
         if endpoint.model is None:
@@ -82,6 +82,7 @@ class ListPages:
         self._seam = seam
         self._endpoint = endpoint
         self._model: type[Any] = endpoint.model
+        self._where = endpoint.name
         self._pos = pos
         self._params = params
 
@@ -95,7 +96,7 @@ class ListPages:
     def _build(self, response: httpx.Response, body: Any) -> Page[Any]:
         page = page_from_envelope(parse(response, self._model, body=body))
         if page.items:
-            note_unknowns(page.items[0], where=self._endpoint.name)
+            note_unknowns(page.items[0], where=self._where)
         return page
 
 

@@ -1,7 +1,8 @@
 """A read 2xx response as JSON or a generated model, or else a ``ResponseValidationError``.
 
 The seam sends and maps statuses; this module turns the body of a 2xx it returned into data,
-with the cyclic GC paused while a page's thousands of containers are made. It never sends.
+with the cyclic GC paused while a page's thousands of containers are made, and reads the
+models' ``UNSET``. It never sends.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any, Final, Protocol, TypeVar
 
 import httpx
 from pleo_export_raw.errors import UnexpectedStatus
+from pleo_export_raw.types import Unset
 
 from .._errors import ResponseValidationError, body_snippet
 
-__all__ = ["FromDict", "decode", "json_loads", "parse", "parse_generated"]
+__all__ = ["FromDict", "decode", "json_loads", "parse", "parse_generated", "unset_to_none"]
 
 #: ``parse`` without a body decoded beforehand.
 _UNREAD: Final = object()
@@ -138,3 +140,9 @@ def parse_generated(module: ModuleType, response: httpx.Response) -> Any:
             path=request.url.path,
             body_snippet=body_snippet(response.content),
         ) from exc
+
+
+def unset_to_none(value: Any) -> Any:
+    """A generated model's ``UNSET`` (a field the body left out) as None; any other value
+    unchanged."""
+    return None if isinstance(value, Unset) else value

@@ -21,7 +21,6 @@ from http import HTTPStatus
 from typing import Any, Final
 
 import httpx
-from pleo_export_raw.types import Unset
 
 from .._budget import RequestBudget
 from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
@@ -48,7 +47,7 @@ from .._secrets import scrub, scrub_chain
 from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
 from ._parse import FromDict, parse
 
-__all__ = ["RawTransport", "Seam", "logger", "unset_to_none"]
+__all__ = ["RawTransport", "Seam", "logger"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -437,8 +436,3 @@ class RawTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             response.status_code, headers=headers, content=response.content, request=request
         )
-
-
-def unset_to_none(value: Any) -> Any:
-    """The generated models' ``UNSET`` as None; any other value unchanged."""
-    return None if isinstance(value, Unset) else value
