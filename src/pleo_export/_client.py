@@ -204,7 +204,6 @@ class PleoExport:
             else None
             if owns_http
             else http_client,
-            "borrowed": file_client is None and not owns_http,
             "retry": retry,
             "timeout": resolved_timeout or DEFAULT_TIMEOUT,
             "max_size": max_file_size,

@@ -180,8 +180,6 @@ class Transfer:
 
     Args:
         client: the pool to use; None makes a separate one on first use (closed by ``aclose``).
-        borrowed: ``client`` is the API's own pool. Every request is built apart from the
-            client either way (``_get``), so this no longer changes what is sent.
         retry: the client's retry policy.
         timeout: per-request timeouts.
         max_size: the size cap in bytes.
@@ -191,7 +189,6 @@ class Transfer:
         self,
         *,
         client: httpx.AsyncClient | None,
-        borrowed: bool,
         retry: RetryPolicy,
         timeout: httpx.Timeout,
         max_size: int,

@@ -122,7 +122,6 @@ class Files:
         export_items: Any,
         *,
         client: httpx.AsyncClient | None,
-        borrowed: bool,
         retry: RetryPolicy,
         timeout: httpx.Timeout,
         max_size: int = DEFAULT_MAX_FILE_SIZE,
@@ -133,9 +132,7 @@ class Files:
         self.concurrency = check_int(concurrency, "file_concurrency", minimum=1)
         self.deadline = deadline
         self._export_items = export_items
-        self._transfer = Transfer(
-            client=client, borrowed=borrowed, retry=retry, timeout=timeout, max_size=max_size
-        )
+        self._transfer = Transfer(client=client, retry=retry, timeout=timeout, max_size=max_size)
         self._slots = asyncio.Semaphore(concurrency)
         self._refresh_lock = asyncio.Lock()
         self._fresh: collections.OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[float, list[str]]]

@@ -26,7 +26,8 @@ FIGURES_PATH = Path(
 )
 REPORT_PATH = ROOT / "RELIABILITY.md"
 COMMAND = (
-    ".venv/bin/python -m pytest tests/reliability && .venv/bin/python tests/reliability/_figures.py"
+    ".venv/bin/python -m pytest tests/reliability tests/coordination/test_frozen.py "
+    "tests/testing/test_fake_rules.py && .venv/bin/python tests/reliability/_figures.py"
 )
 
 #: (section, what the section proves)
@@ -74,7 +75,135 @@ HOSTILE_BEFORE: dict[str, str] = {
     "logs a traceback",
     "signed webhook body nested 100,000 deep": "RecursionError: 500 and a traceback",
     "fake: offset=2**70": "the fake crashes in its JSON encoder (500)",
+    # Rows first tried in issue 26: "before" is 0.2's main just before each fix.
+    "510 KiB deflate bomb (512 MiB inflated)": "(0.2) one network chunk inflated whole: "
+    "+134 MiB RSS",
+    "809-byte brotli bomb (512 MiB inflated)": "(0.2) inflated whole: +1,033 MiB RSS, 5.4 s",
+    "16 KiB zstd bomb (512 MiB inflated)": "(0.2) inflated whole: +1,038 MiB RSS, 4.1 s",
+    "aclose() right after a run with 450 recorded outcomes was cancelled twice": "(0.2) 50 of "
+    "450 never reached Pleo, offered again not in doubt by the next process",
+    "a run's loop blocked 1.4 leases long while another holder takes the job": "(0.2) 95-145 "
+    "more items handed out, all booked by the new holder too",
+    "PostgreSQL server processes stopped (SIGSTOP) under write() and load()": "(0.2) write() "
+    "still waiting after 45 s",
+    "fake: a POST/PUT body nested 5,000 or 100,000 deep": "(0.2) 500 on all 7 POST/PUT routes "
+    "(a RecursionError)",
+    "the SQLite journal fails (a full disk) after 120 of 250 bookings": "(0.2) failed posted: "
+    "200 booked, 100 reported, 100 left abandoned on a final job, a purge attempted",
 }
+
+#: Each finding of issue 26 → the test that covers it → how it was made to fail (the fix broken
+#: briefly, the test seen red, the fix restored). Written by hand; kept here so that rendering
+#: RELIABILITY.md keeps it.
+FINDINGS_26: list[tuple[str, str, str]] = [
+    (
+        "decompression bounded only after the fact",
+        "reliability/test_hostile_size.py::test_oversized_answer_is_refused_with_bounded_memory"
+        "[gzip,deflate,br,zstd]",
+        "83646b0's src reverted (httpx's decoders inflate a chunk whole): all 4 red, "
+        "+134 / +134 / +1,033 / +1,038 MiB",
+    ),
+    (
+        "aclose() loses what a cancelled run recorded",
+        "reliability/test_close_delivers.py::test_aclose_lets_a_cancelled_runs_flush_arrive",
+        "aclose() settles with grace 0: 450 left pending",
+    ),
+    (
+        "aclose(): what it cannot deliver logged at ERROR with entry ids",
+        "reliability/test_close_delivers.py::test_aclose_names_what_it_could_not_deliver (new)",
+        "no ERROR log: red; grace 60 s instead of the bound: red (timeout)",
+    ),
+    (
+        "a worker without a durable coordinator warns once",
+        "unit/test_worker.py::test_a_worker_without_a_durable_coordinator_warns_once",
+        "the warning's condition made False: red",
+    ),
+    (
+        "export_run(None / b'...' / 42) raise AttributeError",
+        "reliability/test_hostile_api_walk.py::test_wrong_type_is_an_invalid_argument_naming_it",
+        "ce60eea's _client.py reverted (no check_job): [pleo.export_run-job] red",
+    ),
+    (
+        "a holder whose lease lapsed keeps handing out",
+        "reliability/test_lease_and_journal_outage.py::"
+        "test_a_run_whose_lease_lapsed_hands_out_nothing_more",
+        "Journal.ensure_held made a no-op: 200 handed out instead of 10",
+    ),
+    (
+        "a journal outage fails the job and loses bookings",
+        "reliability/test_lease_and_journal_outage.py::"
+        "test_a_journal_outage_leaves_the_job_running_and_loses_nothing",
+        "the run's outage branches removed (exit and _fail_after): 'failed' posted, red",
+    ),
+    (
+        "corrupted journal rows raise untyped errors",
+        "coordination/test_corrupt_rows.py (4 tests, 10 cases)",
+        "c42ca0e's _sqlite.py and _postgres.py reverted: 10 of 10 red",
+    ),
+    (
+        "a frozen PostgreSQL server hangs write()",
+        "coordination/test_frozen.py::test_frozen_postgres_fails_each_call_within_its_timeout",
+        "the call's asyncio.timeout(self._timeout) made None: red at HUNG (30 s); now "
+        "asserts the calls end within 1.5 + 1 s (measured 1.50 s)",
+    ),
+    (
+        "cookies from a caller's pool reach file hosts on redirect",
+        "unit/test_files.py::test_redirects_carry_no_cookies_nor_pleo_headers, "
+        "::test_redirect_loop_stops_at_the_limit",
+        "679d931's _download.py reverted: both red",
+    ),
+    (
+        "a malformed file URL escapes as httpx.InvalidURL",
+        "unit/test_files.py::test_malformed_url_is_a_download_failure",
+        "679d931's _download.py reverted: both cases red",
+    ),
+    (
+        "a hanging hook ignores the deadline",
+        "reliability/test_hostile_deadline.py::test_a_hanging_hook_does_not_hold_the_call, "
+        "::test_a_slow_sync_hook_is_reported",
+        "fa5e3bb's _hooks.py reverted (no HOOK_TIMEOUT): both red",
+    ),
+    (
+        "a raising span processor kills the worker",
+        "reliability/test_hostile_telemetry.py::"
+        "test_a_raising_span_processor_costs_telemetry_not_bookings",
+        "a52c88e's src reverted (no _telemetry.guarded): red",
+    ),
+    (
+        "views outlive a closed parent",
+        "reliability/test_hostile_closed.py::"
+        "test_views_are_closed_with_their_client_on_a_callers_pool",
+        "a view given its own _Lifetime: red; the in-flight closed check removed: red",
+    ),
+    (
+        "hostile spec documents (deep JSON/YAML, self anchor, alias bomb, dripping URL)",
+        "spec/test_spec_hostile.py (11 tests, 14 cases)",
+        "f560a83's src reverted: 12 of 14 red (green: honest aliases and a big file, "
+        "neither a finding)",
+    ),
+    (
+        "the fake answers 500 to a body nested 5,000 deep",
+        "testing/test_fake_rules.py::test_deeply_nested_body_is_400 (7 routes × 900, 5,000, "
+        "100,000)",
+        "ce36e71's src reverted: 14 of 21 red (900 deep parses, and is 400 either way)",
+    ),
+    (
+        "CLI jobs complete abandons pending items silently",
+        "integration/test_cli.py::test_jobs_complete_refuses_to_abandon_pending_items",
+        "1a5234e's src reverted: red",
+    ),
+    (
+        "an unreachable host's error does not count attempts",
+        "unit/test_retry.py::test_exhausted_connect_errors_raise_api_connection_error, "
+        "::test_a_single_attempt_is_counted_too",
+        "96dc88b's src reverted: both red",
+    ),
+    (
+        "README: the pytest-asyncio loop-scope line",
+        "test_readme.py::test_pytest_configuration_silences_the_loop_scope_warning",
+        "the README's setting misspelt: red (the warning is printed)",
+    ),
+]
 
 
 def record(section: str, **figures: Any) -> None:
@@ -144,6 +273,7 @@ def render(data: dict[str, dict[str, Any]], *, date: str) -> str:
             first = False
             lines.append(f"| {area} | {name.replace('_', ' ')} | {_cell(value)} |")
     lines += _hostile_table(data.get("hostile_servers", {}))
+    lines += _findings_table()
     gaps = data.get("run", {}).get("known_gaps") or {}
     if gaps:
         lines += [
@@ -165,7 +295,8 @@ def _hostile_table(after: dict[str, Any]) -> list[str]:
         "",
         "A server or proxy in the path that echoes headers, trickles bytes or sends huge or",
         "pathological answers, and callers that pass what the wire cannot take. Before: 0.1.0",
-        "(commit c2b65ec) under the same attacks; after: this run's tests.",
+        "(commit c2b65ec) under the same attacks, or (0.2) for the rows first tried in issue 26",
+        "the code just before each fix; after: this run's tests.",
         "",
         "| Attack | Before | After |",
         "|---|---|---|",
@@ -173,6 +304,21 @@ def _hostile_table(after: dict[str, Any]) -> list[str]:
             f"| {attack} | {before} | {_cell(after.get(attack, '(not run)'))} |"
             for attack, before in HOSTILE_BEFORE.items()
         ),
+    ]
+
+
+def _findings_table() -> list[str]:
+    """Issue 26's findings, each with its test and how that test was made to fail."""
+    return [
+        "",
+        "## Issue 26: each finding's test, and how it was made to fail",
+        "",
+        "Each fix was broken briefly (its commit's change reverted, or the one line named), the",
+        "test run and seen red, the fix restored. Test paths are under `tests/`.",
+        "",
+        "| Finding | Test | Made to fail by |",
+        "|---|---|---|",
+        *(f"| {finding} | `{test}` | {how} |" for finding, test, how in FINDINGS_26),
     ]
 
 

@@ -25,6 +25,7 @@ from pleo_export import CoordinatorError, LeaseLostError
 from pleo_export.coordination import ItemOutcome, JobRef, Lease, SQLiteCoordinator
 from pleo_export.testing import FakePleo
 
+from ._figures import record
 from .conftest import client_on
 
 pytestmark = pytest.mark.timeout(60)
@@ -78,6 +79,14 @@ async def test_a_run_whose_lease_lapsed_hands_out_nothing_more(tmp_path: Path) -
         with pytest.raises(LeaseLostError):
             await book_all()
     await coordinator.aclose()
+    record(
+        "hostile_servers",
+        **{
+            "a run's loop blocked 1.4 leases long while another holder takes the job": (
+                f"LeaseLostError; {len(handed) - 10} items handed out after the lapse"
+            )
+        },
+    )
     assert len(handed) == 10
     assert fake.job(job_id)["status"] == "in_progress"  # the new holder's now
 
@@ -176,6 +185,17 @@ async def test_a_journal_outage_leaves_the_job_running_and_loses_nothing(
     assert fake.job(job_id)["status"] == "completed"
     assert fake.item_status_counts(job_id) == {"successful": 250}
     assert not set(again) & reported  # what Pleo has is never offered again
+    if full_for is None:
+        record(
+            "hostile_servers",
+            **{
+                "the SQLite journal fails (a full disk) after 120 of 250 bookings": (
+                    f"CoordinatorError; job left in_progress, no final event, 0 failed or "
+                    f"abandoned; {len(unreported)} booked but unreported, replayed or offered "
+                    f"in doubt by the next run: 250 of 250 successful, 0 booked twice"
+                )
+            },
+        )
     # An unreported outcome was journaled before the disk filled (the next run replays it
     # without asking the handler), or is named at ERROR and its item comes back in doubt.
     for entry in unreported:
