@@ -1,33 +1,36 @@
 """Draw the house of a package from its own imports: floors, circles and imports that run up.
 
 Read with ``ast`` from the hand-written sources (a module whose docstring says "do not edit" is
-generated and left out), never by importing them. Three kinds of import:
+generated and left out), never by importing them. Four kinds of import:
 
 * **module-level**: runs when the module is imported (also inside ``try``, a class body, or the
-  ``else`` of ``if TYPE_CHECKING``). These (and deferred ones) build floors:
-  ``floor(m) = 1 + max(floor of the package modules m imports at module level)``, and a module
-  that imports nothing of the package at module level is on floor 1;
+  ``else`` of ``if TYPE_CHECKING``);
 * **lazy**: inside a function, so it runs when the function is called;
-* **deferred**: a lazy import marked ``# deferred: <why>`` (on its line, or in the comment right
-  above it or above the unbroken run of imports it belongs to): loaded late on purpose, to keep
-  an import cheap, but a dependency all the same, so it builds floors like a module-level one
-  and can never run up;
+* **deferred**: a lazy import marked ``# deferred: <why>`` (on its line, in the comment right
+  above it, or above the unbroken run of imports it belongs to): loaded late on purpose, to keep
+  an import cheap, but a dependency all the same;
 * **typing**: under ``if TYPE_CHECKING:``, so it never runs.
 
-A package's ``__init__`` is the face of its package. Every import it makes counts for its floor
-(a PEP 562 face shows its lazy names through ``TYPE_CHECKING`` imports that mirror its map), so it
-stands above what it shows. ``from pkg import Name`` goes to ``pkg.Name`` when that is a module,
-to the module the face names when the face shows ``Name`` only lazily (``pleo_export``'s map, so
-``from pleo_export import PleoError`` depends on ``_errors``, not on everything), and to the face
-itself otherwise. Importing ``pkg.sub`` runs ``pkg/__init__`` too, but that implicit edge is not
-counted: it is the face's job to sit on top.
+**Floors** are built by module-level and deferred imports: ``floor(m) = 1 + max(floor of the
+package modules m imports so)``, and a module importing nothing of the package so is on floor 1.
 
-A **circle** is a strongly connected component of two or more modules over all three kinds. An
-**import running up** is a lazy or typing import from a module to one on the same or a higher floor:
-a layer reaching over its head, which a module-level import cannot do without a circle.
+**Faces and entry points stand on top.** A package's ``__init__`` (its face), each ``__main__``,
+and each module ``pyproject.toml`` names as a script or entry point count every import they make
+for their floor: they are loaded first, from outside, and what they defer (a PEP 562 map, a
+command loaded once the arguments are parsed, a pytest plugin's fixtures) is deferred on purpose.
+A face is looked through: ``from pkg import Name`` depends on ``pkg.Name`` when that is a module,
+else on the module the face re-exports ``Name`` from (eagerly, or lazily through a PEP 562 map
+it mirrors under ``TYPE_CHECKING``), and on the face itself only for what the face defines;
+``import pkg`` then ``pkg.Name`` likewise. So ``from pleo_export import PleoError`` depends on
+``_errors``, not on everything. The implicit run of ``pkg/__init__`` when ``pkg.sub`` is
+imported is not counted.
+
+A **circle** is a strongly connected component of two or more modules over all four kinds. An
+**import running up** is a lazy or typing import to a module on the same or a higher floor: a
+layer reaching over its head, which a module-level or deferred import cannot do without a circle.
 
 Usage: ``python -m scripts.house [PACKAGE_DIR]`` (default ``src/pleo_export``) prints the floors,
-the top first, then the circles and the imports running up.
+the top first, the tallest stack, then the circles and the imports running up.
 """
 
 from __future__ import annotations
@@ -76,10 +79,6 @@ class Import:
     target: str
     line: int
     kind: ImportKind
-
-    def describe(self) -> str:
-        """``a → b (lazy, line 12)``, the form the report prints."""
-        return f"{self.source} → {self.target} ({self.kind.value}, line {self.line})"
 
 
 @dataclass(frozen=True)
@@ -220,10 +219,9 @@ def _attribute_uses(
         for node in tree.body
     )
     for statement, when in _statements(tree.body, ImportKind.MODULE):
-        annotations = _annotations(statement) if postponed else []
-        parts: list[tuple[ast.AST, ImportKind]] = [
-            (node, ImportKind.TYPING) for node in annotations
-        ]
+        annotations = _annotations(statement)
+        read_as = ImportKind.TYPING if postponed else when
+        parts: list[tuple[ast.AST, ImportKind]] = [(node, read_as) for node in annotations]
         for child in ast.iter_child_nodes(statement):
             if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
                 continue
@@ -359,7 +357,7 @@ def read_imports(root: Path) -> tuple[list[str], list[Import]]:
             marked = when is ImportKind.LAZY and node.lineno in deferred
             kind = ImportKind.DEFERRED if marked else when
             for target in _targets(source, node, sources, lazy):
-                if isinstance(node, ast.Import) and lazy.get(target):
+                if isinstance(node, ast.Import) and sources[target].is_face:
                     alias = next(
                         a for a in node.names if a.name.split(".")[0] == target.split(".")[0]
                     )

@@ -234,3 +234,20 @@ def test_a_deferred_import_builds_floors_and_never_runs_up(tmp_path: Path) -> No
     }
     assert house.floors["pkg.low"] == 2
     assert [(edge.source, edge.target) for edge in house.upward] == [("pkg.low", "pkg.other")]
+
+
+def test_a_postponed_annotation_is_a_typing_use(tmp_path: Path) -> None:
+    """Under ``from __future__ import annotations``, ``pkg.sub.Thing`` in a signature never
+    runs, so it is a typing use of ``pkg.sub`` (and a default value is read when the function
+    is made); fails if annotations built floors or were not read at all."""
+    user = """
+        from __future__ import annotations
+        import pkg
+        def f(x: pkg.sub.Thing, y=pkg.low.DEFAULT) -> pkg.sub.Thing: ...
+    """
+    root = _package(
+        tmp_path,
+        {"user.py": user, "sub.py": "class Thing: ...\n", "low.py": "DEFAULT = 1\n"},
+    )
+    kinds = {(edge.target, edge.kind) for edge in build_house(root, entries=()).imports}
+    assert kinds == {("pkg.sub", ImportKind.TYPING), ("pkg.low", ImportKind.MODULE)}

@@ -243,7 +243,7 @@ class PleoExport:
         from ._api import V2Resources
 
         shared = self._shared
-        return V2Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
+        return V2Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.coordinator)
 
     @cached_property
     def v3(self) -> V3Resources:
@@ -252,7 +252,7 @@ class PleoExport:
         from ._api import V3Resources
 
         shared = self._shared
-        return V3Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
+        return V3Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.coordinator)
 
     @property
     def _default(self) -> V3Resources | V2Resources:
@@ -444,7 +444,7 @@ class PleoExport:
 
 class _Shared:
     """What a client and its ``with_options`` views share, set once by the client: its
-    settings, the in-memory journal of runs and workers given no coordinator (a run cancelled
+    settings, the in-memory coordinator of runs and workers given none (a run cancelled
     and started again in this process finds what it recorded) and the file downloads."""
 
     def __init__(
@@ -467,7 +467,7 @@ class _Shared:
         self.files_settings = files_settings
 
     @cached_property
-    def journal(self) -> Coordinator:
+    def coordinator(self) -> Coordinator:
         # deferred: loaded on first use, so importing the client stays cheap
         from .coordination._memory import InMemoryCoordinator
 
