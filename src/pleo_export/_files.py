@@ -40,6 +40,7 @@ from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
     from ._pagination import Pager
+    from ._resources.export_items import ExportItemsV2, ExportItemsV3
     from .models import ExportItemV2, ExportItemV3
 
 __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
@@ -153,7 +154,7 @@ class Files:
 
     def __init__(
         self,
-        export_items: Any,
+        export_items: ExportItemsV3 | ExportItemsV2,
         *,
         client: httpx.AsyncClient | None,
         retry: RetryPolicy,
