@@ -16,13 +16,32 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeAlias, TypeVar, cast
 
 from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._errors import InvalidArgumentError, PleoError
 from ._outcome import ItemOutcome
 from ._port import EntryLike, UpdateResultLike
 from ._validation import check_int
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .models import (
+        ExportJobItem,
+        ExportJobItemUpdateError,
+        ExportJobItemUpdateErrorV3,
+        ExportJobItemV3,
+        UpdateExportJobItem,
+        UpdateExportJobItemV3,
+    )
+
+    # What each list holds (v3 or v2 models), for the casts from the wire's protocols below.
+    _Updated: TypeAlias = ExportJobItemV3 | ExportJobItem
+    _Error: TypeAlias = ExportJobItemUpdateErrorV3 | ExportJobItemUpdateError
+    _Given: TypeAlias = (
+        UpdateExportJobItemV3 | UpdateExportJobItem | Mapping[str, object] | ItemOutcome
+    )
 
 __all__ = [
     "BatchResult",
@@ -102,12 +121,15 @@ class FailedBatch:
 
     Attributes:
         index: the batch's position (0-based) among the batches of the call.
-        updates: the updates it carried, as the caller gave them; send them again to retry.
+        updates: the updates it carried, as the caller gave them (models or dicts to
+            ``update_all``, ``ItemOutcome`` values from an export run); send them again to retry.
         error: why it failed, usually a ``PleoError`` (``JobFinishedError``, ``ServerError``…).
     """
 
     index: int
-    updates: Sequence[Any]
+    updates: Sequence[
+        UpdateExportJobItemV3 | UpdateExportJobItem | Mapping[str, object] | ItemOutcome
+    ]
     error: Exception
 
 
@@ -124,8 +146,10 @@ class BatchResult:
         batches: how many batches were sent (failed ones included).
     """
 
-    updated: list[Any] = field(default_factory=list)
-    errors: list[Any] = field(default_factory=list)
+    updated: list[ExportJobItemV3 | ExportJobItem] = field(default_factory=list)
+    errors: list[ExportJobItemUpdateErrorV3 | ExportJobItemUpdateError] = field(
+        default_factory=list
+    )
     failed_batches: list[FailedBatch] = field(default_factory=list)
     batches: int = 0
 
@@ -135,7 +159,9 @@ class BatchResult:
         return not self.errors and not self.failed_batches
 
     @property
-    def failed_updates(self) -> list[Any]:
+    def failed_updates(
+        self,
+    ) -> list[UpdateExportJobItemV3 | UpdateExportJobItem | Mapping[str, object] | ItemOutcome]:
         """The updates of every failed batch, in order, ready to be sent again."""
         return [update for batch in self.failed_batches for update in batch.updates]
 
@@ -224,7 +250,8 @@ async def send_batches(
                     len(batches[index]),
                     exc,
                 )
-                answers[index] = FailedBatch(index, given_batches[index], exc)
+                given_batch = cast("Sequence[_Given]", given_batches[index])
+                answers[index] = FailedBatch(index, given_batch, exc)
 
     async with asyncio.TaskGroup() as group:
         for _ in range(min(concurrency, len(batches))):
@@ -233,8 +260,8 @@ async def send_batches(
         if isinstance(outcome, FailedBatch):
             result.failed_batches.append(outcome)
         else:
-            result.updated.extend(outcome.data)
-            result.errors.extend(outcome.errors)
+            result.updated.extend(cast("Sequence[_Updated]", outcome.data))
+            result.errors.extend(cast("Sequence[_Error]", outcome.errors))
     result.batches = len(batches)
     logger.debug("job %s: %r", job_id, result)
     if raise_on_error and not result.ok:
@@ -361,7 +388,7 @@ class Outbox:
 
     def _absorb(self, result: BatchResult) -> None:
         if result.failed_batches:
-            self._put_back(result.failed_updates)
+            self._put_back(cast("list[ItemOutcome]", result.failed_updates))  # what it sent
             self.failure = BatchUpdateError(result)
         self._on_result(result)
 

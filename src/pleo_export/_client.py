@@ -391,20 +391,41 @@ class PleoExport:
             v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
         )
 
-    def paginate(self, endpoint: ModuleType, *args: Any, **params: Any) -> Pager[Any]:
+    def paginate(
+        self,
+        endpoint: ModuleType,
+        *args: object,
+        after: str | None = None,
+        before: str | None = None,
+        offset: int | None = None,
+        max_items: int | None = None,
+        prefetch: int | None = None,
+        **params: object,
+    ) -> Pager[object]:
         """Iterate over any generated list operation, e.g. a v1 one::
 
             from pleo_export_raw.api.export_api_v_1 import get_export_jobs_list_v1
             async for job in pleo.paginate(get_export_jobs_list_v1, limit=50): ...
 
-        ``params`` are the endpoint's own arguments (generated types), plus ``after``,
-        ``before``, ``offset``, ``max_items`` and ``prefetch``.
+        ``params`` are the endpoint's own arguments (generated types); ``after``, ``before``,
+        ``offset`` and ``max_items`` page as in ``jobs.list``, and ``prefetch`` defaults to the
+        client's. The items are the endpoint's generated models (typed ``object``: narrow them
+        with ``isinstance``).
         """
         # deferred: loaded on first use, so importing the client stays cheap
         from ._resources import paginate
 
-        params.setdefault("prefetch", self._shared.prefetch)
-        return paginate(self._seam, endpoint, *args, **params)
+        return paginate(
+            self._seam,
+            endpoint,
+            *args,
+            after=after,
+            before=before,
+            offset=offset,
+            max_items=max_items,
+            prefetch=self._shared.prefetch if prefetch is None else prefetch,
+            **params,
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool (not a caller-provided ``http_client``).

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 
@@ -39,6 +39,7 @@ from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
+    from ._resources.export_items import ExportItemsV2, ExportItemsV3
     from .models import ExportItemV2, ExportItemV3
 
 __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
@@ -119,7 +120,7 @@ class Files:
 
     def __init__(
         self,
-        export_items: Any,
+        export_items: ExportItemsV3 | ExportItemsV2,
         *,
         client: httpx.AsyncClient | None,
         retry: RetryPolicy,

@@ -9,10 +9,10 @@ mapping for durable storage.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 __all__ = ["ItemOutcome", "JobRef", "OutcomeStatus"]
 
@@ -47,7 +47,7 @@ class ItemOutcome:
     failure_reason: str | None = None
     failure_reason_type: str | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, str | None]:
         """A JSON-safe mapping of this outcome, for a journal row."""
         return {
             "accounting_entry_id": str(self.accounting_entry_id),
@@ -60,18 +60,40 @@ class ItemOutcome:
         }
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> ItemOutcome:
-        """The outcome ``to_record`` wrote."""
-        exported_at = record.get("exported_at")
+    def from_record(cls, record: Mapping[str, object]) -> ItemOutcome:
+        """The outcome ``to_record`` wrote.
+
+        Raises:
+            KeyError: a required key is missing. TypeError: a value is not a string (or
+                ``None`` where that is allowed). ValueError: an id, status or time that does
+                not parse.
+        """
+        exported_at = _text(record, "exported_at")
         return cls(
-            accounting_entry_id=uuid.UUID(record["accounting_entry_id"]),
-            status=OutcomeStatus(record["status"]),
-            external_id=record.get("external_id"),
-            external_url=record.get("external_url"),
+            accounting_entry_id=uuid.UUID(_required(record, "accounting_entry_id")),
+            status=OutcomeStatus(_required(record, "status")),
+            external_id=_text(record, "external_id"),
+            external_url=_text(record, "external_url"),
             exported_at=None if exported_at is None else datetime.fromisoformat(exported_at),
-            failure_reason=record.get("failure_reason"),
-            failure_reason_type=record.get("failure_reason_type"),
+            failure_reason=_text(record, "failure_reason"),
+            failure_reason_type=_text(record, "failure_reason_type"),
         )
+
+
+def _text(record: Mapping[str, object], key: str) -> str | None:
+    """``record[key]`` as a string, or None when absent or null."""
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{key} is a {type(value).__name__}, not a string")
+
+
+def _required(record: Mapping[str, object], key: str) -> str:
+    """``record[key]``, a string that must be there."""
+    value = _text(record, key)
+    if value is None:
+        raise KeyError(key)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import stamina
-import stamina._core
 
 from pleo_export import PleoExport
 
@@ -32,18 +31,12 @@ def _no_backoff() -> Iterator[None]:
 
 
 @pytest.fixture
-def sleeps(_no_backoff: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """The backoff waits stamina computes, recorded instead of slept, for the few tests that
-    check the numbers (Retry-After, the exponential schedule). Test mode would zero them, and
-    stamina offers no public sleep hook, so only these tests patch its sleep."""
-    waits: list[float] = []
-
-    async def record(delay: float) -> None:
-        waits.append(delay)
-
-    monkeypatch.setattr(stamina._core, "_smart_sleep", record)
+def real_backoff(_no_backoff: None) -> Iterator[None]:
+    """stamina's test mode off (its public switch), for the few tests that time the backoff
+    schedule itself; they use policies of a few tens of milliseconds. (Test mode zeroes every
+    wait, and stamina has no public hook that reports a wait without sleeping it.)"""
     with stamina.set_testing(False):
-        yield waits
+        yield
 
 
 @pytest.fixture(autouse=True)

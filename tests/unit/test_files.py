@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import os
 import re
+import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from pleo_export import (
     FileTooLargeError,
     ItemFile,
     PleoExport,
+    RetryPolicy,
 )
 from pleo_export._config import DEFAULT_MAX_FILE_SIZE
 from pleo_export._files import item_failure_type
@@ -152,16 +154,13 @@ async def test_the_cap_holds_while_streaming(httpx_mock: HTTPXMock) -> None:
     assert body.pulled == 3
 
 
-async def test_size_mismatch_is_retried_then_typed(
-    httpx_mock: HTTPXMock, pleo: PleoExport, sleeps: list[float]
-) -> None:
+async def test_size_mismatch_is_retried_then_typed(httpx_mock: HTTPXMock, pleo: PleoExport) -> None:
     """A body shorter than declared is retried with the client's policy (3 retries), then fails
     as ``FileSizeMismatchError`` (``receipt_download_failure``)."""
     httpx_mock.add_response(url=URL, content=BODY[:100], is_reusable=True)
     with pytest.raises(FileSizeMismatchError, match=f"received 100 bytes, declared {len(BODY)}"):
         await pleo.files.read(_file())
     assert len(httpx_mock.get_requests()) == 4
-    assert len(sleeps) == 3
 
 
 @pytest.mark.parametrize(
@@ -190,14 +189,18 @@ async def test_transient_failures_are_retried(
     assert (await pleo.files.read(_file())).content == BODY
 
 
-async def test_retry_after_sets_the_wait(
-    httpx_mock: HTTPXMock, pleo: PleoExport, sleeps: list[float]
-) -> None:
-    """A 429's Retry-After is the wait before the next attempt; fails if backoff replaced it."""
-    httpx_mock.add_response(url=URL, status_code=429, headers={"retry-after": "7"})
+async def test_retry_after_sets_the_wait(httpx_mock: HTTPXMock, real_backoff: None) -> None:
+    """A 429's Retry-After is the wait before the next attempt: timed with real waits, a
+    ``retry-after: 0.2`` against a 5 s backoff retries after 0.2 s and well before 5 s; fails
+    if the backoff replaced it (or nothing waited)."""
+    httpx_mock.add_response(url=URL, status_code=429, headers={"retry-after": "0.2"})
     httpx_mock.add_response(url=URL, content=BODY)
-    await pleo.files.read(_file())
-    assert sleeps == [7.0]
+    policy = RetryPolicy(wait_initial=5.0, wait_max=5.0, wait_jitter=0.0)
+    async with PleoExport(api_key="k", base_url="http://127.0.0.1:9", retry=policy) as pleo:
+        started = time.perf_counter()
+        await pleo.files.read(_file())
+        took = time.perf_counter() - started
+    assert 0.2 <= took < 2.5, took
 
 
 async def test_server_errors_fail_typed_after_the_retries(

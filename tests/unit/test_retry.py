@@ -4,10 +4,12 @@ its cap, and the backoff stamina computes (recorded by the conftest, never slept
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from time import perf_counter as now
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from pleo_export import (
     InvalidArgumentError,
     PleoExport,
     RateLimitError,
+    RetryInfo,
     RetryPolicy,
     ServerError,
 )
@@ -101,74 +104,119 @@ def test_retry_after_absent_is_none() -> None:
     assert retry_after(httpx.Headers(), cap=60.0) is None
 
 
+def _client(retries: list[RetryInfo], **options: Any) -> PleoExport:
+    """A client whose ``on_retry`` hook (public) records each retry's ``RetryInfo``: its
+    ``wait`` is the Retry-After wait the SDK chose (None: the policy's backoff)."""
+    return PleoExport(api_key="k", base_url=BASE_URL, on_retry=retries.append, **options)
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
 @pytest.mark.parametrize("status", [503, 429])
 async def test_transient_status_is_retried_honouring_retry_after_seconds(
-    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float], status: int
+    httpx_mock: HTTPXMock, payloads: Payloads, status: int
 ) -> None:
-    """503 and 429 with ``Retry-After: 7`` wait exactly 7 s, then succeed."""
+    """503 and 429 with ``Retry-After: 7`` wait 7 s (the retry says so), then succeed."""
     httpx_mock.add_response(url=JOB_URL, status_code=status, headers={"Retry-After": "7"})
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+    retries: list[RetryInfo] = []
+    async with _client(retries) as pleo:
         job = await pleo.jobs.get(JOB_ID)
     assert str(job.id) == JOB_ID
-    assert sleeps == [7.0]
+    assert [r.wait for r in retries] == [7.0]
     assert len(httpx_mock.get_requests()) == 2
 
 
-async def test_retry_after_http_date_is_honoured(
-    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float]
+async def test_retry_after_is_slept_not_the_backoff(
+    httpx_mock: HTTPXMock, payloads: Payloads, real_backoff: None
 ) -> None:
+    """With real waits, a ``Retry-After: 0.2`` against a 5 s backoff: the retry comes after
+    0.2 s (at least) and well before 5 s; a backoff that replaced the header fails this."""
+    httpx_mock.add_response(url=JOB_URL, status_code=503, headers={"Retry-After": "0.2"})
+    httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
+    sent: list[float] = []
+    policy = RetryPolicy(wait_initial=5.0, wait_max=5.0, wait_jitter=0.0)
+    async with PleoExport(
+        api_key="k", base_url=BASE_URL, retry=policy, on_request=lambda _: sent.append(now())
+    ) as pleo:
+        await pleo.jobs.get(JOB_ID)
+    (gap,) = _gaps(sent)
+    assert 0.2 <= gap < 2.5, gap
+
+
+async def test_retry_after_http_date_is_honoured(httpx_mock: HTTPXMock, payloads: Payloads) -> None:
     """A Retry-After HTTP date 20 s ahead makes the SDK wait about 20 s."""
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=20)
     header = when.strftime("%a, %d %b %Y %H:%M:%S GMT")
     httpx_mock.add_response(url=JOB_URL, status_code=503, headers={"Retry-After": header})
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+    retries: list[RetryInfo] = []
+    async with _client(retries) as pleo:
         await pleo.jobs.get(JOB_ID)
-    (wait,) = sleeps
+    (wait,) = [r.wait for r in retries]
+    assert wait is not None
     assert 17.0 <= wait <= 20.0
 
 
 @pytest.mark.parametrize(("cap", "expected"), [(None, RETRY_AFTER_MAX), (5.0, 5.0)])
 async def test_retry_after_is_capped(
-    httpx_mock: HTTPXMock,
-    payloads: Payloads,
-    sleeps: list[float],
-    cap: float | None,
-    expected: float,
+    httpx_mock: HTTPXMock, payloads: Payloads, cap: float | None, expected: float
 ) -> None:
     """A Retry-After of an hour is cut to retry_after_max (60 s by default)."""
     httpx_mock.add_response(url=JOB_URL, status_code=429, headers={"Retry-After": "3600"})
     httpx_mock.add_response(url=JOB_URL, json={"data": payloads.job(JOB_ID)})
     policy = RetryPolicy() if cap is None else RetryPolicy(retry_after_max=cap)
-    async with PleoExport(api_key="k", base_url=BASE_URL, retry=policy) as pleo:
+    retries: list[RetryInfo] = []
+    async with _client(retries, retry=policy) as pleo:
         await pleo.jobs.get(JOB_ID)
-    assert sleeps == [expected]
+    assert [r.wait for r in retries] == [expected]
 
 
 async def test_backoff_doubles_with_jitter_when_there_is_no_retry_after(
-    httpx_mock: HTTPXMock, sleeps: list[float]
+    httpx_mock: HTTPXMock, real_backoff: None
 ) -> None:
-    """Without Retry-After the waits are 0.5, 1, 2 s plus up to 0.5 s jitter; then it raises."""
+    """Without Retry-After the waits double from wait_initial with up to wait_jitter added
+    (timed on a 50 ms policy: 50, 100, 200 ms plus up to 50 ms); then it raises. A backoff
+    that does not double, or none, fails the lower bounds; one far too long the upper."""
     httpx_mock.add_response(url=JOB_URL, status_code=503, is_reusable=True)
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+    sent: list[float] = []
+    retries: list[RetryInfo] = []
+    policy = RetryPolicy(wait_initial=0.05, wait_max=10.0, wait_jitter=0.05)
+    async with PleoExport(
+        api_key="k",
+        base_url=BASE_URL,
+        retry=policy,
+        on_request=lambda _: sent.append(now()),
+        on_retry=retries.append,
+    ) as pleo:
         with pytest.raises(ServerError) as caught:
             await pleo.jobs.get(JOB_ID)
     assert caught.value.status_code == 503
     assert len(httpx_mock.get_requests()) == 4  # 1 + 3 retries
-    assert len(sleeps) == 3
-    for wait, base in zip(sleeps, (0.5, 1.0, 2.0), strict=True):
-        assert base <= wait <= base + 0.5
+    assert [r.wait for r in retries] == [None, None, None]  # the backoff chose each wait
+    gaps = _gaps(sent)
+    for gap, base in zip(gaps, (0.05, 0.1, 0.2), strict=True):
+        assert base <= gap, gaps
+    assert sum(gaps) < 0.35 + 1.5, gaps
 
 
-async def test_backoff_is_capped_at_wait_max(httpx_mock: HTTPXMock, sleeps: list[float]) -> None:
-    """Exponential waits stop growing at wait_max."""
+async def test_backoff_is_capped_at_wait_max(httpx_mock: HTTPXMock, real_backoff: None) -> None:
+    """Exponential waits stop growing at wait_max: 50, 100, 200, 200, 200, 200 ms (0.95 s in
+    all, where uncapped they would take 3.15 s)."""
     httpx_mock.add_response(url=JOB_URL, status_code=500, is_reusable=True)
-    policy = RetryPolicy(max_retries=6, wait_initial=1.0, wait_max=4.0, wait_jitter=0.0)
-    async with PleoExport(api_key="k", base_url=BASE_URL, retry=policy) as pleo:
+    sent: list[float] = []
+    policy = RetryPolicy(max_retries=6, wait_initial=0.05, wait_max=0.2, wait_jitter=0.0)
+    async with PleoExport(
+        api_key="k", base_url=BASE_URL, retry=policy, on_request=lambda _: sent.append(now())
+    ) as pleo:
         with pytest.raises(ServerError):
             await pleo.jobs.get(JOB_ID)
-    assert sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    gaps = _gaps(sent)
+    for gap, base in zip(gaps, (0.05, 0.1, 0.2, 0.2, 0.2, 0.2), strict=True):
+        assert base <= gap, gaps
+    assert sum(gaps) < 0.95 + 1.2, gaps
 
 
 async def test_exhausted_429_raises_rate_limit_error(httpx_mock: HTTPXMock) -> None:
@@ -181,16 +229,15 @@ async def test_exhausted_429_raises_rate_limit_error(httpx_mock: HTTPXMock) -> N
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422, 418])
-async def test_other_client_errors_are_not_retried(
-    httpx_mock: HTTPXMock, sleeps: list[float], status: int
-) -> None:
+async def test_other_client_errors_are_not_retried(httpx_mock: HTTPXMock, status: int) -> None:
     """A 4xx other than 408/429 is raised after one attempt."""
     httpx_mock.add_response(url=JOB_URL, status_code=status, json={"type": "X"})
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+    retries: list[RetryInfo] = []
+    async with _client(retries) as pleo:
         with pytest.raises(Exception, match=str(status)):
             await pleo.jobs.get(JOB_ID)
     assert len(httpx_mock.get_requests()) == 1
-    assert sleeps == []
+    assert retries == []
 
 
 async def test_max_retries_zero_makes_one_attempt(httpx_mock: HTTPXMock) -> None:
@@ -216,9 +263,7 @@ async def test_post_is_not_retried_on_server_errors(
     assert len(httpx_mock.get_requests()) == 1
 
 
-async def test_post_is_retried_on_429(
-    httpx_mock: HTTPXMock, payloads: Payloads, sleeps: list[float]
-) -> None:
+async def test_post_is_retried_on_429(httpx_mock: HTTPXMock, payloads: Payloads) -> None:
     """A 429 means the POST was not processed, so it is retried after Retry-After."""
     httpx_mock.add_response(
         url=CREATE_URL, method="POST", status_code=429, headers={"Retry-After": "1"}
@@ -226,12 +271,13 @@ async def test_post_is_retried_on_429(
     httpx_mock.add_response(
         url=CREATE_URL, method="POST", status_code=201, json={"data": payloads.job(JOB_ID)}
     )
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
+    retries: list[RetryInfo] = []
+    async with _client(retries) as pleo:
         job = await pleo.jobs.create(
             company_id=payloads.company_id, accounting_entry_ids=[uuid.uuid4()]
         )
     assert str(job.id) == JOB_ID
-    assert sleeps == [1.0]
+    assert [r.wait for r in retries] == [1.0]
 
 
 async def test_post_is_retried_on_connect_errors(httpx_mock: HTTPXMock, payloads: Payloads) -> None:

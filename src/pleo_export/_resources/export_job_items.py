@@ -17,10 +17,12 @@ from .._unknown_fields import note_unknowns
 from .._validation import check_batch, check_bool, check_enum, check_list, check_uuid
 from .._wire import Adapter, v2, v3
 from ..models import (
+    ExportJob,
     ExportJobItem,
     ExportJobItemUpdate,
     ExportJobItemUpdateV3,
     ExportJobItemV3,
+    ExportJobV3,
     UpdateExportJobItem,
     UpdateExportJobItemV3,
 )
@@ -83,7 +85,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         return self._pager(self._wire.list_job_items, args, job, **params)
 
     async def update(
-        self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, Any]]
+        self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, object]]
     ) -> ResultT:
         """Report the outcome of at most 100 items in one request (PUT, retried safely).
 
@@ -107,8 +109,8 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
 
     async def update_all(
         self,
-        job: IdLike | Any,
-        updates: Sequence[UpdateT | Mapping[str, Any]],
+        job: IdLike | ExportJobV3 | ExportJob,
+        updates: Sequence[UpdateT | Mapping[str, object]],
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         raise_on_error: bool = False,

@@ -54,12 +54,12 @@ class _AsyncJobItems(Protocol[ItemT, UpdateT_contra, ResultT_co]):
     def item_failure_types(self) -> type[StrEnum]: ...
     def list(self, *args: Any, **kwargs: Any) -> pleo_export.Pager[ItemT]: ...
     def update(
-        self, job_id: IdLike, updates: Sequence[UpdateT_contra | Mapping[str, Any]]
+        self, job_id: IdLike, updates: Sequence[UpdateT_contra | Mapping[str, object]]
     ) -> Awaitable[ResultT_co]: ...
     def update_all(
         self,
         job: Any,
-        updates: Sequence[UpdateT_contra | Mapping[str, Any]],
+        updates: Sequence[UpdateT_contra | Mapping[str, object]],
         *,
         concurrency: int = ...,
         raise_on_error: bool = ...,
@@ -350,7 +350,7 @@ class JobItems(
             limit=_chunk(limit, max_items),
         )
 
-    def update(self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, Any]]) -> ResultT:
+    def update(self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, object]]) -> ResultT:
         """Report the outcome of at most 100 items in one request (PUT, retried safely).
 
         Raises:
@@ -361,7 +361,7 @@ class JobItems(
     def update_all(
         self,
         job: IdLike | object,
-        updates: Sequence[UpdateT | Mapping[str, Any]],
+        updates: Sequence[UpdateT | Mapping[str, object]],
         *,
         concurrency: int = 4,
         raise_on_error: bool = False,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
-from starlette.types import ASGIApp
 
 from pleo_export.testing._app import build_app
+from pleo_export.testing._asgi import ASGIApp
 from pleo_export.testing._auth import Credentials
 from pleo_export.testing._clock import Clock, system_clock
 from pleo_export.testing._data import build_export_item
@@ -35,7 +35,7 @@ from pleo_export.testing._rules import (
 from pleo_export.testing._server import FakePleoServer
 from pleo_export.testing._store import Store
 from pleo_export.testing._transport import FakeTransport
-from pleo_export.testing._webhooks import WebhookDeliveries
+from pleo_export.testing._webhooks import DeliveryOptions, WebhookDeliveries
 
 __all__ = ["FakePleo"]
 
@@ -86,10 +86,8 @@ class FakePleo:
         self.rate_limit = RateLimit(self._layer, requests_per_minute)
 
     def __repr__(self) -> str:
-        store = self._store
-        return (
-            f"<FakePleo seed={self.seed} companies={len(store.companies)} jobs={len(store.jobs)}>"
-        )
+        s = self._store
+        return f"<FakePleo seed={self.seed} companies={len(s.companies)} jobs={len(s.jobs)}>"
 
     # -- running -----------------------------------------------------------------------------
 
@@ -110,7 +108,9 @@ class FakePleo:
         """
         return FakePleoServer(self.rate_limit, port)
 
-    def deliver_webhooks(self, url: str | None = None, **options: Any) -> WebhookDeliveries:
+    def deliver_webhooks(
+        self, url: str | None = None, **options: Unpack[DeliveryOptions]
+    ) -> WebhookDeliveries:
         """Send a signed ``v1.export-job.created`` webhook each time a job is created from now on.
 
         Give ``url`` (HTTP), ``app=`` (an in-process ASGI app) or ``callback=``; ``secret=``
@@ -151,7 +151,7 @@ class FakePleo:
         Raises:
             KeyError: If the job or the entry is unknown.
         """
-        files = self.export_item(job_id, accounting_entry_id)["files"] or []
+        files: Any = self.export_item(job_id, accounting_entry_id)["files"] or []  # v3 JSON
         return [self._files.file_bytes(f["url"], f["type"], f["size"]) for f in files]
 
     def file_url(
@@ -258,7 +258,7 @@ class FakePleo:
 
     # -- reading back ------------------------------------------------------------------------
 
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> dict[str, object]:
         """Return the job as the v3 API would (a fresh dict), applying any due expiry.
 
         Raises:
@@ -269,7 +269,7 @@ class FakePleo:
                 raise KeyError(job_id)
             return self._store.job(job_id).to_json()
 
-    def jobs(self, company_id: str | None = None) -> list[dict[str, Any]]:
+    def jobs(self, company_id: str | None = None) -> list[dict[str, object]]:
         """Return every job (of one company, if given), oldest first."""
         with self._store.lock:
             self._store.expire_due()
@@ -287,7 +287,7 @@ class FakePleo:
             job = self._store.jobs[job_id]
             return [job.entry_id(i) for i in range(start, min(stop or job.count, job.count))]
 
-    def item(self, job_id: str, accounting_entry_id: str) -> dict[str, Any]:
+    def item(self, job_id: str, accounting_entry_id: str) -> dict[str, object]:
         """Return one job item (ExportJobItemV3 JSON), applying any due expiry.
 
         Raises:
@@ -309,7 +309,7 @@ class FakePleo:
 
     def export_item(
         self, job_id: str, accounting_entry_id: str, *, api_version: int = 3
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Return the export item (accounting data) of one job item, as v2 or v3 JSON."""
         with self._store.lock:
             job = self._store.jobs[job_id]

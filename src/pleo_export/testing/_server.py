@@ -17,6 +17,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from pleo_export.testing._asgi import ASGIApp as AnyApp  # what callers may pass
 from pleo_export.testing._layer import ABORT_EXTENSION, STOPPING_EXTENSION
 
 __all__ = ["FakePleoServer", "bind_loopback", "make_config"]
@@ -104,7 +105,7 @@ class FakePleoServer:
         port: The port to bind; 0 (the default) lets the OS choose.
     """
 
-    def __init__(self, app: ASGIApp, port: int = 0) -> None:
+    def __init__(self, app: AnyApp, port: int = 0) -> None:
         self._app = app
         self._port = port
         self._stopping = threading.Event()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from starlette.types import ASGIApp
 
+from pleo_export.testing._asgi import ASGIApp
 from pleo_export.testing._layer import ConnectionDropped
 
 __all__ = ["FakeTransport"]

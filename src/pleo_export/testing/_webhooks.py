@@ -18,17 +18,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from types import TracebackType
-from typing import Final
+from typing import Final, TypedDict
 
 import httpx
-from starlette.types import ASGIApp
 
+from pleo_export.testing._asgi import ASGIApp
 from pleo_export.testing._clock import Clock, system_clock
 from pleo_export.testing._ids import seeded_uuid
 from pleo_export.testing._jobs import Job
 
 __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
+    "DeliveryOptions",
     "WebhookCallback",
     "WebhookDeliveries",
     "WebhookDelivery",
@@ -49,11 +50,24 @@ _SNAPSHOT_FIELDS: Final = (
     "status",
 )
 _ID_ALPHABET: Final = string.ascii_letters + string.digits
-_TIMEOUT: Final = 5.0
+DELIVERY_TIMEOUT: Final = 5.0
 _POLL: Final = 0.005
 
 #: ``callback(headers, body)`` may return a status code (None counts as 204), or an awaitable.
 WebhookCallback = Callable[[dict[str, str], bytes], int | Awaitable[int | None] | None]
+
+
+class DeliveryOptions(TypedDict, total=False):
+    """The keyword arguments of ``FakePleo.deliver_webhooks``: those of ``WebhookDeliveries``
+    that the fake does not set itself."""
+
+    app: ASGIApp | None
+    callback: WebhookCallback | None
+    secret: str | bytes
+    path: str
+    clock: Clock
+    retry_delays: Sequence[float]
+    timeout: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +142,7 @@ class WebhookDeliveries:
         subscription: int = 0,
         clock: Clock = system_clock,
         retry_delays: Sequence[float] = (),
-        timeout: float = _TIMEOUT,
+        timeout: float = DELIVERY_TIMEOUT,
     ) -> None:
         if sum(target is not None for target in (url, app, callback)) != 1:
             raise ValueError("Give exactly one of url, app or callback.")
@@ -219,9 +233,11 @@ class WebhookDeliveries:
             future.cancel()
         if self._thread is not None:
             if self._client is not None:
-                asyncio.run_coroutine_threadsafe(self._client.aclose(), self._loop).result(_TIMEOUT)
+                asyncio.run_coroutine_threadsafe(self._client.aclose(), self._loop).result(
+                    DELIVERY_TIMEOUT
+                )
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(_TIMEOUT)
+            self._thread.join(DELIVERY_TIMEOUT)
             self._loop.close()
             self._thread = None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http import HTTPStatus
-from typing import Any, Final, Protocol
+from typing import Final, Protocol, cast
 
 from pleo_export._config import DEFAULT_WEBHOOK_TOLERANCE, WEBHOOK_MAX_BODY
 from pleo_export._errors import InvalidArgumentError
@@ -30,8 +30,8 @@ __all__ = ["JobNotifier", "OnEvent", "WebhookEndpoint"]
 
 logger = logging.getLogger("pleo_export.webhooks")
 
-Scope = Mapping[str, Any]
-Message = Mapping[str, Any]
+Scope = Mapping[str, object]
+Message = Mapping[str, object]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 #: Called with each new, verified event; a sync function or a coroutine function.
@@ -211,7 +211,9 @@ def _headers(scope: Scope) -> dict[str, str]:
     """The request headers by lower-case name; repeated headers are joined with a space, which
     keeps several ``webhook-signature`` lines a valid signature list."""
     headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", ()):
+    # The ASGI spec fixes these types: header pairs of bytes, a body of bytes.
+    pairs = cast("Iterable[tuple[bytes, bytes]]", scope.get("headers", ()))
+    for raw_name, raw_value in pairs:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]} {value}" if name in headers else value
@@ -229,7 +231,7 @@ async def _read_body(receive: Receive, headers: Mapping[str, str], limit: int) -
         message = await receive()
         if message["type"] == "http.disconnect":
             raise _Disconnected
-        chunk: bytes = message.get("body", b"")
+        chunk = cast(bytes, message.get("body", b""))
         size += len(chunk)
         if size > limit:
             return None

@@ -62,7 +62,7 @@ class JobSnapshot:
     created_by: str | None = None
     expires_in: int | None = None
     number_of_items: int | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    raw: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class WebhookEvent:
     event_id: str
     event_type: str
     job: JobSnapshot | None = None
-    data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    data: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def is_export_job_created(self) -> bool:
