@@ -13,11 +13,11 @@ import asyncio
 import logging
 import sys
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Set
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Final, Generic, Self, TypeVar, Unpack, overload
 
 from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
@@ -27,7 +27,9 @@ from ._dispatch import (
     DEFAULT_GRACE,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_OUTAGE,
+    BatchHandler,
     Dispatch,
+    DispatchOptions,
     Ending,
     Handler,
 )
@@ -42,7 +44,7 @@ from ._lifecycle import (
 )
 from ._outcome import JobRef
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
-from ._reader import UNFINISHED, PendingReader, RunStats, WorkItem
+from ._reader import PendingReader, RunStats, WorkItem
 from ._recorder import Recorder, clip_reason
 from ._validation import check_int, check_uuid
 from ._watch import Scope
@@ -53,7 +55,6 @@ __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
 logger: Final = logging.getLogger("pleo_export")
 
-_NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry."
 
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
@@ -144,8 +145,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self.stats = RunStats()
         #: Per-item errors Pleo returned in update responses; those items did not change.
         self.errors: list[ItemErrorLike]
-        #: Entries with a job item but no export data; the run reported them failed.
-        self.missing_export_data: list[uuid.UUID] = []
         self._port = port
         self._journal = RunJournal(
             InMemoryCoordinator() if coordinator is None else coordinator,
@@ -162,10 +161,11 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             flush_interval=flush_interval,
         )
         self.errors = self._recorder.errors
+        #: Entries with a job item but no export data; the run reported them failed.
+        self.missing_export_data: list[uuid.UUID] = self._recorder.missing_export_data
         self._reported = self._recorder.reported
         self._state = _State.NEW
         self._in_doubt: frozenset[uuid.UUID] = frozenset()
-        self._todo: set[uuid.UUID] | None = None
         self._generators: list[AsyncGenerator[WorkItem[ItemT, ExportT], None]] = []
         self._observer = observer
         self._scope: Scope | None = None
@@ -339,19 +339,12 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             in_doubt=self._in_doubt,
             check_open=self._require_open,
             check_sending=self._check_sending,
-            listed=self._listed,
-            missing=self._missing,
+            listed=self._recorder.listed,
+            missing=self._recorder.missing,
         )
         generator = reader.read()
         self._generators.append(generator)
         return generator
-
-    def _listed(self, entries: Set[uuid.UUID]) -> None:
-        self._todo = (self._todo or set()) | entries
-
-    def _missing(self, entry: uuid.UUID) -> None:
-        self.missing_export_data.append(entry)
-        self.failed(entry, reason=_NO_EXPORT_DATA, reason_type="unexpected_failure")
 
     async def ensure_sending(self) -> None:
         """Before handing an item out again (a retry): the lease is provably held, the journal
@@ -364,10 +357,23 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self._check_sending()
         await self._journal.ensure_held()
 
+    @overload
+    async def process(
+        self, handler: Handler[ItemT, ExportT], **options: Unpack[DispatchOptions]
+    ) -> Ending: ...
+    @overload
     async def process(
         self,
-        handler: Handler[ItemT, ExportT],
+        handler: BatchHandler[ItemT, ExportT],
         *,
+        batch_size: int,
+        **options: Unpack[DispatchOptions],
+    ) -> Ending: ...
+    async def process(
+        self,
+        handler: Handler[ItemT, ExportT] | BatchHandler[ItemT, ExportT],
+        *,
+        batch_size: int | None = None,
         concurrency: int = 1,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_outage: float = DEFAULT_MAX_OUTAGE,
@@ -382,11 +388,17 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         ``handler(work)`` returns ``Booked``, ``Rejected`` or ``Retry`` (sync or async). An
         exception is transient: the item is offered again after a back-off with
         ``work.in_doubt`` set (the ERP may have booked it), and fails ``unexpected_failure``
-        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a row
-        open a breaker (one probe at a time until one succeeds); an outage longer than
+        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a
+        row open a breaker (one probe at a time until one succeeds); an outage longer than
         ``max_outage`` seconds fails the job with a job-level reason; the same unclassified
-        exception on every item pauses the job (nothing is failed at Pleo). On a cancel, calls
+        exception on every call pauses the job (nothing is failed at Pleo). On a cancel, calls
         in flight get ``grace`` seconds to finish, then are cancelled (in doubt next time).
+
+        With ``batch_size``, ``handler(batch)`` is given up to that many items at once (a
+        tuple) and answers one of those per item: a mapping by ``accounting_entry_id`` or a
+        sequence in the batch's order (``BatchAnswer``). Every item of the batch is journaled
+        before the call; an exception, or an answer that does not fit the batch
+        (``BatchAnswerError``), retries every item in doubt; ``concurrency`` counts batches.
 
         Returns:
             how it ended: ``Ending.DONE``, ``STOPPED``, ``SYSTEMIC`` (paused) or ``ABORTED``.
@@ -394,6 +406,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         dispatch = Dispatch(
             self,
             handler,
+            batch_size=batch_size,
             concurrency=concurrency,
             max_attempts=max_attempts,
             max_outage=max_outage,
@@ -476,10 +489,5 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     async def _finish(self) -> None:
         """Flush, fail what was never reported, and post the event the outcomes call for."""
         await self.flush()
-        if self._todo is None:
-            self._todo = set()
-            for status in UNFINISHED:
-                async for item in self._port.list_items(self.job_id, status=status):
-                    self._todo.add(item.accounting_entry_id)
-        self.final_status = await self._recorder.finish(self._todo, resumed=self.resumed)
+        self.final_status = await self._recorder.finish(resumed=self.resumed)
         logger.info("job %s: %s (%s)", self.job_id, self.final_status, self.stats)
