@@ -46,7 +46,7 @@ from ._outcome import JobRef
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
 from ._reader import PendingReader, RunStats, WorkItem
 from ._recorder import Recorder, clip_reason
-from ._validation import check_int, check_uuid
+from ._validation import check_int, check_uuid, renamed
 from ._watch import Scope
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, JournalState, new_holder
@@ -108,7 +108,8 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     Args:
         port: one API version's ``ExportPort`` (``pleo.v3.export_run`` passes it).
         job: the job id or job model; a model saves one read.
-        concurrency: update batches in flight at once (default 4).
+        update_concurrency: update batches (PUTs of 100 outcomes) in flight at once (default 4).
+        concurrency: the deprecated name of ``update_concurrency`` (a ``DeprecationWarning``).
         flush_interval: seconds an outcome may wait for its batch to fill (default 30).
         observer: the client's ``Observer``; with tracing on, the run is a span.
         coordinator: where the lease and journal live (``SQLiteCoordinator``,
@@ -125,13 +126,17 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         port: ExportPort[JobT, ItemT, ExportT],
         job: JobT | uuid.UUID | str,
         *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        update_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         observer: Observer | None = None,
         coordinator: Coordinator | None = None,
         holder: str | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        check_int(concurrency, "concurrency", minimum=1)
+        if concurrency is not None:
+            puts = (concurrency, update_concurrency, DEFAULT_BATCH_CONCURRENCY)
+            update_concurrency = renamed("concurrency", "update_concurrency", *puts)
+        check_int(update_concurrency, "update_concurrency", minimum=1)
         job_id, _ = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).
@@ -157,7 +162,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             self._journal,
             self.stats,
             check_open=self._require_open,
-            concurrency=concurrency,
+            concurrency=update_concurrency,
             flush_interval=flush_interval,
         )
         self.errors = self._recorder.errors
@@ -394,10 +399,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         exception on every call pauses the job (nothing is failed at Pleo). On a cancel, calls
         in flight get ``grace`` seconds to finish, then are cancelled (in doubt next time).
 
-        With ``batch_size``, ``handler(batch)`` is given up to that many items at once (a
-        tuple) and answers one of those per item: a mapping by ``accounting_entry_id`` or a
-        sequence in the batch's order (``BatchAnswer``). Every item of the batch is journaled
-        before the call; an exception, or an answer that does not fit the batch
+        With ``batch_size``, ``handler(batch)`` gets up to that many items (a tuple) and answers
+        one of those per item, by ``accounting_entry_id`` or in order (``BatchAnswer``); the
+        whole batch is journaled before the call; a raise, or an answer that does not fit
         (``BatchAnswerError``), retries every item in doubt; ``concurrency`` counts batches.
 
         Returns:
