@@ -1,15 +1,17 @@
 """The handler side of an export run: up to N handler calls in flight, retries, a breaker.
 
-``Dispatch`` takes a run's ``pending()`` items and hands each to the caller's handler, keeping up
-to ``concurrency`` calls in flight. A handler answers ``Booked``, ``Rejected`` or ``Retry``; an
-exception is transient (the ERP may be down) and the item is offered again after a back-off with
-``work.in_doubt`` set, since the ERP may have booked before it failed. After ``max_attempts`` an
+``Dispatch`` takes a run's ``pending()`` items and hands them to the caller's handler, keeping
+up to ``concurrency`` calls in flight; a call is one item, or up to ``batch_size`` items for a
+batch handler (``_answers.asker`` makes both forms one). A handler answers ``Booked``,
+``Rejected`` or ``Retry`` per item; an exception is transient (the ERP may be down) and the
+call's items are offered again after a back-off with ``work.in_doubt`` set, since the ERP may
+have booked before it failed. After ``max_attempts`` an
 item fails (``unexpected_failure``, a short reason for people; the whole exception is logged),
 unless the exception says the ERP is out (``OSError``: connection, timeout): that never fails an
 item one by one.
 Consecutive transient failures open a breaker: no calls but one probe on a growing schedule
 until one succeeds. An outage longer than ``max_outage`` fails the *job* with a job-level reason
-(``accounting_system_unreachable``…); the same unclassified exception on consecutive items is a
+(``accounting_system_unreachable``…); the same unclassified exception on consecutive calls is a
 systemic bug: the job is paused, nothing failed at Pleo. Recording outcomes is the run's part.
 """
 
