@@ -256,3 +256,25 @@ async def test_a_whole_batch_is_journaled_before_its_call_and_comes_back_in_doub
     assert set(first) <= {entry for entry, doubt in doubts.items() if doubt}
     assert len(doubts) == 5
     assert port.events == ["started", "completed"]
+
+
+async def test_five_failing_batches_open_the_breaker_and_one_item_probes() -> None:
+    """The breaker counts calls, not items: five batch calls failing in a row open it (a count
+    by item would open it after the second call), the probe is a call of one item, and once it
+    books, full batches resume; no item fails for the outage."""
+    port = MemoryPort(items=12)
+    sizes: list[int] = []
+
+    def book(batch: Batch) -> list[Booked]:
+        sizes.append(len(batch))
+        if len(sizes) <= 5:
+            raise ConnectionError("ERP down")
+        return [Booked() for _ in batch]
+
+    worker = _worker(port, book, batch_size=4)
+    await asyncio.wait_for(worker.run(until_idle=True), WAIT)
+    assert sizes[:6] == [4, 4, 4, 4, 4, 1]
+    assert max(sizes[6:]) == 4
+    assert worker.stats.outages == 1
+    assert set(_statuses(port).values()) == {OutcomeStatus.SUCCESSFUL}
+    assert port.events == ["started", "completed"]
