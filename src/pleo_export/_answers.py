@@ -38,6 +38,7 @@ __all__ = [
     "Retry",
     "as_outcome",
     "asker",
+    "fit_batch",
     "item_rejection",
     "outage_type",
     "short_reason",
