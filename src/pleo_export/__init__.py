@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
     from ._config import __version__
-    from ._dispatch import JobAbortedError, Retry
+    from ._dispatch import BatchAnswer, BatchAnswerError, JobAbortedError, Retry
     from ._download import ItemFile
     from ._errors import (
         APIConnectionError,
@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "ClientClosedError": "_errors",
+    "BatchAnswer": "_dispatch",
+    "BatchAnswerError": "_dispatch",
     "BatchResult": "_batch",
     "BatchUpdateError": "_batch",
     "BearerAuth": "_auth",
@@ -138,6 +140,8 @@ __all__ = [
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
+    "BatchAnswer",
+    "BatchAnswerError",
     "BatchResult",
     "BatchUpdateError",
     "BearerAuth",

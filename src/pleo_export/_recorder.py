@@ -31,7 +31,7 @@ from ._lifecycle import (
 )
 from ._outcome import ItemOutcome, OutcomeStatus
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
-from ._reader import RunStats, WorkItem
+from ._reader import UNFINISHED, RunStats, WorkItem
 from ._validation import check_uuid
 from .coordination._types import JournalState
 
@@ -40,6 +40,7 @@ __all__ = ["Recorder", "clip_reason"]
 logger: Final = logging.getLogger("pleo_export")
 
 _NOT_REPORTED: Final = "The integration ended the export run without reporting this item."
+_NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry."
 
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
@@ -97,11 +98,24 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         self.failure_types: list[str | None] = []
         #: Statuses of the items Pleo confirmed as updated.
         self.delivered: Counter[str] = Counter()
+        #: Entries the job listed as unfinished (None: not listed yet).
+        self.todo: set[uuid.UUID] | None = None
+        #: Entries with a job item but no export data (reported failed).
+        self.missing_export_data: list[uuid.UUID] = []
 
     @property
     def failure(self) -> BatchUpdateError | None:
         """The last failed background send, until a flush delivers everything."""
         return self.outbox.failure
+
+    def listed(self, entries: Set[uuid.UUID]) -> None:
+        """The reader listed these entries as still to do."""
+        self.todo = (self.todo or set()) | entries
+
+    def missing(self, entry: uuid.UUID) -> None:
+        """Pleo sent no export data for ``entry``: it fails."""
+        self.missing_export_data.append(entry)
+        self.failed(entry, reason=_NO_EXPORT_DATA, reason_type="unexpected_failure")
 
     def replay(self, state: JournalState) -> None:
         """Take over an earlier run's journaled outcomes: report them, skip the confirmed."""
@@ -204,10 +218,16 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         self.errors.extend(result.errors)
         stats.item_errors = len(self.errors)
 
-    async def finish(self, todo: Set[uuid.UUID], *, resumed: bool) -> str:
-        """Fail what of ``todo`` was never reported, post the event the outcomes call for, and
-        return the job's final status (see ``ExportRun``)."""
+    async def finish(self, *, resumed: bool) -> str:
+        """Fail what the job lists as unfinished but was never reported, post the event the
+        outcomes call for, and return the job's final status (see ``ExportRun``)."""
         job_id = self._job_id
+        todo = self.todo
+        if todo is None:
+            todo = self.todo = set()
+            for status in UNFINISHED:
+                async for item in self._port.list_items(job_id, status=status):
+                    todo.add(item.accounting_entry_id)
         leftovers = [entry for entry in todo if entry not in self.reported]
         if leftovers:
             logger.warning(

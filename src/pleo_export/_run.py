@@ -13,11 +13,11 @@ import asyncio
 import logging
 import sys
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Set
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Final, Generic, Self, TypeVar, Unpack, overload
 
 from ._config import (
     DEFAULT_BATCH_CONCURRENCY,
@@ -27,7 +27,9 @@ from ._dispatch import (
     DEFAULT_GRACE,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_OUTAGE,
+    BatchHandler,
     Dispatch,
+    DispatchOptions,
     Ending,
     Handler,
 )
@@ -43,9 +45,9 @@ from ._observe._hooks import Observer
 from ._observe._watch import Scope
 from ._outcome import JobRef
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
-from ._reader import UNFINISHED, PendingReader, RunStats, WorkItem
+from ._reader import PendingReader, RunStats, WorkItem
 from ._recorder import Recorder, clip_reason
-from ._validation import check_int, check_uuid
+from ._validation import check_int, check_uuid, renamed
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, JournalState, new_holder
 
@@ -53,7 +55,6 @@ __all__ = ["ExportRun", "RunStats", "WorkItem", "clip_reason"]
 
 logger: Final = logging.getLogger("pleo_export")
 
-_NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry."
 
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
@@ -107,7 +108,8 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     Args:
         port: one API version's ``ExportPort`` (``pleo.v3.export_run`` passes it).
         job: the job id or job model; a model saves one read.
-        concurrency: update batches in flight at once (default 4).
+        update_concurrency: update batches (PUTs of 100 outcomes) in flight at once (default 4).
+        concurrency: the deprecated name of ``update_concurrency`` (a ``DeprecationWarning``).
         flush_interval: seconds an outcome may wait for its batch to fill (default 30).
         observer: the client's ``Observer``; with tracing on, the run is a span.
         coordinator: where the lease and journal live (``SQLiteCoordinator``,
@@ -124,13 +126,17 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         port: ExportPort[JobT, ItemT, ExportT],
         job: JobT | uuid.UUID | str,
         *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        update_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         observer: Observer | None = None,
         coordinator: Coordinator | None = None,
         holder: str | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        check_int(concurrency, "concurrency", minimum=1)
+        if concurrency is not None:
+            puts = (concurrency, update_concurrency, DEFAULT_BATCH_CONCURRENCY)
+            update_concurrency = renamed("concurrency", "update_concurrency", *puts)
+        check_int(update_concurrency, "update_concurrency", minimum=1)
         job_id, _ = job_ref(job)
         self.job_id: uuid.UUID = check_uuid(job_id, "job")
         #: The job as read when the run began (None before entering, when given an id).
@@ -144,8 +150,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self.stats = RunStats()
         #: Per-item errors Pleo returned in update responses; those items did not change.
         self.errors: list[ItemErrorLike]
-        #: Entries with a job item but no export data; the run reported them failed.
-        self.missing_export_data: list[uuid.UUID] = []
         self._port = port
         self._journal = RunJournal(
             InMemoryCoordinator() if coordinator is None else coordinator,
@@ -158,14 +162,15 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             self._journal,
             self.stats,
             check_open=self._require_open,
-            concurrency=concurrency,
+            concurrency=update_concurrency,
             flush_interval=flush_interval,
         )
         self.errors = self._recorder.errors
+        #: Entries with a job item but no export data; the run reported them failed.
+        self.missing_export_data: list[uuid.UUID] = self._recorder.missing_export_data
         self._reported = self._recorder.reported
         self._state = _State.NEW
         self._in_doubt: frozenset[uuid.UUID] = frozenset()
-        self._todo: set[uuid.UUID] | None = None
         self._generators: list[AsyncGenerator[WorkItem[ItemT, ExportT], None]] = []
         self._observer = observer
         self._scope: Scope | None = None
@@ -339,19 +344,12 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             in_doubt=self._in_doubt,
             check_open=self._require_open,
             check_sending=self._check_sending,
-            listed=self._listed,
-            missing=self._missing,
+            listed=self._recorder.listed,
+            missing=self._recorder.missing,
         )
         generator = reader.read()
         self._generators.append(generator)
         return generator
-
-    def _listed(self, entries: Set[uuid.UUID]) -> None:
-        self._todo = (self._todo or set()) | entries
-
-    def _missing(self, entry: uuid.UUID) -> None:
-        self.missing_export_data.append(entry)
-        self.failed(entry, reason=_NO_EXPORT_DATA, reason_type="unexpected_failure")
 
     async def ensure_sending(self) -> None:
         """Before handing an item out again (a retry): the lease is provably held, the journal
@@ -364,10 +362,23 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         self._check_sending()
         await self._journal.ensure_held()
 
+    @overload
+    async def process(
+        self, handler: Handler[ItemT, ExportT], **options: Unpack[DispatchOptions]
+    ) -> Ending: ...
+    @overload
     async def process(
         self,
-        handler: Handler[ItemT, ExportT],
+        handler: BatchHandler[ItemT, ExportT],
         *,
+        batch_size: int,
+        **options: Unpack[DispatchOptions],
+    ) -> Ending: ...
+    async def process(
+        self,
+        handler: Handler[ItemT, ExportT] | BatchHandler[ItemT, ExportT],
+        *,
+        batch_size: int | None = None,
         concurrency: int = 1,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_outage: float = DEFAULT_MAX_OUTAGE,
@@ -382,11 +393,16 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         ``handler(work)`` returns ``Booked``, ``Rejected`` or ``Retry`` (sync or async). An
         exception is transient: the item is offered again after a back-off with
         ``work.in_doubt`` set (the ERP may have booked it), and fails ``unexpected_failure``
-        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a row
-        open a breaker (one probe at a time until one succeeds); an outage longer than
+        after ``max_attempts``; ``raise JobAbortedError(...)`` fails the job. Calls failing in a
+        row open a breaker (one probe at a time until one succeeds); an outage longer than
         ``max_outage`` seconds fails the job with a job-level reason; the same unclassified
-        exception on every item pauses the job (nothing is failed at Pleo). On a cancel, calls
+        exception on every call pauses the job (nothing is failed at Pleo). On a cancel, calls
         in flight get ``grace`` seconds to finish, then are cancelled (in doubt next time).
+
+        With ``batch_size``, ``handler(batch)`` gets up to that many items (a tuple) and answers
+        one of those per item, by ``accounting_entry_id`` or in order (``BatchAnswer``); the
+        whole batch is journaled before the call; a raise, or an answer that does not fit
+        (``BatchAnswerError``), retries every item in doubt; ``concurrency`` counts batches.
 
         Returns:
             how it ended: ``Ending.DONE``, ``STOPPED``, ``SYSTEMIC`` (paused) or ``ABORTED``.
@@ -394,6 +410,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         dispatch = Dispatch(
             self,
             handler,
+            batch_size=batch_size,
             concurrency=concurrency,
             max_attempts=max_attempts,
             max_outage=max_outage,
@@ -476,10 +493,5 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     async def _finish(self) -> None:
         """Flush, fail what was never reported, and post the event the outcomes call for."""
         await self.flush()
-        if self._todo is None:
-            self._todo = set()
-            for status in UNFINISHED:
-                async for item in self._port.list_items(self.job_id, status=status):
-                    self._todo.add(item.accounting_entry_id)
-        self.final_status = await self._recorder.finish(self._todo, resumed=self.resumed)
+        self.final_status = await self._recorder.finish(resumed=self.resumed)
         logger.info("job %s: %s (%s)", self.job_id, self.final_status, self.stats)

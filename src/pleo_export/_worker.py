@@ -10,10 +10,10 @@ the caller's part.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import (
@@ -40,8 +40,10 @@ from ._dispatch import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_OUTAGE,
     SYSTEMIC_PAUSE,
+    BatchHandler,
     Booked,
     Dispatch,
+    DispatchOptions,
     Ending,
     Handler,
     JobAbortedError,
@@ -66,8 +68,15 @@ from ._port import EntryLike, ExportPort, JobLike
 from ._run import ExportRun
 from ._secrets import scrub
 from ._validation import check_int, check_uuid
-from ._wire import unset_to_none
-from ._worker_state import ItemWatch, Progress, WorkerOptions, WorkerStats
+from ._worker_state import (
+    NOT_DURABLE,
+    ItemWatch,
+    Progress,
+    WorkerOptions,
+    WorkerStats,
+    idle_seconds,
+    report,
+)
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder
 
@@ -92,10 +101,7 @@ __all__ = [
 logger: Final = logging.getLogger("pleo_export")
 
 ExportT = TypeVar("ExportT", bound=EntryLike)
-ItemT = TypeVar("ItemT", bound=EntryLike)
 _RUNNABLE: Final = ("pending", "in_progress")
-
-
 _Run: TypeAlias = ExportRun[JobLike, EntryLike, ExportT]
 
 
@@ -122,12 +128,15 @@ class ExportWorker(Generic[ExportT]):
         pleo: the ``PleoExport`` client (its ``api_version`` is used; the handler is typed for
             either version's export item), or ``pleo.v3`` / ``pleo.v2`` for one version's
             exact types.
-        handler: ``handler(work) -> Booked | Rejected``, sync or async, given a ``WorkItem``:
-            ``work.export_item`` is the accounting data; with ``work.in_doubt`` an earlier run
-            may already have booked it, so look it up by ``work.accounting_entry_id`` first.
-            An exception fails that item with ``unexpected_failure`` (a ``FileDownloadError``:
-            its ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason.
-            A sync handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
+        handler: ``handler(work) -> Booked | Rejected | Retry``, sync or async, given a
+            ``WorkItem``: ``work.export_item`` is the accounting data; with ``work.in_doubt``
+            an earlier run may already have booked it, so look it up by
+            ``work.accounting_entry_id`` first. An exception is retried in doubt (see
+            ``ExportRun.process``). A sync handler runs on the event loop: wrap blocking calls
+            in ``asyncio.to_thread``.
+        batch_size: makes ``handler`` a batch handler: ``handler(batch) -> BatchAnswer`` is
+            given up to this many items (a tuple) and answers one outcome per item, by
+            ``accounting_entry_id`` or in order; ``concurrency`` then counts batches.
         company_ids: only these companies' jobs (needed with organisation-level credentials);
             default all the credentials can see.
         poll_interval: seconds between polls (default 60).
@@ -167,11 +176,39 @@ class ExportWorker(Generic[ExportT]):
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         **options: Unpack[WorkerOptions],
     ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: BatchHandler[ExportJobItemV3, ExportItemV3],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: BatchHandler[ExportJobItem, ExportItemV2],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
     def __init__(
         self,
         pleo: PleoExport | V3Resources | V2Resources,
-        handler: Handler[Any, Any],
+        handler: Handler[Any, Any] | BatchHandler[Any, Any],
         *,
+        batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_jobs: int = DEFAULT_WORKER_JOBS,
@@ -185,6 +222,8 @@ class ExportWorker(Generic[ExportT]):
         grace: float = DEFAULT_GRACE,
     ) -> None:
         check_int(concurrency, "concurrency", minimum=1)
+        if batch_size is not None:
+            check_int(batch_size, "batch_size", minimum=1)
         check_int(max_attempts, "max_attempts", minimum=1)
         if poll_interval <= 0:
             raise InvalidArgumentError("poll_interval", f"must be > 0, got {poll_interval}")
@@ -195,7 +234,9 @@ class ExportWorker(Generic[ExportT]):
         version, client_journal, observer = version_of(pleo)
         # The overloads tie the handler's item type to the version: the version yields it.
         self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", version)
-        self._handler: Handler[EntryLike, ExportT] = handler
+        self._handler: Handler[EntryLike, ExportT] | BatchHandler[EntryLike, ExportT] = handler
+        #: Items per call of a batch handler (None: the handler takes one item).
+        self.batch_size = batch_size
         #: The coordinator given (None: the client's in-memory one, with the idle heuristic).
         self.coordinator = coordinator
         if coordinator is None:  # the client's in-memory journal (a bare port: its own)
@@ -211,16 +252,14 @@ class ExportWorker(Generic[ExportT]):
         self.poll_interval = poll_interval
         self.max_jobs = max_jobs
         self.resume_idle = resume_idle
-        #: Handler calls in flight per job.
-        self.concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._max_outage = max_outage
-        self._grace = grace
+        self._limits = DispatchOptions(
+            concurrency=concurrency, max_attempts=max_attempts, max_outage=max_outage, grace=grace
+        )
         self._on_progress = on_progress
         self._watch = WorkerWatch(observer)
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stopping = asyncio.Event()
         self._running = False
         self._hints: set[uuid.UUID] = set()
         #: Jobs paused on a systemic handler error, and when they may be tried again.
@@ -229,9 +268,12 @@ class ExportWorker(Generic[ExportT]):
         self._busy_jobs: set[uuid.UUID] = set()
         #: Jobs this worker brought to a final status lately: a listing that was in flight
         #: while one finished still shows it running, and must not start it again.
-        self._finished: collections.deque[uuid.UUID] = collections.deque(
-            maxlen=WORKER_FINISHED_KEPT
-        )
+        self._finished: deque[uuid.UUID] = deque(maxlen=WORKER_FINISHED_KEPT)
+
+    @property
+    def concurrency(self) -> int:
+        """Handler calls (batches, with ``batch_size``) in flight per job."""
+        return self._limits.get("concurrency", 1)
 
     def __repr__(self) -> str:
         return f"<ExportWorker running={self._running} active={len(self._busy_jobs)} {self.stats}>"
@@ -244,37 +286,34 @@ class ExportWorker(Generic[ExportT]):
                 (for batch jobs, scripts and tests).
 
         Raises:
-            PleoError: ``run()`` is already running on this worker.
+            PleoError: ``run()`` is already running on this worker; or, with ``until_idle``,
+                listing jobs failed after the retries.
             AuthenticationError: listing jobs was refused for the credentials (401); running
                 jobs are paused first. Also PermissionDeniedError (403).
-            PleoError: with ``until_idle``, listing jobs failed after the retries.
         """
         if self._running:
             raise PleoError("this ExportWorker is already running")
         self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
         if self.coordinator is None or isinstance(self.coordinator, InMemoryCoordinator):
-            logger.warning(
-                "export worker: no durable coordinator; the journal is in memory, so a crash "
-                "or kill of this process loses what it recorded but had not yet reported, and "
-                "another process may book its items again (give it a SQLiteCoordinator or "
-                "PostgresCoordinator; see docs/coordination.md)"
-            )
+            logger.warning(NOT_DURABLE)
         failure: PleoError | None = None
         try:
             async with asyncio.TaskGroup() as group:
-                while not self._stopping:
+                while not self._stopping.is_set():
                     self._wake.clear()
                     try:
                         started = await self._poll(group, until_idle=until_idle)
                     except PleoError as exc:  # stop gracefully, then raise it as it is
-                        failure, self._stopping = exc, True
+                        failure = exc
+                        self._stopping.set()
                         break
                     if until_idle and not started and not self._busy_jobs:
                         break
                     await self._sleep()
         finally:
-            self._running = self._stopping = False  # a stop() before run() still counts
+            self._running = False
+            self._stopping.clear()  # a stop() before run() still counts
             logger.info("export worker stopped (%s)", self.stats)
         if failure is not None:
             raise failure
@@ -283,7 +322,7 @@ class ExportWorker(Generic[ExportT]):
         """Stop gracefully: no new jobs; running ones finish their current item, flush and are
         left ``in_progress`` (resumable); then ``run()`` returns. Called before ``run()``, it
         makes the next ``run()`` return at once."""
-        self._stopping = True
+        self._stopping.set()
         self._wake.set()
 
     async def notify(self, job_id: str | uuid.UUID | None = None) -> None:
@@ -329,7 +368,7 @@ class ExportWorker(Generic[ExportT]):
         started = 0
         now = datetime.now(UTC)
         for job in candidates:
-            if self._stopping or len(self._busy_jobs) >= self.max_jobs:
+            if self._stopping.is_set() or len(self._busy_jobs) >= self.max_jobs:
                 break
             if job.id in self._busy_jobs or job.company_id in self._busy_companies:
                 continue
@@ -338,7 +377,7 @@ class ExportWorker(Generic[ExportT]):
             if (
                 self.coordinator is None
                 and status_text(job.status) == "in_progress"
-                and _idle_seconds(job, now) < self.resume_idle
+                and idle_seconds(job, now) < self.resume_idle
             ):
                 continue  # most likely another worker's live run: no lease can tell
             self._busy_jobs.add(job.id)
@@ -393,16 +432,14 @@ class ExportWorker(Generic[ExportT]):
                 dispatch = Dispatch(
                     run,
                     self._handler,
-                    concurrency=self.concurrency,
-                    max_attempts=self._max_attempts,
-                    max_outage=self._max_outage,
-                    grace=self._grace,
-                    stopping=lambda: self._stopping,
+                    batch_size=self.batch_size,
+                    stopping=self._stopping,
                     watch=ItemWatch(
                         self.stats,
                         self._watch,
                         lambda entry: self._report("item", run, entry_id=entry),
                     ),
+                    **self._limits,
                 )
                 try:
                     ending = await dispatch.run()
@@ -458,32 +495,5 @@ class ExportWorker(Generic[ExportT]):
         entry_id: uuid.UUID | None = None,
     ) -> None:
         self._watch.reported(stage, run.job_id, status)
-        if self._on_progress is None:
-            return
-        job = run.job
-        progress = Progress(
-            stage=stage,
-            job_id=run.job_id,
-            company_id=None if job is None else job.company_id,
-            total=run.stats.total,
-            booked=run.stats.succeeded,
-            failed=run.stats.failed,
-            status=status,
-            entry_id=entry_id,
-        )
-        try:
-            self._on_progress(progress)
-        except Exception:
-            logger.exception("export worker: the on_progress callback raised")
-
-
-def _idle_seconds(job: JobLike, now: datetime) -> float:
-    """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
-    # The generated parser keeps an optional timestamp it cannot read as it came (a number, a
-    # list…): skip anything that is not a datetime rather than crash the worker's poll.
-    stamps = (unset_to_none(job.last_updated_at), unset_to_none(job.started_at), job.created_at)
-    last = next(stamp for stamp in stamps if isinstance(stamp, datetime))
-    if last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    seconds: float = (now - last).total_seconds()
-    return seconds
+        if self._on_progress is not None:
+            report(self._on_progress, stage, run.job_id, run.job, run.stats, status, entry_id)

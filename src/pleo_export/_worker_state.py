@@ -7,17 +7,38 @@ the watch that feeds the totals (and its metrics) from a dispatch's item events.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from datetime import UTC, datetime
+from typing import Final, TypedDict
 
 from ._observe._watch import WorkerWatch
-from ._port import EntryLike
-from ._reader import WorkItem
+from ._port import EntryLike, JobLike
+from ._reader import RunStats, WorkItem
+from ._wire import unset_to_none
 from .coordination._types import Coordinator
 
-__all__ = ["ItemWatch", "Progress", "WorkerOptions", "WorkerStats"]
+__all__ = [
+    "NOT_DURABLE",
+    "ItemWatch",
+    "Progress",
+    "WorkerOptions",
+    "WorkerStats",
+    "idle_seconds",
+    "report",
+]
+
+logger: Final = logging.getLogger("pleo_export")
+
+#: What a worker without a durable coordinator warns of as it starts.
+NOT_DURABLE: Final = (
+    "export worker: no durable coordinator; the journal is in memory, so a crash or kill of "
+    "this process loses what it recorded but had not yet reported, and another process may "
+    "book its items again (give it a SQLiteCoordinator or PostgresCoordinator; see "
+    "docs/coordination.md)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +155,41 @@ class ItemWatch:
     def breaker(self, is_open: bool) -> None:
         self._stats.outages += is_open
         self._watch.item("breaker_open" if is_open else "breaker_closed")
+
+
+def report(
+    on_progress: Callable[[Progress], None],
+    stage: str,
+    job_id: uuid.UUID,
+    job: JobLike | None,
+    stats: RunStats,
+    status: str | None,
+    entry_id: uuid.UUID | None,
+) -> None:
+    """Tell ``on_progress`` what a worker just did with a job's run (a raise is logged)."""
+    progress = Progress(
+        stage=stage,
+        job_id=job_id,
+        company_id=None if job is None else job.company_id,
+        total=stats.total,
+        booked=stats.succeeded,
+        failed=stats.failed,
+        status=status,
+        entry_id=entry_id,
+    )
+    try:
+        on_progress(progress)
+    except Exception:
+        logger.exception("export worker: the on_progress callback raised")
+
+
+def idle_seconds(job: JobLike, now: datetime) -> float:
+    """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
+    # The generated parser keeps an optional timestamp it cannot read as it came (a number, a
+    # list…): skip anything that is not a datetime rather than crash the worker's poll.
+    stamps = (unset_to_none(job.last_updated_at), unset_to_none(job.started_at), job.created_at)
+    last = next(stamp for stamp in stamps if isinstance(stamp, datetime))
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    seconds: float = (now - last).total_seconds()
+    return seconds
