@@ -101,9 +101,7 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
         # deferred: the run machinery loads with the first run
         from ._run import ExportRun
 
-        # ``PleoExport.export_run`` still passes its default as ``concurrency=``: only another
-        # value can be the caller's own (it warns then).
-        if concurrency is not None and concurrency != DEFAULT_BATCH_CONCURRENCY:
+        if concurrency is not None:
             update_concurrency = renamed(
                 "concurrency",
                 "update_concurrency",

@@ -347,9 +347,10 @@ class PleoExport:
         self,
         job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        update_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
@@ -359,12 +360,14 @@ class PleoExport:
 
         Args:
             job: the job id, or a job model (its status then saves a read).
-            concurrency: item-update batches in flight at once (default 4).
+            update_concurrency: item-update batches in flight at once (default 4).
             flush_interval: seconds a recorded outcome may wait for its batch of 100 to fill
                 (default 30).
             coordinator: where the run's lease and journal live: a ``SQLiteCoordinator`` or
                 ``PostgresCoordinator`` makes them outlive the process; default the client's
                 in-memory one (see docs/coordination.md).
+            concurrency: the deprecated name of ``update_concurrency`` (a
+                ``DeprecationWarning``; handler calls in flight are ``run.process``'s).
 
         Returns:
             An ``ExportRun`` (see there for what entering and leaving it do), typed for either
@@ -374,21 +377,32 @@ class PleoExport:
             InvalidArgumentError: a bad argument.
         """
         # deferred: loaded on first use, so importing the client stays cheap
-        from ._validation import check_job
+        from ._validation import check_job, renamed
         from .models import ExportJob, ExportJobV3
 
+        if concurrency is not None:
+            update_concurrency = renamed(
+                "concurrency",
+                "update_concurrency",
+                concurrency,
+                update_concurrency,
+                DEFAULT_BATCH_CONCURRENCY,
+            )
         if self.api_version == "v2":
             # A job model of the other version still names the job: run it by its id.
             v2_job = check_job(job, ExportJob)
             return self.v2.export_run(
                 v2_job,
-                concurrency=concurrency,
+                update_concurrency=update_concurrency,
                 flush_interval=flush_interval,
                 coordinator=coordinator,
             )
         v3_job = check_job(job, ExportJobV3)
         return self.v3.export_run(
-            v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+            v3_job,
+            update_concurrency=update_concurrency,
+            flush_interval=flush_interval,
+            coordinator=coordinator,
         )
 
     def paginate(

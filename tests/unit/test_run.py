@@ -147,8 +147,10 @@ async def test_update_concurrency_bounds_the_puts_and_concurrency_is_its_old_nam
 
 
 async def test_export_run_takes_the_new_name_and_warns_only_for_the_old() -> None:
-    """``pleo.v3.export_run(concurrency=8)`` warns at the caller's line; ``pleo.export_run(job)``
-    and ``pleo.v3.export_run(job, update_concurrency=8)`` do not warn."""
+    """``concurrency=`` on ``pleo.export_run`` and ``pleo.v3.export_run`` warns at the caller's
+    line, even with the default's value (4); ``pleo.export_run(job)`` and ``update_concurrency=8``
+    do not warn. Fails if the client passes its default on as the old name (then nothing can
+    tell a caller's ``concurrency=4`` from it), or warns from inside the SDK."""
     fake = FakePleo(seed=5)
     job = fake.add_job(items=1)
     http = httpx.AsyncClient(transport=fake.transport())
@@ -158,8 +160,11 @@ async def test_export_run_takes_the_new_name_and_warns_only_for_the_old() -> Non
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             pleo.export_run(job)
+            pleo.export_run(job, update_concurrency=8)
             pleo.v3.export_run(job, update_concurrency=8)
         with pytest.warns(DeprecationWarning, match="update_concurrency=") as caught:
             pleo.v3.export_run(job, concurrency=8)
+        with pytest.warns(DeprecationWarning, match="update_concurrency=") as caught_too:
+            pleo.export_run(job, concurrency=4)
     await http.aclose()
-    assert [Path(w.filename).name for w in caught] == ["test_run.py"]
+    assert [Path(w.filename).name for w in [*caught, *caught_too]] == ["test_run.py"] * 2
