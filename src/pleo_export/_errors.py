@@ -32,7 +32,8 @@
     │   └── FileExpiredError                …its URL is refused even after a refresh
     ├── PaginationError                 a listing that would loop or skip (_pagination)
     ├── BatchUpdateError                some item updates of a call were not applied (_batch)
-    ├── JobAbortedError                 a handler ends its job on purpose (_dispatch)
+    ├── JobAbortedError                 a handler ends its job on purpose (_answers)
+    ├── BatchAnswerError                a batch handler's answer does not fit its batch (_answers)
     ├── WebhookError                    a webhook delivery refused (webhooks/_errors)
     │   ├── WebhookHeaderMissingError       a webhook-id/-timestamp/-signature header missing
     │   ├── WebhookTimestampError           the timestamp is outside the tolerance
