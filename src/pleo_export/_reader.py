@@ -112,6 +112,8 @@ class PendingReader(Generic[JobT, ItemT, ExportT]):
             down, Pleo refusing outcomes).
         listed: told the entries the job lists as unfinished, once listed.
         missing: told each listed entry Pleo sent no export data for.
+        size: the job's ``numberOfItems``: when that many are ``pending`` none can be
+            ``in_progress``, so that listing (one request) is skipped.
     """
 
     def __init__(
@@ -127,8 +129,10 @@ class PendingReader(Generic[JobT, ItemT, ExportT]):
         check_sending: Callable[[], None],
         listed: Callable[[Set[uuid.UUID]], None],
         missing: Callable[[uuid.UUID], None],
+        size: int | None = None,
     ) -> None:
         self._port = port
+        self._size = size
         self._job_id = job_id
         self._journal = journal
         self._stats = stats
@@ -143,8 +147,10 @@ class PendingReader(Generic[JobT, ItemT, ExportT]):
         """Yield each item still to do, once its batch's intents are journaled."""
         self._check_open()
         todo: dict[uuid.UUID, ItemT] = {}
-        for status in UNFINISHED:
-            async for item in self._port.list_items(self._job_id, status=status):
+        async for item in self._port.list_items(self._job_id, status="pending"):
+            todo.setdefault(item.accounting_entry_id, item)
+        if self._size is None or len(todo) < self._size:  # else none can be in_progress
+            async for item in self._port.list_items(self._job_id, status="in_progress"):
                 todo.setdefault(item.accounting_entry_id, item)
         self._listed(set(todo))
         for entry in self._reported:

@@ -346,6 +346,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             check_sending=self._check_sending,
             listed=self._recorder.listed,
             missing=self._recorder.missing,
+            size=None if self.job is None else self.job.number_of_items,
         )
         generator = reader.read()
         self._generators.append(generator)

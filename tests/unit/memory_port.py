@@ -26,6 +26,7 @@ class Job:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_updated_at: object = None
     started_at: object = None
+    number_of_items: int = 0
 
 
 @dataclass
@@ -46,7 +47,7 @@ class MemoryPort:
     api_version = "v3"
 
     def __init__(self, items: int, *, status: str = "pending") -> None:
-        self.job = Job(uuid.uuid4(), status)
+        self.job = Job(uuid.uuid4(), status, number_of_items=items)
         self.items = [Entry(uuid.uuid4()) for _ in range(items)]
         self.events: list[str] = []
         self.reported: list[ItemOutcome] = []
