@@ -168,3 +168,34 @@ async def test_export_run_takes_the_new_name_and_warns_only_for_the_old() -> Non
             pleo.export_run(job, concurrency=4)
     await http.aclose()
     assert [Path(w.filename).name for w in [*caught, *caught_too]] == ["test_run.py"] * 2
+
+
+class _CountingPort(MemoryPort):
+    """A ``MemoryPort`` that records the status of every item listing asked for."""
+
+    def __init__(self, items: int) -> None:
+        super().__init__(items)
+        self.listed: list[str] = []
+
+    def list_items(self, job_id: uuid.UUID, *, status: str, limit: int | None = None) -> Any:
+        self.listed.append(status)
+        return super().list_items(job_id, status=status, limit=limit)
+
+
+@pytest.mark.parametrize("in_progress", [0, 1])
+async def test_the_in_progress_listing_is_skipped_only_when_every_item_is_pending(
+    in_progress: int,
+) -> None:
+    """When as many items are ``pending`` as the job's ``numberOfItems``, none can be
+    ``in_progress`` and that listing is not asked for; with one item ``in_progress`` it is, and
+    that item is handed out too. Skipping it always (or never) fails this."""
+    port = _CountingPort(items=3)
+    for entry in port.items[:in_progress]:
+        entry.status = "in_progress"
+    async with ExportRun(port, port.job) as run:
+        works = [work async for work in run.pending()]
+        for work in works:
+            run.succeeded(work)
+    assert len(works) == 3
+    expected = ["pending"] if not in_progress else ["pending", "in_progress"]
+    assert port.listed == expected
