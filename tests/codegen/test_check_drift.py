@@ -25,7 +25,9 @@ from scripts.check_drift import (
 
 SPEC = REPO_ROOT / "openapi" / "pleo-export.yaml"
 PACKAGE = REPO_ROOT / "generated" / "pleo_export_raw"
-REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
+#: A byte-identical copy of ``../shared/reference/pleo-export-openapi.yml`` (32.1.0), so these
+#: tests never need ``../shared``; the committed spec records that file's sha256.
+REFERENCE = REPO_ROOT / "tests" / "data" / "spec" / "pleo-export-openapi-32.1.0.yml"
 WRAPPED = "getExportJobByIdV3"
 OPERATIONS = spec_operations(yaml.safe_load(SPEC.read_bytes()))
 FACADE_MODULE = "from pleo_export_raw.api.export_api_v_3 import get_export_job_by_id_v3\n"
@@ -87,10 +89,11 @@ def test_missing_and_extra_generated_files_are_listed(tmp_path: Path) -> None:
 
 
 def test_committed_vendored_spec_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The committed spec is a fresh vendoring of the recorded upstream (found next to the repo)."""
+    """The committed spec is a fresh vendoring of its upstream, named here by the copy under
+    tests/data (only the bytes matter, not the path), so the real ../shared is not needed."""
     monkeypatch.delenv(check_drift.UPSTREAM_ENV, raising=False)
     notes: list[str] = []
-    assert check_vendored(note=notes.append) == []
+    assert check_vendored(upstream=REFERENCE, note=notes.append) == []
     assert notes == []
 
 
@@ -99,7 +102,7 @@ def test_altered_vendored_spec_fails(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv(check_drift.UPSTREAM_ENV, raising=False)
     spec = tmp_path / "pleo-export.yaml"
     spec.write_text(SPEC.read_text().replace("- completed_with_errors", "- archived", 1))
-    [problem] = check_vendored(spec)
+    [problem] = check_vendored(spec, upstream=REFERENCE)
     assert (
         f"{spec} is not a fresh vendoring of ../shared/reference/pleo-export-openapi.yml" in problem
     )
@@ -134,7 +137,9 @@ def test_changed_upstream_at_recorded_place_is_a_note(
     root = tmp_path / "repo"
     root.mkdir()
     (tmp_path / "shared" / "reference").mkdir(parents=True)
-    (tmp_path / "shared" / "reference" / REFERENCE.name).write_bytes(REFERENCE.read_bytes() + b"\n")
+    (tmp_path / "shared" / "reference" / "pleo-export-openapi.yml").write_bytes(
+        REFERENCE.read_bytes() + b"\n"
+    )
     notes: list[str] = []
     assert check_vendored(root=root, note=notes.append) == []
     assert "has changed" in notes[0]

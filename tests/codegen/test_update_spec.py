@@ -19,7 +19,9 @@ from scripts import update_spec
 from scripts._spec_io import REPO_ROOT
 from scripts.update_spec import add_changelog_entry, changelog_entry, set_spec_version
 
-REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
+#: A byte-identical copy of ``../shared/reference/pleo-export-openapi.yml`` (32.1.0), so these
+#: tests never need ``../shared``; the committed spec records that file's sha256.
+REFERENCE = REPO_ROOT / "tests" / "data" / "spec" / "pleo-export-openapi-32.1.0.yml"
 ENTRY = "- 2025-01-02: Pleo Export API spec 32.1.0 → 32.2.0 (...): 1 contract changes.\n"
 
 

@@ -20,7 +20,11 @@ from openapi_spec_validator import validate
 from scripts._spec_io import REPO_ROOT
 from scripts.vendor_spec import DEFAULT_OVERLAY, main, recorded_source, vendor
 
-REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "pleo-export-openapi.yml"
+#: A byte-identical copy of ``../shared/reference/pleo-export-openapi.yml`` (32.1.0), so these
+#: tests never need ``../shared``; the committed spec records that file's sha256.
+REFERENCE = REPO_ROOT / "tests" / "data" / "spec" / "pleo-export-openapi-32.1.0.yml"
+#: Where the committed spec says it was vendored from.
+RECORDED = "../shared/reference/pleo-export-openapi.yml"
 VENDORED = REPO_ROOT / "openapi" / "pleo-export.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 PROSE_KEYS = ("description", "summary")
@@ -37,8 +41,9 @@ def source() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def vendored_text() -> str:
-    """A fresh vendoring of the reference with our overlay."""
-    return vendor(str(REFERENCE))
+    """A fresh vendoring of the reference with our overlay, under the source name the
+    committed spec records (the copy's bytes are the upstream's; only its path differs)."""
+    return _with_recorded_source(vendor(str(REFERENCE)), RECORDED)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +154,7 @@ def test_committed_spec_is_a_fresh_vendoring(vendored_text: str) -> None:
 def test_provenance_is_recorded(vendored: dict[str, Any]) -> None:
     """info.x-upstream names the source, its version and the sha256 of its bytes."""
     assert vendored["info"]["x-upstream"] == {
-        "source": "../shared/reference/pleo-export-openapi.yml",
+        "source": RECORDED,
         "version": "32.1.0",
         "sha256": hashlib.sha256(REFERENCE.read_bytes()).hexdigest(),
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -52,10 +53,45 @@ def _entry_ids(items: list[Any]) -> list[str]:
     return [str(item.accounting_entry_id) for item in items]
 
 
-def _pool_is_idle(pleo: PleoExport) -> bool:
-    """Whether every connection in the client's httpcore pool is idle or closed."""
-    pool = pleo.http_client._transport._pool  # type: ignore[attr-defined]
-    return all(conn.is_idle() or conn.is_closed() for conn in pool.connections)
+class _OpenExchanges(httpx.AsyncBaseTransport):
+    """httpx's own TCP transport, counting the exchanges still open: a request sent whose
+    response stream is not yet closed (httpcore gives the connection back when it is), or one
+    not yet answered. Zero means the client left nothing holding a connection."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.open = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the inner transport; count the exchange until its stream closes."""
+        self.open += 1
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException:  # cancelled or failed: nothing left open
+            self.open -= 1
+            raise
+        response.stream = _ClosedOnce(response.stream, self)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the inner transport's pool."""
+        await self.inner.aclose()
+
+
+class _ClosedOnce(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream | httpx.SyncByteStream, owner: _OpenExchanges):
+        assert isinstance(inner, httpx.AsyncByteStream)
+        self.inner, self.owner, self.closed = inner, owner, False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.owner.open -= 1
+        await self.inner.aclose()
 
 
 @pytest.mark.parametrize(
@@ -95,21 +131,27 @@ async def test_max_items_alone_sets_the_page_size(pleo: PleoExport, fake_pleo: F
 
 
 async def test_break_cancels_an_in_flight_prefetch_and_returns_the_connection(
-    pleo_tcp: PleoExport, fake_pleo: FakePleo, caplog: pytest.LogCaptureFixture
+    fake_pleo_server: str, fake_pleo: FakePleo, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Breaking while page 2 is being fetched over TCP leaves no task and an idle pool."""
+    """Breaking while page 2 is being fetched over TCP leaves no task and no exchange open
+    (counted by a transport wrapper, not by reading httpcore's pool); a pager that left the
+    prefetch running, or a response unclosed, fails this."""
     job_id = fake_pleo.add_job(items=100)
+    transport = _OpenExchanges()
+    http = httpx.AsyncClient(transport=transport)
+    pleo_tcp = PleoExport(api_key=DEFAULT_API_KEY, base_url=fake_pleo_server, http_client=http)
     async for _ in pleo_tcp.job_items.list(job_id, limit=10, prefetch=2):
         # page 1 is here; the prefetch of page 2 starts now and hangs for 30 s
         fake_pleo.faults.add("delay", route=ITEMS_OP, seconds=30)
         await asyncio.sleep(0.05)  # let the prefetch request reach the server
+        assert transport.open == 1  # the prefetch, in flight
         break
     await _wait_for_no_tasks()
-    assert _pool_is_idle(pleo_tcp)
+    assert transport.open == 0
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     fake_pleo.faults.clear()
-    job = await pleo_tcp.jobs.get(job_id)  # the pool still works
-    assert str(job.id) == job_id
+    await pleo_tcp.aclose()
+    await http.aclose()
 
 
 @pytest.mark.parametrize("prefetch", [0, 1, 2])

@@ -130,25 +130,24 @@ async def test_one_pool_serves_every_resource_and_raw(payloads: Payloads) -> Non
 
 
 async def test_owned_pool_is_shared_by_resources_and_raw(
-    httpx_mock: HTTPXMock, payloads: Payloads, monkeypatch: pytest.MonkeyPatch
+    httpx_mock: HTTPXMock, payloads: Payloads
 ) -> None:
-    """With no http_client given, the SDK's own client sends for resources and raw alike."""
+    """With no http_client given, the SDK's own client sends for resources and raw alike:
+    counted by a request event hook on that client (httpx's public hooks), so a resource or
+    pleo.raw sending through another client fails this."""
     httpx_mock.add_response(json={"data": payloads.job(JOB_ID)}, is_reusable=True)
     async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
         pool = pleo.http_client
-        sent_by: list[httpx.AsyncClient] = []
-        original = httpx.AsyncClient.send
+        sent: list[str] = []
 
-        async def spy(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> Any:
-            if self is pool:
-                sent_by.append(self)
-            return await original(self, request, **kw)
+        async def record(request: httpx.Request) -> None:
+            sent.append(request.url.path.split("/")[1])
 
-        monkeypatch.setattr(httpx.AsyncClient, "send", spy)
+        pool.event_hooks = {**pool.event_hooks, "request": [*pool.event_hooks["request"], record]}
         await pleo.jobs.get(JOB_ID)
         await pleo.v2.jobs.get(JOB_ID)
         await get_export_job_by_id_v1.asyncio(uuid.UUID(JOB_ID), client=pleo.raw)
-    assert len(sent_by) == 3
+    assert sent == ["v3", "v2", "v1"]
     assert len(httpx_mock.get_requests()) == 3
     assert pool.is_closed
 

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
 import pytest
 from pleo_export_raw.models import (
     CursorPaginatedResponseExportJob,
@@ -142,20 +141,19 @@ def test_other_values_are_ignored(value: object, caplog: pytest.LogCaptureFixtur
 
 
 def test_class_shape_is_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """attrs.fields is read once per class, however many instances are walked."""
-    calls: list[type] = []
-    real = attrs.fields
-
-    def counting(cls: type) -> Any:
-        calls.append(cls)
-        return real(cls)
-
-    monkeypatch.setattr(_unknown_fields, "_shapes", {})
-    monkeypatch.setattr(_unknown_fields.attrs, "fields", counting)
+    """A class's shape (its fields, read with attrs.fields) is computed on the first instance
+    and kept in the module's own cache: after three walks of a page the cache holds one shape
+    for each of the five classes met, the very objects the first walk made. A shape computed
+    per instance (not cached, or cached anew each time) fails this; attrs itself is not
+    patched."""
+    shapes: dict[type, object] = {}
+    monkeypatch.setattr(_unknown_fields, "_shapes", shapes)
     page = CursorPaginatedResponseExportJob.from_dict({"data": [JOB] * 3, "pagination": PAGE_INFO})
-    for _ in range(3):
+    _unknown_fields.note_unknowns(page, where=WHERE)
+    first = dict(shapes)
+    for _ in range(2):
         _unknown_fields.note_unknowns(page, where=WHERE)
-    assert sorted(c.__name__ for c in calls) == sorted(
+    assert sorted(cls.__name__ for cls in shapes) == sorted(
         [
             "CursorPaginatedResponseExportJob",
             "ExportJob",
@@ -164,3 +162,4 @@ def test_class_shape_is_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
             "CursorPageCurrentRequestInfoParameters",
         ]
     )
+    assert all(shapes[cls] is shape for cls, shape in first.items())
