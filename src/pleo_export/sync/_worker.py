@@ -19,6 +19,7 @@ from pleo_export import Outcome, Progress, WorkerStats, WorkItem
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
+from ._defaults import WORKER
 
 __all__ = ["ExportWorker", "Handler"]
 
@@ -28,13 +29,6 @@ ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
 #: ``handler(work) -> Booked | Rejected | Retry``, a plain function given a ``WorkItem``;
 #: raising is transient, as in the async worker: the item is offered again (in doubt).
 Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
-
-_DEFAULT_POLL_INTERVAL = 60.0
-_DEFAULT_WORKER_JOBS = 4
-_DEFAULT_RESUME_IDLE = 600.0
-_DEFAULT_MAX_ATTEMPTS = 5
-_DEFAULT_MAX_OUTAGE = 900.0
-_DEFAULT_GRACE = 10.0
 
 
 class ExportWorker(Generic[ExportT]):
@@ -109,16 +103,16 @@ class ExportWorker(Generic[ExportT]):
         handler: Handler[Any, Any],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = None,
-        poll_interval: float = _DEFAULT_POLL_INTERVAL,
-        max_jobs: int = _DEFAULT_WORKER_JOBS,
-        resume_idle: float = _DEFAULT_RESUME_IDLE,
+        poll_interval: float = WORKER["poll_interval"],
+        max_jobs: int = WORKER["max_jobs"],
+        resume_idle: float = WORKER["resume_idle"],
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
-        concurrency: int = 1,
-        max_attempts: int = _DEFAULT_MAX_ATTEMPTS,
-        max_outage: float = _DEFAULT_MAX_OUTAGE,
-        grace: float = _DEFAULT_GRACE,
+        concurrency: int = WORKER["concurrency"],
+        max_attempts: int = WORKER["max_attempts"],
+        max_outage: float = WORKER["max_outage"],
+        grace: float = WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
         self._handler = handler
