@@ -3,6 +3,7 @@
     python examples/worker_service.py     # embedded fake; users "click Export" now and then
     python examples/worker_service.py --base-url URL --api-key KEY
     python examples/worker_service.py --metrics-port 9464   # Prometheus scrapes /metrics
+    python examples/worker_service.py --batch-size 50       # an ERP with a bulk endpoint
     kill -TERM <pid>                      # or Ctrl+C: finish the item, flush, exit 0
 
 Several processes (or machines) on one Pleo account share one PostgreSQL coordinator: start
@@ -32,6 +33,9 @@ With ``--metrics-port`` (needs ``pleo-export[otel]``, ``opentelemetry-sdk`` and
 booked and rejected, queue depth, poll lag, batch latency, retries) are served for Prometheus
 by OpenTelemetry's standard Prometheus exporter; the README's "Observability" lists them.
 
+With ``--batch-size N`` the handler is a batch handler: one (pretend) bulk call to the ERP
+books up to N items and answers one outcome per item; ``--concurrency`` then counts batches.
+
 On SIGTERM the worker stops taking jobs; a job in the middle of its items finishes the current
 one, sends every outcome already recorded, and stays ``in_progress``. The next start of the
 service (or any other worker) resumes it where it stopped: its finished items are not offered
@@ -45,11 +49,12 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from _support import add_target_options, connect
 
-from pleo_export import Booked, ExportWorker, PleoExport, Progress, Rejected, WorkItem
+from pleo_export import BatchAnswer, Booked, ExportWorker, PleoExport, Progress, Rejected, WorkItem
 from pleo_export.coordination import Coordinator, SQLiteCoordinator
 from pleo_export.models import ExportItemV3, ExportJobItemV3
 
@@ -65,8 +70,19 @@ async def book(work: WorkItem[ExportJobItemV3, ExportItemV3]) -> Booked | Reject
     A real one stores ``work.fencing_token`` beside the booking and, when ``work.in_doubt``,
     first looks the entry up by ``work.accounting_entry_id`` (see export_to_ledger.py).
     """
-    export_item = work.export_item
     await asyncio.sleep(0.002)
+    return _voucher(work.export_item)
+
+
+async def book_batch(batch: Sequence[WorkItem[ExportJobItemV3, ExportItemV3]]) -> BatchAnswer:
+    """The batch handler (``--batch-size``): one pretend bulk call books the whole batch, and
+    the answer is one outcome per item, by accounting entry id. After a crash every item of a
+    batch in flight comes back with ``in_doubt``: look those up in the ERP first."""
+    await asyncio.sleep(0.005)
+    return {work.accounting_entry_id: _voucher(work.export_item) for work in batch}
+
+
+def _voucher(export_item: ExportItemV3) -> Booked | Rejected:
     if export_item.amount.in_wallet_currency.value == 0:
         return Rejected("The ERP refuses zero-amount vouchers.", reason_type="validation_failure")
     return Booked(external_id=f"ERP-{str(export_item.accounting_entry_id)[-6:]}")
@@ -122,15 +138,7 @@ async def serve(args: argparse.Namespace) -> None:
     async with connect(args, seed) as target:
         if args.metrics_port is not None:
             serve_metrics(target.pleo, args.metrics_port)
-        worker = ExportWorker(
-            target.pleo.v3,
-            book,
-            poll_interval=args.poll_interval,
-            on_progress=on_progress,
-            coordinator=coordinator,
-            holder=args.name,
-            concurrency=args.concurrency,
-        )
+        worker = _worker(target.pleo, coordinator, args)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -155,6 +163,32 @@ async def serve(args: argparse.Namespace) -> None:
         await coordinator.aclose()
 
 
+def _worker(
+    pleo: PleoExport, coordinator: Coordinator | None, args: argparse.Namespace
+) -> ExportWorker[ExportItemV3]:
+    """The worker, with the single-item handler or (``--batch-size``) the batch handler."""
+    if args.batch_size is not None:
+        return ExportWorker(
+            pleo.v3,
+            book_batch,
+            batch_size=args.batch_size,
+            poll_interval=args.poll_interval,
+            on_progress=on_progress,
+            coordinator=coordinator,
+            holder=args.name,
+            concurrency=args.concurrency,
+        )
+    return ExportWorker(
+        pleo.v3,
+        book,
+        poll_interval=args.poll_interval,
+        on_progress=on_progress,
+        coordinator=coordinator,
+        holder=args.name,
+        concurrency=args.concurrency,
+    )
+
+
 def _coordinator(args: argparse.Namespace) -> Coordinator | None:
     """A PostgreSQL coordinator from ``--dsn`` / ``$PLEO_COORDINATOR_DSN``, a SQLite one from
     ``--journal``, else none (the client's in-memory journal: this process only)."""
@@ -175,6 +209,9 @@ def main() -> None:
     parser.add_argument("--heartbeat", type=float, default=2.0, metavar="SECONDS")
     parser.add_argument(
         "--concurrency", type=int, default=8, help="handler calls in flight per job (1: in order)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, metavar="N", help="book N items a call (a batch handler)"
     )
     parser.add_argument("--jobs", type=int, default=3, help="embedded: exports users start")
     parser.add_argument("--items", type=int, default=300, help="embedded: items per export")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
-    from ._dispatch import JobAbortedError, Retry
+    from ._dispatch import BatchAnswer, BatchAnswerError, JobAbortedError, Retry
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "ClientClosedError": "_errors",
+    "BatchAnswer": "_dispatch",
+    "BatchAnswerError": "_dispatch",
     "BatchResult": "_batch",
     "BatchUpdateError": "_batch",
     "BearerAuth": "_auth",
@@ -137,6 +139,8 @@ __all__ = [
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
+    "BatchAnswer",
+    "BatchAnswerError",
     "BatchResult",
     "BatchUpdateError",
     "BearerAuth",

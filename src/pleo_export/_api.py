@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from ._config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._port import EntryLike, ExportPort, JobLike, UpdateResultLike
-from ._validation import check_batch, check_coordinator, check_enum, check_wait
+from ._validation import check_batch, check_coordinator, check_enum, check_wait, renamed
 
 if TYPE_CHECKING:
     from ._hooks import Observer
@@ -90,18 +90,30 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
         self,
         job: str | uuid.UUID | JobT,
         *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        update_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> ExportRun[JobT, ItemT, ExportT]:
         """An export run of ``job`` on this version, typed exactly (see
-        ``PleoExport.export_run``)."""
+        ``PleoExport.export_run``); ``update_concurrency`` is the number of update batches in
+        flight, ``concurrency`` its deprecated name."""
         from ._run import ExportRun
 
+        # ``PleoExport.export_run`` still passes its default as ``concurrency=``: only another
+        # value can be the caller's own (it warns then).
+        if concurrency is not None and concurrency != DEFAULT_BATCH_CONCURRENCY:
+            update_concurrency = renamed(
+                "concurrency",
+                "update_concurrency",
+                concurrency,
+                update_concurrency,
+                DEFAULT_BATCH_CONCURRENCY,
+            )
         return ExportRun(
             self,
             job,
-            concurrency=concurrency,
+            update_concurrency=update_concurrency,
             flush_interval=check_wait(flush_interval, "flush_interval"),
             coordinator=self._coordinator
             if check_coordinator(coordinator) is None

@@ -1,15 +1,17 @@
 """The handler side of an export run: up to N handler calls in flight, retries, a breaker.
 
-``Dispatch`` takes a run's ``pending()`` items and hands each to the caller's handler, keeping up
-to ``concurrency`` calls in flight. A handler answers ``Booked``, ``Rejected`` or ``Retry``; an
-exception is transient (the ERP may be down) and the item is offered again after a back-off with
-``work.in_doubt`` set, since the ERP may have booked before it failed. After ``max_attempts`` an
+``Dispatch`` takes a run's ``pending()`` items and hands them to the caller's handler, keeping
+up to ``concurrency`` calls in flight; a call is one item, or up to ``batch_size`` items for a
+batch handler (``_answers.asker`` makes both forms one). A handler answers ``Booked``,
+``Rejected`` or ``Retry`` per item; an exception is transient (the ERP may be down) and the
+call's items are offered again after a back-off with ``work.in_doubt`` set, since the ERP may
+have booked before it failed. After ``max_attempts`` an
 item fails (``unexpected_failure``, a short reason for people; the whole exception is logged),
 unless the exception says the ERP is out (``OSError``: connection, timeout): that never fails an
 item one by one.
 Consecutive transient failures open a breaker: no calls but one probe on a growing schedule
 until one succeeds. An outage longer than ``max_outage`` fails the *job* with a job-level reason
-(``accounting_system_unreachable``…); the same unclassified exception on consecutive items is a
+(``accounting_system_unreachable``…); the same unclassified exception on consecutive calls is a
 systemic bug: the job is paused, nothing failed at Pleo. Recording outcomes is the run's part.
 """
 
@@ -18,28 +20,43 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
-import inspect
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeAlias, TypeVar
+from typing import Final, Generic, Protocol, TypedDict, TypeVar
 
+from ._answers import (
+    BatchAnswer,
+    BatchAnswerError,
+    BatchHandler,
+    Booked,
+    Handler,
+    JobAbortedError,
+    Outcome,
+    Rejected,
+    Retry,
+    as_outcome,
+    asker,
+    item_rejection,
+    outage_type,
+    short_reason,
+)
 from ._config import OUTAGE_RETRY_INITIAL, OUTAGE_RETRY_MAX
-from ._errors import InvalidArgumentError, PleoError
-from ._files import item_failure_type
+from ._errors import InvalidArgumentError
 from ._port import EntryLike
-from ._secrets import scrub
-
-if TYPE_CHECKING:
-    from ._run import WorkItem
+from ._reader import WorkItem
+from ._validation import check_int
 
 __all__ = [
+    "BatchAnswer",
+    "BatchAnswerError",
+    "BatchHandler",
     "Booked",
     "Dispatch",
+    "DispatchOptions",
     "DispatchWatch",
     "Ending",
     "Handler",
@@ -67,78 +84,15 @@ DEFAULT_MAX_OUTAGE: Final = 900.0
 SYSTEMIC_PAUSE: Final = 300.0
 #: Seconds calls in flight may take to finish after ``stop()`` or a cancel.
 DEFAULT_GRACE: Final = 10.0
-_REASON_MAX: Final = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Booked:
-    """A handler's answer: the item is in the accounting system.
+class DispatchOptions(TypedDict, total=False):
+    """The keyword arguments of ``ExportRun.process`` besides ``batch_size`` (see there)."""
 
-    Attributes:
-        external_id: the ERP's id of the booking (voucher number…), if it has one.
-        external_url: a link to the booking in the ERP.
-        exported_at: when it was booked (timezone-aware); default: when the run records it.
-    """
-
-    external_id: str | None = None
-    external_url: str | None = None
-    exported_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A handler's answer: the item could not be exported.
-
-    Attributes:
-        reason: what went wrong, in words the user can act on in Pleo.
-        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
-            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
-    """
-
-    reason: str
-    reason_type: str | None = "validation_failure"
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """A handler's answer: not now (the ERP is down, busy or rate limiting). The item is not
-    reported and is offered again later in the same run, *not* in doubt (the handler says it
-    booked nothing).
-
-    Attributes:
-        after: seconds to wait before offering it again; default an exponential back-off
-            with jitter.
-        reason: why, for the log.
-        reason_type: the job-level reason to fail the job with if the outage outlasts the
-            bound: ``"accounting_system_unreachable"`` (default),
-            ``"accounting_system_rate_limit"``, ``"accounting_system_timeout"`` or
-            ``"accounting_system_authentication_failure"``.
-    """
-
-    after: float | None = None
-    reason: str = ""
-    reason_type: str = "accounting_system_unreachable"
-
-
-class JobAbortedError(PleoError):
-    """Raise from a handler to fail the whole job now (ERP credentials revoked…).
-
-    Args:
-        reason: shown in Pleo on the job.
-        reason_type: a job-level ``ExportJobFailureReasonType`` value.
-    """
-
-    def __init__(
-        self, reason: str, *, reason_type: str = "accounting_system_authentication_failure"
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.reason_type = reason_type
-
-
-Outcome: TypeAlias = Booked | Rejected | Retry
-#: ``handler(work) -> Booked | Rejected | Retry``, sync or async, given a ``WorkItem``.
-Handler: TypeAlias = Callable[["WorkItem[ItemT, ExportT]"], Outcome | Awaitable[Outcome]]
+    concurrency: int
+    max_attempts: int
+    max_outage: float
+    grace: float
 
 
 class Ending(StrEnum):
@@ -190,55 +144,45 @@ class DispatchWatch(Protocol):
     def breaker(self, is_open: bool) -> None: ...
 
 
-def short_reason(exc: BaseException) -> str:
-    """What Pleo shows for an unexpected failure: the type and a scrubbed, bounded first line
-    (never a traceback, a thread id or a path)."""
-    lines = str(exc).strip().splitlines()
-    first = scrub(lines[0]) if lines else ""
-    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
-
-
-def _outage_type(exc: BaseException) -> str | None:
-    """The job-level reason an exception says the ERP is out with, or None if unclassified."""
-    if isinstance(exc, TimeoutError):
-        return "accounting_system_timeout"
-    if isinstance(exc, OSError):  # ConnectionError & co.
-        return "accounting_system_unreachable"
-    return None
-
-
 class Dispatch(Generic[ItemT, ExportT]):
     """One run's handler calls, ``concurrency`` at a time, with retries and a breaker.
 
     Args:
         run: the open ``ExportRun``.
-        handler: ``handler(work) -> Booked | Rejected | Retry``, sync or async.
+        handler: ``handler(work) -> Booked | Rejected | Retry``, sync or async; with
+            ``batch_size``, ``handler(batch) -> BatchAnswer`` instead.
+        batch_size: items per call of a batch handler (None: a single-item handler).
         concurrency: handler calls in flight at once (1 keeps the items' order).
         max_attempts: attempts of one item before it fails ``unexpected_failure``.
         max_outage: seconds the breaker may stay open before the job is failed.
         grace: seconds calls in flight may take after a stop or cancel before they are
             cancelled (their items come back in doubt).
-        stopping: tells when to stop handing out (the worker's ``stop()``).
+        stopping: set when to stop handing out (the worker's ``stop()``): calls in flight then
+            get ``grace`` seconds.
         watch: told of each item offered, recorded and retried.
     """
 
     def __init__(
         self,
         run: _Run[ItemT, ExportT],
-        handler: Handler[ItemT, ExportT],
+        handler: Handler[ItemT, ExportT] | BatchHandler[ItemT, ExportT],
         *,
+        batch_size: int | None = None,
         concurrency: int = 1,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         grace: float = DEFAULT_GRACE,
-        stopping: Callable[[], bool] = lambda: False,
+        stopping: asyncio.Event | None = None,
         watch: DispatchWatch | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidArgumentError("concurrency", f"must be an int >= 1, got {concurrency!r}")
+        if batch_size is not None:
+            check_int(batch_size, "batch_size", minimum=1)
         self._run = run
-        self._handler = handler
+        self._ask = asker(handler, batch_size)
+        self._batched = batch_size is not None
+        self._batch_size = 1 if batch_size is None else batch_size
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         # Pleo expires a job ``expiresIn`` seconds after its last update, and an outage sends
@@ -249,11 +193,15 @@ class Dispatch(Generic[ItemT, ExportT]):
         self._max_outage = max_outage
         self._grace = grace
         self._stopping = stopping
+        #: Waits for ``stopping`` while the dispatch waits for calls (None: not waiting yet).
+        self._stop_waiter: asyncio.Task[None] | None = None
         self._watch = watch
         self._inflight: set[asyncio.Task[None]] = set()
         self._later: list[tuple[float, int, WorkItem[ItemT, ExportT]]] = []
         self._attempts: dict[uuid.UUID, int] = {}
         self._seq = 0
+        #: Calls started so far (each call's number).
+        self._calls = 0
         #: Transient failures in a row, and the unclassified exception types among them.
         self._streak = 0
         self._streak_types: set[str] = set()
@@ -263,7 +211,8 @@ class Dispatch(Generic[ItemT, ExportT]):
         self._probe_at = 0.0
         self._probe_delay = OUTAGE_RETRY_INITIAL
         self._probing = False
-        self._probe: uuid.UUID | None = None
+        #: The number of the call probing the outage.
+        self._probe: int | None = None
         self._ending: Ending | None = None
         self._abort: tuple[str, str] | None = None
         #: Items offered again after a ``Retry`` or an exception.
@@ -278,7 +227,7 @@ class Dispatch(Generic[ItemT, ExportT]):
         exhausted = False
         try:
             while self._ending is None:
-                if self._stopping():
+                if self._stopping is not None and self._stopping.is_set():
                     self._ending = Ending.STOPPED
                     break
                 if len(self._inflight) >= self._slots():
@@ -292,29 +241,38 @@ class Dispatch(Generic[ItemT, ExportT]):
                         self._outage_type,
                     )
                     break
-                work = None
+                # A call takes items due again first, then new ones; one item probes an outage.
+                size = 1 if self.open_since is not None else self._batch_size
+                batch: list[WorkItem[ItemT, ExportT]] = []
                 if self._later and self._later[0][0] <= now and self._may_call(now):
-                    work = heapq.heappop(self._later)[2]
+                    while self._later and self._later[0][0] <= now and len(batch) < size:
+                        batch.append(heapq.heappop(self._later)[2])
                     await self._run.ensure_sending()
-                elif not exhausted and self.open_since is None:
+                if len(batch) < size and not exhausted and self.open_since is None:
                     try:
-                        work = await anext(items)
+                        while len(batch) < size:
+                            batch.append(await anext(items))
                     except StopAsyncIteration:
                         exhausted = True
+                        if not batch:
+                            continue
+                elif not batch:
+                    if self._later or self._inflight:
+                        await self._wait_any(self._next_due(now))
                         continue
-                elif self._later or self._inflight:
-                    await self._wait_any(self._next_due(now))
-                    continue
-                else:
                     self._ending = Ending.DONE
                     break
+                self._calls += 1
                 if self.open_since is not None:
                     self._probing = True
-                    self._probe = work.accounting_entry_id
-                self._start(work)
+                    self._probe = self._calls
+                self._start(batch, self._calls)
         except BaseException:
             await self._drain()
             raise
+        finally:
+            if self._stop_waiter is not None:
+                self._stop_waiter.cancel()
         await self._drain()
         if self.open_since is not None:  # still out as the dispatch ends
             self.outage_seconds += loop.time() - self.open_since
@@ -342,15 +300,19 @@ class Dispatch(Generic[ItemT, ExportT]):
         return max(0.0, min(due) - now) if due else None
 
     async def _wait_any(self, seconds: float | None) -> None:
-        if self._inflight:
-            await asyncio.wait(
-                set(self._inflight), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+        """Wait for a call to end, ``seconds`` to pass or a stop, whichever comes first."""
+        waits = set(self._inflight)
+        if self._stopping is not None:  # a stop must not wait for a call that hangs
+            if self._stop_waiter is None:
+                self._stop_waiter = asyncio.ensure_future(_until(self._stopping))
+            waits.add(self._stop_waiter)
+        if waits:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         elif seconds is not None:
             await asyncio.sleep(seconds)
 
-    def _start(self, work: WorkItem[ItemT, ExportT]) -> None:
-        task = asyncio.get_running_loop().create_task(self._call(work))
+    def _start(self, batch: list[WorkItem[ItemT, ExportT]], call: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._call(batch, call))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
@@ -367,50 +329,64 @@ class Dispatch(Generic[ItemT, ExportT]):
             if pending:
                 await asyncio.wait(pending)
 
-    async def _call(self, work: WorkItem[ItemT, ExportT]) -> None:
-        if self._watch is not None and work.in_doubt:
-            self._watch.offered(work)
+    async def _call(self, batch: list[WorkItem[ItemT, ExportT]], call: int) -> None:
+        if self._watch is not None:
+            for work in batch:
+                if work.in_doubt:
+                    self._watch.offered(work)
         try:
-            answer: object = self._handler(work)
-            if inspect.isawaitable(answer):
-                answer = await answer
+            answers = await self._ask(batch)
         except JobAbortedError as exc:
             self._abort = (exc.reason, exc.reason_type)
             self._ending = Ending.ABORTED
             return
         except Exception as exc:
-            self._failed_call(work, exc)
+            self._failed_call(batch, call, exc)
             return
-        if isinstance(answer, Retry):
-            self._outage_type = answer.reason_type
-            self._transient(work, None, answer.after, in_doubt=work.in_doubt)
-        elif isinstance(answer, Booked | Rejected):
+        outcomes = [as_outcome(answer) for answer in answers]
+        retries: list[tuple[WorkItem[ItemT, ExportT], float | None, bool]] = []
+        for work, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Retry):
+                self._outage_type = outcome.reason_type
+                retries.append((work, outcome.after, work.in_doubt))
+        if len(retries) < len(batch):  # the ERP answered: it is up
             self._succeeded_call()
-            self._record(work, answer)
-        else:
-            self._succeeded_call()
-            kind = type(answer).__name__
-            error = TypeError(f"the handler returned {kind}, not Booked, Rejected or Retry")
-            self._record(work, Rejected(short_reason(error), "unexpected_failure"))
+            for work, outcome in zip(batch, outcomes, strict=True):
+                if not isinstance(outcome, Retry):
+                    self._record(work, outcome)
+        if retries:  # a call of nothing but Retry counts as failed
+            self._transient(call, retries, None, failed=len(retries) == len(batch))
 
-    def _failed_call(self, work: WorkItem[ItemT, ExportT], exc: Exception) -> None:
-        kind = item_failure_type(exc)  # a receipt that could not be downloaded says so
-        if kind is not None:
+    def _failed_call(
+        self, batch: list[WorkItem[ItemT, ExportT]], call: int, exc: Exception
+    ) -> None:
+        rejection = None if self._batched else item_rejection(exc)
+        if rejection is not None:  # a receipt that could not be downloaded says so
             self._succeeded_call()
-            self._record(work, Rejected(short_reason(exc), kind))
+            self._record(batch[0], rejection)
             return
-        logger.warning(
-            "job %s: the handler raised for item %s",
-            self._run.job_id,
-            work.accounting_entry_id,
-            exc_info=exc,
-        )
-        outage = _outage_type(exc)
+        if self._batched:
+            logger.warning(
+                "job %s: the batch handler raised for %d items (%s…)",
+                self._run.job_id,
+                len(batch),
+                batch[0].accounting_entry_id,
+                exc_info=exc,
+            )
+        else:
+            logger.warning(
+                "job %s: the handler raised for item %s",
+                self._run.job_id,
+                batch[0].accounting_entry_id,
+                exc_info=exc,
+            )
+        outage = outage_type(exc)
         if outage is not None:
             self._outage_type = outage
         else:
             self._streak_types.add(type(exc).__name__)
-        self._transient(work, exc, None, in_doubt=True)  # the ERP may have booked it
+        # The ERP may have booked them all: each comes back in doubt.
+        self._transient(call, [(work, None, True) for work in batch], exc, failed=True)
 
     def _succeeded_call(self) -> None:
         """A call answered: the ERP is up (close the breaker) and no systemic streak."""
@@ -428,30 +404,34 @@ class Dispatch(Generic[ItemT, ExportT]):
 
     def _transient(
         self,
-        work: WorkItem[ItemT, ExportT],
+        call: int,
+        items: list[tuple[WorkItem[ItemT, ExportT], float | None, bool]],
         exc: Exception | None,
-        after: float | None,
         *,
-        in_doubt: bool,
+        failed: bool,
     ) -> None:
-        entry = work.accounting_entry_id
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        was_probe = self._probe == entry
+        """Offer ``items`` (each with its ``Retry.after`` and whether it is in doubt) again
+        later; a ``failed`` call also counts towards the breaker and the systemic streak."""
+        now = asyncio.get_running_loop().time()
+        was_probe = self._probe == call
         if was_probe:
             self._probing, self._probe = False, None
-        self._streak += 1
+        self._streak += failed
+        again = []
         if self.open_since is None:
-            attempts = self._attempts[entry] = self._attempts.get(entry, 0) + 1
-            # An outage (connection, timeout, Retry) never fails an item one by one, however
-            # it flaps: it feeds the breaker and the job-level bound. Other errors count.
-            if exc is not None and _outage_type(exc) is None and attempts >= self._max_attempts:
-                self._record(work, Rejected(short_reason(exc), "unexpected_failure"))
-                return
-            if self._streak >= BREAKER_THRESHOLD:
-                if exc is not None and _outage_type(exc) is None and len(self._streak_types) == 1:
+            for work, after, in_doubt in items:
+                entry = work.accounting_entry_id
+                attempts = self._attempts[entry] = self._attempts.get(entry, 0) + 1
+                # An outage (connection, timeout, Retry) never fails an item one by one,
+                # however it flaps: it feeds the breaker and the job-level bound. Others count.
+                if exc is not None and outage_type(exc) is None and attempts >= self._max_attempts:
+                    self._record(work, Rejected(short_reason(exc), "unexpected_failure"))
+                else:
+                    again.append((work, after, in_doubt))
+            if again and failed and self._streak >= BREAKER_THRESHOLD:
+                if exc is not None and outage_type(exc) is None and len(self._streak_types) == 1:
                     logger.error(
-                        "job %s: the handler raised %s on %d items in a row: a bug, not an "
+                        "job %s: the handler raised %s on %d calls in a row: a bug, not an "
                         "outage; the job is paused (nothing failed at Pleo)",
                         self._run.job_id,
                         type(exc).__name__,
@@ -464,19 +444,23 @@ class Dispatch(Generic[ItemT, ExportT]):
                     self._probe_at = now + self._probe_delay
                     if self._watch is not None:
                         self._watch.breaker(True)
-        elif was_probe:  # still out: probe again later (calls in flight as it opened: no)
-            self._probe_delay = min(self._probe_delay * 2, OUTAGE_RETRY_MAX * 8)
-            self._probe_at = now + self._probe_delay
-        if after is None:
-            tries = self._attempts.get(entry, 1)
-            after = min(OUTAGE_RETRY_INITIAL * 2 ** (tries - 1), OUTAGE_RETRY_MAX)
-            after *= random.uniform(0.5, 1.0)
-        self.retried += 1
-        if self._watch is not None:
-            self._watch.retried(work)
-        again = dataclasses.replace(work, in_doubt=in_doubt)
-        self._seq += 1
-        heapq.heappush(self._later, (now + max(0.0, after), self._seq, again))
+        else:
+            again = items
+            if was_probe:  # still out: probe again later (calls in flight as it opened: no)
+                self._probe_delay = min(self._probe_delay * 2, OUTAGE_RETRY_MAX * 8)
+                self._probe_at = now + self._probe_delay
+        jitter = random.uniform(0.5, 1.0)  # one per call: a batch comes back together
+        for work, after, in_doubt in again:
+            if after is None:
+                tries = self._attempts.get(work.accounting_entry_id, 1)
+                after = min(OUTAGE_RETRY_INITIAL * 2 ** (tries - 1), OUTAGE_RETRY_MAX)
+                after *= jitter
+            self.retried += 1
+            if self._watch is not None:
+                self._watch.retried(work)
+            self._seq += 1
+            again_work = dataclasses.replace(work, in_doubt=in_doubt)
+            heapq.heappush(self._later, (now + max(0.0, after), self._seq, again_work))
 
     def _record(self, work: WorkItem[ItemT, ExportT], answer: Booked | Rejected) -> None:
         """Record the answer on the run; one the run refuses fails the item instead."""
@@ -501,3 +485,7 @@ class Dispatch(Generic[ItemT, ExportT]):
             run.failed(work, reason=short_reason(exc), reason_type="unexpected_failure")
         if self._watch is not None:
             self._watch.recorded(work, False)
+
+
+async def _until(event: asyncio.Event) -> None:
+    await event.wait()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
+import warnings
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -30,10 +31,29 @@ __all__ = [
     "check_text",
     "check_uuid",
     "check_wait",
+    "renamed",
 ]
 
 E = TypeVar("E", bound=StrEnum)
 M = TypeVar("M")
+
+
+def renamed(old: str, new: str, old_value: int, new_value: int, default: int) -> int:
+    """The value of a keyword renamed from ``old`` to ``new``: ``old_value`` (with a
+    ``DeprecationWarning`` at the caller of the function that takes both) when given, else
+    ``new_value``.
+
+    Raises:
+        InvalidArgumentError: both are given, with different values.
+    """
+    if new_value != default and new_value != old_value:
+        raise InvalidArgumentError(old, f"give {new}= only ({old}= is its deprecated name)")
+    warnings.warn(
+        f"{old}= is deprecated and will be removed in the next release; use {new}=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value
 
 
 def check_int(value: object, argument: str, *, minimum: int, maximum: int | None = None) -> int:

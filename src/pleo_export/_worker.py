@@ -10,12 +10,11 @@ the caller's part.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import (
     TYPE_CHECKING,
@@ -23,7 +22,6 @@ from typing import (
     Final,
     Generic,
     TypeAlias,
-    TypedDict,
     TypeVar,
     Unpack,
     cast,
@@ -42,8 +40,10 @@ from ._dispatch import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_OUTAGE,
     SYSTEMIC_PAUSE,
+    BatchHandler,
     Booked,
     Dispatch,
+    DispatchOptions,
     Ending,
     Handler,
     JobAbortedError,
@@ -64,11 +64,19 @@ from ._errors import (
 )
 from ._lifecycle import status_text
 from ._port import EntryLike, ExportPort, JobLike
-from ._run import ExportRun, WorkItem
+from ._run import ExportRun
 from ._secrets import scrub
 from ._validation import check_int, check_uuid
 from ._watch import WorkerWatch
-from ._wire import unset_to_none
+from ._worker_state import (
+    NOT_DURABLE,
+    ItemWatch,
+    Progress,
+    WorkerOptions,
+    WorkerStats,
+    idle_seconds,
+    report,
+)
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder
 
@@ -93,96 +101,8 @@ __all__ = [
 logger: Final = logging.getLogger("pleo_export")
 
 ExportT = TypeVar("ExportT", bound=EntryLike)
-ItemT = TypeVar("ItemT", bound=EntryLike)
 _RUNNABLE: Final = ("pending", "in_progress")
-
-
 _Run: TypeAlias = ExportRun[JobLike, EntryLike, ExportT]
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """What a worker just did, for the ``on_progress`` callback.
-
-    Attributes:
-        stage: ``"started"`` or ``"resumed"`` (a job is claimed), ``"item"`` (one outcome
-            recorded), ``"finished"`` (final event posted), ``"paused"`` (left in_progress by
-            ``stop()``), ``"skipped"`` (another worker claimed it first), ``"deferred"`` (an
-            unconfirmed claim left for the idle resume), ``"superseded"`` (the lease was
-            lost to a newer holder; the job is left to it) or ``"error"``.
-        job_id: the job.
-        company_id: its company.
-        total: items the run found still to do (None before it has listed them).
-        booked: items booked so far in this run.
-        failed: items failed so far in this run.
-        status: the job's final status (``"finished"``), or the error text (``"error"``).
-        entry_id: the accounting entry of an ``"item"`` event.
-    """
-
-    stage: str
-    job_id: uuid.UUID
-    company_id: uuid.UUID | None
-    total: int | None = None
-    booked: int = 0
-    failed: int = 0
-    status: str | None = None
-    entry_id: uuid.UUID | None = None
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    """Running totals of one worker.
-
-    Attributes:
-        jobs_processed: jobs this worker brought to a final status.
-        jobs_paused: jobs left ``in_progress`` by ``stop()`` or cancellation, to be resumed.
-        jobs_skipped: jobs another worker claimed first.
-        jobs_deferred: jobs whose ``started`` got no clear answer, left ``in_progress`` for
-            the idle resume (``resume_idle``) rather than risk exporting one that another
-            worker claimed in the same moment.
-        jobs_errored: jobs that ended on an error (the run failed them where it could).
-        jobs_superseded: jobs left because another worker took over their lease.
-        items_in_doubt: items handed to the handler with ``in_doubt`` set.
-        items_booked: items reported successful.
-        items_failed: items reported failed.
-        items_retried: items offered again after a ``Retry`` or a handler exception.
-        outages: times the breaker opened (the handler failed transiently on call after
-            call); the metric ``pleo_export.worker.items`` counts ``breaker_open`` and
-            ``breaker_closed`` too.
-        outage_seconds: seconds the breaker was open, all jobs together.
-        jobs_systemic: jobs paused because the handler failed the same way on every item
-            (a bug in it, not an outage): nothing failed at Pleo; see the ERROR log.
-    """
-
-    jobs_processed: int = 0
-    jobs_paused: int = 0
-    jobs_skipped: int = 0
-    jobs_deferred: int = 0
-    jobs_errored: int = 0
-    jobs_superseded: int = 0
-    items_in_doubt: int = 0
-    items_booked: int = 0
-    items_failed: int = 0
-    items_retried: int = 0
-    jobs_systemic: int = 0
-    outages: int = 0
-    outage_seconds: float = 0.0
-
-
-class WorkerOptions(TypedDict, total=False):
-    """The keyword arguments of ``ExportWorker`` (see there)."""
-
-    company_ids: Iterable[str | uuid.UUID] | None
-    poll_interval: float
-    max_jobs: int
-    resume_idle: float
-    on_progress: Callable[[Progress], None] | None
-    coordinator: Coordinator | None
-    holder: str | None
-    concurrency: int
-    max_attempts: int
-    max_outage: float
-    grace: float
 
 
 class ExportWorker(Generic[ExportT]):
@@ -208,12 +128,15 @@ class ExportWorker(Generic[ExportT]):
         pleo: the ``PleoExport`` client (its ``api_version`` is used; the handler is typed for
             either version's export item), or ``pleo.v3`` / ``pleo.v2`` for one version's
             exact types.
-        handler: ``handler(work) -> Booked | Rejected``, sync or async, given a ``WorkItem``:
-            ``work.export_item`` is the accounting data; with ``work.in_doubt`` an earlier run
-            may already have booked it, so look it up by ``work.accounting_entry_id`` first.
-            An exception fails that item with ``unexpected_failure`` (a ``FileDownloadError``:
-            its ``failure_type``, e.g. ``receipt_download_failure``) and the message as reason.
-            A sync handler runs on the event loop: wrap blocking calls in ``asyncio.to_thread``.
+        handler: ``handler(work) -> Booked | Rejected | Retry``, sync or async, given a
+            ``WorkItem``: ``work.export_item`` is the accounting data; with ``work.in_doubt``
+            an earlier run may already have booked it, so look it up by
+            ``work.accounting_entry_id`` first. An exception is retried in doubt (see
+            ``ExportRun.process``). A sync handler runs on the event loop: wrap blocking calls
+            in ``asyncio.to_thread``.
+        batch_size: makes ``handler`` a batch handler: ``handler(batch) -> BatchAnswer`` is
+            given up to this many items (a tuple) and answers one outcome per item, by
+            ``accounting_entry_id`` or in order; ``concurrency`` then counts batches.
         company_ids: only these companies' jobs (needed with organisation-level credentials);
             default all the credentials can see.
         poll_interval: seconds between polls (default 60).
@@ -253,11 +176,39 @@ class ExportWorker(Generic[ExportT]):
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         **options: Unpack[WorkerOptions],
     ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: BatchHandler[ExportJobItemV3, ExportItemV3],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: BatchHandler[ExportJobItem, ExportItemV2],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+        *,
+        batch_size: int,
+        **options: Unpack[WorkerOptions],
+    ) -> None: ...
     def __init__(
         self,
         pleo: PleoExport | V3Resources | V2Resources,
-        handler: Handler[Any, Any],
+        handler: Handler[Any, Any] | BatchHandler[Any, Any],
         *,
+        batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_jobs: int = DEFAULT_WORKER_JOBS,
@@ -271,6 +222,8 @@ class ExportWorker(Generic[ExportT]):
         grace: float = DEFAULT_GRACE,
     ) -> None:
         check_int(concurrency, "concurrency", minimum=1)
+        if batch_size is not None:
+            check_int(batch_size, "batch_size", minimum=1)
         check_int(max_attempts, "max_attempts", minimum=1)
         if poll_interval <= 0:
             raise InvalidArgumentError("poll_interval", f"must be > 0, got {poll_interval}")
@@ -281,7 +234,9 @@ class ExportWorker(Generic[ExportT]):
         version, client_journal, observer = version_of(pleo)
         # The overloads tie the handler's item type to the version: the version yields it.
         self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", version)
-        self._handler: Handler[EntryLike, ExportT] = handler
+        self._handler: Handler[EntryLike, ExportT] | BatchHandler[EntryLike, ExportT] = handler
+        #: Items per call of a batch handler (None: the handler takes one item).
+        self.batch_size = batch_size
         #: The coordinator given (None: the client's in-memory one, with the idle heuristic).
         self.coordinator = coordinator
         if coordinator is None:  # the client's in-memory journal (a bare port: its own)
@@ -297,16 +252,14 @@ class ExportWorker(Generic[ExportT]):
         self.poll_interval = poll_interval
         self.max_jobs = max_jobs
         self.resume_idle = resume_idle
-        #: Handler calls in flight per job.
-        self.concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._max_outage = max_outage
-        self._grace = grace
+        self._limits = DispatchOptions(
+            concurrency=concurrency, max_attempts=max_attempts, max_outage=max_outage, grace=grace
+        )
         self._on_progress = on_progress
         self._watch = WorkerWatch(observer)
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stopping = asyncio.Event()
         self._running = False
         self._hints: set[uuid.UUID] = set()
         #: Jobs paused on a systemic handler error, and when they may be tried again.
@@ -315,9 +268,12 @@ class ExportWorker(Generic[ExportT]):
         self._busy_jobs: set[uuid.UUID] = set()
         #: Jobs this worker brought to a final status lately: a listing that was in flight
         #: while one finished still shows it running, and must not start it again.
-        self._finished: collections.deque[uuid.UUID] = collections.deque(
-            maxlen=WORKER_FINISHED_KEPT
-        )
+        self._finished: deque[uuid.UUID] = deque(maxlen=WORKER_FINISHED_KEPT)
+
+    @property
+    def concurrency(self) -> int:
+        """Handler calls (batches, with ``batch_size``) in flight per job."""
+        return self._limits.get("concurrency", 1)
 
     def __repr__(self) -> str:
         return f"<ExportWorker running={self._running} active={len(self._busy_jobs)} {self.stats}>"
@@ -330,37 +286,34 @@ class ExportWorker(Generic[ExportT]):
                 (for batch jobs, scripts and tests).
 
         Raises:
-            PleoError: ``run()`` is already running on this worker.
+            PleoError: ``run()`` is already running on this worker; or, with ``until_idle``,
+                listing jobs failed after the retries.
             AuthenticationError: listing jobs was refused for the credentials (401); running
                 jobs are paused first. Also PermissionDeniedError (403).
-            PleoError: with ``until_idle``, listing jobs failed after the retries.
         """
         if self._running:
             raise PleoError("this ExportWorker is already running")
         self._running = True
         logger.info("export worker started (poll every %gs)", self.poll_interval)
         if self.coordinator is None or isinstance(self.coordinator, InMemoryCoordinator):
-            logger.warning(
-                "export worker: no durable coordinator; the journal is in memory, so a crash "
-                "or kill of this process loses what it recorded but had not yet reported, and "
-                "another process may book its items again (give it a SQLiteCoordinator or "
-                "PostgresCoordinator; see docs/coordination.md)"
-            )
+            logger.warning(NOT_DURABLE)
         failure: PleoError | None = None
         try:
             async with asyncio.TaskGroup() as group:
-                while not self._stopping:
+                while not self._stopping.is_set():
                     self._wake.clear()
                     try:
                         started = await self._poll(group, until_idle=until_idle)
                     except PleoError as exc:  # stop gracefully, then raise it as it is
-                        failure, self._stopping = exc, True
+                        failure = exc
+                        self._stopping.set()
                         break
                     if until_idle and not started and not self._busy_jobs:
                         break
                     await self._sleep()
         finally:
-            self._running = self._stopping = False  # a stop() before run() still counts
+            self._running = False
+            self._stopping.clear()  # a stop() before run() still counts
             logger.info("export worker stopped (%s)", self.stats)
         if failure is not None:
             raise failure
@@ -369,7 +322,7 @@ class ExportWorker(Generic[ExportT]):
         """Stop gracefully: no new jobs; running ones finish their current item, flush and are
         left ``in_progress`` (resumable); then ``run()`` returns. Called before ``run()``, it
         makes the next ``run()`` return at once."""
-        self._stopping = True
+        self._stopping.set()
         self._wake.set()
 
     async def notify(self, job_id: str | uuid.UUID | None = None) -> None:
@@ -415,7 +368,7 @@ class ExportWorker(Generic[ExportT]):
         started = 0
         now = datetime.now(UTC)
         for job in candidates:
-            if self._stopping or len(self._busy_jobs) >= self.max_jobs:
+            if self._stopping.is_set() or len(self._busy_jobs) >= self.max_jobs:
                 break
             if job.id in self._busy_jobs or job.company_id in self._busy_companies:
                 continue
@@ -424,7 +377,7 @@ class ExportWorker(Generic[ExportT]):
             if (
                 self.coordinator is None
                 and status_text(job.status) == "in_progress"
-                and _idle_seconds(job, now) < self.resume_idle
+                and idle_seconds(job, now) < self.resume_idle
             ):
                 continue  # most likely another worker's live run: no lease can tell
             self._busy_jobs.add(job.id)
@@ -479,16 +432,14 @@ class ExportWorker(Generic[ExportT]):
                 dispatch = Dispatch(
                     run,
                     self._handler,
-                    concurrency=self.concurrency,
-                    max_attempts=self._max_attempts,
-                    max_outage=self._max_outage,
-                    grace=self._grace,
-                    stopping=lambda: self._stopping,
-                    watch=_ItemWatch(
+                    batch_size=self.batch_size,
+                    stopping=self._stopping,
+                    watch=ItemWatch(
                         self.stats,
                         self._watch,
                         lambda entry: self._report("item", run, entry_id=entry),
                     ),
+                    **self._limits,
                 )
                 try:
                     ending = await dispatch.run()
@@ -544,63 +495,5 @@ class ExportWorker(Generic[ExportT]):
         entry_id: uuid.UUID | None = None,
     ) -> None:
         self._watch.reported(stage, run.job_id, status)
-        if self._on_progress is None:
-            return
-        job = run.job
-        progress = Progress(
-            stage=stage,
-            job_id=run.job_id,
-            company_id=None if job is None else job.company_id,
-            total=run.stats.total,
-            booked=run.stats.succeeded,
-            failed=run.stats.failed,
-            status=status,
-            entry_id=entry_id,
-        )
-        try:
-            self._on_progress(progress)
-        except Exception:
-            logger.exception("export worker: the on_progress callback raised")
-
-
-class _ItemWatch:
-    """A dispatch's item events, into the worker's stats, metrics and progress."""
-
-    def __init__(
-        self, stats: WorkerStats, watch: WorkerWatch, report: Callable[[uuid.UUID], None]
-    ) -> None:
-        self._stats = stats
-        self._watch = watch
-        self._report = report
-
-    def offered(self, work: WorkItem[EntryLike, EntryLike]) -> None:
-        self._stats.items_in_doubt += 1
-        self._watch.item("in_doubt")
-
-    def recorded(self, work: WorkItem[EntryLike, EntryLike], booked: bool) -> None:
-        if booked:
-            self._stats.items_booked += 1
-        else:
-            self._stats.items_failed += 1
-        self._watch.item("booked" if booked else "rejected")
-        self._report(work.accounting_entry_id)
-
-    def retried(self, work: WorkItem[EntryLike, EntryLike]) -> None:
-        self._stats.items_retried += 1
-        self._watch.item("retried")
-
-    def breaker(self, is_open: bool) -> None:
-        self._stats.outages += is_open
-        self._watch.item("breaker_open" if is_open else "breaker_closed")
-
-
-def _idle_seconds(job: JobLike, now: datetime) -> float:
-    """Seconds since the job last changed, by Pleo's ``lastUpdatedAt`` (else when it began)."""
-    # The generated parser keeps an optional timestamp it cannot read as it came (a number, a
-    # list…): skip anything that is not a datetime rather than crash the worker's poll.
-    stamps = (unset_to_none(job.last_updated_at), unset_to_none(job.started_at), job.created_at)
-    last = next(stamp for stamp in stamps if isinstance(stamp, datetime))
-    if last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    seconds: float = (now - last).total_seconds()
-    return seconds
+        if self._on_progress is not None:
+            report(self._on_progress, stage, run.job_id, run.job, run.stats, status, entry_id)

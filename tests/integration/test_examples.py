@@ -110,12 +110,20 @@ def _lines(stream: object, sink: queue.Queue[str]) -> None:
         sink.put(line)
 
 
-@pytest.mark.parametrize("journal", [False, True], ids=["in-memory", "sqlite journal"])
-def test_worker_service_stops_gracefully_on_sigterm(journal: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("journal", "batch"),
+    [(False, False), (True, False), (True, True)],
+    ids=["in-memory", "sqlite journal", "sqlite journal, batches"],
+)
+def test_worker_service_stops_gracefully_on_sigterm(
+    journal: bool, batch: bool, tmp_path: Path
+) -> None:
     """SIGTERM mid-job pauses the job (left in_progress), logs the totals and exits 0, with the
-    client's in-memory journal and with a SQLiteCoordinator file (``--journal``)."""
+    client's in-memory journal, with a SQLiteCoordinator file (``--journal``), and with a
+    batch handler (``--batch-size``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEO_")}
     options = ["--journal", str(tmp_path / "journal.sqlite")] if journal else []
+    options += ["--batch-size", "25"] if batch else []
     proc = subprocess.Popen(
         [sys.executable, str(EXAMPLES / ("worker_service" + ".py")), "--items", "200", *options],
         stdout=subprocess.PIPE,

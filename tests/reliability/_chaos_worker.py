@@ -4,6 +4,8 @@ It runs an ``ExportWorker`` against the fake at ``URL`` with the coordinator ``S
 (``postgres:<dsn>|<schema>`` or ``sqlite:<path>``) until it is killed. Its handler appends a
 ``start`` line before and an ``end`` line after each call to ``LOG`` (one ``O_APPEND`` write
 each, so lines of several processes never interleave): ``kind entry in_doubt token pid status``.
+With ``CHAOS_WORKER_BATCH=<size>`` the handler is a batch handler of that size: a ``start``
+line for every item of the batch before the call, an ``end`` line for each after it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from pleo_export import Booked, ExportWorker, PleoExport, Rejected, RetryPolicy
+from pleo_export import BatchAnswer, Booked, ExportWorker, PleoExport, Rejected, RetryPolicy
 from pleo_export.coordination import Coordinator, SQLiteCoordinator
 from pleo_export.testing import DEFAULT_API_KEY
 
@@ -48,20 +51,39 @@ async def _serve(url: str, spec: str, log_path: str) -> None:
         line = f"{kind} {work.accounting_entry_id} {int(work.in_doubt)} {work.fencing_token}"
         os.write(log, f"{line} {pid} {status}\n".encode())
 
-    async def book(work: Any) -> Booked | Rejected:
-        note("start", work, "-")
-        await asyncio.sleep(0.002)  # the ERP's round trip
+    def answer(work: Any) -> Booked | Rejected:
         status = expected_status(str(work.accounting_entry_id))
         note("end", work, status)
         if status == "failed":
             return Rejected("The ERP refused it.", reason_type="validation_failure")
         return Booked(external_id=f"GL-{str(work.accounting_entry_id)[-8:]}")
 
+    async def book(work: Any) -> Booked | Rejected:
+        note("start", work, "-")
+        await asyncio.sleep(0.002)  # the ERP's round trip
+        return answer(work)
+
+    async def book_batch(batch: Sequence[Any]) -> BatchAnswer:
+        for work in batch:
+            note("start", work, "-")
+        await asyncio.sleep(0.005)  # the ERP's bulk endpoint
+        if batch[0].accounting_entry_id.int % 2:  # both answer forms: a sequence in order…
+            return [answer(work) for work in batch]
+        return {work.accounting_entry_id: answer(work) for work in batch}  # …or by entry id
+
     coordinator = open_coordinator(spec)
+    batch_size = int(os.environ.get("CHAOS_WORKER_BATCH", "0"))
     async with PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=RETRY, timeout=10.0) as pleo:
-        worker = ExportWorker(
-            pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator, concurrency=8
-        )
+        options: dict[str, Any] = {
+            "poll_interval": 0.05,
+            "max_jobs": 4,
+            "coordinator": coordinator,
+            "concurrency": 8,
+        }
+        if batch_size:
+            worker = ExportWorker(pleo, book_batch, batch_size=batch_size, **options)
+        else:
+            worker = ExportWorker(pleo, book, **options)
         await worker.run()
 
 

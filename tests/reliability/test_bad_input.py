@@ -278,7 +278,7 @@ TRANSITIONS_REFUSED: set[str] = set()
         (lambda p, j: p.jobs.start("job-7"), "job_id"),
         (lambda p, j: p.jobs.complete(object()), "job"),
         (lambda p, j: _enter(p.export_run("nope")), "job"),
-        (lambda p, j: _enter(p.export_run(j, concurrency=0)), "concurrency"),
+        (lambda p, j: _enter(p.export_run(j, concurrency=0)), "update_concurrency"),
     ],
     ids=["fail reason type", "start non-uuid", "complete not a job", "run non-uuid",
          "run concurrency"],

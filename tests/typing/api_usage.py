@@ -17,6 +17,7 @@ from pleo_export_raw.api.export_api_v_1 import get_export_job_by_id_v1, get_expo
 
 from pleo_export import (
     ApiKeyAuth,
+    BatchAnswer,
     BearerAuth,
     Booked,
     Cursor,
@@ -39,6 +40,7 @@ from pleo_export import (
     Rejected,
     ResponseInfo,
     ResponseMeta,
+    Retry,
     RetryInfo,
     RetryPolicy,
     ServerError,
@@ -398,3 +400,39 @@ def money_and_journal(item: ExportItemV3) -> Booked | Rejected:
         assert_type(journal_line.amount, Money)
     assert_type(entry.balance, Money)
     return Booked(external_id=str(entry.accounting_entry_id))
+
+
+async def batch_handlers(journal: Coordinator) -> None:
+    """A batch handler (``batch_size=``) gets a sequence of ``WorkItem`` and answers by entry
+    id or in order; a batch handler without ``batch_size``, or a single-item handler with it,
+    is a type error."""
+
+    async def by_entry(
+        batch: Sequence[WorkItem[ExportJobItemV3, ExportItemV3]],
+    ) -> dict[uuid.UUID, Booked | Retry]:
+        return {work.accounting_entry_id: Booked() for work in batch}
+
+    def in_order(
+        batch: Sequence[WorkItem[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2]],
+    ) -> list[Booked | Rejected]:
+        return [Rejected("no ledger") if work.in_doubt else Booked() for work in batch]
+
+    async def any_answer(batch: Sequence[WorkItem[ExportJobItemV3, ExportItemV3]]) -> BatchAnswer:
+        return [Retry(1.0, "ERP busy")] * len(batch)
+
+    def book_one(work: WorkItem[ExportJobItemV3, ExportItemV3]) -> Booked:
+        return Booked()
+
+    async with PleoExport(api_key="key") as pleo:
+        v3_worker = ExportWorker(pleo.v3, by_entry, batch_size=50, concurrency=4)
+        assert_type(v3_worker, ExportWorker[ExportItemV3])
+        assert_type(v3_worker.batch_size, int | None)
+        any_worker = ExportWorker(pleo, in_order, batch_size=10, coordinator=journal)
+        assert_type(any_worker, ExportWorker[ExportItemV3 | ExportItemV2])
+        ExportWorker(pleo.v3, by_entry)  # type: ignore[arg-type]
+        ExportWorker(pleo.v3, book_one, batch_size=50)  # type: ignore[arg-type]
+        async with pleo.v3.export_run(COMPANY, coordinator=journal) as run:
+            await run.process(any_answer, batch_size=25, concurrency=2)
+            await run.process(book_one, concurrency=8)
+            await run.process(any_answer)  # type: ignore[arg-type]
+            await run.process(book_one, batch_size=25)  # type: ignore[arg-type]

@@ -3,16 +3,23 @@ values, from ``succeeded``/``failed`` to the port's ``report``; no HTTP, no gene
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from memory_port import Entry, MemoryPort
 
-from pleo_export import InvalidArgumentError, PleoError
+from pleo_export import InvalidArgumentError, PleoError, PleoExport
 from pleo_export._errors import InvalidTransitionError
 from pleo_export._outcome import ItemOutcome, OutcomeStatus
 from pleo_export._run import ExportRun, WorkItem
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 
 async def test_outcomes_reach_the_port_as_item_outcomes() -> None:
@@ -100,3 +107,59 @@ async def test_a_final_job_is_refused_before_any_event() -> None:
         async with ExportRun(port, port.job):
             pass
     assert port.events == []
+
+
+class _SlowPort(MemoryPort):
+    """A port whose update batches take a moment, counting the most in flight at once."""
+
+    inflight = peak = 0
+
+    async def report(self, job_id: uuid.UUID, outcomes: Sequence[ItemOutcome]) -> Any:
+        self.inflight += 1
+        self.peak = max(self.peak, self.inflight)
+        await asyncio.sleep(0.01)
+        self.inflight -= 1
+        return await super().report(job_id, outcomes)
+
+
+async def _peak_puts(**options: Any) -> int:
+    port = _SlowPort(items=500)
+    async with ExportRun(port, port.job, **options) as run:
+        async for work in run.pending():
+            run.succeeded(work)
+    assert port.events == ["started", "completed"]
+    return port.peak
+
+
+async def test_update_concurrency_bounds_the_puts_and_concurrency_is_its_old_name() -> None:
+    """``update_concurrency`` is the number of update batches in flight; ``concurrency=`` still
+    sets it for one release, with a ``DeprecationWarning`` naming the new keyword; both at once
+    with different values are refused. A shim that ignores the value, or stays silent, fails
+    this."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new name warns of nothing
+        assert await _peak_puts(update_concurrency=3) == 3
+    with pytest.warns(DeprecationWarning, match=r"concurrency= is deprecated.*update_concurrency="):
+        assert await _peak_puts(concurrency=2) == 2
+    port = MemoryPort(items=1)
+    with pytest.raises(InvalidArgumentError, match="update_concurrency"):
+        ExportRun(port, port.job, concurrency=2, update_concurrency=3)
+
+
+async def test_export_run_takes_the_new_name_and_warns_only_for_the_old() -> None:
+    """``pleo.v3.export_run(concurrency=8)`` warns at the caller's line; ``pleo.export_run(job)``
+    and ``pleo.v3.export_run(job, update_concurrency=8)`` do not warn."""
+    fake = FakePleo(seed=5)
+    job = fake.add_job(items=1)
+    http = httpx.AsyncClient(transport=fake.transport())
+    async with PleoExport(
+        api_key=DEFAULT_API_KEY, base_url="http://127.0.0.1", http_client=http
+    ) as pleo:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pleo.export_run(job)
+            pleo.v3.export_run(job, update_concurrency=8)
+        with pytest.warns(DeprecationWarning, match="update_concurrency=") as caught:
+            pleo.v3.export_run(job, concurrency=8)
+    await http.aclose()
+    assert [Path(w.filename).name for w in caught] == ["test_run.py"]

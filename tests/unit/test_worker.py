@@ -13,7 +13,7 @@ from memory_port import Entry, Job, MemoryPort
 
 from pleo_export import Booked, ExportWorker, Rejected, WorkItem
 from pleo_export._outcome import OutcomeStatus
-from pleo_export._worker import _idle_seconds
+from pleo_export._worker_state import idle_seconds as _idle_seconds
 
 WAIT = 5.0
 
@@ -134,3 +134,30 @@ async def test_a_worker_without_a_durable_coordinator_warns_once(
     warned = [r for r in caplog.records if "no durable coordinator" in r.getMessage()]
     assert len(warned) == 1
     assert warned[0].levelno == logging.WARNING
+
+
+async def test_stop_gives_a_hung_call_the_grace_then_cancels_it() -> None:
+    """A handler call that never returns: ``stop()`` still ends ``run()`` once the grace period
+    (0.05 s) is over, the call is cancelled and the job left paused. A stop that waits for the
+    call to end first (as it did) times this out."""
+    port = MemoryPort(items=3)
+    entered = asyncio.Event()
+    cancelled: list[bool] = []
+
+    async def hang(work: WorkItem[Entry, Entry]) -> Booked:
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return Booked()
+
+    worker = _worker(port, hang, grace=0.05)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(entered.wait(), WAIT)
+    worker.stop()
+    await asyncio.wait_for(task, WAIT)
+    assert cancelled == [True]
+    assert port.events == ["started"]
+    assert worker.stats.jobs_paused == 1
