@@ -29,7 +29,7 @@ from pleo_export.models import (
 )
 
 from ._core import Binding, Core
-from ._defaults import CLIENT, RUN
+from ._defaults import CLIENT, RUN, VERSION_RUN
 from ._resources import ExportItems, Files, JobItems, JobItemsV3, Jobs
 from ._run import ExportRun
 
@@ -79,15 +79,22 @@ class V3Resources:
         self,
         job: str | uuid.UUID | ExportJobV3,
         *,
-        concurrency: int = RUN["concurrency"],
-        flush_interval: float = RUN["flush_interval"],
+        update_concurrency: int = VERSION_RUN["update_concurrency"],
+        flush_interval: float = VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV3:
-        """An export run of ``job`` on v3 (see ``PleoExport.export_run``)."""
+        """An export run of ``job`` on v3 (see ``PleoExport.export_run``); as in async,
+        ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
+        deprecated name."""
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
-                job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+                job,
+                update_concurrency=update_concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
+                concurrency=concurrency,
             )
         )
         return ExportRun(binding.core, run)
@@ -111,15 +118,22 @@ class V2Resources:
         self,
         job: str | uuid.UUID | ExportJob,
         *,
-        concurrency: int = RUN["concurrency"],
-        flush_interval: float = RUN["flush_interval"],
+        update_concurrency: int = VERSION_RUN["update_concurrency"],
+        flush_interval: float = VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV2:
-        """An export run of ``job`` on v2 (see ``PleoExport.export_run``)."""
+        """An export run of ``job`` on v2 (see ``PleoExport.export_run``); as in async,
+        ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
+        deprecated name."""
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
-                job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+                job,
+                update_concurrency=update_concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
+                concurrency=concurrency,
             )
         )
         return ExportRun(binding.core, run)

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pleo_export
 
-__all__ = ["CLIENT", "RUN", "WORKER", "keyword_defaults"]
+__all__ = ["CLIENT", "RUN", "VERSION_RUN", "WORKER", "keyword_defaults"]
 
 
 def keyword_defaults(function: Callable[..., object]) -> Mapping[str, Any]:
@@ -31,5 +31,7 @@ CLIENT: Final = keyword_defaults(pleo_export.PleoExport.__init__)
 #: ``pleo.export_run(job, ...)``'s: ``concurrency`` is item-update batches in flight at once,
 #: which ``job_items.update_all`` shares.
 RUN: Final = keyword_defaults(pleo_export.PleoExport.export_run)
+#: ``pleo.v3.export_run(job, ...)``'s (and ``pleo.v2``'s: one method of theirs).
+VERSION_RUN: Final = keyword_defaults(pleo_export.V3Resources.export_run)
 #: ``pleo_export.ExportWorker(pleo, handler, ...)``'s.
 WORKER: Final = keyword_defaults(pleo_export.ExportWorker.__init__)

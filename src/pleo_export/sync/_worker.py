@@ -1,27 +1,35 @@
 """The sync ``ExportWorker``: ``ExportWorker(pleo, book).run()`` with a plain function.
 
 It is the async worker on the client's loop; only the handler differs: each call of it runs in
-a thread pool of the worker's own (one thread per job the worker may run at once), so a slow
-ERP call blocks neither the loop nor the other jobs, and the loop keeps renewing leases and
-sending batches meanwhile.
+a thread pool of the worker's own (one thread per call the worker may have in flight), so a
+slow ERP call blocks neither the loop nor the other jobs, and the loop keeps renewing leases
+and sending batches meanwhile. With ``batch_size`` the handler is a batch handler, a plain
+function given up to that many items at once, in the same pool.
+
+Context variables: each handler call runs in a copy of the context of the engine's task for
+that call (what ``asyncio.to_thread`` does), which descends from the caller of ``run()``: a
+variable set before ``worker.run()`` (a request id, a tenant, an OpenTelemetry span), and
+whatever the engine sets around the call, is seen by the handler and its log records. What the
+handler sets stays in its call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 import pleo_export
-from pleo_export import Outcome, Progress, WorkerStats, WorkItem
+from pleo_export import BatchAnswer, Outcome, Progress, WorkerStats, WorkItem
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
 from ._defaults import WORKER
 
-__all__ = ["ExportWorker", "Handler"]
+__all__ = ["BatchHandler", "ExportWorker", "Handler"]
 
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
 ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
@@ -29,6 +37,10 @@ ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
 #: ``handler(work) -> Booked | Rejected | Retry``, a plain function given a ``WorkItem``;
 #: raising is transient, as in the async worker: the item is offered again (in doubt).
 Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
+#: ``handler(batch) -> BatchAnswer``, a plain function given up to ``batch_size`` work items
+#: (a tuple) and answering one outcome per item, by ``accounting_entry_id`` (a mapping) or in
+#: order (a sequence); raising puts every item of the batch back, in doubt.
+BatchHandler: TypeAlias = Callable[[Sequence[WorkItem[ItemT, ExportT]]], BatchAnswer]
 
 
 class ExportWorker(Generic[ExportT]):
@@ -39,8 +51,17 @@ class ExportWorker(Generic[ExportT]):
         # or, as a service: worker.run() in a thread, worker.stop() from a signal handler
 
     Arguments as in ``pleo_export.ExportWorker``; ``handler`` is a plain function, called in
-    the worker's thread pool (so it may block on the ERP and may call the sync client).
-    ``on_progress`` runs on the client's loop thread and must not block.
+    the worker's thread pool (so it may block on the ERP and may call the sync client), in a
+    copy of the context ``run()`` was called in. With ``batch_size=N`` it is a batch handler::
+
+        def book_many(batch) -> dict[uuid.UUID, Booked | Rejected]:
+            return {work.accounting_entry_id: book(work) for work in batch}
+
+        ExportWorker(pleo, book_many, batch_size=50).run(until_idle=True)
+
+    ``on_progress`` runs on the client's loop thread and must not block. A ``coordinator`` is
+    async and works on the loop of the client that first uses it: give each sync client one
+    of its own (on the same file or database), never one object to two clients.
     """
 
     @overload
@@ -97,11 +118,69 @@ class ExportWorker(Generic[ExportT]):
         max_outage: float = ...,
         grace: float = ...,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: BatchHandler[ExportJobItemV3, ExportItemV3],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: BatchHandler[ExportJobItem, ExportItemV2],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
     def __init__(
         self,
         pleo: PleoExport | V3Resources | V2Resources,
-        handler: Handler[Any, Any],
+        handler: Handler[Any, Any] | BatchHandler[Any, Any],
         *,
+        batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
         poll_interval: float = WORKER["poll_interval"],
         max_jobs: int = WORKER["max_jobs"],
@@ -117,6 +196,7 @@ class ExportWorker(Generic[ExportT]):
         self._core, self._source = source_of(pleo)
         self._handler = handler
         self._options: dict[str, Any] = {
+            "batch_size": batch_size,
             "company_ids": None if company_ids is None else list(company_ids),
             "poll_interval": poll_interval,
             "max_jobs": max_jobs,
@@ -143,7 +223,8 @@ class ExportWorker(Generic[ExportT]):
 
         def make() -> pleo_export.ExportWorker[Any]:
             source: Any = find()
-            return pleo_export.ExportWorker(source, self._handle, **options)
+            handle = self._handle if options["batch_size"] is None else self._handle_batch
+            return pleo_export.ExportWorker(source, handle, **options)
 
         worker = self._core.portal().run_sync(make)
         if options["holder"] is None:  # the holder names this worker: keep it on a remake
@@ -152,10 +233,22 @@ class ExportWorker(Generic[ExportT]):
         return worker
 
     async def _handle(self, work: WorkItem[Any, Any]) -> Outcome:
+        outcome: Outcome = await self._in_pool(work)
+        return outcome
+
+    async def _handle_batch(self, batch: Sequence[WorkItem[Any, Any]]) -> BatchAnswer:
+        answer: BatchAnswer = await self._in_pool(batch)
+        return answer
+
+    async def _in_pool(self, argument: object) -> Any:
+        """Call the handler with ``argument`` in the pool, in a copy of this task's context."""
         pool = self._pool
         if pool is None:  # only run() starts jobs, and it makes the pool first
             raise pleo_export.PleoError("the sync worker's thread pool is not running")
-        return await asyncio.get_running_loop().run_in_executor(pool, self._handler, work)
+        handler: Callable[[Any], object] = self._handler
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, lambda: context.run(handler, argument))
 
     def __repr__(self) -> str:
         return repr(self._worker).replace("<ExportWorker", "<sync ExportWorker", 1)
@@ -169,6 +262,11 @@ class ExportWorker(Generic[ExportT]):
     def holder(self) -> str:
         """This worker's name on its leases."""
         return self._worker.holder
+
+    @property
+    def batch_size(self) -> int | None:
+        """Items per call of a batch handler (None: the handler takes one item)."""
+        return self._worker.batch_size
 
     def run(self, *, until_idle: bool = False) -> None:
         """Poll and run jobs until ``stop()``, an interrupt or (``until_idle``) nothing to do.
