@@ -16,7 +16,7 @@ from pleo_export import (
     InvalidStatusChangeError,
 )
 from pleo_export.models import ExportJobV3
-from pleo_export.sync import Page, PleoExport, with_response
+from pleo_export.sync import Booked, ExportWorker, Page, PleoExport, with_response
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 
@@ -188,3 +188,43 @@ def test_v2_namespace_and_v2_client(fake_pleo: FakePleo, tcp_url: str) -> None:
         other = fake_pleo.add_job(items=2)
         assert len(list(pleo.v2.job_items.list(other, status="pending"))) == 2
         assert pleo.v3.jobs.get(other).status == "pending"
+
+
+def test_run_properties_on_attempt_call_and_notify(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """The rest of the sync surface: a run's read-only properties, ``post_event``'s
+    ``on_attempt`` (called on the loop with each attempt's response), ``update_concurrency``
+    on a version's ``export_run``, ``pleo.call`` for async-only objects, ``worker.notify``."""
+    job_id = fake_pleo.add_job(items=3)
+    with sync_pleo.v3.export_run(job_id, update_concurrency=2) as run:
+        assert str(run.job_id) == job_id
+        assert run.job is not None
+        assert str(run.job.id) == job_id
+        assert run.resumed is False
+        assert run.claim_confirmed is True
+        assert run.fencing_token > 0
+        for work in run.pending():
+            run.succeeded(work)
+    assert run.errors == []
+    assert run.missing_export_data == []
+    assert run.stats.succeeded == 3
+    attempts: list[int] = []
+    other = fake_pleo.add_job(items=1)
+    sync_pleo.jobs.post_event(
+        other,
+        "started",
+        on_attempt=lambda outcome: attempts.append(getattr(outcome, "status_code", 0)),
+    )
+    assert attempts
+    assert attempts[-1] < 300
+    assert fake_pleo.job(other)["status"] == "in_progress"
+
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    assert sync_pleo.call(add, 2, b=3) == 5
+    worker = ExportWorker(sync_pleo, lambda work: Booked(), poll_interval=30)
+    worker.notify(other)  # the hint is taken: the next poll reads that job directly
+    with pytest.raises(InvalidArgumentError):
+        worker.notify("not-a-uuid")

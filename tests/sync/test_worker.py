@@ -29,6 +29,8 @@ from pleo_export.sync import (
 )
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
+from .conftest import portal_threads
+
 CHAOS_WORKER = Path(__file__).resolve().parents[1] / "reliability" / "_chaos_worker.py"
 
 
@@ -315,3 +317,47 @@ def test_sync_worker_processes_killed_and_started_again(
         for entry in fake.accounting_entry_ids(job):
             assert fake.item(job, entry)["status"] == expected_status(entry)
     assert len(seen) == 240
+
+
+def _handler_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("pleo-export-handler")]
+
+
+def test_keyboard_interrupt_stops_the_worker_and_the_job_resumes(
+    fake_pleo: FakePleo, tcp_url: str
+) -> None:
+    """Ctrl-C while ``run()`` waits: KeyboardInterrupt reaches the caller, the job stays
+    ``in_progress`` (what was booked is flushed), a new worker resumes it, and an item offered
+    twice came back in doubt; afterwards no handler or loop thread is left. A portal that
+    only stopped waiting would leave the async worker running (the job would finish without
+    the second worker, or the loop thread would outlive ``close()``)."""
+    job = fake_pleo.add_job(items=40)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    calls: Counter[uuid.UUID] = Counter()
+    doubted: set[uuid.UUID] = set()
+    before = len(portal_threads())
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        calls[work.accounting_entry_id] += 1
+        if work.in_doubt:
+            doubted.add(work.accounting_entry_id)
+        if sum(calls.values()) == 10:
+            signal.pthread_kill(main, signal.SIGINT)
+        time.sleep(0.005)
+        return _answer(work)
+
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
+        first = ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0)
+        with pytest.raises(KeyboardInterrupt):
+            first.run()
+        assert fake_pleo.job(job)["status"] == "in_progress"
+        assert 0 < fake_pleo.item_status_counts(job).get("pending", 0) < 40
+        ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0).run(until_idle=True)
+    _all_right(fake_pleo, [job])
+    assert {entry for entry, count in calls.items() if count > 1} <= doubted
+    deadline = time.monotonic() + 5
+    while _handler_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _handler_threads() == []
+    assert len(portal_threads()) == before
