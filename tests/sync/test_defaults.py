@@ -50,6 +50,10 @@ def _pairs(a: pleo_export.PleoExport) -> list[tuple[str, Callable[..., object], 
         ("export_items", sync.ExportItems, a.v3.export_items),
         ("files", sync.Files, a.files),
     ]
+    for name in dir(pleo_export.ExportRun):
+        member = getattr(pleo_export.ExportRun, name)
+        if not name.startswith("_") and inspect.isfunction(member):
+            pairs.append((f"ExportRun.{name}", getattr(sync.ExportRun, name), member))
     for where, sync_class, async_resource in resources:
         for name in dir(async_resource):
             if name.startswith("_") or name in _ASYNC_ONLY:
@@ -61,8 +65,8 @@ def _pairs(a: pleo_export.PleoExport) -> list[tuple[str, Callable[..., object], 
 
 
 def test_every_sync_signature_matches_its_async_twin(async_pleo: pleo_export.PleoExport) -> None:
-    """Same names, kinds and defaults for the client, its views, runs, worker and every
-    resource method (a sync twin missing altogether raises AttributeError here)."""
+    """Same names, kinds and defaults for the client, its views, runs (every method), worker
+    and every resource method (a sync twin missing altogether raises AttributeError here)."""
     pairs = _pairs(async_pleo)
     assert len(pairs) > 20
     drift = {}

@@ -5,7 +5,9 @@ object or skipped the await would fail here."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from pleo_export import (
     InvalidStatusChangeError,
 )
 from pleo_export.models import ExportJobV3
-from pleo_export.sync import Booked, ExportWorker, Page, PleoExport, with_response
+from pleo_export.sync import Booked, ExportWorker, Page, PleoExport, WorkItem, with_response
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 
@@ -228,3 +230,41 @@ def test_run_properties_on_attempt_call_and_notify(
     worker.notify(other)  # the hint is taken: the next poll reads that job directly
     with pytest.raises(InvalidArgumentError):
         worker.notify("not-a-uuid")
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_export_run_process_with_a_plain_handler(
+    batch_size: int | None, sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """``run.process`` drives the async engine with a plain function (one item or a batch)
+    in the run's thread pool, ``concurrency`` calls at once; every item is answered once.
+    Without the pool the handler would run on the loop thread; without ``batch_size``
+    passed through it would be given one item instead of a batch."""
+    job_id = fake_pleo.add_job(items=30)
+    threads: set[str] = set()
+    sizes: list[int] = []
+    lock = threading.Lock()
+
+    def book(work: WorkItem[object, object]) -> Booked:
+        with lock:
+            threads.add(threading.current_thread().name)
+            sizes.append(1)
+        return Booked(external_id=str(work.accounting_entry_id)[:8])
+
+    def book_many(batch: Sequence[WorkItem[object, object]]) -> list[Booked]:
+        with lock:
+            threads.add(threading.current_thread().name)
+            sizes.append(len(batch))
+        return [Booked() for _ in batch]
+
+    with sync_pleo.export_run(job_id) as run:
+        if batch_size is None:
+            ending = run.process(book, concurrency=3)
+        else:
+            ending = run.process(book_many, batch_size=batch_size, concurrency=2)
+    assert ending == "done"
+    assert run.final_status == "completed"
+    assert fake_pleo.item_status_counts(job_id) == {"successful": 30}
+    assert sum(sizes) == 30
+    assert max(sizes) == (1 if batch_size is None else batch_size)
+    assert all(name.startswith("pleo-export-handler") for name in threads)

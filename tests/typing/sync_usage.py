@@ -131,3 +131,13 @@ def batch_workers(pleo: PleoExport) -> None:
     assert_type(either, ExportWorker[ExportItemV3 | ExportItemV2])
     ExportWorker(pleo.v3, book_many)  # type: ignore[arg-type]
     ExportWorker(pleo.v3, book_v3, batch_size=50)  # type: ignore[arg-type]
+
+
+def run_process(pleo: PleoExport, job_id: uuid.UUID) -> None:
+    """``run.process`` with a plain handler, or a plain batch handler and ``batch_size``."""
+    with pleo.v3.export_run(job_id) as run:
+        assert_type(run.process(book_v3, concurrency=8), str)
+        assert_type(run.process(book_many, batch_size=25, concurrency=2), str)
+        run.process(book_many)  # type: ignore[arg-type]
+        run.process(book_v3, batch_size=25)  # type: ignore[arg-type]
+        run.ensure_sending()

@@ -44,10 +44,11 @@ from pleo_export import (
 
 from ._client import PleoExport, V2Resources, V3Resources
 from ._core import with_response
+from ._pool import BatchHandler, Handler
 from ._portal import PortalClosedError
 from ._resources import ExportItems, Files, JobItems, JobItemsV3, Jobs, Pager
 from ._run import ExportRun
-from ._worker import BatchHandler, ExportWorker, Handler
+from ._worker import ExportWorker
 
 __all__ = [
     "BatchAnswer",

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pleo_export
 
-__all__ = ["CLIENT", "RUN", "VERSION_RUN", "WORKER", "keyword_defaults"]
+__all__ = ["CLIENT", "PROCESS", "RUN", "VERSION_RUN", "WORKER", "keyword_defaults"]
 
 
 def keyword_defaults(function: Callable[..., object]) -> Mapping[str, Any]:
@@ -33,5 +33,7 @@ CLIENT: Final = keyword_defaults(pleo_export.PleoExport.__init__)
 RUN: Final = keyword_defaults(pleo_export.PleoExport.export_run)
 #: ``pleo.v3.export_run(job, ...)``'s (and ``pleo.v2``'s: one method of theirs).
 VERSION_RUN: Final = keyword_defaults(pleo_export.V3Resources.export_run)
+#: ``run.process(handler, ...)``'s.
+PROCESS: Final = keyword_defaults(pleo_export.ExportRun.process)
 #: ``pleo_export.ExportWorker(pleo, handler, ...)``'s.
 WORKER: Final = keyword_defaults(pleo_export.ExportWorker.__init__)

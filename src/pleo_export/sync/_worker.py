@@ -7,40 +7,28 @@ and sending batches meanwhile. With ``batch_size`` the handler is a batch handle
 function given up to that many items at once, in the same pool.
 
 Context variables: each handler call runs in a copy of the context of the engine's task for
-that call (what ``asyncio.to_thread`` does), which descends from the caller of ``run()``: a
-variable set before ``worker.run()`` (a request id, a tenant, an OpenTelemetry span), and
-whatever the engine sets around the call, is seen by the handler and its log records. What the
-handler sets stays in its call.
+that call (``_pool``), which descends from the caller of ``run()``: a variable set before
+``worker.run()`` (a request id, a tenant, an OpenTelemetry span) is seen by the handler and its
+log records. What the handler sets stays in its call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic, TypeAlias, TypeVar, overload
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar, overload
 
 import pleo_export
-from pleo_export import BatchAnswer, Outcome, Progress, WorkerStats, WorkItem
+from pleo_export import Progress, WorkerStats
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
 from ._defaults import WORKER
+from ._pool import BatchHandler, Handler, HandlerPool
 
-__all__ = ["BatchHandler", "ExportWorker", "Handler"]
+__all__ = ["ExportWorker"]
 
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
-ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
-
-#: ``handler(work) -> Booked | Rejected | Retry``, a plain function given a ``WorkItem``;
-#: raising is transient, as in the async worker: the item is offered again (in doubt).
-Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
-#: ``handler(batch) -> BatchAnswer``, a plain function given up to ``batch_size`` work items
-#: (a tuple) and answering one outcome per item, by ``accounting_entry_id`` (a mapping) or in
-#: order (a sequence); raising puts every item of the batch back, in doubt.
-BatchHandler: TypeAlias = Callable[[Sequence[WorkItem[ItemT, ExportT]]], BatchAnswer]
 
 
 class ExportWorker(Generic[ExportT]):
@@ -194,7 +182,6 @@ class ExportWorker(Generic[ExportT]):
         grace: float = WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
-        self._handler = handler
         self._options: dict[str, Any] = {
             "batch_size": batch_size,
             "company_ids": None if company_ids is None else list(company_ids),
@@ -212,8 +199,7 @@ class ExportWorker(Generic[ExportT]):
         # One thread for every handler call the async worker may have in flight at once.
         jobs = max_jobs if isinstance(max_jobs, int) and max_jobs > 0 else 1
         calls = concurrency if isinstance(concurrency, int) and concurrency > 0 else 1
-        self._threads = jobs * calls
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = HandlerPool(handler, jobs * calls)
         self._generation = -1
         self._worker = self._make()  # bad arguments raise here, as in async
 
@@ -223,7 +209,8 @@ class ExportWorker(Generic[ExportT]):
 
         def make() -> pleo_export.ExportWorker[Any]:
             source: Any = find()
-            handle = self._handle if options["batch_size"] is None else self._handle_batch
+            pool = self._pool
+            handle = pool.one if options["batch_size"] is None else pool.batch
             return pleo_export.ExportWorker(source, handle, **options)
 
         worker = self._core.portal().run_sync(make)
@@ -231,24 +218,6 @@ class ExportWorker(Generic[ExportT]):
             options["holder"] = worker.holder
         self._generation = self._core.generation
         return worker
-
-    async def _handle(self, work: WorkItem[Any, Any]) -> Outcome:
-        outcome: Outcome = await self._in_pool(work)
-        return outcome
-
-    async def _handle_batch(self, batch: Sequence[WorkItem[Any, Any]]) -> BatchAnswer:
-        answer: BatchAnswer = await self._in_pool(batch)
-        return answer
-
-    async def _in_pool(self, argument: object) -> Any:
-        """Call the handler with ``argument`` in the pool, in a copy of this task's context."""
-        pool = self._pool
-        if pool is None:  # only run() starts jobs, and it makes the pool first
-            raise pleo_export.PleoError("the sync worker's thread pool is not running")
-        handler: Callable[[Any], object] = self._handler
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, lambda: context.run(handler, argument))
 
     def __repr__(self) -> str:
         return repr(self._worker).replace("<ExportWorker", "<sync ExportWorker", 1)
@@ -280,8 +249,7 @@ class ExportWorker(Generic[ExportT]):
         self._core.portal()
         if self._generation != self._core.generation:
             self._worker = self._make()  # a forked child: this process's loop and client
-        pool = ThreadPoolExecutor(self._threads, thread_name_prefix="pleo-export-handler")
-        self._pool = pool
+        self._pool.open()
         interrupted = False
         try:
             self._core.run(lambda: self._worker.run(until_idle=until_idle))
@@ -289,9 +257,7 @@ class ExportWorker(Generic[ExportT]):
             interrupted = not isinstance(exc, Exception)
             raise
         finally:
-            self._pool = None
-            # After an interrupt a handler may still be in the ERP: let it end on its own.
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
+            self._pool.close(interrupted=interrupted)
 
     def stop(self) -> None:
         """Stop gracefully (see ``pleo_export.ExportWorker.stop``); safe from any thread and
