@@ -88,7 +88,8 @@ async def _serve(url: str, spec: str, log_path: str) -> None:
 
 
 def _serve_sync(url: str, spec: str, log_path: str) -> None:
-    """The same worker through ``pleo_export.sync``: a plain handler, run in its thread pool."""
+    """The same worker through ``pleo_export.sync``: a plain handler (or, with
+    ``CHAOS_WORKER_BATCH``, a plain batch handler), run in its thread pool."""
     import time
 
     from pleo_export import sync
@@ -96,19 +97,39 @@ def _serve_sync(url: str, spec: str, log_path: str) -> None:
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     pid = os.getpid()
 
-    def book(work: Any) -> Booked | Rejected:
+    def note(kind: str, work: Any, status: str) -> None:
         line = f"{work.accounting_entry_id} {int(work.in_doubt)} {work.fencing_token} {pid}"
-        os.write(log, f"start {line} -\n".encode())
-        time.sleep(0.002)  # the ERP's round trip, blocking
+        os.write(log, f"{kind} {line} {status}\n".encode())
+
+    def answer(work: Any) -> Booked | Rejected:
         status = expected_status(str(work.accounting_entry_id))
-        os.write(log, f"end {line} {status}\n".encode())
+        note("end", work, status)
         if status == "failed":
             return Rejected("The ERP refused it.", reason_type="validation_failure")
         return Booked(external_id=f"GL-{str(work.accounting_entry_id)[-8:]}")
 
+    def book(work: Any) -> Booked | Rejected:
+        note("start", work, "-")
+        time.sleep(0.002)  # the ERP's round trip, blocking
+        return answer(work)
+
+    def book_batch(batch: Sequence[Any]) -> BatchAnswer:
+        for work in batch:
+            note("start", work, "-")
+        time.sleep(0.005)  # the ERP's bulk endpoint, blocking
+        if batch[0].accounting_entry_id.int % 2:  # both answer forms: a sequence in order…
+            return [answer(work) for work in batch]
+        return {work.accounting_entry_id: answer(work) for work in batch}  # …or by entry id
+
     coordinator = open_coordinator(spec)
+    batch_size = int(os.environ.get("CHAOS_WORKER_BATCH", "0"))
     with sync.PleoExport(api_key=DEFAULT_API_KEY, base_url=url, retry=RETRY, timeout=10.0) as pleo:
-        sync.ExportWorker(pleo, book, poll_interval=0.05, max_jobs=4, coordinator=coordinator).run()
+        options: dict[str, Any] = {"poll_interval": 0.05, "max_jobs": 4, "coordinator": coordinator}
+        if batch_size:
+            options["concurrency"] = 8
+            sync.ExportWorker(pleo, book_batch, batch_size=batch_size, **options).run()
+        else:
+            sync.ExportWorker(pleo, book, **options).run()
 
 
 def main() -> None:

@@ -26,3 +26,21 @@ def test_chaos_with_sync_workers_on_sqlite(tmp_path: Path, monkeypatch: pytest.M
     chaos = test_chaos._run(f"sqlite:{tmp_path / 'journal.sqlite'}", tmp_path, seed=43)
     assert chaos.kills == test_chaos.KILLS
     test_chaos._figures("sync_sqlite", chaos)
+
+
+def test_chaos_with_sync_batch_handlers_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short form with plain batch handlers (10 items a call, 8 in flight per job, both
+    answer forms) in sync workers' thread pools: every item right, every repeat in doubt."""
+    monkeypatch.setenv("CHAOS_WORKER_SYNC", "1")
+    monkeypatch.setenv("CHAOS_WORKER_BATCH", str(test_chaos.BATCH))
+    chaos = test_chaos._run(
+        f"sqlite:{tmp_path / 'journal.sqlite'}",
+        tmp_path,
+        seed=45,
+        jobs_count=test_chaos.SHORT_JOBS,
+        kills=test_chaos.SHORT_KILLS,
+    )
+    assert chaos.kills == test_chaos.SHORT_KILLS
+    test_chaos._figures("sync_batches_sqlite", chaos, jobs_count=test_chaos.SHORT_JOBS)

@@ -235,3 +235,33 @@ def test_a_hook_calling_the_sync_client_is_refused(fake_pleo: FakePleo, tcp_url:
         assert pleo.jobs.get(job_id).status == "pending"
     assert seen
     assert "own event loop thread" in str(seen[0])
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_each_thread_reuses_one_waiter_and_frees_it(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """A calling thread sleeps on a pipe of its own, made on its first call and reused: 200
+    calls from one thread open no descriptor after the first, and 40 short-lived threads
+    leave none behind (a waiter made per call, or never closed when its thread ends, would
+    leak two descriptors a call or a thread)."""
+    job_id = fake_pleo.add_job(items=1)
+    sync_pleo.jobs.get(job_id)
+    before = _open_fds()
+    for _ in range(200):
+        sync_pleo.jobs.get(job_id)
+    assert _open_fds() == before
+
+    def one_call() -> None:
+        sync_pleo.jobs.get(job_id)
+
+    for _ in range(40):
+        thread = threading.Thread(target=one_call)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert _open_fds() <= before + 2  # a connection the pool may have opened meanwhile

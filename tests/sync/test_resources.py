@@ -5,7 +5,9 @@ object or skipped the await would fail here."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from pleo_export import (
     InvalidStatusChangeError,
 )
 from pleo_export.models import ExportJobV3
-from pleo_export.sync import Page, PleoExport, with_response
+from pleo_export.sync import Booked, ExportWorker, Page, PleoExport, WorkItem, with_response
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 
@@ -188,3 +190,81 @@ def test_v2_namespace_and_v2_client(fake_pleo: FakePleo, tcp_url: str) -> None:
         other = fake_pleo.add_job(items=2)
         assert len(list(pleo.v2.job_items.list(other, status="pending"))) == 2
         assert pleo.v3.jobs.get(other).status == "pending"
+
+
+def test_run_properties_on_attempt_call_and_notify(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """The rest of the sync surface: a run's read-only properties, ``post_event``'s
+    ``on_attempt`` (called on the loop with each attempt's response), ``update_concurrency``
+    on a version's ``export_run``, ``pleo.call`` for async-only objects, ``worker.notify``."""
+    job_id = fake_pleo.add_job(items=3)
+    with sync_pleo.v3.export_run(job_id, update_concurrency=2) as run:
+        assert str(run.job_id) == job_id
+        assert run.job is not None
+        assert str(run.job.id) == job_id
+        assert run.resumed is False
+        assert run.claim_confirmed is True
+        assert run.fencing_token > 0
+        for work in run.pending():
+            run.succeeded(work)
+    assert run.errors == []
+    assert run.missing_export_data == []
+    assert run.stats.succeeded == 3
+    attempts: list[int] = []
+    other = fake_pleo.add_job(items=1)
+    sync_pleo.jobs.post_event(
+        other,
+        "started",
+        on_attempt=lambda outcome: attempts.append(getattr(outcome, "status_code", 0)),
+    )
+    assert attempts
+    assert attempts[-1] < 300
+    assert fake_pleo.job(other)["status"] == "in_progress"
+
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    assert sync_pleo.call(add, 2, b=3) == 5
+    worker = ExportWorker(sync_pleo, lambda work: Booked(), poll_interval=30)
+    worker.notify(other)  # the hint is taken: the next poll reads that job directly
+    with pytest.raises(InvalidArgumentError):
+        worker.notify("not-a-uuid")
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_export_run_process_with_a_plain_handler(
+    batch_size: int | None, sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """``run.process`` drives the async engine with a plain function (one item or a batch)
+    in the run's thread pool, ``concurrency`` calls at once; every item is answered once.
+    Without the pool the handler would run on the loop thread; without ``batch_size``
+    passed through it would be given one item instead of a batch."""
+    job_id = fake_pleo.add_job(items=30)
+    threads: set[str] = set()
+    sizes: list[int] = []
+    lock = threading.Lock()
+
+    def book(work: WorkItem[object, object]) -> Booked:
+        with lock:
+            threads.add(threading.current_thread().name)
+            sizes.append(1)
+        return Booked(external_id=str(work.accounting_entry_id)[:8])
+
+    def book_many(batch: Sequence[WorkItem[object, object]]) -> list[Booked]:
+        with lock:
+            threads.add(threading.current_thread().name)
+            sizes.append(len(batch))
+        return [Booked() for _ in batch]
+
+    with sync_pleo.export_run(job_id) as run:
+        if batch_size is None:
+            ending = run.process(book, concurrency=3)
+        else:
+            ending = run.process(book_many, batch_size=batch_size, concurrency=2)
+    assert ending == "done"
+    assert run.final_status == "completed"
+    assert fake_pleo.item_status_counts(job_id) == {"successful": 30}
+    assert sum(sizes) == 30
+    assert max(sizes) == (1 if batch_size is None else batch_size)
+    assert all(name.startswith("pleo-export-handler") for name in threads)

@@ -12,14 +12,24 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from pleo_export.coordination import Coordinator, PostgresCoordinator, SQLiteCoordinator
-from pleo_export.sync import Booked, ExportWorker, PleoExport, Progress, Rejected, WorkItem
+from pleo_export.sync import (
+    Booked,
+    ExportWorker,
+    Outcome,
+    PleoExport,
+    Progress,
+    Rejected,
+    WorkItem,
+)
 from pleo_export.testing import DEFAULT_API_KEY, FakePleo
+
+from .conftest import portal_threads
 
 CHAOS_WORKER = Path(__file__).resolve().parents[1] / "reliability" / "_chaos_worker.py"
 
@@ -69,6 +79,50 @@ def test_a_plain_handler_runs_in_the_worker_pool(
     assert all(name.startswith("pleo-export-handler") for name in threads)
     assert worker.stats.jobs_processed == 3
     assert progress.count("finished") == 3
+
+
+def test_a_plain_batch_handler_gets_batches_in_the_pool(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """``batch_size=10`` makes the plain function a batch handler: it is given up to ten work
+    items at once, on a pool thread, and answers by entry id or in order; a batch that raises
+    comes back whole, every item in doubt. Without ``batch_size`` passed through, the engine
+    would call it with one ``WorkItem`` (no ``len``), and every item would end in doubt, then
+    failed."""
+    jobs = [fake_pleo.add_job(fake_pleo.add_company(), items=45) for _ in range(2)]
+    sizes: list[int] = []
+    threads: set[str] = set()
+    calls: Counter[uuid.UUID] = Counter()
+    doubted: set[uuid.UUID] = set()
+    lock = threading.Lock()
+
+    def book_many(
+        batch: Sequence[WorkItem[object, object]],
+    ) -> Mapping[uuid.UUID, Outcome] | Sequence[Outcome]:
+        with lock:
+            sizes.append(len(batch))
+            threads.add(threading.current_thread().name)
+            for work in batch:
+                calls[work.accounting_entry_id] += 1
+                if work.in_doubt:
+                    doubted.add(work.accounting_entry_id)
+            first = len(sizes) == 1
+        if first:
+            raise ConnectionError("the ERP hung up")  # the whole batch comes back in doubt
+        if len(sizes) % 2:
+            return {work.accounting_entry_id: _answer(work) for work in batch}
+        return [_answer(work) for work in batch]
+
+    worker = ExportWorker(sync_pleo, book_many, batch_size=10, poll_interval=0.05)
+    assert worker.batch_size == 10
+    worker.run(until_idle=True)
+    _all_right(fake_pleo, jobs)
+    assert max(sizes) == 10
+    assert sum(sizes) == 90 + sizes[0]  # every item once, the first batch twice
+    repeated = {entry for entry, count in calls.items() if count > 1}
+    assert len(repeated) == sizes[0]
+    assert repeated <= doubted
+    assert all(name.startswith("pleo-export-handler") for name in threads)
 
 
 def test_concurrency_keeps_several_plain_handler_calls_in_flight(
@@ -157,20 +211,25 @@ def test_stop_from_another_thread_then_resume(fake_pleo: FakePleo, tcp_url: str)
     assert set(calls.values()) == {1}
 
 
-def _coordinator(kind: str, tmp_path: Path, dsn: Callable[[], str]) -> Coordinator:
+def _coordinators(kind: str, tmp_path: Path, dsn: Callable[[], str]) -> Callable[[], Coordinator]:
+    """Coordinators on one store: each call a new one (one per client: a coordinator is async
+    and belongs to the event loop that first uses it, and each sync client has a loop)."""
     if kind == "sqlite":
-        return SQLiteCoordinator(tmp_path / "journal.sqlite", lease_seconds=2)
-    return PostgresCoordinator(dsn(), lease_seconds=2, schema=f"sync_{uuid.uuid4().hex[:8]}")
+        return lambda: SQLiteCoordinator(tmp_path / "journal.sqlite", lease_seconds=2)
+    url, schema = dsn(), f"sync_{uuid.uuid4().hex[:8]}"
+    return lambda: PostgresCoordinator(url, lease_seconds=2, schema=schema)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_two_sync_workers_share_a_coordinator(
     kind: str, fake_pleo: FakePleo, tcp_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Two sync workers (two clients, two threads) on one coordinator: the leases split the
-    jobs, and no entry reaches a handler twice."""
+    """Two sync workers (two clients, two threads), each with its coordinator on one store:
+    the leases split the jobs, and no entry reaches a handler twice. (One coordinator object
+    shared by the two clients' loops failed now and then: its asyncio.Lock, bound to one loop,
+    raised "bound to a different event loop" on the other, and the jobs failed.)"""
     jobs = [fake_pleo.add_job(fake_pleo.add_company(), items=40) for _ in range(6)]
-    coordinator = _coordinator(kind, tmp_path, lambda: request.getfixturevalue("postgres_dsn"))
+    coordinator = _coordinators(kind, tmp_path, lambda: request.getfixturevalue("postgres_dsn"))
     calls: Counter[uuid.UUID] = Counter()
     lock = threading.Lock()
 
@@ -181,10 +240,12 @@ def test_two_sync_workers_share_a_coordinator(
         return _answer(work)
 
     def serve() -> None:
+        journal = coordinator()
         with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
-            ExportWorker(pleo, handler, poll_interval=0.05, coordinator=coordinator).run(
+            ExportWorker(pleo, handler, poll_interval=0.05, coordinator=journal).run(
                 until_idle=True
             )
+            pleo.call(journal.aclose)
 
     runners = [threading.Thread(target=serve) for _ in range(2)]
     for runner in runners:
@@ -256,3 +317,47 @@ def test_sync_worker_processes_killed_and_started_again(
         for entry in fake.accounting_entry_ids(job):
             assert fake.item(job, entry)["status"] == expected_status(entry)
     assert len(seen) == 240
+
+
+def _handler_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("pleo-export-handler")]
+
+
+def test_keyboard_interrupt_stops_the_worker_and_the_job_resumes(
+    fake_pleo: FakePleo, tcp_url: str
+) -> None:
+    """Ctrl-C while ``run()`` waits: KeyboardInterrupt reaches the caller, the job stays
+    ``in_progress`` (what was booked is flushed), a new worker resumes it, and an item offered
+    twice came back in doubt; afterwards no handler or loop thread is left. A portal that
+    only stopped waiting would leave the async worker running (the job would finish without
+    the second worker, or the loop thread would outlive ``close()``)."""
+    job = fake_pleo.add_job(items=40)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    calls: Counter[uuid.UUID] = Counter()
+    doubted: set[uuid.UUID] = set()
+    before = len(portal_threads())
+
+    def handler(work: WorkItem[object, object]) -> Booked | Rejected:
+        calls[work.accounting_entry_id] += 1
+        if work.in_doubt:
+            doubted.add(work.accounting_entry_id)
+        if sum(calls.values()) == 10:
+            signal.pthread_kill(main, signal.SIGINT)
+        time.sleep(0.005)
+        return _answer(work)
+
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as pleo:
+        first = ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0)
+        with pytest.raises(KeyboardInterrupt):
+            first.run()
+        assert fake_pleo.job(job)["status"] == "in_progress"
+        assert 0 < fake_pleo.item_status_counts(job).get("pending", 0) < 40
+        ExportWorker(pleo, handler, poll_interval=0.05, resume_idle=0).run(until_idle=True)
+    _all_right(fake_pleo, [job])
+    assert {entry for entry, count in calls.items() if count > 1} <= doubted
+    deadline = time.monotonic() + 5
+    while _handler_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _handler_threads() == []
+    assert len(portal_threads()) == before

@@ -9,6 +9,7 @@ models and precise types as the async API. Check it with:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_type
 
@@ -34,6 +35,7 @@ from pleo_export.sync import (
     PleoExport,
     Rejected,
     ResponseMeta,
+    Retry,
     RunStats,
     WorkerStats,
     WorkItem,
@@ -106,3 +108,36 @@ def workers(pleo: PleoExport) -> None:
     assert_type(either, ExportWorker[ExportItemV3 | ExportItemV2])
     either.run(until_idle=True)
     assert_type(either.stats, WorkerStats)
+
+
+def book_many(
+    batch: Sequence[WorkItem[ExportJobItemV3, ExportItemV3]],
+) -> dict[uuid.UUID, Booked | Retry]:
+    return {work.accounting_entry_id: Booked() for work in batch}
+
+
+def book_many_in_order(
+    batch: Sequence[WorkItem[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2]],
+) -> list[Booked | Rejected]:
+    return [Rejected("not yet") for _ in batch]
+
+
+def batch_workers(pleo: PleoExport) -> None:
+    """A plain batch handler needs ``batch_size``; a single-item one refuses it."""
+    exact = ExportWorker(pleo.v3, book_many, batch_size=50, concurrency=4)
+    assert_type(exact, ExportWorker[ExportItemV3])
+    assert_type(exact.batch_size, int | None)
+    either = ExportWorker(pleo, book_many_in_order, batch_size=10)
+    assert_type(either, ExportWorker[ExportItemV3 | ExportItemV2])
+    ExportWorker(pleo.v3, book_many)  # type: ignore[arg-type]
+    ExportWorker(pleo.v3, book_v3, batch_size=50)  # type: ignore[arg-type]
+
+
+def run_process(pleo: PleoExport, job_id: uuid.UUID) -> None:
+    """``run.process`` with a plain handler, or a plain batch handler and ``batch_size``."""
+    with pleo.v3.export_run(job_id) as run:
+        assert_type(run.process(book_v3, concurrency=8), str)
+        assert_type(run.process(book_many, batch_size=25, concurrency=2), str)
+        run.process(book_many)  # type: ignore[arg-type]
+        run.process(book_v3, batch_size=25)  # type: ignore[arg-type]
+        run.ensure_sending()

@@ -19,6 +19,8 @@ clients (``Booked``, ``WorkItem``, ``Page``, the errors…) are the async API's 
 from __future__ import annotations
 
 from pleo_export import (
+    BatchAnswer,
+    BatchAnswerError,
     BatchResult,
     BatchUpdateError,
     Booked,
@@ -27,12 +29,14 @@ from pleo_export import (
     DownloadedFile,
     InvalidArgumentError,
     ItemFile,
+    JobAbortedError,
     Outcome,
     Page,
     PleoError,
     Progress,
     Rejected,
     ResponseMeta,
+    Retry,
     RunStats,
     WorkerStats,
     WorkItem,
@@ -40,12 +44,16 @@ from pleo_export import (
 
 from ._client import PleoExport, V2Resources, V3Resources
 from ._core import with_response
+from ._pool import BatchHandler, Handler
 from ._portal import PortalClosedError
 from ._resources import ExportItems, Files, JobItems, JobItemsV3, Jobs, Pager
 from ._run import ExportRun
-from ._worker import ExportWorker, Handler
+from ._worker import ExportWorker
 
 __all__ = [
+    "BatchAnswer",
+    "BatchAnswerError",
+    "BatchHandler",
     "BatchResult",
     "BatchUpdateError",
     "Booked",
@@ -59,6 +67,7 @@ __all__ = [
     "Handler",
     "InvalidArgumentError",
     "ItemFile",
+    "JobAbortedError",
     "JobItems",
     "JobItemsV3",
     "Jobs",
@@ -71,6 +80,7 @@ __all__ = [
     "Progress",
     "Rejected",
     "ResponseMeta",
+    "Retry",
     "RunStats",
     "V2Resources",
     "V3Resources",

@@ -29,6 +29,7 @@ from pleo_export.models import (
 )
 
 from ._core import Binding, Core
+from ._defaults import CLIENT, RUN, VERSION_RUN
 from ._resources import ExportItems, Files, JobItems, JobItemsV3, Jobs
 from ._run import ExportRun
 
@@ -60,10 +61,6 @@ def source_of(
     return _SOURCES[holder]
 
 
-_DEFAULT_BATCH_CONCURRENCY = 4
-_DEFAULT_FLUSH_INTERVAL = 30.0
-
-
 class V3Resources:
     """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (sync)."""
 
@@ -82,15 +79,22 @@ class V3Resources:
         self,
         job: str | uuid.UUID | ExportJobV3,
         *,
-        concurrency: int = _DEFAULT_BATCH_CONCURRENCY,
-        flush_interval: float = _DEFAULT_FLUSH_INTERVAL,
+        update_concurrency: int = VERSION_RUN["update_concurrency"],
+        flush_interval: float = VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV3:
-        """An export run of ``job`` on v3 (see ``PleoExport.export_run``)."""
+        """An export run of ``job`` on v3 (see ``PleoExport.export_run``); as in async,
+        ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
+        deprecated name."""
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
-                job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+                job,
+                update_concurrency=update_concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
+                concurrency=concurrency,
             )
         )
         return ExportRun(binding.core, run)
@@ -114,15 +118,22 @@ class V2Resources:
         self,
         job: str | uuid.UUID | ExportJob,
         *,
-        concurrency: int = _DEFAULT_BATCH_CONCURRENCY,
-        flush_interval: float = _DEFAULT_FLUSH_INTERVAL,
+        update_concurrency: int = VERSION_RUN["update_concurrency"],
+        flush_interval: float = VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV2:
-        """An export run of ``job`` on v2 (see ``PleoExport.export_run``)."""
+        """An export run of ``job`` on v2 (see ``PleoExport.export_run``); as in async,
+        ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
+        deprecated name."""
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
-                job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+                job,
+                update_concurrency=update_concurrency,
+                flush_interval=flush_interval,
+                coordinator=coordinator,
+                concurrency=concurrency,
             )
         )
         return ExportRun(binding.core, run)
@@ -140,9 +151,11 @@ class PleoExport:
     pools and stops the thread.
 
     ``http_client`` and ``file_client`` are ``httpx.AsyncClient`` s (e.g. on a test
-    transport); a client given one cannot be used in a child after ``fork()``. Hooks,
-    ``bearer_token`` callables and ``on_progress`` run on the client's loop thread: they must
-    not block, nor call the sync client.
+    transport); a client given one cannot be used in a child after ``fork()``. The request
+    budget (``requests_per_minute``, ``shared_budget``, ``budget_key``) is the async
+    client's, kept on the client's loop. Hooks, ``bearer_token`` callables and
+    ``on_progress`` run on the client's loop thread: they must not block, nor call the sync
+    client.
 
     Raises:
         PleoError: no credentials, or an unsafe base URL.
@@ -164,16 +177,19 @@ class PleoExport:
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
-        prefetch: int = 1,
+        prefetch: int = CLIENT["prefetch"],
         file_client: httpx.AsyncClient | None = None,
-        max_file_size: int = 30 * 1024 * 1024,
-        file_concurrency: int = 4,
+        max_file_size: int = CLIENT["max_file_size"],
+        file_concurrency: int = CLIENT["file_concurrency"],
         total_timeout: float | None = None,
-        max_response_bytes: int = 32 * 1024 * 1024,
-        max_empty_pages: int = 10,
+        max_response_bytes: int = CLIENT["max_response_bytes"],
+        max_empty_pages: int = CLIENT["max_empty_pages"],
         on_request: Callable[[RequestInfo], object] | None = None,
         on_response: Callable[[ResponseInfo], object] | None = None,
         on_retry: Callable[[RetryInfo], object] | None = None,
+        requests_per_minute: float | Literal["auto"] | None = CLIENT["requests_per_minute"],
+        shared_budget: Coordinator | None = None,
+        budget_key: str | None = None,
     ) -> None:
         def make() -> AsyncClient:
             return AsyncClient(
@@ -199,6 +215,9 @@ class PleoExport:
                 on_request=on_request,
                 on_response=on_response,
                 on_retry=on_retry,
+                requests_per_minute=requests_per_minute,
+                shared_budget=shared_budget,
+                budget_key=budget_key,
             )
 
         core = Core(make, borrowed=http_client is not None or file_client is not None)
@@ -284,8 +303,8 @@ class PleoExport:
         self,
         job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
-        concurrency: int = _DEFAULT_BATCH_CONCURRENCY,
-        flush_interval: float = _DEFAULT_FLUSH_INTERVAL,
+        concurrency: int = RUN["concurrency"],
+        flush_interval: float = RUN["flush_interval"],
         coordinator: Coordinator | None = None,
     ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::

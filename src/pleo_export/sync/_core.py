@@ -20,7 +20,7 @@ from typing import Final, ParamSpec, TypeVar
 import pleo_export
 from pleo_export import PleoError
 
-from ._portal import Portal, PortalClosedError, abandon
+from ._portal import Portal, PortalClosedError, abandon, current_pid
 
 __all__ = ["Binding", "Core", "with_response"]
 
@@ -49,7 +49,7 @@ class Core:
         #: Incremented when a forked child replaces the client: objects made before refuse.
         self.generation = 0
         self.closed = False
-        self._made_in = os.getpid()
+        self._made_in = current_pid()
         self._portal: Portal | None = None
         self._lock = threading.Lock()
         _CORES.add(self)
@@ -57,12 +57,12 @@ class Core:
     def portal(self) -> Portal:
         """The running portal of this process, started (or, after a fork, replaced) now."""
         portal = self._portal
-        if portal is not None and portal.pid == os.getpid() and not self.closed:
+        if portal is not None and portal.pid == current_pid() and not self.closed:
             return portal
         with self._lock:
             if self.closed:
                 raise PortalClosedError("the sync client is closed")
-            pid = os.getpid()
+            pid = current_pid()
             if self._made_in != pid:
                 self._after_fork()
                 self._made_in = pid
@@ -94,7 +94,7 @@ class Core:
         portal = self.portal()
         listening = _capture.get()
         if listening is None:
-            return portal.call(op)
+            return portal.run(op, op)
         result, meta = portal.call(pleo_export.with_response, op)
         listening[:] = [meta]
         return result

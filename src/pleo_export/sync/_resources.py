@@ -12,14 +12,18 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import pleo_export
 from pleo_export import BatchResult, DownloadedFile, ItemFile, Page
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItemV3
 
 from ._core import Binding, Core
+from ._defaults import RUN
 from ._portal import Portal
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager", "stream"]
 
@@ -268,8 +272,12 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
+        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
+
+        ``on_attempt`` is called as each attempt ends, on the client's loop thread (so it must
+        not block, nor call the sync client).
 
         Raises:
             InvalidStatusChangeError: the job's status does not allow the event.
@@ -281,6 +289,7 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
                 failure_reason=failure_reason,
                 failure_reason_type=failure_reason_type,
                 retry=retry,
+                on_attempt=on_attempt,
             )
         )
 
@@ -363,7 +372,7 @@ class JobItems(
         job: IdLike | object,
         updates: Sequence[UpdateT | Mapping[str, object]],
         *,
-        concurrency: int = 4,
+        concurrency: int = RUN["concurrency"],
         raise_on_error: bool = False,
     ) -> BatchResult:
         """Report the outcome of any number of items: batches of 100, some in flight at once.

@@ -4,7 +4,8 @@ Each part is the async run's, on the portal: entering and leaving are its ``__ae
 ``__aexit__`` (an exception or ``KeyboardInterrupt`` in the block reaches it as it is, so the
 job is failed, or left ``in_progress`` to resume, exactly as in async code); ``pending()``
 hands out one item per round trip, so the run's own checks between items (a lost lease, an
-undeliverable batch) apply to each; ``succeeded``/``failed`` record on the loop's thread.
+undeliverable batch) apply to each; ``succeeded``/``failed`` record on the loop's thread;
+``process`` is the async engine with a plain handler in a thread pool of its own (``_pool``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Self, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
 import pleo_export
 from pleo_export import RunStats, WorkItem
@@ -29,6 +30,8 @@ from pleo_export.models import (
 )
 
 from ._core import Core
+from ._defaults import PROCESS
+from ._pool import BatchHandler, Handler, HandlerPool
 from ._portal import Portal
 from ._resources import stream
 
@@ -169,6 +172,84 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         """
         self._portal()
         self._core.run(self._run.flush)
+
+    @overload
+    def process(
+        self,
+        handler: Handler[ItemT, ExportT],
+        *,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> str: ...
+    @overload
+    def process(
+        self,
+        handler: BatchHandler[ItemT, ExportT],
+        *,
+        batch_size: int,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> str: ...
+    def process(
+        self,
+        handler: Handler[ItemT, ExportT] | BatchHandler[ItemT, ExportT],
+        *,
+        batch_size: int | None = None,
+        concurrency: int = PROCESS["concurrency"],
+        max_attempts: int = PROCESS["max_attempts"],
+        max_outage: float = PROCESS["max_outage"],
+        grace: float = PROCESS["grace"],
+    ) -> str:
+        """Hand every pending item to the plain function ``handler``, ``concurrency`` calls at
+        a time, each in a thread pool of the run's own (in a copy of this thread's context),
+        and record its answers; ``batch_size`` makes it a batch handler. The rules (retries in
+        doubt, the breaker, outages, ``grace`` on an interrupt) are the async
+        ``ExportRun.process``'s::
+
+            with pleo.export_run(job) as run:
+                run.process(book, concurrency=8)
+
+        Returns:
+            how it ended: ``"done"``, ``"stopped"``, ``"systemic"`` (paused) or ``"aborted"``.
+        """
+        self._portal()
+        pool = HandlerPool(handler, concurrency)
+        options: dict[str, Any] = {
+            "concurrency": concurrency,
+            "max_attempts": max_attempts,
+            "max_outage": max_outage,
+            "grace": grace,
+        }
+        run: Any = self._run  # the overloads tie the handler's form to batch_size, here a value
+        pool.open()
+        interrupted = False
+        try:
+            if batch_size is None:
+                ending: str = self._core.run(lambda: run.process(pool.one, **options))
+            else:
+                ending = self._core.run(
+                    lambda: run.process(pool.batch, batch_size=batch_size, **options)
+                )
+        except BaseException as exc:
+            interrupted = not isinstance(exc, Exception)
+            raise
+        finally:
+            pool.close(interrupted=interrupted)
+        return ending
+
+    def ensure_sending(self) -> None:
+        """Before handing an item out again yourself (a retry): the lease is provably held, the
+        journal writes and Pleo takes outcomes (see the async ``ensure_sending``).
+
+        Raises:
+            LeaseLostError: the lease was superseded (also CoordinatorError, BatchUpdateError).
+        """
+        self._portal()
+        self._core.run(self._run.ensure_sending)
 
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job

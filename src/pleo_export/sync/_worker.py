@@ -1,40 +1,34 @@
 """The sync ``ExportWorker``: ``ExportWorker(pleo, book).run()`` with a plain function.
 
 It is the async worker on the client's loop; only the handler differs: each call of it runs in
-a thread pool of the worker's own (one thread per job the worker may run at once), so a slow
-ERP call blocks neither the loop nor the other jobs, and the loop keeps renewing leases and
-sending batches meanwhile.
+a thread pool of the worker's own (one thread per call the worker may have in flight), so a
+slow ERP call blocks neither the loop nor the other jobs, and the loop keeps renewing leases
+and sending batches meanwhile. With ``batch_size`` the handler is a batch handler, a plain
+function given up to that many items at once, in the same pool.
+
+Context variables: each handler call runs in a copy of the context of the engine's task for
+that call (``_pool``), which descends from the caller of ``run()``: a variable set before
+``worker.run()`` (a request id, a tenant, an OpenTelemetry span) is seen by the handler and its
+log records. What the handler sets stays in its call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic, TypeAlias, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import pleo_export
-from pleo_export import Outcome, Progress, WorkerStats, WorkItem
+from pleo_export import Progress, WorkerStats
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
+from ._defaults import WORKER
+from ._pool import BatchHandler, Handler, HandlerPool
 
-__all__ = ["ExportWorker", "Handler"]
+__all__ = ["ExportWorker"]
 
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
-ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
-
-#: ``handler(work) -> Booked | Rejected | Retry``, a plain function given a ``WorkItem``;
-#: raising is transient, as in the async worker: the item is offered again (in doubt).
-Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome]
-
-_DEFAULT_POLL_INTERVAL = 60.0
-_DEFAULT_WORKER_JOBS = 4
-_DEFAULT_RESUME_IDLE = 600.0
-_DEFAULT_MAX_ATTEMPTS = 5
-_DEFAULT_MAX_OUTAGE = 900.0
-_DEFAULT_GRACE = 10.0
 
 
 class ExportWorker(Generic[ExportT]):
@@ -45,8 +39,17 @@ class ExportWorker(Generic[ExportT]):
         # or, as a service: worker.run() in a thread, worker.stop() from a signal handler
 
     Arguments as in ``pleo_export.ExportWorker``; ``handler`` is a plain function, called in
-    the worker's thread pool (so it may block on the ERP and may call the sync client).
-    ``on_progress`` runs on the client's loop thread and must not block.
+    the worker's thread pool (so it may block on the ERP and may call the sync client), in a
+    copy of the context ``run()`` was called in. With ``batch_size=N`` it is a batch handler::
+
+        def book_many(batch) -> dict[uuid.UUID, Booked | Rejected]:
+            return {work.accounting_entry_id: book(work) for work in batch}
+
+        ExportWorker(pleo, book_many, batch_size=50).run(until_idle=True)
+
+    ``on_progress`` runs on the client's loop thread and must not block. A ``coordinator`` is
+    async and works on the loop of the client that first uses it: give each sync client one
+    of its own (on the same file or database), never one object to two clients.
     """
 
     @overload
@@ -103,26 +106,84 @@ class ExportWorker(Generic[ExportT]):
         max_outage: float = ...,
         grace: float = ...,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3],
+        pleo: V3Resources,
+        handler: BatchHandler[ExportJobItemV3, ExportItemV3],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV2],
+        pleo: V2Resources,
+        handler: BatchHandler[ExportJobItem, ExportItemV2],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ExportWorker[ExportItemV3 | ExportItemV2],
+        pleo: PleoExport,
+        handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
+        *,
+        batch_size: int,
+        company_ids: Iterable[str | uuid.UUID] | None = ...,
+        poll_interval: float = ...,
+        max_jobs: int = ...,
+        resume_idle: float = ...,
+        on_progress: Callable[[Progress], None] | None = ...,
+        coordinator: pleo_export.coordination.Coordinator | None = ...,
+        holder: str | None = ...,
+        concurrency: int = ...,
+        max_attempts: int = ...,
+        max_outage: float = ...,
+        grace: float = ...,
+    ) -> None: ...
     def __init__(
         self,
         pleo: PleoExport | V3Resources | V2Resources,
-        handler: Handler[Any, Any],
+        handler: Handler[Any, Any] | BatchHandler[Any, Any],
         *,
+        batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
-        poll_interval: float = _DEFAULT_POLL_INTERVAL,
-        max_jobs: int = _DEFAULT_WORKER_JOBS,
-        resume_idle: float = _DEFAULT_RESUME_IDLE,
+        poll_interval: float = WORKER["poll_interval"],
+        max_jobs: int = WORKER["max_jobs"],
+        resume_idle: float = WORKER["resume_idle"],
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
-        concurrency: int = 1,
-        max_attempts: int = _DEFAULT_MAX_ATTEMPTS,
-        max_outage: float = _DEFAULT_MAX_OUTAGE,
-        grace: float = _DEFAULT_GRACE,
+        concurrency: int = WORKER["concurrency"],
+        max_attempts: int = WORKER["max_attempts"],
+        max_outage: float = WORKER["max_outage"],
+        grace: float = WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
-        self._handler = handler
         self._options: dict[str, Any] = {
+            "batch_size": batch_size,
             "company_ids": None if company_ids is None else list(company_ids),
             "poll_interval": poll_interval,
             "max_jobs": max_jobs,
@@ -138,8 +199,7 @@ class ExportWorker(Generic[ExportT]):
         # One thread for every handler call the async worker may have in flight at once.
         jobs = max_jobs if isinstance(max_jobs, int) and max_jobs > 0 else 1
         calls = concurrency if isinstance(concurrency, int) and concurrency > 0 else 1
-        self._threads = jobs * calls
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = HandlerPool(handler, jobs * calls)
         self._generation = -1
         self._worker = self._make()  # bad arguments raise here, as in async
 
@@ -149,19 +209,15 @@ class ExportWorker(Generic[ExportT]):
 
         def make() -> pleo_export.ExportWorker[Any]:
             source: Any = find()
-            return pleo_export.ExportWorker(source, self._handle, **options)
+            pool = self._pool
+            handle = pool.one if options["batch_size"] is None else pool.batch
+            return pleo_export.ExportWorker(source, handle, **options)
 
         worker = self._core.portal().run_sync(make)
         if options["holder"] is None:  # the holder names this worker: keep it on a remake
             options["holder"] = worker.holder
         self._generation = self._core.generation
         return worker
-
-    async def _handle(self, work: WorkItem[Any, Any]) -> Outcome:
-        pool = self._pool
-        if pool is None:  # only run() starts jobs, and it makes the pool first
-            raise pleo_export.PleoError("the sync worker's thread pool is not running")
-        return await asyncio.get_running_loop().run_in_executor(pool, self._handler, work)
 
     def __repr__(self) -> str:
         return repr(self._worker).replace("<ExportWorker", "<sync ExportWorker", 1)
@@ -176,6 +232,11 @@ class ExportWorker(Generic[ExportT]):
         """This worker's name on its leases."""
         return self._worker.holder
 
+    @property
+    def batch_size(self) -> int | None:
+        """Items per call of a batch handler (None: the handler takes one item)."""
+        return self._worker.batch_size
+
     def run(self, *, until_idle: bool = False) -> None:
         """Poll and run jobs until ``stop()``, an interrupt or (``until_idle``) nothing to do.
 
@@ -188,8 +249,7 @@ class ExportWorker(Generic[ExportT]):
         self._core.portal()
         if self._generation != self._core.generation:
             self._worker = self._make()  # a forked child: this process's loop and client
-        pool = ThreadPoolExecutor(self._threads, thread_name_prefix="pleo-export-handler")
-        self._pool = pool
+        self._pool.open()
         interrupted = False
         try:
             self._core.run(lambda: self._worker.run(until_idle=until_idle))
@@ -197,9 +257,7 @@ class ExportWorker(Generic[ExportT]):
             interrupted = not isinstance(exc, Exception)
             raise
         finally:
-            self._pool = None
-            # After an interrupt a handler may still be in the ERP: let it end on its own.
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
+            self._pool.close(interrupted=interrupted)
 
     def stop(self) -> None:
         """Stop gracefully (see ``pleo_export.ExportWorker.stop``); safe from any thread and
