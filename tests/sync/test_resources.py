@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -268,3 +269,25 @@ def test_export_run_process_with_a_plain_handler(
     assert sum(sizes) == 30
     assert max(sizes) == (1 if batch_size is None else batch_size)
     assert all(name.startswith("pleo-export-handler") for name in threads)
+
+
+def test_export_run_concurrency_is_the_deprecated_name_warned_at_the_callers_line(
+    sync_pleo: PleoExport, fake_pleo: FakePleo
+) -> None:
+    """As in async: ``concurrency=`` on ``pleo.export_run`` and ``pleo.v3.export_run`` warns at
+    the caller's line (not on the loop's thread, not inside the SDK), even with the default's
+    value; ``update_concurrency=`` warns of nothing. Passing the old name on to the loop, or a
+    default that is the old name's, fails this."""
+    job_id = fake_pleo.add_job(items=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sync_pleo.export_run(job_id, update_concurrency=2)
+        sync_pleo.v3.export_run(job_id, update_concurrency=2)
+        sync_pleo.export_run(job_id)
+    with pytest.warns(DeprecationWarning, match="update_concurrency=") as caught:
+        sync_pleo.export_run(job_id, concurrency=4)
+    with pytest.warns(DeprecationWarning, match="update_concurrency=") as caught_too:
+        sync_pleo.v3.export_run(job_id, concurrency=2)
+    assert [Path(w.filename).name for w in [*caught, *caught_too]] == ["test_resources.py"] * 2
+    with pytest.raises(InvalidArgumentError, match="update_concurrency"):
+        sync_pleo.export_run(job_id, concurrency=2, update_concurrency=3)

@@ -5,6 +5,7 @@ cron scripts and notebooks.
 from __future__ import annotations
 
 import uuid
+import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
@@ -38,6 +39,24 @@ if TYPE_CHECKING:
     from pleo_export.coordination import Coordinator
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources", "source_of"]
+
+
+def _renamed(update_concurrency: int, concurrency: int | None) -> tuple[int, int | None]:
+    """What to pass on to the async run for ``update_concurrency`` and its deprecated name
+    ``concurrency``: the warning is given here, at the caller's line (on the loop's thread it
+    would point into the SDK); two different values go on both, for the async run to refuse."""
+    if concurrency is None:
+        return update_concurrency, None
+    if update_concurrency not in (VERSION_RUN["update_concurrency"], concurrency):
+        return update_concurrency, concurrency
+    warnings.warn(
+        "concurrency= is deprecated and will be removed in the next release; use "
+        "update_concurrency=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return concurrency, None
+
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -87,6 +106,7 @@ class V3Resources:
         """An export run of ``job`` on v3 (see ``PleoExport.export_run``); as in async,
         ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
         deprecated name."""
+        update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
@@ -126,6 +146,7 @@ class V2Resources:
         """An export run of ``job`` on v2 (see ``PleoExport.export_run``); as in async,
         ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
         deprecated name."""
+        update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
@@ -303,9 +324,10 @@ class PleoExport:
         self,
         job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
-        concurrency: int = RUN["concurrency"],
+        update_concurrency: int = RUN["update_concurrency"],
         flush_interval: float = RUN["flush_interval"],
         coordinator: Coordinator | None = None,
+        concurrency: int | None = None,
     ) -> RunV3 | RunV2:
         """Work one export job through, from ``started`` to its final event::
 
@@ -316,17 +338,23 @@ class PleoExport:
         Arguments, and what entering and leaving do, as in ``pleo_export.PleoExport``; typed
         for either version, ``pleo.v3.export_run`` is exact.
         """
+        update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         if self.api_version == "v2":
             v2_job = job if isinstance(job, str | uuid.UUID | ExportJob) else job.id
             return self.v2.export_run(
                 v2_job,
-                concurrency=concurrency,
+                update_concurrency=update_concurrency,
                 flush_interval=flush_interval,
                 coordinator=coordinator,
+                concurrency=concurrency,
             )
         v3_job = job if isinstance(job, str | uuid.UUID | ExportJobV3) else job.id
         return self.v3.export_run(
-            v3_job, concurrency=concurrency, flush_interval=flush_interval, coordinator=coordinator
+            v3_job,
+            update_concurrency=update_concurrency,
+            flush_interval=flush_interval,
+            coordinator=coordinator,
+            concurrency=concurrency,
         )
 
     def call(self, function: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -372,7 +372,7 @@ class JobItems(
         job: IdLike | object,
         updates: Sequence[UpdateT | Mapping[str, object]],
         *,
-        concurrency: int = RUN["concurrency"],
+        concurrency: int = RUN["update_concurrency"],
         raise_on_error: bool = False,
     ) -> BatchResult:
         """Report the outcome of any number of items: batches of 100, some in flight at once.
