@@ -1,8 +1,8 @@
 """The sync signatures' defaults, read from the async API's own signatures.
 
 Every default number lives once, in the async SDK (``_config``, the engine's modules); the
-sync client repeats none of them: ``update_concurrency: int = RUN["update_concurrency"]`` is whatever the
-async ``export_run`` says. Only public names are read, so the async internals can move.
+sync client repeats none of them: ``update_concurrency: int = RUN["update_concurrency"]`` is
+whatever the async ``export_run`` says. Only public names are read, so the async internals can move.
 ``tests/sync/test_defaults.py`` compares the two APIs' signatures, parameter by parameter.
 """
 
