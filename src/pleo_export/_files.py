@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import httpx
 
@@ -39,10 +39,10 @@ from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
-    from ._resources.export_items import ExportItemsV2, ExportItemsV3
+    from ._pagination import Pager
     from .models import ExportItemV2, ExportItemV3
 
-__all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
+__all__ = ["DownloadedFile", "ExportItemSource", "Files", "ItemFile", "item_failure_type"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -68,6 +68,17 @@ class DownloadedFile:
     size: int
     path: Path | None = None
     content: bytes | None = field(default=None, repr=False)
+
+
+class ExportItemSource(Protocol):
+    """What ``Files`` needs of ``pleo.export_items`` (``ExportItemsV3`` or ``ExportItemsV2``):
+    to list a job's export items again, for fresh file URLs."""
+
+    def list(
+        self, job_id: uuid.UUID, *, prefetch: int | None = None
+    ) -> Pager[ExportItemV3] | Pager[ExportItemV2]:
+        """The job's export items."""
+        ...
 
 
 def item_failure_type(exc: BaseException) -> str | None:
@@ -120,7 +131,7 @@ class Files:
 
     def __init__(
         self,
-        export_items: ExportItemsV3 | ExportItemsV2,
+        export_items: ExportItemSource,
         *,
         client: httpx.AsyncClient | None,
         retry: RetryPolicy,

@@ -72,8 +72,7 @@ from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder
 
 if TYPE_CHECKING:
-    from ._api import V2Resources, V3Resources
-    from ._client import PleoExport
+    from ._api import ClientLike, V2Resources, V3Resources
     from .models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 __all__ = [
@@ -163,13 +162,13 @@ class ExportWorker(Generic[ExportT]):
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
-        pleo: PleoExport,
+        pleo: ClientLike,
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         **options: Unpack[WorkerOptions],
     ) -> None: ...
     def __init__(
         self,
-        pleo: PleoExport | V3Resources | V2Resources,
+        pleo: ClientLike | V3Resources | V2Resources,
         handler: Handler[Any, Any],
         *,
         company_ids: Iterable[str | uuid.UUID] | None = None,
