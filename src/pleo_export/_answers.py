@@ -14,11 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Final, TypeAlias, TypeVar
 
 from ._errors import PleoError
-from ._files import item_failure_type
 from ._outcome import Booked, Outcome, Rejected, Retry
 from ._port import EntryLike
-from ._reader import WorkItem
 from ._secrets import scrub
+from ._work import WorkItem, item_failure_type
 
 __all__ = [
     "Booked",

@@ -28,7 +28,7 @@ from ._config import (
     FILE_REFRESH_KEPT,
     FILE_REFRESH_TTL,
 )
-from ._download import ItemFile, Memory, Received, Refused, Sink, TempFile, Transfer, file_error
+from ._download import Memory, Received, Refused, Sink, TempFile, Transfer, file_error
 from ._errors import (
     FileDownloadError,
     FileExpiredError,
@@ -37,6 +37,7 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
+from ._work import ItemFile, item_failure_type, item_files
 
 if TYPE_CHECKING:
     from ._pagination import Pager
@@ -79,34 +80,6 @@ class ExportItemSource(Protocol):
     ) -> Pager[ExportItemV3] | Pager[ExportItemV2]:
         """The job's export items."""
         ...
-
-
-def item_failure_type(exc: BaseException) -> str | None:
-    """The Pleo item failure type that fits an exception, or None if none does.
-
-    ``receipt_file_size_limit_exceeded`` for ``FileTooLargeError``,
-    ``receipt_download_failure`` for any other ``FileDownloadError``.
-    """
-    return exc.failure_type if isinstance(exc, FileDownloadError) else None
-
-
-def item_files(export_item: object, job_id: uuid.UUID | None) -> list[ItemFile]:
-    """The files of an export item (a v2 or v3 model) as ``ItemFile`` values, in its order."""
-    listed = getattr(export_item, "files", None)
-    if not isinstance(listed, list):  # None, or the generated models' UNSET
-        return []
-    entry = getattr(export_item, "accounting_entry_id", None)
-    return [
-        ItemFile(
-            url=file.url,
-            media_type=file.type_,
-            size=file.size,
-            index=index,
-            accounting_entry_id=entry if isinstance(entry, uuid.UUID) else None,
-            job_id=job_id,
-        )
-        for index, file in enumerate(listed)
-    ]
 
 
 class Files:
