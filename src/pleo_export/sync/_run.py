@@ -28,7 +28,7 @@ from pleo_export.models import (
     ExportJobV3,
 )
 
-from ._core import Core
+from ._core import AsyncClosable, Core
 from ._portal import Portal
 from ._resources import stream
 
@@ -52,7 +52,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     same here.
     """
 
-    def __init__(self, core: Core, run: pleo_export.ExportRun[JobT, ItemT, ExportT]) -> None:
+    def __init__(
+        self, core: Core[AsyncClosable], run: pleo_export.ExportRun[JobT, ItemT, ExportT]
+    ) -> None:
         self._core = core
         self._generation = core.generation
         self._run = run
