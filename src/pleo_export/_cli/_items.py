@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from .._client import PleoExport
-from ._output import Progress, print_json, print_table, progress_enabled
+from ._output import ProgressBar, print_json, print_table, progress_enabled
 
 __all__ = ["CSV_COLUMNS", "csv_row", "register"]
 
@@ -100,7 +100,7 @@ def _open_output(name: str) -> Iterator[TextIO]:
 
 async def _export(pleo: PleoExport, args: argparse.Namespace) -> int:
     fmt = args.format or ("csv" if args.output.endswith(".csv") else "jsonl")
-    progress = Progress(
+    progress = ProgressBar(
         f"export {args.job_id}",
         unit="items",
         enabled=progress_enabled(args.progress) and not args.json,

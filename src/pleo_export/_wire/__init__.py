@@ -18,7 +18,7 @@ from ._sender import Sender
 # (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).
 if TYPE_CHECKING:
     from . import v2, v3
-    from ._common import create_body, event_body, job_failure_type, page_orders
+    from ._common import check_job_failure_type, create_body, event_body, page_orders
     from ._generated import GeneratedClient, generated_client
     from ._pages import GeneratedPages, ListPages
 
@@ -27,10 +27,10 @@ _LAZY: dict[str, str] = {
     "GeneratedClient": "._generated",
     "GeneratedPages": "._pages",
     "ListPages": "._pages",
+    "check_job_failure_type": "._common",
     "create_body": "._common",
     "event_body": "._common",
     "generated_client": "._generated",
-    "job_failure_type": "._common",
     "page_orders": "._common",
     "v2": ".v2",
     "v3": ".v3",
@@ -44,11 +44,11 @@ __all__ = [
     "ListPages",
     "Seam",
     "Sender",
+    "check_job_failure_type",
     "create_body",
     "endpoint_kwargs",
     "event_body",
     "generated_client",
-    "job_failure_type",
     "json_loads",
     "page_orders",
     "unset_to_none",

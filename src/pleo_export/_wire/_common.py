@@ -24,10 +24,10 @@ from .._outcome import ItemOutcome
 from .._validation import check_enum
 
 __all__ = [
+    "check_job_failure_type",
     "coerce_update",
     "create_body",
     "event_body",
-    "job_failure_type",
     "or_unset",
     "page_orders",
     "update_builders",
@@ -55,7 +55,7 @@ def page_orders(values: Sequence[str]) -> list[PageOrder]:
     return [check_enum(order, PageOrder, "sorting_order") for order in values]
 
 
-def job_failure_type(value: str) -> ExportJobFailureReasonType:
+def check_job_failure_type(value: str) -> ExportJobFailureReasonType:
     """A job-level failure type (the same 15 values on v3 and v2).
 
     Raises:
