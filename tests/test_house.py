@@ -16,11 +16,8 @@ from scripts.house import DEFAULT_PACKAGE, ImportKind, build_house, main, render
 
 #: The most floors the hand-written package may have (issue 25).
 MAX_FLOORS = 12
-#: Until issue 25 is done: strict, so a limit met turns this into a failure to remove it.
-_NOT_YET = pytest.mark.xfail(strict=True, reason="issue 25: the house is not down to size yet")
 
 
-@_NOT_YET
 def test_the_package_has_at_most_twelve_floors() -> None:
     """The longest stack of module-level imports is ≤ 12 modules; fails when a new layer (or a
     new dependency between layers) makes the house taller."""
@@ -35,7 +32,6 @@ def test_the_package_has_no_import_circle() -> None:
     assert house.circles == [], render(house)
 
 
-@_NOT_YET
 def test_no_import_runs_up_the_house() -> None:
     """No lazy or TYPE_CHECKING import reaches a module on its own floor or above (a face or an
     entry point may: they stand on top); fails on a layer reaching over its head."""

@@ -15,15 +15,13 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Final, TypeAlias, TypeVar, cast
 
 from ._errors import PleoError
-from ._files import item_failure_type
+from ._outcome import Booked, Outcome, Rejected, Retry
 from ._port import EntryLike
-from ._reader import WorkItem
 from ._secrets import scrub
+from ._work import WorkItem, item_failure_type
 
 __all__ = [
     "Ask",
@@ -50,56 +48,6 @@ ExportT = TypeVar("ExportT", bound=EntryLike)
 _REASON_MAX: Final = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Booked:
-    """A handler's answer: the item is in the accounting system.
-
-    Attributes:
-        external_id: the ERP's id of the booking (voucher number…), if it has one.
-        external_url: a link to the booking in the ERP.
-        exported_at: when it was booked (timezone-aware); default: when the run records it.
-    """
-
-    external_id: str | None = None
-    external_url: str | None = None
-    exported_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A handler's answer: the item could not be exported.
-
-    Attributes:
-        reason: what went wrong, in words the user can act on in Pleo.
-        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
-            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
-    """
-
-    reason: str
-    reason_type: str | None = "validation_failure"
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """A handler's answer: not now (the ERP is down, busy or rate limiting). The item is not
-    reported and is offered again later in the same run, *not* in doubt (the handler says it
-    booked nothing).
-
-    Attributes:
-        after: seconds to wait before offering it again; default an exponential back-off
-            with jitter.
-        reason: why, for the log.
-        reason_type: the job-level reason to fail the job with if the outage outlasts the
-            bound: ``"accounting_system_unreachable"`` (default),
-            ``"accounting_system_rate_limit"``, ``"accounting_system_timeout"`` or
-            ``"accounting_system_authentication_failure"``.
-    """
-
-    after: float | None = None
-    reason: str = ""
-    reason_type: str = "accounting_system_unreachable"
-
-
 class JobAbortedError(PleoError):
     """Raise from a handler to fail the whole job now (ERP credentials revoked…).
 
@@ -116,7 +64,6 @@ class JobAbortedError(PleoError):
         self.reason_type = reason_type
 
 
-Outcome: TypeAlias = Booked | Rejected | Retry
 #: ``handler(work) -> Booked | Rejected | Retry``, sync or async, given a ``WorkItem``.
 Handler: TypeAlias = Callable[[WorkItem[ItemT, ExportT]], Outcome | Awaitable[Outcome]]
 #: A batch handler's answer: one ``Outcome`` per item, by accounting entry id or in the order

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         ExportJobV3,
     )
 
-__all__ = ["ApiVersion", "V2Resources", "V3Resources", "version_of"]
+__all__ = ["ApiVersion", "ClientLike", "V2Resources", "V3Resources", "version_of"]
 
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
@@ -194,6 +194,26 @@ class V2Resources(ApiVersion["ExportJob", "ExportJobItem", "ExportItemV2"]):
         self.job_items = JobItemsV2(seam, prefetch=prefetch)
         self.export_items = ExportItemsV2(seam, prefetch=prefetch)
         super().__init__(v2.ADAPTER, seam, coordinator)
+
+
+class ClientLike(Protocol):
+    """A client (``PleoExport``) as the worker sees it: its two versions, and ``api_version``
+    naming the one it runs on. A protocol, so that the worker need not import the client."""
+
+    @property
+    def api_version(self) -> str:
+        """``"v3"`` or ``"v2"``."""
+        ...
+
+    @property
+    def v3(self) -> V3Resources:
+        """The v3 version object."""
+        ...
+
+    @property
+    def v2(self) -> V2Resources:
+        """The v2 version object."""
+        ...
 
 
 def version_of(

@@ -1,6 +1,8 @@
 """Every default number and name the SDK uses, in one place.
 
-The README and the docstrings quote these values; change them here only.
+The README and the docstrings quote these values; change them here only. One exception:
+``ERROR_FIELD_MAX_CHARS`` is in ``_secrets``, which bounds every error text with it and is the
+bottom of the house (it imports nothing of the package).
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ __all__ = [
     "DURATION_BUCKETS",
     "ENVIRONMENTS",
     "ENVIRONMENT_ENV",
-    "ERROR_FIELD_MAX_CHARS",
     "FAILURE_REASON_MAX_CHARS",
     "FILE_REFRESH_KEPT",
     "FILE_REFRESH_TTL",
@@ -121,9 +122,6 @@ TOTAL_TIMEOUT_FACTOR: Final = 2.0
 #: The largest response body read, in bytes, counted after decompression: 32 MiB (a page of
 #: 100 export items is well under 1 MiB). A larger one is refused, its connection dropped.
 DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
-#: Each text field an error or log line takes from a response (Pleo's message and type, a
-#: request id, an httpx or h11 error text) is cut to this many characters.
-ERROR_FIELD_MAX_CHARS: Final = 500
 
 if TYPE_CHECKING:
     #: 60 s to read a response, 5 s to connect, 60 s to write, 10 s to get a pooled connection.

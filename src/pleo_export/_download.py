@@ -1,7 +1,6 @@
-"""One file of an export item (``ItemFile``) and moving its bytes from one URL into a sink
+"""Moving the bytes of one file of an export item (an ``ItemFile``) from one URL into a sink
 (memory or a temporary file), for ``_files``.
 
-``ItemFile`` lives here, below ``Files``, because both the transfer and the service speak of it.
 One ``Transfer.fetch`` is one URL attempted with the client's retry policy: no Pleo credentials
 on the request, the size cap checked on the announced length and again chunk by chunk, the
 SHA-256 taken on the way, the declared size checked at the end. Refreshing a refused URL, the
@@ -14,9 +13,8 @@ import hashlib
 import logging
 import os
 import secrets
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol, TypeVar
 
@@ -31,6 +29,7 @@ from ._retry import (
     retry_after_first,
     should_retry_status,
 )
+from ._work import ItemFile
 
 __all__ = [
     "ItemFile",
@@ -53,39 +52,6 @@ MAX_FILE_REDIRECTS: Final = 10
 _GENERIC_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class ItemFile:
-    """One file of an export item, as Pleo lists it (``ExportItemFile``).
-
-    Get them with ``pleo.files.of(export_item, job_id=...)`` or ``work.files()``.
-
-    Attributes:
-        url: the pre-signed URL, valid 24 h from when the export item was fetched. It is a
-            credential of its own and is left out of the repr.
-        media_type: the declared MIME type, e.g. ``application/pdf``.
-        size: the declared size in bytes.
-        index: the file's place in the item's list (Pleo keeps upload order).
-        accounting_entry_id: the export item's entry; with ``job_id`` it lets an expired URL
-            be refreshed.
-        job_id: the export job the item was read from.
-    """
-
-    url: str = field(repr=False)
-    media_type: str
-    size: int
-    index: int = 0
-    accounting_entry_id: uuid.UUID | None = None
-    job_id: uuid.UUID | None = None
-
-    @property
-    def host(self) -> str:
-        """The host the URL points at (safe to log, unlike the URL)."""
-        try:
-            return httpx.URL(self.url).host or "?"
-        except httpx.InvalidURL:
-            return "?"
 
 
 class Refused(Exception):

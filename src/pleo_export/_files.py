@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import httpx
 
@@ -28,7 +28,7 @@ from ._config import (
     FILE_REFRESH_KEPT,
     FILE_REFRESH_TTL,
 )
-from ._download import ItemFile, Memory, Received, Refused, Sink, TempFile, Transfer, file_error
+from ._download import Memory, Received, Refused, Sink, TempFile, Transfer, file_error
 from ._errors import (
     FileDownloadError,
     FileExpiredError,
@@ -37,12 +37,13 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
+from ._work import ItemFile, item_failure_type, item_files
 
 if TYPE_CHECKING:
-    from ._resources.export_items import ExportItemsV2, ExportItemsV3
+    from ._pagination import Pager
     from .models import ExportItemV2, ExportItemV3
 
-__all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
+__all__ = ["DownloadedFile", "ExportItemSource", "Files", "ItemFile", "item_failure_type"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -70,32 +71,15 @@ class DownloadedFile:
     content: bytes | None = field(default=None, repr=False)
 
 
-def item_failure_type(exc: BaseException) -> str | None:
-    """The Pleo item failure type that fits an exception, or None if none does.
+class ExportItemSource(Protocol):
+    """What ``Files`` needs of ``pleo.export_items`` (``ExportItemsV3`` or ``ExportItemsV2``):
+    to list a job's export items again, for fresh file URLs."""
 
-    ``receipt_file_size_limit_exceeded`` for ``FileTooLargeError``,
-    ``receipt_download_failure`` for any other ``FileDownloadError``.
-    """
-    return exc.failure_type if isinstance(exc, FileDownloadError) else None
-
-
-def item_files(export_item: object, job_id: uuid.UUID | None) -> list[ItemFile]:
-    """The files of an export item (a v2 or v3 model) as ``ItemFile`` values, in its order."""
-    listed = getattr(export_item, "files", None)
-    if not isinstance(listed, list):  # None, or the generated models' UNSET
-        return []
-    entry = getattr(export_item, "accounting_entry_id", None)
-    return [
-        ItemFile(
-            url=file.url,
-            media_type=file.type_,
-            size=file.size,
-            index=index,
-            accounting_entry_id=entry if isinstance(entry, uuid.UUID) else None,
-            job_id=job_id,
-        )
-        for index, file in enumerate(listed)
-    ]
+    def list(
+        self, job_id: uuid.UUID, *, prefetch: int | None = None
+    ) -> Pager[ExportItemV3] | Pager[ExportItemV2]:
+        """The job's export items."""
+        ...
 
 
 class Files:
@@ -120,7 +104,7 @@ class Files:
 
     def __init__(
         self,
-        export_items: ExportItemsV3 | ExportItemsV2,
+        export_items: ExportItemSource,
         *,
         client: httpx.AsyncClient | None,
         retry: RetryPolicy,

@@ -1,4 +1,5 @@
-"""Plain value types that orchestration passes around: an item's outcome and a job reference.
+"""Plain value types that orchestration passes around: an item's outcome, a job reference and a
+handler's answers (``Booked``, ``Rejected``, ``Retry``).
 
 They hold no generated models and no wire shapes, so the export run, the outbox, a journal and a
 coordinator can share them; the per-version wire adapters turn an ``ItemOutcome`` into the
@@ -13,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeAlias
 
-__all__ = ["ItemOutcome", "JobRef", "OutcomeStatus"]
+__all__ = ["Booked", "ItemOutcome", "JobRef", "Outcome", "OutcomeStatus", "Rejected", "Retry"]
 
 
 class OutcomeStatus(StrEnum):
@@ -110,3 +112,57 @@ class JobRef:
     job_id: uuid.UUID
     company_id: uuid.UUID | None
     api_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """A handler's answer: the item is in the accounting system.
+
+    Attributes:
+        external_id: the ERP's id of the booking (voucher number…), if it has one.
+        external_url: a link to the booking in the ERP.
+        exported_at: when it was booked (timezone-aware); default: when the run records it.
+    """
+
+    external_id: str | None = None
+    external_url: str | None = None
+    exported_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A handler's answer: the item could not be exported.
+
+    Attributes:
+        reason: what went wrong, in words the user can act on in Pleo.
+        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
+            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
+    """
+
+    reason: str
+    reason_type: str | None = "validation_failure"
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A handler's answer: not now (the ERP is down, busy or rate limiting). The item is not
+    reported and is offered again later in the same run, *not* in doubt (the handler says it
+    booked nothing).
+
+    Attributes:
+        after: seconds to wait before offering it again; default an exponential back-off
+            with jitter.
+        reason: why, for the log.
+        reason_type: the job-level reason to fail the job with if the outage outlasts the
+            bound: ``"accounting_system_unreachable"`` (default),
+            ``"accounting_system_rate_limit"``, ``"accounting_system_timeout"`` or
+            ``"accounting_system_authentication_failure"``.
+    """
+
+    after: float | None = None
+    reason: str = ""
+    reason_type: str = "accounting_system_unreachable"
+
+
+#: A handler's answer for one item.
+Outcome: TypeAlias = Booked | Rejected | Retry

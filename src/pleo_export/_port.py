@@ -2,26 +2,28 @@
 
 ``ExportPort`` is what an export run needs of one API version, generic in that version's job,
 job item and export item types; ``JobLike`` and ``EntryLike`` are the few fields orchestration
-reads off them. Requests, generated models and enums stay behind it, in ``_wire``.
+reads off them, ``PagerLike`` what it does with a listing (a ``Pager``). Requests, generated
+models and enums stay behind it, in ``_wire``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 import httpx
 
 from ._outcome import ItemOutcome
-from ._pagination import Pager
 
 __all__ = [
     "EntryLike",
     "ExportPort",
     "ItemErrorLike",
     "JobLike",
+    "PageLike",
+    "PagerLike",
     "UpdateResultLike",
     "UpdatedItemLike",
 ]
@@ -82,12 +84,32 @@ class UpdateResultLike(Protocol):
     def errors(self) -> Sequence[ItemErrorLike]: ...
 
 
-JobT = TypeVar("JobT", bound=JobLike)
-ItemT = TypeVar("ItemT", bound=EntryLike)
-ExportT = TypeVar("ExportT", bound=EntryLike)
+T_co = TypeVar("T_co", covariant=True)
 
 
-class ExportPort(Protocol[JobT, ItemT, ExportT]):
+class PageLike(Protocol[T_co]):
+    """One page of a listing (a ``Page``), as orchestration reads it."""
+
+    @property
+    def items(self) -> Sequence[T_co]: ...
+
+
+class PagerLike(Protocol[T_co]):
+    """A listing (a ``Pager``) as orchestration uses it: its items, in an ``async with`` that
+    closes it when left early, or only its first page."""
+
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
+    async def first_page(self) -> PageLike[T_co]: ...
+    async def __aenter__(self) -> PagerLike[T_co]: ...
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+
+JobT_co = TypeVar("JobT_co", bound=JobLike, covariant=True)
+ItemT_co = TypeVar("ItemT_co", bound=EntryLike, covariant=True)
+ExportT_co = TypeVar("ExportT_co", bound=EntryLike, covariant=True)
+
+
+class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
     """What an export run and the worker need of one API version."""
 
     @property
@@ -95,7 +117,7 @@ class ExportPort(Protocol[JobT, ItemT, ExportT]):
         """``"v3"`` or ``"v2"``."""
         ...
 
-    async def get(self, job_id: uuid.UUID | str) -> JobT:
+    async def get(self, job_id: uuid.UUID | str) -> JobT_co:
         """Fetch one job."""
         ...
 
@@ -112,17 +134,19 @@ class ExportPort(Protocol[JobT, ItemT, ExportT]):
         """Post one lifecycle event as it is (``_lifecycle.transition`` checks and reconciles)."""
         ...
 
-    def list_jobs(self, *, company_id: uuid.UUID | None, statuses: Sequence[str]) -> Pager[JobT]:
+    def list_jobs(
+        self, *, company_id: uuid.UUID | None, statuses: Sequence[str]
+    ) -> PagerLike[JobT_co]:
         """Iterate over a company's (or every visible) job in these statuses."""
         ...
 
     def list_items(
         self, job_id: uuid.UUID, *, status: str, limit: int | None = None
-    ) -> Pager[ItemT]:
+    ) -> PagerLike[ItemT_co]:
         """Iterate over a job's items in one status."""
         ...
 
-    def list_export_items(self, job_id: uuid.UUID) -> Pager[ExportT]:
+    def list_export_items(self, job_id: uuid.UUID) -> PagerLike[ExportT_co]:
         """Iterate over a job's export data."""
         ...
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeAlias, TypeVar
 
 from ._config import JOURNAL_INTENT_BATCH
-from ._files import ItemFile, item_files
 from ._journal import RunJournal
 from ._port import EntryLike, ExportPort, JobLike
+from ._work import WorkItem
 from .coordination._policy import mark_exception_seen
 
 __all__ = ["UNFINISHED", "PendingReader", "RunStats", "WorkItem"]
@@ -31,40 +31,6 @@ UNFINISHED: Final = ("pending", "in_progress")
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
 ExportT = TypeVar("ExportT", bound=EntryLike)
-ItemT_co = TypeVar("ItemT_co", bound=EntryLike, covariant=True)
-ExportT_co = TypeVar("ExportT_co", bound=EntryLike, covariant=True)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkItem(Generic[ItemT_co, ExportT_co]):
-    """One item still to export: its job item (control layer) and export item (data layer).
-
-    Attributes:
-        item: the job item (``ExportJobItemV3``, or ``ExportJobItem`` on v2).
-        export_item: the accounting data (``ExportItemV3``, or ``ExportItemV2``).
-        in_doubt: True when an earlier run handed this entry out and recorded no outcome (it
-            crashed, or was superseded, in between): the entry may already be booked, so look
-            it up in the accounting system by ``accounting_entry_id`` before booking it.
-        fencing_token: the run's lease token; it grows with every lease of the job, so storing
-            it beside a booking tells which run wrote it.
-    """
-
-    item: ItemT_co
-    export_item: ExportT_co
-    in_doubt: bool = False
-    fencing_token: int = 0
-
-    @property
-    def accounting_entry_id(self) -> uuid.UUID:
-        """The accounting entry both halves describe; the key of every outcome."""
-        entry: uuid.UUID = self.item.accounting_entry_id
-        return entry
-
-    def files(self) -> list[ItemFile]:
-        """The export item's files (receipts), tied to this job so that ``pleo.files.read``,
-        ``save`` and ``store`` can fetch a fresh URL when one has expired."""
-        job_id = getattr(self.item, "export_job_id", None)  # both versions' job items have it
-        return item_files(self.export_item, job_id if isinstance(job_id, uuid.UUID) else None)
 
 
 @dataclass(slots=True)

@@ -16,11 +16,20 @@ import threading
 from collections import OrderedDict
 from typing import Final
 
-from ._config import ERROR_FIELD_MAX_CHARS
-
-__all__ = ["MASK", "escape_controls", "redact", "register", "scrub", "scrub_chain"]
+__all__ = [
+    "ERROR_FIELD_MAX_CHARS",
+    "MASK",
+    "escape_controls",
+    "redact",
+    "register",
+    "scrub",
+    "scrub_chain",
+]
 
 MASK: Final = "[secure]"
+#: Each text field an error or log line takes from a response (Pleo's message and type, a
+#: request id, an httpx or h11 error text) is cut to this many characters.
+ERROR_FIELD_MAX_CHARS: Final = 500
 #: Secrets remembered at once; a refreshing token adds one per refresh, so old ones age out.
 _MAX_SECRETS: Final = 64
 #: Shorter strings are not masked: they would blank out ordinary words.

@@ -81,8 +81,7 @@ from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, new_holder
 
 if TYPE_CHECKING:
-    from ._api import V2Resources, V3Resources
-    from ._client import PleoExport
+    from ._api import ClientLike, V2Resources, V3Resources
     from .models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 __all__ = [
@@ -172,7 +171,7 @@ class ExportWorker(Generic[ExportT]):
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
-        pleo: PleoExport,
+        pleo: ClientLike,
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         **options: Unpack[WorkerOptions],
     ) -> None: ...
@@ -197,7 +196,7 @@ class ExportWorker(Generic[ExportT]):
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
-        pleo: PleoExport,
+        pleo: ClientLike,
         handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         *,
         batch_size: int,
@@ -205,7 +204,7 @@ class ExportWorker(Generic[ExportT]):
     ) -> None: ...
     def __init__(
         self,
-        pleo: PleoExport | V3Resources | V2Resources,
+        pleo: ClientLike | V3Resources | V2Resources,
         handler: Handler[Any, Any] | BatchHandler[Any, Any],
         *,
         batch_size: int | None = None,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pleo_export._cli import build_parser
-from pleo_export._cli._context import build_client
+from pleo_export._cli._connect import build_client
 from pleo_export.testing import FakePleo
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pleo_export import APIStatusError, PleoExport, RetryPolicy, ServerError
-from pleo_export._config import ERROR_FIELD_MAX_CHARS
+from pleo_export._secrets import ERROR_FIELD_MAX_CHARS
 
 from ._figures import record
 

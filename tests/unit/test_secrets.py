@@ -7,8 +7,15 @@ import logging
 
 import pytest
 
-from pleo_export._config import ERROR_FIELD_MAX_CHARS
-from pleo_export._secrets import MASK, escape_controls, redact, register, scrub, scrub_chain
+from pleo_export._secrets import (
+    ERROR_FIELD_MAX_CHARS,
+    MASK,
+    escape_controls,
+    redact,
+    register,
+    scrub,
+    scrub_chain,
+)
 
 SECRET = "sk-unit-secrets-5f1e0c9a7b"
 

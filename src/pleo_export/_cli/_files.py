@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._client import PleoExport
 from .._errors import FileDownloadError
-from ._output import Progress, print_json, progress_enabled
+from ._output import ProgressBar, print_json, progress_enabled
 
 if TYPE_CHECKING:  # the download machinery (asyncio, httpx) loads when the command runs
     from .._download import ItemFile
@@ -61,7 +61,7 @@ def _write_manifest(path: Path, manifest: dict[str, dict[str, Any]]) -> None:
 class _Download:
     """The state of one ``items files`` run: folder, manifest, counters and failures."""
 
-    def __init__(self, pleo: PleoExport, folder: Path, progress: Progress) -> None:
+    def __init__(self, pleo: PleoExport, folder: Path, progress: ProgressBar) -> None:
         self.pleo = pleo
         self.folder = folder
         self.progress = progress
@@ -102,7 +102,7 @@ async def _download_files(pleo: PleoExport, args: argparse.Namespace) -> int:
 
     folder = Path(args.output)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    progress = Progress(
+    progress = ProgressBar(
         f"files {args.job_id}",
         unit="files",
         enabled=progress_enabled(args.progress) and not args.json,

@@ -1,5 +1,5 @@
 """``pleo-export items export`` (the data layer to a file) and ``job-items summary``
-(``items files`` lives in ``_files``).
+(``items files`` lives in ``_files``, added to the ``items`` actions by ``_main``).
 
 The export streams page by page, so a job of any size is written with one page in memory. CSV
 gets one row per item with the columns a bookkeeper looks at first; JSON Lines keeps everything.
@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from .._client import PleoExport
-from . import _files
-from ._output import Progress, print_json, print_table, progress_enabled
+from ._output import ProgressBar, print_json, print_table, progress_enabled
 
 __all__ = ["CSV_COLUMNS", "csv_row", "register"]
 
@@ -101,7 +100,7 @@ def _open_output(name: str) -> Iterator[TextIO]:
 
 async def _export(pleo: PleoExport, args: argparse.Namespace) -> int:
     fmt = args.format or ("csv" if args.output.endswith(".csv") else "jsonl")
-    progress = Progress(
+    progress = ProgressBar(
         f"export {args.job_id}",
         unit="items",
         enabled=progress_enabled(args.progress) and not args.json,
@@ -165,8 +164,9 @@ async def _summary(pleo: PleoExport, args: argparse.Namespace) -> int:
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
-) -> None:
-    """Add ``items export`` and ``job-items summary`` to the command parser."""
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Add ``items export`` and ``job-items summary`` to the command parser; return the
+    ``items`` actions (``items files`` joins them, after ``export``)."""
     items = commands.add_parser("items", help="export items (the accounting data of a job)")
     sub = items.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = sub.add_parser(
@@ -188,7 +188,7 @@ def register(
         help="progress bar on stderr (auto: only on a terminal)",
     )
     export.set_defaults(handler=_export)
-    _files.register(sub, common)
+    actions = sub
 
     job_items = commands.add_parser("job-items", help="the per-item status of a job")
     sub = job_items.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -197,3 +197,4 @@ def register(
     )
     summary.add_argument("job_id", metavar="JOB_ID")
     summary.set_defaults(handler=_summary)
+    return actions

@@ -69,16 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from . import _items, _jobs, _tools
+    from . import _files, _items, _jobs, _tools
 
     _jobs.register(commands, common)
-    _items.register(commands, common)
+    items = _items.register(commands, common)
+    _files.register(items, common)
     _tools.register(commands, common)
     return parser
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from ._context import build_client
+    from ._connect import build_client
 
     async with build_client(args) as pleo:
         code: int = await args.handler(pleo, args)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TextIO
 
-__all__ = ["Progress", "print_json", "print_kv", "print_table", "progress_enabled"]
+__all__ = ["ProgressBar", "print_json", "print_kv", "print_table", "progress_enabled"]
 
 #: Characters of the bar itself, and the least time between two redraws.
 _BAR_WIDTH: Final = 30
@@ -76,7 +76,7 @@ def progress_enabled(mode: str, stream: TextIO | None = None) -> bool:
     return mode == "always"
 
 
-class Progress:
+class ProgressBar:
     """A one-line ``label [#####.....] done/total unit`` bar on stderr, redrawn in place.
 
     Disabled bars do nothing, so callers need no ``if``. ``total`` may be unknown (None) and set

@@ -14,7 +14,7 @@ from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._pagination import Cursor, Pager
 from .._unknown_fields import note_unknowns
 from .._validation import check_int, check_paging, check_sorting
-from .._wire import Endpoint, GeneratedPages, ListPages, Seam, page_orders
+from .._wire import Endpoint, GeneratedPages, ListPages, Sender, page_orders
 
 __all__ = ["ListArgs", "Resource", "paginate"]
 
@@ -57,7 +57,7 @@ class ListArgs:
 class Resource:
     """Base of the resource classes: holds the seam and the default prefetch."""
 
-    def __init__(self, seam: Seam, *, prefetch: int) -> None:
+    def __init__(self, seam: Sender, *, prefetch: int) -> None:
         self._seam = seam
         self._prefetch = prefetch
 
@@ -84,7 +84,7 @@ class Resource:
 
 
 def paginate(
-    seam: Seam,
+    seam: Sender,
     module: ModuleType,
     *pos: Any,
     after: str | None = None,

@@ -15,7 +15,7 @@ from .._errors import InvalidArgumentError
 from .._lifecycle import check_event_fields, transition
 from .._pagination import Pager
 from .._validation import check_bool, check_callable, check_enum, check_list, check_text, check_uuid
-from .._wire import Adapter, create_body, event_body, job_failure_type, v2, v3
+from .._wire import Adapter, check_job_failure_type, create_body, event_body, v2, v3
 from ..models import ExportJob, ExportJobV3
 from ._base import Resource
 
@@ -222,7 +222,7 @@ class ExportJobs(Resource, Generic[JobT]):
         """
         check_text(reason, "reason")
         if reason_type is not None:
-            job_failure_type(reason_type)
+            check_job_failure_type(reason_type)
         await transition(self, job, "failed", reason=reason, reason_type=reason_type)
 
 

@@ -12,30 +12,25 @@ from typing import TYPE_CHECKING, Any
 from ._adapter import Adapter, Endpoint, endpoint_kwargs
 from ._parse import json_loads, unset_to_none
 from ._seam import Seam
+from ._sender import Sender
 
 # The adapters and ``_common`` import generated endpoints and models: they load on first use
 # (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).
 if TYPE_CHECKING:
     from . import v2, v3
-    from ._common import (
-        GeneratedClient,
-        create_body,
-        event_body,
-        generated_client,
-        job_failure_type,
-        page_orders,
-    )
+    from ._common import check_job_failure_type, create_body, event_body, page_orders
+    from ._generated import GeneratedClient, generated_client
     from ._pages import GeneratedPages, ListPages
 
 #: Name -> the submodule that defines it (or, for ``v2``/``v3``, is it).
 _LAZY: dict[str, str] = {
-    "GeneratedClient": "._common",
+    "GeneratedClient": "._generated",
     "GeneratedPages": "._pages",
     "ListPages": "._pages",
+    "check_job_failure_type": "._common",
     "create_body": "._common",
     "event_body": "._common",
-    "generated_client": "._common",
-    "job_failure_type": "._common",
+    "generated_client": "._generated",
     "page_orders": "._common",
     "v2": ".v2",
     "v3": ".v3",
@@ -48,11 +43,12 @@ __all__ = [
     "GeneratedPages",
     "ListPages",
     "Seam",
+    "Sender",
+    "check_job_failure_type",
     "create_body",
     "endpoint_kwargs",
     "event_body",
     "generated_client",
-    "job_failure_type",
     "json_loads",
     "page_orders",
     "unset_to_none",

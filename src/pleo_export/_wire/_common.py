@@ -1,5 +1,5 @@
 """Request bodies and enums both API versions share: job creation, lifecycle events, sort order,
-and the generated client behind ``PleoExport.raw``."""
+and each version's item update model built from an ``ItemOutcome``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
-import httpx
-from pleo_export_raw import Client as GeneratedClient
 from pleo_export_raw.models import (
     CreateExportJob,
     CreateExportJobEvent,
@@ -24,15 +22,12 @@ from pleo_export_raw.types import UNSET, Unset
 from .._errors import InvalidArgumentError
 from .._outcome import ItemOutcome
 from .._validation import check_enum
-from ._seam import RawTransport, Seam
 
 __all__ = [
-    "GeneratedClient",
+    "check_job_failure_type",
     "coerce_update",
     "create_body",
     "event_body",
-    "generated_client",
-    "job_failure_type",
     "or_unset",
     "page_orders",
     "update_builders",
@@ -60,7 +55,7 @@ def page_orders(values: Sequence[str]) -> list[PageOrder]:
     return [check_enum(order, PageOrder, "sorting_order") for order in values]
 
 
-def job_failure_type(value: str) -> ExportJobFailureReasonType:
+def check_job_failure_type(value: str) -> ExportJobFailureReasonType:
     """A job-level failure type (the same 15 values on v3 and v2).
 
     Raises:
@@ -179,11 +174,3 @@ def update_builders(
         functools.partial(update_from, model=model, status=status, failure_types=failure_types),
         functools.partial(coerce_update, model=model, status=status, failure_types=failure_types),
     )
-
-
-def generated_client(seam: Seam, base_url: str) -> GeneratedClient:
-    """The generated client, sending through ``seam`` (see ``RawTransport``)."""
-    front = httpx.AsyncClient(base_url=base_url, transport=RawTransport(seam))
-    return GeneratedClient(
-        base_url=base_url, raise_on_unexpected_status=True
-    ).set_async_httpx_client(front)

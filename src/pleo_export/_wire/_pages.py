@@ -4,7 +4,7 @@
 request at a cursor and hands back the page. ``ListPages`` (the facade's list operations) reads
 the cursors of the decoded body first and leaves the models to build when the page is consumed,
 so a prefetch can ask for the next page before this one's models exist. Paging itself (cursor
-steps, loop guards, prefetch) is ``_pagination``'s; sending is the seam's.
+steps, loop guards, prefetch) is ``_pagination``'s; sending is the seam's (a ``Sender``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .._pagination import Cursor, Fetched, Page
 from .._unknown_fields import note_unknowns
 from ._adapter import Endpoint, endpoint_kwargs
 from ._parse import decode, parse, parse_generated, unset_to_none
-from ._seam import Seam
+from ._sender import Sender
 
 __all__ = ["GeneratedPages", "ListPages", "fetched_from_body", "page_from_envelope"]
 
@@ -76,7 +76,7 @@ class ListPages:
 
     __slots__ = ("_endpoint", "_model", "_params", "_pos", "_seam", "_where")
 
-    def __init__(self, seam: Seam, endpoint: Endpoint, *pos: Any, **params: Any) -> None:
+    def __init__(self, seam: Sender, endpoint: Endpoint, *pos: Any, **params: Any) -> None:
         if endpoint.model is None:
             raise TypeError(f"{endpoint.name} has no 2xx body to page through")
         self._seam = seam
@@ -109,7 +109,7 @@ class GeneratedPages:
 
     __slots__ = ("_module", "_params", "_pos", "_seam")
 
-    def __init__(self, seam: Seam, module: ModuleType, *pos: Any, **params: Any) -> None:
+    def __init__(self, seam: Sender, module: ModuleType, *pos: Any, **params: Any) -> None:
         self._seam = seam
         self._module = module
         self._pos = pos

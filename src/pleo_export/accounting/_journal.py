@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 from .._currencies import EXPONENTS
+from .._outcome import Rejected
 from ..money import Money
 
 if TYPE_CHECKING:
-    from .._worker import Rejected
     from ..models import (
         AccountV3,
         ContraAccount,
@@ -205,8 +205,6 @@ class Unmappable:
 
     def rejected(self) -> Rejected:
         """The worker's ``Rejected`` answer for this item."""
-        from .._worker import Rejected
-
         return Rejected(self.message, reason_type=self.failure_type)
 
 

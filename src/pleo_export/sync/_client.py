@@ -67,14 +67,14 @@ RunV2 = ExportRun[ExportJob, ExportJobItem, ExportItemV2]
 
 #: Each sync client, view and version namespace → its core and how to find its async twin on
 #: the loop (what the sync worker needs; filled in by the objects themselves).
-_SOURCES: weakref.WeakKeyDictionary[object, tuple[Core, Callable[[], AsyncSource]]] = (
+_SOURCES: weakref.WeakKeyDictionary[object, tuple[Core[AsyncClient], Callable[[], AsyncSource]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def source_of(
     holder: PleoExport | V3Resources | V2Resources,
-) -> tuple[Core, Callable[[], AsyncSource]]:
+) -> tuple[Core[AsyncClient], Callable[[], AsyncSource]]:
     """The core of a sync client or version namespace, and its async counterpart's getter
     (call that on the loop only)."""
     return _SOURCES[holder]
@@ -83,15 +83,16 @@ def source_of(
 class V3Resources:
     """The v3 endpoints, typed exactly: ``pleo.v3.jobs`` and so on (sync)."""
 
-    def __init__(self, binding: Binding) -> None:
+    def __init__(self, binding: Binding[AsyncClient]) -> None:
         self._binding = binding
-        _SOURCES[self] = (binding.core, lambda: binding.resolve().v3)
-        self.jobs: Jobs[ExportJobV3] = Jobs(binding, lambda client: client.v3.jobs)
+        core = binding.core
+        _SOURCES[self] = (core, lambda: binding.resolve().v3)
+        self.jobs: Jobs[ExportJobV3] = Jobs(core, lambda: binding.resolve().v3.jobs)
         self.job_items: JobItemsV3[
             ExportJobItemV3, UpdateExportJobItemV3, ExportJobItemUpdateV3
-        ] = JobItemsV3(binding, lambda client: client.v3.job_items)
+        ] = JobItemsV3(core, lambda: binding.resolve().v3.job_items)
         self.export_items: ExportItems[ExportItemV3] = ExportItems(
-            binding, lambda client: client.v3.export_items
+            core, lambda: binding.resolve().v3.export_items
         )
 
     def export_run(
@@ -123,15 +124,16 @@ class V3Resources:
 class V2Resources:
     """The v2 endpoints: ``pleo.v2.jobs`` and so on (sync)."""
 
-    def __init__(self, binding: Binding) -> None:
+    def __init__(self, binding: Binding[AsyncClient]) -> None:
         self._binding = binding
-        _SOURCES[self] = (binding.core, lambda: binding.resolve().v2)
-        self.jobs: Jobs[ExportJob] = Jobs(binding, lambda client: client.v2.jobs)
+        core = binding.core
+        _SOURCES[self] = (core, lambda: binding.resolve().v2)
+        self.jobs: Jobs[ExportJob] = Jobs(core, lambda: binding.resolve().v2.jobs)
         self.job_items: JobItems[ExportJobItem, UpdateExportJobItem, ExportJobItemUpdate] = (
-            JobItems(binding, lambda client: client.v2.job_items)
+            JobItems(core, lambda: binding.resolve().v2.job_items)
         )
         self.export_items: ExportItems[ExportItemV2] = ExportItems(
-            binding, lambda client: client.v2.export_items
+            core, lambda: binding.resolve().v2.export_items
         )
 
     def export_run(
@@ -244,7 +246,7 @@ class PleoExport:
         core = Core(make, borrowed=http_client is not None or file_client is not None)
         self._setup(Binding(core), owner=True)
 
-    def _setup(self, binding: Binding, *, owner: bool) -> None:
+    def _setup(self, binding: Binding[AsyncClient], *, owner: bool) -> None:
         self._binding = binding
         self._core = binding.core
         self._owner = owner
@@ -292,7 +294,8 @@ class PleoExport:
     @cached_property
     def files(self) -> Files:
         """Downloads of export items' files (receipts)."""
-        return Files(self._binding, lambda client: client.files)
+        binding = self._binding
+        return Files(binding.core, lambda: binding.resolve().files)
 
     def with_options(
         self,
@@ -391,5 +394,5 @@ class PleoExport:
 class _View(PleoExport):
     """What ``PleoExport.with_options`` returns: the same core through a derived binding."""
 
-    def __init__(self, binding: Binding) -> None:
+    def __init__(self, binding: Binding[AsyncClient]) -> None:
         self._setup(binding, owner=False)

@@ -15,17 +15,28 @@ import os
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Final, ParamSpec, TypeVar
+from typing import Final, Generic, ParamSpec, Protocol, TypeVar
 
 import pleo_export
 from pleo_export import PleoError
 
 from ._portal import Portal, PortalClosedError, abandon, current_pid
 
-__all__ = ["Binding", "Core", "with_response"]
+__all__ = ["AsyncClosable", "Binding", "Core", "with_response"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class AsyncClosable(Protocol):
+    """What a core needs of its async client (a ``pleo_export.PleoExport``): to close it. The
+    core is generic in the client, so that it need not import the client."""
+
+    async def aclose(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=AsyncClosable)
+ClientT_co = TypeVar("ClientT_co", bound=AsyncClosable, covariant=True)
 
 #: The list the innermost sync ``with_response`` collects into (in the caller's thread).
 _capture: contextvars.ContextVar[list[pleo_export.ResponseMeta] | None] = contextvars.ContextVar(
@@ -33,13 +44,13 @@ _capture: contextvars.ContextVar[list[pleo_export.ResponseMeta] | None] = contex
 )
 
 #: Every live core, so that a fork can give each a fresh lock in the child.
-_CORES: Final[weakref.WeakSet[Core]] = weakref.WeakSet()
+_CORES: Final[weakref.WeakSet[Core[AsyncClosable]]] = weakref.WeakSet()
 
 
-class Core:
+class Core(Generic[ClientT_co]):
     """One sync client's async client and portal (its ``with_options`` views share them)."""
 
-    def __init__(self, factory: Callable[[], pleo_export.PleoExport], *, borrowed: bool) -> None:
+    def __init__(self, factory: Callable[[], ClientT_co], *, borrowed: bool) -> None:
         self._factory = factory
         #: The async client every call goes through (replaced in a forked child).
         self.client = factory()
@@ -132,7 +143,7 @@ def _reset_locks() -> None:
 os.register_at_fork(after_in_child=_reset_locks)
 
 
-class Binding:
+class Binding(Generic[ClientT]):
     """Which async client a sync object's calls go to: the root's, or a ``with_options`` view
     of it (re-derived after a fork, when the root's client is replaced)."""
 
@@ -140,16 +151,16 @@ class Binding:
 
     def __init__(
         self,
-        core: Core,
-        parent: Binding | None = None,
-        derive: Callable[[pleo_export.PleoExport], pleo_export.PleoExport] | None = None,
+        core: Core[ClientT],
+        parent: Binding[ClientT] | None = None,
+        derive: Callable[[ClientT], ClientT] | None = None,
     ) -> None:
         self.core = core
         self._parent = parent
         self._options = derive
-        self._cached: tuple[int, pleo_export.PleoExport] | None = None
+        self._cached: tuple[int, ClientT] | None = None
 
-    def resolve(self) -> pleo_export.PleoExport:
+    def resolve(self) -> ClientT:
         """The async client; call it on the portal's loop only."""
         if self._parent is None or self._options is None:
             return self.core.client

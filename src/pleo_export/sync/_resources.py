@@ -18,7 +18,7 @@ import pleo_export
 from pleo_export import BatchResult, DownloadedFile, ItemFile, Page
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItemV3
 
-from ._core import Binding, Core
+from ._core import AsyncClosable, Core
 from ._defaults import RUN
 from ._portal import Portal
 
@@ -37,7 +37,6 @@ UpdateT_contra = TypeVar("UpdateT_contra", contravariant=True)
 ResultT_co = TypeVar("ResultT_co", covariant=True)
 R = TypeVar("R")
 IdLike = str | uuid.UUID
-AsyncClient = pleo_export.PleoExport
 
 
 class _AsyncJobs(Protocol[JobT]):
@@ -90,7 +89,12 @@ class Pager(Generic[T]):
     """
 
     def __init__(
-        self, core: Core, pager: pleo_export.Pager[T], *, max_items: int | None, chunk: int
+        self,
+        core: Core[AsyncClosable],
+        pager: pleo_export.Pager[T],
+        *,
+        max_items: int | None,
+        chunk: int,
     ) -> None:
         self._core = core
         self._generation = core.generation
@@ -167,22 +171,22 @@ async def _take(source: AsyncIterator[T], chunk: int) -> list[T]:
 
 
 class _Resource(Generic[R]):
-    """A sync resource: the binding to its client and how to find the async resource."""
+    """A sync resource: its client's core, and how to find the async resource (a call on the
+    loop, through the client's binding: after a fork it finds the child's)."""
 
-    def __init__(self, binding: Binding, pick: Callable[[AsyncClient], R]) -> None:
-        self._binding = binding
-        self._core = binding.core
-        self._pick = pick
+    def __init__(self, core: Core[AsyncClosable], find: Callable[[], R]) -> None:
+        self._core = core
+        self._find = find
 
     def _run(self, op: Callable[[R], Awaitable[T]]) -> T:
-        binding, pick = self._binding, self._pick
-        return self._core.run(lambda: op(pick(binding.resolve())))
+        find = self._find
+        return self._core.run(lambda: op(find()))
 
     def _pager(
         self, make: Callable[[R], pleo_export.Pager[T]], *, max_items: int | None, limit: int
     ) -> Pager[T]:
-        binding, pick = self._binding, self._pick
-        pager = self._core.portal().run_sync(lambda: make(pick(binding.resolve())))
+        find = self._find
+        pager = self._core.portal().run_sync(lambda: make(find()))
         return Pager(self._core, pager, max_items=max_items, chunk=limit)
 
 
@@ -319,9 +323,7 @@ class JobItems(
     @property
     def item_failure_types(self) -> type[StrEnum]:
         """This version's item-level failure type enum."""
-        return self._core.portal().run_sync(
-            lambda: self._pick(self._binding.resolve()).item_failure_types
-        )
+        return self._core.portal().run_sync(lambda: self._find().item_failure_types)
 
     def list(
         self,
@@ -392,11 +394,11 @@ class JobItemsV3(JobItems[ItemT, UpdateT, ResultT]):
 
     def __init__(
         self,
-        binding: Binding,
-        pick: Callable[[AsyncClient], _AsyncJobItemsV3[ItemT, UpdateT, ResultT]],
+        core: Core[AsyncClosable],
+        find: Callable[[], _AsyncJobItemsV3[ItemT, UpdateT, ResultT]],
     ) -> None:
-        super().__init__(binding, pick)
-        self._pick_v3 = pick
+        super().__init__(core, find)
+        self._find_v3 = find
 
     def get_by_accounting_entry(
         self, *, company_id: IdLike, accounting_entry_id: IdLike
@@ -406,9 +408,9 @@ class JobItemsV3(JobItems[ItemT, UpdateT, ResultT]):
         Raises:
             ExportEntryNotFoundError: no job item for that entry.
         """
-        binding, pick = self._binding, self._pick_v3
+        find = self._find_v3
         return self._core.run(
-            lambda: pick(binding.resolve()).get_by_accounting_entry(
+            lambda: find().get_by_accounting_entry(
                 company_id=company_id, accounting_entry_id=accounting_entry_id
             )
         )
@@ -460,10 +462,8 @@ class Files(_Resource[pleo_export.Files]):
         self, export_item: ExportItemV3 | ExportItemV2, *, job_id: str | uuid.UUID | None = None
     ) -> list[ItemFile]:
         """The files of an export item, in Pleo's (upload) order."""
-        binding, pick = self._binding, self._pick
-        return self._core.portal().run_sync(
-            lambda: pick(binding.resolve()).of(export_item, job_id=job_id)
-        )
+        find = self._find
+        return self._core.portal().run_sync(lambda: find().of(export_item, job_id=job_id))
 
     def read(self, file: ItemFile) -> DownloadedFile:
         """Download a file into memory (at most ``max_size`` bytes).

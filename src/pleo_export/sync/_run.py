@@ -29,7 +29,7 @@ from pleo_export.models import (
     ExportJobV3,
 )
 
-from ._core import Core
+from ._core import AsyncClosable, Core
 from ._defaults import PROCESS
 from ._pool import BatchHandler, Handler, HandlerPool
 from ._portal import Portal
@@ -55,7 +55,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     same here.
     """
 
-    def __init__(self, core: Core, run: pleo_export.ExportRun[JobT, ItemT, ExportT]) -> None:
+    def __init__(
+        self, core: Core[AsyncClosable], run: pleo_export.ExportRun[JobT, ItemT, ExportT]
+    ) -> None:
         self._core = core
         self._generation = core.generation
         self._run = run

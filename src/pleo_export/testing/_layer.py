@@ -19,6 +19,7 @@ from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from pleo_export.testing._app import dumps
+from pleo_export.testing._asgi import ABORT_EXTENSION, STOPPING_EXTENSION, ConnectionDropped
 from pleo_export.testing._faults import FILE_FAULT_KINDS, FaultRule, Faults
 from pleo_export.testing._files import FILE_FAULTS_EXTENSION
 from pleo_export.testing._rules import CONTENT_TYPE
@@ -33,9 +34,6 @@ __all__ = [
     "FaultLayer",
 ]
 
-ABORT_EXTENSION = "pleo_export.abort"
-STOPPING_EXTENSION = "pleo_export.stopping"
-
 UNKNOWN_JOB_STATUS = "archived"
 UNKNOWN_ITEM_STATUS = "on_hold"
 UNKNOWN_ITEM_TYPE = "crypto_purchase"
@@ -44,10 +42,6 @@ _UNKNOWN_ERROR_TYPE = "ACCOUNTING_ENTRY_LOCKED"
 
 _REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}
 _REASONS |= {503: "Service Unavailable", 504: "Gateway Timeout"}
-
-
-class ConnectionDropped(Exception):
-    """Raised in-process where a real server would close the socket without answering."""
 
 
 def _html_page(status: int) -> bytes:

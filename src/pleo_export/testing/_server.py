@@ -17,8 +17,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from pleo_export.testing._asgi import ABORT_EXTENSION, STOPPING_EXTENSION
 from pleo_export.testing._asgi import ASGIApp as AnyApp  # what callers may pass
-from pleo_export.testing._layer import ABORT_EXTENSION, STOPPING_EXTENSION
 
 __all__ = ["FakePleoServer", "bind_loopback", "make_config"]
 

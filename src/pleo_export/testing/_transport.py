@@ -10,8 +10,7 @@ import asyncio
 
 import httpx
 
-from pleo_export.testing._asgi import ASGIApp
-from pleo_export.testing._layer import ConnectionDropped
+from pleo_export.testing._asgi import ASGIApp, ConnectionDropped
 
 __all__ = ["FakeTransport"]
 
