@@ -2,8 +2,10 @@
 
 ``chunk`` is the pure splitting rule; ``send_batches`` is a thin async shell over a one-batch
 sender that gathers every answer, per-item errors and failed batches included, into one
-``BatchResult``; ``Outbox`` buffers ``ItemOutcome`` values as they are recorded and sends them
-as batches fill. What to report for an item is the caller's business (see ``_run``); turning an
+``BatchResult``; ``Outbox`` buffers ``ItemOutcome`` values as they are recorded, sends them as
+batches fill (journaled first, through the run's journal, then the version's ``report``) and
+adds each answer to the run's counters and its own ``delivered`` and ``errors``, which the run
+reads. What to report for an item is the caller's business (see ``_recorder``); turning an
 outcome into a request is the wire's.
 """
 
@@ -14,14 +16,17 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol, TypeAlias, TypeVar, cast
 
 from ._config import BATCH_LIMIT, DEFAULT_BATCH_CONCURRENCY, DEFAULT_FLUSH_INTERVAL
 from ._errors import InvalidArgumentError, PleoError
+from ._journal import RunJournal
+from ._lifecycle import status_text
 from ._outcome import ItemOutcome
-from ._port import EntryLike, UpdateResultLike
+from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike, UpdateResultLike
 from ._validation import check_int
 
 if TYPE_CHECKING:
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchResult",
     "BatchUpdateError",
+    "Counts",
     "FailedBatch",
     "Outbox",
     "chunk",
@@ -281,34 +287,50 @@ def _refuse_duplicates(updates: Sequence[EntryLike]) -> None:
         seen.add(entry)
 
 
+class Counts(Protocol):
+    """The counters an outbox adds each answer to (the run's ``RunStats``)."""
+
+    flushed_batches: int
+    delivered: int
+    item_errors: int
+
+
 class Outbox:
     """Item outcomes recorded one by one and sent in batches of 100 as they fill.
 
     A full batch goes out in the background at once (at most ``concurrency`` in flight); so
-    does whatever has waited ``flush_interval`` seconds, checked as updates come in. A batch
-    that fails after retries is put back and ``failure`` is set: no more background sends until
+    does whatever has waited ``flush_interval`` seconds, checked as updates come in. Each batch
+    goes through ``journal.report`` (journaled first) to the version's ``report``. A batch that
+    fails after retries is put back and ``failure`` is set: no more background sends until
     ``flush()`` tries again. Nothing is dropped, cancellation included.
 
+    Each answer is added to ``counts`` (batches accepted, items delivered, item errors), and
+    the statuses Pleo confirmed and its per-item errors are kept in ``delivered`` and
+    ``errors`` (each refused item logged at WARNING): values the run reads, not callbacks.
+
     Args:
-        send: sends one batch of outcomes (the port's ``report`` for this job).
-        job_id: the job the outcomes belong to, for log lines.
-        on_result: called with the ``BatchResult`` of every send.
+        journal: the run's journal; each batch is journaled, and its answer confirmed, through it.
+        port: the run's API version; its ``report`` sends one batch.
+        job_id: the job the outcomes belong to.
+        counts: the run's counters.
         concurrency: batches in flight at once (default 4).
         flush_interval: seconds an update may wait for its batch to fill (default 30).
     """
 
     def __init__(
         self,
-        send: _Sender[ItemOutcome],
+        journal: RunJournal,
+        port: ExportPort[JobLike, EntryLike, EntryLike],
         job_id: uuid.UUID,
-        on_result: Callable[[BatchResult], None],
+        counts: Counts,
         *,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
-        self._send = send
+        self._journal = journal
+        self._port = port
         self._job_id = job_id
-        self._on_result = on_result
+        self._counts = counts
         self._concurrency = concurrency
         self._flush_interval = flush_interval
         self._buffer: list[ItemOutcome] = []
@@ -317,6 +339,10 @@ class Outbox:
         self._slots = asyncio.Semaphore(concurrency)
         #: The last failed send, until a flush delivers everything.
         self.failure: BatchUpdateError | None = None
+        #: Statuses of the items Pleo confirmed as updated.
+        self.delivered: Counter[str] = Counter()
+        #: Per-item errors Pleo returned in update responses.
+        self.errors: list[ItemErrorLike] = []
 
     def __len__(self) -> int:
         return len(self._buffer)
@@ -348,7 +374,7 @@ class Outbox:
             batch, self._buffer, self._since = self._buffer, [], None
             try:
                 result = await send_batches(
-                    self._send, batch, job_id=self._job_id, concurrency=self._concurrency
+                    self._report, batch, job_id=self._job_id, concurrency=self._concurrency
                 )
             except BaseException:
                 self._put_back(batch)
@@ -379,18 +405,36 @@ class Outbox:
             try:
                 with _delivering(batch):
                     result = await send_batches(
-                        self._send, batch, job_id=self._job_id, concurrency=1
+                        self._report, batch, job_id=self._job_id, concurrency=1
                     )
             except BaseException:
                 self._put_back(batch)  # cancelled: keep the updates for the next flush
                 raise
         self._absorb(result)
 
+    def _report(self, batch: Sequence[ItemOutcome]) -> Awaitable[UpdateResultLike]:
+        """Send one batch: journaled first, then the version's ``report``."""
+        return self._journal.report(self._port.report, self._job_id, batch)
+
     def _absorb(self, result: BatchResult) -> None:
+        """Keep a send's answer: failed batches back in the buffer, the rest counted."""
         if result.failed_batches:
             self._put_back(cast("list[ItemOutcome]", result.failed_updates))  # what it sent
             self.failure = BatchUpdateError(result)
-        self._on_result(result)
+        counts = self._counts
+        counts.flushed_batches += result.batches - len(result.failed_batches)
+        counts.delivered += len(result.updated)
+        self.delivered.update(status_text(item.status) for item in result.updated)
+        for error in result.errors:
+            logger.warning(
+                "job %s: Pleo refused the update of entry %s: %s: %s",
+                self._job_id,
+                error.accounting_entry_id,
+                error.type_,
+                error.message,
+            )
+        self.errors.extend(result.errors)
+        counts.item_errors = len(self.errors)
 
     def _put_back(self, updates: Sequence[ItemOutcome]) -> None:
         self._buffer[:0] = updates

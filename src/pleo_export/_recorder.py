@@ -1,10 +1,11 @@
 """What an export run has recorded, and the final event that calls for.
 
 ``Recorder`` checks each outcome the caller records, notes it in the journal and buffers it in
-an ``Outbox`` that sends batches of 100 as they fill, and folds Pleo's answers into the run's
-counters. At the end it fails what was never reported and posts the event the outcomes call
-for, fails the job after an error, or rides out a journal outage. Reading the items still to
-do is ``_reader``'s part; leasing, claiming and which ending applies is ``_run``'s.
+an ``Outbox`` that sends batches of 100 as they fill (through the journal, to the version) and
+adds Pleo's answers to the run's counters. At the end it fails what was never reported and
+posts the event the outcomes call for, fails the job after an error, or rides out a journal
+outage. Reading the items still to do is ``_reader``'s part; leasing, claiming and which
+ending applies is ``_run``'s.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Set
 from datetime import UTC, datetime
 from typing import Final, Generic, TypeVar
 
-from ._batch import BatchResult, BatchUpdateError, Outbox
+from ._batch import BatchUpdateError, Outbox
 from ._config import FAILURE_REASON_MAX_CHARS, OUTAGE_RETRY_INITIAL, OUTAGE_RETRY_MAX
 from ._errors import InvalidArgumentError, PleoError
 from ._journal import RunJournal
@@ -25,7 +25,6 @@ from ._lifecycle import (
     final_event,
     job_failure_type,
     job_failure_type_for,
-    status_text,
     target_status,
     transition,
 )
@@ -61,7 +60,7 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         port: the run's API version.
         job_id: the job.
         journal: the run's journal (each outcome is noted, each batch reported through it).
-        stats: the run's counters.
+        stats: the run's counters (the outbox adds Pleo's answers to them).
         check_open: raises unless the run takes outcomes now.
         concurrency: update batches in flight at once.
         flush_interval: seconds an outcome may wait for its batch to fill.
@@ -84,20 +83,19 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         self._stats = stats
         self._check_open = check_open
         self.outbox = Outbox(
-            lambda batch: journal.report(port.report, job_id, batch),
+            journal,
+            port,
             job_id,
-            self._count,
+            stats,
             concurrency=concurrency,
             flush_interval=flush_interval,
         )
         #: Entries with an outcome in this run (replayed ones included).
         self.reported: set[uuid.UUID] = set()
-        #: Per-item errors Pleo returned in update responses.
-        self.errors: list[ItemErrorLike] = []
+        #: Per-item errors Pleo returned in update responses (the outbox keeps them).
+        self.errors: list[ItemErrorLike] = self.outbox.errors
         #: The item failure types recorded, for the job's failure reason.
         self.failure_types: list[str | None] = []
-        #: Statuses of the items Pleo confirmed as updated.
-        self.delivered: Counter[str] = Counter()
         #: Entries the job listed as unfinished (None: not listed yet).
         self.todo: set[uuid.UUID] | None = None
         #: Entries with a job item but no export data (reported failed).
@@ -201,23 +199,6 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         self._journal.note(outcome)
         self.outbox.add(outcome)
 
-    def _count(self, result: BatchResult) -> None:
-        """Fold one sent batch's result into the run's counters and errors."""
-        stats = self._stats
-        stats.flushed_batches += result.batches - len(result.failed_batches)
-        stats.delivered += len(result.updated)
-        self.delivered.update(status_text(item.status) for item in result.updated)
-        for error in result.errors:
-            logger.warning(
-                "job %s: Pleo refused the update of entry %s: %s: %s",
-                self._job_id,
-                error.accounting_entry_id,
-                error.type_,
-                error.message,
-            )
-        self.errors.extend(result.errors)
-        stats.item_errors = len(self.errors)
-
     async def finish(self, *, resumed: bool) -> str:
         """Fail what the job lists as unfinished but was never reported, post the event the
         outcomes call for, and return the job's final status (see ``ExportRun``)."""
@@ -242,8 +223,9 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
             any_ok = await self._has_items("successful")
             any_failed = bool(self.errors) or await self._has_items("failed")
         else:  # the run started the job, so it saw every outcome
-            any_ok = self.delivered["successful"] > 0
-            any_failed = bool(self.errors) or self.delivered["failed"] > 0
+            delivered = self.outbox.delivered
+            any_ok = delivered["successful"] > 0
+            any_failed = bool(self.errors) or delivered["failed"] > 0
         event = final_event(any_successful=any_ok, any_failed=any_failed)
         await self._journal.check()
         reason = reason_type = None

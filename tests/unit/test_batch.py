@@ -1,15 +1,22 @@
 """Batch updates: the chunking rule, one aggregate result with nothing dropped, validation before
-any request, bounded concurrency, ``raise_on_error`` and clean cancellation."""
+any request, bounded concurrency, ``raise_on_error`` and clean cancellation; the run's outbox
+sending through the journal and keeping each answer."""
 
 from __future__ import annotations
 
 import asyncio
+import collections.abc
+import dataclasses
 import json
+import types
+import typing
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
+from memory_port import COMPANY, Answer, MemoryPort
 from pytest_httpx import HTTPXMock
 
 from pleo_export import (
@@ -18,7 +25,11 @@ from pleo_export import (
     JobFinishedError,
     PleoExport,
 )
-from pleo_export._batch import chunk
+from pleo_export._batch import Outbox, chunk
+from pleo_export._journal import RunJournal
+from pleo_export._outcome import ItemOutcome, JobRef, OutcomeStatus
+from pleo_export._reader import RunStats
+from pleo_export.coordination import InMemoryCoordinator
 
 JOB_ID = "0d6e4a2b-7c1f-4e3a-9b5d-2f8a6c4e1b3d"
 ITEMS_URL = f"http://127.0.0.1:9/v3/export-jobs/{JOB_ID}/items"
@@ -216,3 +227,65 @@ async def test_v2_update_all_uses_the_v2_endpoint(pleo: PleoExport, httpx_mock: 
     result = await pleo.v2.job_items.update_all(JOB_ID, _updates(101))
     assert result.batches == 2
     assert len(result.updated) == 101
+
+
+def test_the_outbox_is_given_values_not_callables() -> None:
+    """Outcomes flow one way (issue 25): the outbox is handed the journal, the version and the
+    run's counters, and no function to call back up into the recorder. Fails if a parameter is
+    annotated as a ``Callable`` or as a protocol with ``__call__`` (a send lambda, an
+    ``on_result``)."""
+    hints = typing.get_type_hints(Outbox.__init__)
+    hints.pop("return")
+    assert set(hints) >= {"journal", "port", "job_id", "counts"}
+    for name, hint in hints.items():
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        for option in typing.get_args(hint) if union else (hint,):
+            kind = typing.get_origin(option) or option
+            assert kind is not collections.abc.Callable, name
+            if isinstance(kind, type):
+                calls = [k for k in kind.__mro__ if k is not object and "__call__" in vars(k)]
+                assert not calls, (name, calls)
+
+
+async def test_the_outbox_sends_through_the_journal_and_keeps_each_answer() -> None:
+    """A flushed batch is journaled, then reported through the version, and its answer lands
+    in the values the run reads: the counters it was given, and its own ``delivered`` and
+    ``errors``. Fails if the outbox bypassed the journal (no outcome journaled), or dropped or
+    miscounted the answer (batches, delivered, statuses, item errors)."""
+    port = MemoryPort(3)
+    refused = port.items[2].accounting_entry_id
+
+    async def report(job_id: uuid.UUID, outcomes: Sequence[ItemOutcome]) -> Answer:
+        answer = await MemoryPort.report(port, job_id, outcomes[:2])
+        answer.errors.append(_Refusal(refused, "ACCOUNTING_ENTRY_DOES_NOT_EXIST", "no such"))
+        return answer
+
+    port.report = report  # type: ignore[method-assign]
+    coordinator = InMemoryCoordinator()
+    journal = RunJournal(coordinator, "holder")
+    await journal.acquire(JobRef(port.job.id, COMPANY, "v3"))
+    counts = RunStats()
+    outbox = Outbox(journal, port, port.job.id, counts)
+    outcomes = [
+        ItemOutcome(item.accounting_entry_id, OutcomeStatus.SUCCESSFUL) for item in port.items
+    ]
+    for outcome in outcomes:
+        journal.note(outcome)
+        outbox.add(outcome)
+    await outbox.flush()
+    assert journal.journaled == {o.accounting_entry_id for o in outcomes}
+    assert [o.accounting_entry_id for o in port.reported] == [
+        o.accounting_entry_id for o in outcomes[:2]
+    ]
+    assert (counts.flushed_batches, counts.delivered, counts.item_errors) == (1, 2, 1)
+    assert outbox.delivered == {"successful": 2}
+    assert [error.accounting_entry_id for error in outbox.errors] == [refused]
+    assert len(outbox) == 0
+    assert outbox.failure is None
+
+
+@dataclasses.dataclass
+class _Refusal:
+    accounting_entry_id: uuid.UUID
+    type_: str
+    message: str
