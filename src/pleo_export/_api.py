@@ -79,6 +79,7 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
     def __init__(self, wire: Adapter[Any], seam: Seam, coordinator: Coordinator) -> None:
         self.api_version = wire.version
         self._wire = wire
+        self._seam = seam
         # ``post_event`` is the jobs resource's own (one signature, one body).
         self.post_event = self.jobs.post_event
         # The client's in-memory journal (runs and workers given no coordinator) and its
@@ -141,15 +142,24 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
         return self.export_items.list(job_id)
 
     async def report(self, job_id: uuid.UUID, outcomes: Sequence[ItemOutcome]) -> UpdateResultLike:
-        """Send at most 100 item outcomes as one update batch (what ``ExportRun`` records).
+        """Send at most 100 item outcomes as one update batch (what ``ExportRun`` records):
+        each built once into this version's update model and sent straight down the wire (the
+        models are ours, so ``job_items.update``'s checks of a caller's input are not needed).
 
         Raises:
             InvalidArgumentError: more than 100 outcomes, or none.
             JobFinishedError: the job is finished; its items can no longer change.
         """
+        # deferred: the wire's request bodies load with the generated models, on first use
+        from ._wire import send_updates
+
         check_batch(len(outcomes))
-        update_from = self._wire.update_from
-        return await self.job_items.update(job_id, [update_from(outcome) for outcome in outcomes])
+        wire = self._wire
+        body = [wire.update_from(outcome) for outcome in outcomes]
+        answer: UpdateResultLike = await send_updates(
+            self._seam, wire.update_job_items, job_id, body
+        )
+        return answer
 
     def check_item_failure_type(self, value: str) -> str:
         """``value`` as a known item-level failure type of this version."""

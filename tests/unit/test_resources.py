@@ -60,6 +60,26 @@ async def test_report_sends_each_outcome_in_the_versions_json(
     ]
 
 
+@pytest.mark.parametrize("version", ["v3", "v2"])
+async def test_report_goes_straight_down_the_wire(
+    pleo: PleoExport, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """``report`` builds its update models once and sends them itself: the public
+    ``job_items.update`` (which checks and coerces a caller's input) is not on its way. Fails
+    if ``report`` hands its models to the resource again (issue 25: one call down the wire)."""
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("report went through job_items.update")
+
+    api = pleo.v3 if version == "v3" else pleo.v2
+    monkeypatch.setattr(api.job_items, "update", refuse)
+    url = f"{BASE_URL}/{version}/export-jobs/{JOB_ID}/items"
+    data = [{"accountingEntryId": str(ENTRY), "exportJobId": str(JOB_ID), "status": "successful"}]
+    httpx_mock.add_response(method="PUT", url=url, json={"data": data, "errors": []})
+    answer = await api.report(JOB_ID, OUTCOMES[:1])
+    assert [item.accounting_entry_id for item in answer.data] == [ENTRY]
+
+
 @pytest.mark.parametrize(
     ("update", "complaint"),
     [

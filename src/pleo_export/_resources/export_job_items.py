@@ -13,9 +13,8 @@ from .._batch import BatchResult, send_batches
 from .._config import DEFAULT_BATCH_CONCURRENCY
 from .._lifecycle import job_ref
 from .._pagination import Pager
-from .._unknown_fields import note_unknowns
 from .._validation import check_batch, check_bool, check_enum, check_list, check_uuid
-from .._wire import Adapter, v2, v3
+from .._wire import Adapter, send_updates, v2, v3
 from ..models import (
     ExportJob,
     ExportJobItem,
@@ -102,9 +101,7 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         return await self._send(check_uuid(job_id, "job_id"), body)
 
     async def _send(self, job_id: uuid.UUID, body: Sequence[UpdateT]) -> ResultT:
-        endpoint = self._wire.update_job_items
-        result: ResultT = await self._seam.call(endpoint.request(job_id, body=body), endpoint.model)
-        note_unknowns(result, where="ExportJobItemUpdate")
+        result: ResultT = await send_updates(self._seam, self._wire.update_job_items, job_id, body)
         return result
 
     async def update_all(

@@ -18,7 +18,13 @@ from ._sender import Sender
 # (a resource, ``pleo.raw``), so making a client loads the seam alone (issue 21).
 if TYPE_CHECKING:
     from . import v2, v3
-    from ._common import check_job_failure_type, create_body, event_body, page_orders
+    from ._common import (
+        check_job_failure_type,
+        create_body,
+        event_body,
+        page_orders,
+        send_updates,
+    )
     from ._generated import GeneratedClient, generated_client
     from ._pages import GeneratedPages, ListPages
 
@@ -32,6 +38,7 @@ _LAZY: dict[str, str] = {
     "event_body": "._common",
     "generated_client": "._generated",
     "page_orders": "._common",
+    "send_updates": "._common",
     "v2": ".v2",
     "v3": ".v3",
 }
@@ -51,6 +58,7 @@ __all__ = [
     "generated_client",
     "json_loads",
     "page_orders",
+    "send_updates",
     "unset_to_none",
     "v2",
     "v3",

@@ -28,19 +28,27 @@ def endpoint_kwargs(module: ModuleType, *args: Any, **kwargs: Any) -> dict[str, 
 
 @attrs.frozen
 class Endpoint:
-    """One generated operation and the model its 2xx body parses into (None: no body)."""
+    """One generated operation and the model its 2xx body parses into (None: no body).
+
+    Attributes:
+        request: the generated builder itself (the module's ``_get_kwargs``): called with the
+            operation's arguments, it makes the request description, with no step of ours in
+            between.
+    """
 
     module: ModuleType
     model: type[Any] | None
+    request: Callable[..., dict[str, Any]] = attrs.field(init=False, eq=False, repr=False)
+
+    @request.default
+    def _builder(self) -> Callable[..., dict[str, Any]]:
+        builder: Callable[..., dict[str, Any]] = self.module._get_kwargs
+        return builder
 
     @property
     def name(self) -> str:
         """The operation's module name, e.g. ``get_export_jobs_list_v3``."""
         return self.module.__name__.rsplit(".", 1)[-1]
-
-    def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The request description the generated builder makes of these arguments."""
-        return endpoint_kwargs(self.module, *args, **kwargs)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,5 +1,6 @@
 """Request bodies and enums both API versions share: job creation, lifecycle events, sort order,
-and each version's item update model built from an ``ItemOutcome``."""
+each version's item update model built from an ``ItemOutcome``, and the one PUT of a batch of
+item updates (``send_updates``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pleo_export_raw.models import (
     CreateExportJob,
@@ -21,7 +22,10 @@ from pleo_export_raw.types import UNSET, Unset
 
 from .._errors import InvalidArgumentError
 from .._outcome import ItemOutcome
+from .._unknown_fields import note_unknowns
 from .._validation import check_enum
+from ._adapter import Endpoint
+from ._sender import Sender
 
 __all__ = [
     "check_job_failure_type",
@@ -30,6 +34,7 @@ __all__ = [
     "event_body",
     "or_unset",
     "page_orders",
+    "send_updates",
     "update_builders",
     "update_from",
 ]
@@ -174,3 +179,14 @@ def update_builders(
         functools.partial(update_from, model=model, status=status, failure_types=failure_types),
         functools.partial(coerce_update, model=model, status=status, failure_types=failure_types),
     )
+
+
+async def send_updates(
+    sender: Sender, endpoint: Endpoint, job_id: uuid.UUID, body: Sequence[object]
+) -> Any:
+    """PUT one batch of at most 100 item update models (``body``, already this version's
+    models) to ``endpoint``, a version's ``update_job_items``: the answer parsed into its model
+    and checked for unknown fields. Callers check the batch; nothing is re-checked here."""
+    result = await sender.call(endpoint.request(job_id, body=body), endpoint.model)
+    note_unknowns(result, where="ExportJobItemUpdate")
+    return result
