@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Set
+from collections.abc import Set
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Final, Generic, TypeVar
 
 from ._batch import BatchUpdateError, Outbox
@@ -34,7 +35,7 @@ from ._reader import UNFINISHED, RunStats, WorkItem
 from ._validation import check_uuid
 from .coordination._types import JournalState
 
-__all__ = ["Recorder", "clip_reason"]
+__all__ = ["Recorder", "RunState", "clip_reason"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -44,6 +45,15 @@ _NO_EXPORT_DATA: Final = "Pleo returned no export data for this accounting entry
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
 ExportT = TypeVar("ExportT", bound=EntryLike)
+
+
+class RunState(StrEnum):
+    """Where a run is: new → open → (paused) → closed. It takes outcomes while open or paused."""
+
+    NEW = "new"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
 
 
 def clip_reason(text: str) -> str:
@@ -61,7 +71,6 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         job_id: the job.
         journal: the run's journal (each outcome is noted, each batch reported through it).
         stats: the run's counters (the outbox adds Pleo's answers to them).
-        check_open: raises unless the run takes outcomes now.
         concurrency: update batches in flight at once.
         flush_interval: seconds an outcome may wait for its batch to fill.
     """
@@ -73,7 +82,6 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         journal: RunJournal,
         stats: RunStats,
         *,
-        check_open: Callable[[], None],
         concurrency: int,
         flush_interval: float,
     ) -> None:
@@ -81,7 +89,8 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
         self._job_id = job_id
         self._journal = journal
         self._stats = stats
-        self._check_open = check_open
+        #: Where the run is (the run moves it on); outcomes are taken while open or paused.
+        self.state = RunState.NEW
         self.outbox = Outbox(
             journal,
             port,
@@ -105,6 +114,15 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
     def failure(self) -> BatchUpdateError | None:
         """The last failed background send, until a flush delivers everything."""
         return self.outbox.failure
+
+    def require_open(self) -> None:
+        """Raise unless the run takes outcomes now (it is open or paused).
+
+        Raises:
+            PleoError: the run is not open.
+        """
+        if self.state not in (RunState.OPEN, RunState.PAUSED):
+            raise PleoError(f"the export run of job {self._job_id} is not open ({self.state})")
 
     def listed(self, entries: Set[uuid.UUID]) -> None:
         """The reader listed these entries as still to do."""
@@ -185,7 +203,7 @@ class Recorder(Generic[JobT, ItemT, ExportT]):
 
     def _claim(self, work: WorkItem[EntryLike, EntryLike] | uuid.UUID | str) -> uuid.UUID:
         """The entry id of ``work``, refused if it already has an outcome in this run."""
-        self._check_open()
+        self.require_open()
         raw = work.accounting_entry_id if isinstance(work, WorkItem) else work
         entry = check_uuid(raw, "work")
         if entry in self.reported:

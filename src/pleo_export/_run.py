@@ -15,7 +15,6 @@ import sys
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
-from enum import StrEnum
 from types import TracebackType
 from typing import Final, Generic, Self, TypeVar, Unpack, overload
 
@@ -46,7 +45,7 @@ from ._observe._watch import Scope
 from ._outcome import JobRef
 from ._port import EntryLike, ExportPort, ItemErrorLike, JobLike
 from ._reader import PendingReader, RunStats, WorkItem
-from ._recorder import Recorder, clip_reason
+from ._recorder import Recorder, RunState, clip_reason
 from ._validation import check_int, check_uuid, renamed
 from .coordination._memory import InMemoryCoordinator
 from .coordination._types import Coordinator, JournalState, new_holder
@@ -59,15 +58,6 @@ logger: Final = logging.getLogger("pleo_export")
 JobT = TypeVar("JobT", bound=JobLike)
 ItemT = TypeVar("ItemT", bound=EntryLike)
 ExportT = TypeVar("ExportT", bound=EntryLike)
-
-
-class _State(StrEnum):
-    """Where a run is: new → open → (paused) → closed."""
-
-    NEW = "new"
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
 
 
 class ExportRun(Generic[JobT, ItemT, ExportT]):
@@ -161,7 +151,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             self.job_id,
             self._journal,
             self.stats,
-            check_open=self._require_open,
             concurrency=update_concurrency,
             flush_interval=flush_interval,
         )
@@ -169,14 +158,13 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         #: Entries with a job item but no export data; the run reported them failed.
         self.missing_export_data: list[uuid.UUID] = self._recorder.missing_export_data
         self._reported = self._recorder.reported
-        self._state = _State.NEW
         self._in_doubt: frozenset[uuid.UUID] = frozenset()
         self._generators: list[AsyncGenerator[WorkItem[ItemT, ExportT], None]] = []
         self._observer = observer
         self._scope: Scope | None = None
 
     def __repr__(self) -> str:
-        return f"<ExportRun job={self.job_id} state={self._state} {self.stats}>"
+        return f"<ExportRun job={self.job_id} state={self._recorder.state} {self.stats}>"
 
     async def __aenter__(self) -> Self:
         self._scope = Scope.open(
@@ -202,9 +190,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             )
 
     async def _enter(self) -> Self:
-        if self._state is not _State.NEW:
+        if self._recorder.state is not RunState.NEW:
             raise PleoError("an ExportRun can be entered only once")
-        self._state = _State.CLOSED
+        self._recorder.state = RunState.CLOSED
         fresh = self.job is None
         if self.job is None:
             self.job = await self._port.get(self.job_id)
@@ -228,7 +216,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             await critical(self._journal.close(purge=False))
             raise
         self._journal.start_renewing()
-        self._state = _State.OPEN
+        self._recorder.state = RunState.OPEN
         return self
 
     def _refuse_final(self, job: JobT) -> None:
@@ -267,9 +255,9 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                 logger.warning("job %s: lease lost; left to its new holder", self.job_id)
             elif self._journal.outage is not None:
                 await self._recorder.ride_out_outage()
-            elif self._state is _State.CLOSED:  # abort() already ended the job
+            elif self._recorder.state is RunState.CLOSED:  # abort() already ended the job
                 await self._recorder.outbox.settle()
-            elif exc is None and self._state is _State.PAUSED:
+            elif exc is None and self._recorder.state is RunState.PAUSED:
                 await self.flush()
                 logger.info("job %s: paused; left in_progress to resume later", self.job_id)
             elif exc is None:
@@ -290,7 +278,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
                     logger.warning("job %s: flush on stop failed: %s", self.job_id, flush_exc)
                 logger.info("job %s: stopped (%r); left in_progress", self.job_id, exc)
         finally:
-            self._state = _State.CLOSED
+            self._recorder.state = RunState.CLOSED
             # Whatever cancelled the exit: journal every recorded outcome not yet journaled
             # (the next run reports it), then purge a final job or release the lease.
             await critical(self._journal.close(purge=self.final_status is not None))
@@ -299,8 +287,8 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
     def pause(self) -> None:
         """End the run without a final event: on exit it flushes and leaves the job
         ``in_progress``, for this or another process to resume later."""
-        if self._state in (_State.OPEN, _State.PAUSED):
-            self._state = _State.PAUSED
+        if self._recorder.state in (RunState.OPEN, RunState.PAUSED):
+            self._recorder.state = RunState.PAUSED
 
     async def abort(self, *, reason: str, reason_type: str) -> None:
         """Fail the job now, e.g. when pre-export validation finds the ERP unusable.
@@ -317,10 +305,10 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             InvalidArgumentError: an unknown ``reason_type``.
             InvalidStatusChangeError: Pleo refused the event.
         """
-        self._require_open()
+        self._recorder.require_open()
         await self._recorder.abort(reason=reason, reason_type=reason_type)
         self.final_status = "failed"
-        self._state = _State.CLOSED
+        self._recorder.state = RunState.CLOSED
 
     def pending(self) -> AsyncIterator[WorkItem[ItemT, ExportT]]:
         """Iterate over the items still to export, each with its export data.
@@ -342,7 +330,7 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             self.stats,
             reported=self._reported,
             in_doubt=self._in_doubt,
-            check_open=self._require_open,
+            check_open=self._recorder.require_open,
             check_sending=self._check_sending,
             listed=self._recorder.listed,
             missing=self._recorder.missing,
@@ -486,10 +474,6 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
             LeaseLostError: the lease was superseded; nothing more is sent.
         """
         await self._recorder.flush()
-
-    def _require_open(self) -> None:
-        if self._state not in (_State.OPEN, _State.PAUSED):
-            raise PleoError(f"the export run of job {self.job_id} is not open ({self._state})")
 
     async def _finish(self) -> None:
         """Flush, fail what was never reported, and post the event the outcomes call for."""
