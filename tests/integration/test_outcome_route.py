@@ -22,14 +22,13 @@ from pleo_export.testing import FakePleo
 PACKAGE = Path(sys.modules["pleo_export"].__file__ or "").parent
 
 #: Files that hand back a scalar or a check (argument and lease checks, a WorkItem's entry id,
-#: a status as text, the unknown-field check of a parsed answer) or that every request passes
-#: whatever it carries (size caps, auth, hooks and response meta): not counted as the route.
+#: a status as text) or that every request passes whatever it carries (deadlines and size caps,
+#: auth, hooks and response meta): not counted as the route.
 LEFT_OUT = frozenset(
     {
         "_validation.py",
         "_work.py",
         "_lifecycle.py",
-        "_unknown_fields.py",
         "coordination/_policy.py",
         "_wire/_limits.py",
         "_auth.py",
