@@ -8,11 +8,9 @@ reads off them. Requests, generated models and enums stay behind it, in ``_wire`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
-
-import httpx
 
 from ._outcome import ItemOutcome
 from ._pagination import Pager
@@ -105,7 +103,6 @@ class ExportPort(Protocol[JobT, ItemT, ExportT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post one lifecycle event as it is (``_lifecycle.transition`` checks and reconciles)."""
         ...
