@@ -67,7 +67,7 @@ async def _throughput(data: list[bytes], items: int, rounds: int) -> dict[str, l
     from pleo_export_raw.types import UNSET, Unset
 
     from pleo_export import PleoExport
-    from pleo_export._wire import _seam as seam_module
+    from pleo_export._wire import _parse as parse_module
 
     server = PageServer(data, items // PAGE)
 
@@ -94,12 +94,12 @@ async def _throughput(data: list[bytes], items: int, rounds: int) -> dict[str, l
         return n
 
     async def facade_stdlib_json() -> int:
-        fast = seam_module.json_loads
-        seam_module.json_loads = json.loads
+        fast = parse_module.json_loads
+        parse_module.json_loads = json.loads
         try:
             return await facade()
         finally:
-            seam_module.json_loads = fast
+            parse_module.json_loads = fast
 
     async def generated_loop() -> int:
         n, after = 0, cast(str | Unset, UNSET)

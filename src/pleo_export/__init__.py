@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
+    from ._config import __version__
     from ._dispatch import JobAbortedError, Retry
+    from ._download import ItemFile
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -50,18 +52,17 @@ if TYPE_CHECKING:
         UnsupportedApiVersionError,
         UpdateLimitError,
     )
-    from ._files import DownloadedFile, Files, ItemFile
-    from ._hooks import RequestInfo, ResponseInfo, RetryInfo
-    from ._meta import ResponseMeta, with_response
+    from ._files import DownloadedFile, Files
+    from ._observe._hooks import RequestInfo, ResponseInfo, RetryInfo
+    from ._observe._meta import ResponseMeta, with_response
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
-    from ._version import __version__
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
-    "__version__": "_version",
+    "__version__": "_config",
     "APIConnectionError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",
@@ -91,7 +92,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidArgumentError": "_errors",
     "InvalidStatusChangeError": "_errors",
     "InvalidTransitionError": "_errors",
-    "ItemFile": "_files",
+    "ItemFile": "_download",
     "JobAbortedError": "_dispatch",
     "JobFinishedError": "_errors",
     "LeaseHeldError": "_errors",
@@ -109,13 +110,13 @@ _EXPORTS: dict[str, str] = {
     "Progress": "_worker",
     "RateLimitError": "_errors",
     "Rejected": "_worker",
-    "RequestInfo": "_hooks",
-    "ResponseInfo": "_hooks",
-    "ResponseMeta": "_meta",
+    "RequestInfo": "_observe._hooks",
+    "ResponseInfo": "_observe._hooks",
+    "ResponseMeta": "_observe._meta",
     "ResponseTooLargeError": "_errors",
     "ResponseValidationError": "_errors",
     "Retry": "_dispatch",
-    "RetryInfo": "_hooks",
+    "RetryInfo": "_observe._hooks",
     "RetryPolicy": "_retry",
     "RunStats": "_run",
     "ServerError": "_errors",
@@ -127,7 +128,7 @@ _EXPORTS: dict[str, str] = {
     "V3Resources": "_api",
     "WorkItem": "_run",
     "WorkerStats": "_worker",
-    "with_response": "_meta",
+    "with_response": "_observe._meta",
 }
 
 __all__ = [

@@ -20,7 +20,7 @@ from ._port import EntryLike, ExportPort, JobLike, UpdateResultLike
 from ._validation import check_batch, check_coordinator, check_enum, check_wait
 
 if TYPE_CHECKING:
-    from ._hooks import Observer
+    from ._observe._hooks import Observer
     from ._outcome import ItemOutcome
     from ._pagination import Pager
     from ._resources import (
@@ -96,6 +96,7 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
     ) -> ExportRun[JobT, ItemT, ExportT]:
         """An export run of ``job`` on this version, typed exactly (see
         ``PleoExport.export_run``)."""
+        # deferred: the run machinery loads with the first run
         from ._run import ExportRun
 
         return ExportRun(
@@ -157,6 +158,7 @@ class V3Resources(ApiVersion["ExportJobV3", "ExportJobItemV3", "ExportItemV3"]):
     export_items: ExportItemsV3
 
     def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
+        # deferred: the resources and the generated endpoints load with the first version object
         from ._resources import ExportItemsV3, ExportJobsV3, JobItemsV3
         from ._wire import v3
 
@@ -174,6 +176,7 @@ class V2Resources(ApiVersion["ExportJob", "ExportJobItem", "ExportItemV2"]):
     export_items: ExportItemsV2
 
     def __init__(self, seam: Seam, *, prefetch: int, coordinator: Coordinator) -> None:
+        # deferred: the resources and the generated endpoints load with the first version object
         from ._resources import ExportItemsV2, ExportJobsV2, JobItemsV2
         from ._wire import v2
 

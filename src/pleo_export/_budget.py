@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
+from ._auth import ApiKeyAuth, BearerAuth
 from ._config import (
     BUDGET_DECREASE,
     BUDGET_FLEET_RETRY,
@@ -307,8 +308,6 @@ def make_budget(
 
 def _static_credential(auth: httpx.Auth | None) -> str | None:
     """A fingerprint of the API key or static bearer token, else None."""
-    from ._auth import ApiKeyAuth, BearerAuth
-
     if isinstance(auth, ApiKeyAuth | BearerAuth):
         return auth.fingerprint()
     return None

@@ -1,22 +1,18 @@
 """``PleoExport``: the client every user starts from.
 
-It resolves credentials and the base URL, owns (or borrows) one ``httpx.AsyncClient`` and hands
-the same seam to every resource and to the generated client behind ``.raw``.
+It builds the object graph: one ``httpx.AsyncClient`` owned (or borrowed), one seam handed to
+every API version object and to the generated client behind ``.raw``, and what ``with_options``
+views share. Turning its arguments into settings (credentials, base URL, timeout, TLS) is
+``_settings``'.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    BEARER_TOKEN_ENV,
     CLOSE_GRACE,
-    CONNECT_TIMEOUT,
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FILE_CONCURRENCY,
     DEFAULT_FLUSH_INTERVAL,
@@ -24,18 +20,14 @@ from ._config import (
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PREFETCH,
-    ENVIRONMENT_ENV,
-    ENVIRONMENTS,
-    LOOPBACK_HOSTS,
-    USER_AGENT,
 )
-from ._errors import InvalidArgumentError, PleoError
+from ._errors import InvalidArgumentError
 
 # Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
 # httpx, the seam, the resources with their endpoint modules and models, and the generated
-# client are imported where they are first needed; type checkers see them here.
+# client are imported where they are first needed (each import marked "deferred", which
+# scripts/house.py counts as a dependency all the same); type checkers see them here.
 if TYPE_CHECKING:
-    import ssl
     import uuid
     from collections.abc import Mapping
     from types import ModuleType, TracebackType
@@ -46,7 +38,7 @@ if TYPE_CHECKING:
     from ._auth import TokenSource
     from ._budget import RequestBudget
     from ._files import Files
-    from ._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
+    from ._observe._hooks import Hook, Observer, RequestInfo, ResponseInfo, RetryInfo
     from ._pagination import Pager
     from ._resources import (
         ExportItemsV2,
@@ -161,7 +153,13 @@ class PleoExport:
     ) -> None:
         if api_version not in ("v3", "v2"):  # checked before a connection pool exists
             raise InvalidArgumentError("api_version", f"expected 'v3' or 'v2', got {api_version!r}")
+        # deferred: httpx, the settings, the seam and its hooks load when a client is made
+        from . import _settings
+        from ._budget import make_budget
+        from ._config import DEFAULT_TIMEOUT
+        from ._observe._hooks import Observer
         from ._validation import check_int, check_seconds
+        from ._wire import Seam
 
         check_int(prefetch, "prefetch", minimum=0)
         check_int(max_response_bytes, "max_response_bytes", minimum=1)
@@ -170,17 +168,10 @@ class PleoExport:
         check_int(file_concurrency, "file_concurrency", minimum=1)
         if total_timeout is not None:
             check_seconds(total_timeout, "total_timeout")
-        import httpx
-
-        from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-        from ._hooks import Observer
-        from ._retry import RetryPolicy
-        from ._wire import Seam
-
-        auth_ = _resolve_auth(api_key, bearer_token, auth, has_client=http_client is not None)
-        base_url_ = _resolve_base_url(environment, base_url, allow_insecure_http)
-        from ._budget import make_budget
-
+        auth_ = _settings.resolve_auth(
+            api_key, bearer_token, auth, has_client=http_client is not None
+        )
+        base_url_ = _settings.resolve_base_url(environment, base_url, allow_insecure_http)
         budget = make_budget(
             requests_per_minute,
             base_url=base_url_,
@@ -188,25 +179,12 @@ class PleoExport:
             shared_budget=shared_budget,
             budget_key_name=budget_key,
         )
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise InvalidArgumentError("max_retries", "give either max_retries or retry, not both")
-        resolved_timeout = _resolve_timeout(timeout, http_client)
-        headers = {
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-            **(default_headers or {}),
-        }
+        retry = _settings.resolve_retry(max_retries, retry)
+        resolved_timeout = _settings.resolve_timeout(timeout, http_client)
+        headers = _settings.resolve_headers(default_headers, http_client)
         owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.AsyncClient(
-                limits=DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT, verify=_ssl_context()
-            )
-        elif "user-agent" in http_client.headers and not http_client.headers[
-            "user-agent"
-        ].startswith("python-httpx/"):
-            headers.pop("User-Agent")  # the caller chose one
+            http_client = _settings.new_pool()
         seam = Seam(
             http=http_client,
             base_url=base_url_,
@@ -261,18 +239,20 @@ class PleoExport:
     @cached_property
     def v2(self) -> V2Resources:
         """The v2 endpoints (made on first use, like every resource)."""
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._api import V2Resources
 
         shared = self._shared
-        return V2Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
+        return V2Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.coordinator)
 
     @cached_property
     def v3(self) -> V3Resources:
         """The v3 endpoints, typed exactly."""
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._api import V3Resources
 
         shared = self._shared
-        return V3Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.journal)
+        return V3Resources(self._seam, prefetch=shared.prefetch, coordinator=shared.coordinator)
 
     @property
     def _default(self) -> V3Resources | V2Resources:
@@ -339,6 +319,7 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a negative ``max_retries`` or timeout, or a non-string header.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._options import derive_seam
 
         seam = derive_seam(self._seam, timeout=timeout, max_retries=max_retries, headers=headers)
@@ -356,6 +337,7 @@ class PleoExport:
         Non-2xx answers raise the SDK's typed errors rather than returning a half-parsed model.
         """
         if self._raw is None:
+            # deferred: loaded on first use, so importing the client stays cheap
             from ._wire import generated_client
 
             self._raw = generated_client(self._seam, self.base_url)
@@ -391,6 +373,7 @@ class PleoExport:
         Raises:
             InvalidArgumentError: a bad argument.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._validation import check_job
         from .models import ExportJob, ExportJobV3
 
@@ -429,6 +412,7 @@ class PleoExport:
         client's. The items are the endpoint's generated models (typed ``object``: narrow them
         with ``isinstance``).
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._resources import paginate
 
         return paginate(
@@ -450,6 +434,7 @@ class PleoExport:
         Export runs' outcomes on their way to Pleo (a cancelled run's last flush too) get
         ``CLOSE_GRACE`` seconds to arrive first; what is still going then is logged at ERROR.
         """
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._batch import settle_deliveries
 
         await settle_deliveries(CLOSE_GRACE)
@@ -478,19 +463,9 @@ class PleoExport:
         return f"PleoExport(base_url={self.base_url!r}, auth={self._shared.auth!r})"
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
-    built once per process: loading the bundle takes ~50 ms, which every ``PleoExport()`` paid.
-    The environment is read when the first client is made."""
-    import httpx
-
-    return httpx.create_ssl_context()
-
-
 class _Shared:
     """What a client and its ``with_options`` views share, set once by the client: its
-    settings, the in-memory journal of runs and workers given no coordinator (a run cancelled
+    settings, the in-memory coordinator of runs and workers given none (a run cancelled
     and started again in this process finds what it recorded) and the file downloads."""
 
     def __init__(
@@ -513,13 +488,15 @@ class _Shared:
         self.files_settings = files_settings
 
     @cached_property
-    def journal(self) -> Coordinator:
+    def coordinator(self) -> Coordinator:
+        # deferred: loaded on first use, so importing the client stays cheap
         from .coordination._memory import InMemoryCoordinator
 
         return InMemoryCoordinator()
 
     @cached_property
     def files(self) -> Files:
+        # deferred: loaded on first use, so importing the client stays cheap
         from ._files import Files
 
         return Files(self.owner.export_items, **self.files_settings)
@@ -538,95 +515,3 @@ class _ClientView(PleoExport):
 
     async def aclose(self) -> None:
         """Nothing to close: the pools are the client's (its ``.raw`` front owns none)."""
-
-
-def _resolve_auth(
-    api_key: str | None,
-    bearer_token: TokenSource | None,
-    auth: httpx.Auth | None,
-    *,
-    has_client: bool,
-) -> httpx.Auth | None:
-    given = [
-        name
-        for name, value in (("api_key", api_key), ("bearer_token", bearer_token), ("auth", auth))
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise InvalidArgumentError(
-            given[1], f"give only one of api_key, bearer_token, auth (got {', '.join(given)})"
-        )
-    if auth is not None:
-        return auth
-    from ._auth import ApiKeyAuth, BearerAuth
-
-    if api_key is not None:
-        return ApiKeyAuth(api_key)
-    if bearer_token is not None:
-        return BearerAuth(bearer_token)
-    if env_key := os.environ.get(API_KEY_ENV):
-        return ApiKeyAuth(env_key)
-    if env_token := os.environ.get(BEARER_TOKEN_ENV):
-        return BearerAuth(env_token)
-    if has_client:
-        return None  # the caller's http_client authenticates
-    raise PleoError(
-        f"no credentials: pass api_key=, bearer_token= or auth=, or set {API_KEY_ENV} "
-        f"or {BEARER_TOKEN_ENV}"
-    )
-
-
-def _resolve_base_url(environment: str | None, base_url: str | None, allow_insecure: bool) -> str:
-    if base_url is not None and environment is not None:
-        raise InvalidArgumentError("base_url", "give either base_url or environment, not both")
-    url = base_url or (None if environment else os.environ.get(BASE_URL_ENV))
-    if url is None:
-        name = environment or os.environ.get(ENVIRONMENT_ENV) or "production"
-        if name not in ENVIRONMENTS:
-            raise InvalidArgumentError(
-                "environment", f"unknown {name!r}; expected one of {', '.join(ENVIRONMENTS)}"
-            )
-        return ENVIRONMENTS[name]
-    import httpx
-
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidArgumentError("base_url", f"not an http(s) URL: {url!r}")
-    if parsed.scheme == "http" and not _is_loopback(parsed.host) and not allow_insecure:
-        raise InvalidArgumentError(
-            "base_url",
-            f"plain http to {parsed.host} would send credentials in clear text; use https, "
-            "or pass allow_insecure_http=True",
-        )
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine: a loopback name or any 127.0.0.0/8 or ::1 address."""
-    if host in LOOPBACK_HOSTS:
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _resolve_timeout(
-    timeout: httpx.Timeout | float | None, http_client: httpx.AsyncClient | None
-) -> httpx.Timeout | None:
-    """The per-request timeout; None keeps a caller's client's own non-default timeout."""
-    import httpx
-
-    from ._config import DEFAULT_TIMEOUT
-
-    if timeout is not None:
-        return (
-            timeout
-            if isinstance(timeout, httpx.Timeout)
-            else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
-        )
-    if http_client is not None and http_client.timeout != httpx.Timeout(5.0):  # httpx's default
-        return None
-    return DEFAULT_TIMEOUT

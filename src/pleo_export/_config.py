@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     import httpx
 
-from ._version import __version__
+#: The SDK's version, the one place it is written: pyproject.toml reads it (hatch's ``version``
+#: source, which wants this plain form), and ``pleo_export.__version__``, ``SDK_VERSION`` and the
+#: User-Agent take it from here.
+__version__ = "0.1.0"
 
 __all__ = [
     "API_KEY_ENV",
@@ -85,7 +88,7 @@ __all__ = [
     "WORKER_FINISHED_KEPT",
 ]
 
-#: The SDK's version, from ``_version`` (which pyproject.toml reads too).
+#: The SDK's version (``__version__`` above).
 SDK_VERSION: Final = __version__
 #: The upstream Export API version the generated core was built from (openapi/pleo-export.yaml).
 #: scripts/check_drift.py fails when the two disagree; scripts/update_spec.py rewrites this line.

@@ -22,20 +22,27 @@ import inspect
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeAlias, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
+from ._answers import (
+    Booked,
+    Handler,
+    JobAbortedError,
+    Outcome,
+    Rejected,
+    Retry,
+    as_outcome,
+    item_rejection,
+    outage_type,
+    short_reason,
+)
 from ._config import OUTAGE_RETRY_INITIAL, OUTAGE_RETRY_MAX
-from ._errors import InvalidArgumentError, PleoError
-from ._files import item_failure_type
+from ._errors import InvalidArgumentError
 from ._port import EntryLike
-from ._secrets import scrub
-
-if TYPE_CHECKING:
-    from ._run import WorkItem
+from ._reader import WorkItem
 
 __all__ = [
     "Booked",
@@ -67,78 +74,6 @@ DEFAULT_MAX_OUTAGE: Final = 900.0
 SYSTEMIC_PAUSE: Final = 300.0
 #: Seconds calls in flight may take to finish after ``stop()`` or a cancel.
 DEFAULT_GRACE: Final = 10.0
-_REASON_MAX: Final = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Booked:
-    """A handler's answer: the item is in the accounting system.
-
-    Attributes:
-        external_id: the ERP's id of the booking (voucher number…), if it has one.
-        external_url: a link to the booking in the ERP.
-        exported_at: when it was booked (timezone-aware); default: when the run records it.
-    """
-
-    external_id: str | None = None
-    external_url: str | None = None
-    exported_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A handler's answer: the item could not be exported.
-
-    Attributes:
-        reason: what went wrong, in words the user can act on in Pleo.
-        reason_type: an item-level ``ExportJobItemFailureReasonType`` value, e.g.
-            ``"vendor_unknown"`` or ``"account_unknown"`` (v3), ``"validation_failure"``.
-    """
-
-    reason: str
-    reason_type: str | None = "validation_failure"
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """A handler's answer: not now (the ERP is down, busy or rate limiting). The item is not
-    reported and is offered again later in the same run, *not* in doubt (the handler says it
-    booked nothing).
-
-    Attributes:
-        after: seconds to wait before offering it again; default an exponential back-off
-            with jitter.
-        reason: why, for the log.
-        reason_type: the job-level reason to fail the job with if the outage outlasts the
-            bound: ``"accounting_system_unreachable"`` (default),
-            ``"accounting_system_rate_limit"``, ``"accounting_system_timeout"`` or
-            ``"accounting_system_authentication_failure"``.
-    """
-
-    after: float | None = None
-    reason: str = ""
-    reason_type: str = "accounting_system_unreachable"
-
-
-class JobAbortedError(PleoError):
-    """Raise from a handler to fail the whole job now (ERP credentials revoked…).
-
-    Args:
-        reason: shown in Pleo on the job.
-        reason_type: a job-level ``ExportJobFailureReasonType`` value.
-    """
-
-    def __init__(
-        self, reason: str, *, reason_type: str = "accounting_system_authentication_failure"
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.reason_type = reason_type
-
-
-Outcome: TypeAlias = Booked | Rejected | Retry
-#: ``handler(work) -> Booked | Rejected | Retry``, sync or async, given a ``WorkItem``.
-Handler: TypeAlias = Callable[["WorkItem[ItemT, ExportT]"], Outcome | Awaitable[Outcome]]
 
 
 class Ending(StrEnum):
@@ -188,24 +123,6 @@ class DispatchWatch(Protocol):
     def retried(self, work: WorkItem[EntryLike, EntryLike]) -> None: ...
 
     def breaker(self, is_open: bool) -> None: ...
-
-
-def short_reason(exc: BaseException) -> str:
-    """What Pleo shows for an unexpected failure: the type and a scrubbed, bounded first line
-    (never a traceback, a thread id or a path)."""
-    lines = str(exc).strip().splitlines()
-    first = scrub(lines[0]) if lines else ""
-    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
-
-
-def _outage_type(exc: BaseException) -> str | None:
-    """The job-level reason an exception says the ERP is out with, or None if unclassified."""
-    if isinstance(exc, TimeoutError):
-        return "accounting_system_timeout"
-    if isinstance(exc, OSError):  # ConnectionError & co.
-        return "accounting_system_unreachable"
-    return None
 
 
 class Dispatch(Generic[ItemT, ExportT]):
@@ -381,23 +298,19 @@ class Dispatch(Generic[ItemT, ExportT]):
         except Exception as exc:
             self._failed_call(work, exc)
             return
-        if isinstance(answer, Retry):
-            self._outage_type = answer.reason_type
-            self._transient(work, None, answer.after, in_doubt=work.in_doubt)
-        elif isinstance(answer, Booked | Rejected):
-            self._succeeded_call()
-            self._record(work, answer)
+        outcome = as_outcome(answer)
+        if isinstance(outcome, Retry):
+            self._outage_type = outcome.reason_type
+            self._transient(work, None, outcome.after, in_doubt=work.in_doubt)
         else:
             self._succeeded_call()
-            kind = type(answer).__name__
-            error = TypeError(f"the handler returned {kind}, not Booked, Rejected or Retry")
-            self._record(work, Rejected(short_reason(error), "unexpected_failure"))
+            self._record(work, outcome)
 
     def _failed_call(self, work: WorkItem[ItemT, ExportT], exc: Exception) -> None:
-        kind = item_failure_type(exc)  # a receipt that could not be downloaded says so
-        if kind is not None:
+        rejection = item_rejection(exc)  # a receipt that could not be downloaded says so
+        if rejection is not None:
             self._succeeded_call()
-            self._record(work, Rejected(short_reason(exc), kind))
+            self._record(work, rejection)
             return
         logger.warning(
             "job %s: the handler raised for item %s",
@@ -405,7 +318,7 @@ class Dispatch(Generic[ItemT, ExportT]):
             work.accounting_entry_id,
             exc_info=exc,
         )
-        outage = _outage_type(exc)
+        outage = outage_type(exc)
         if outage is not None:
             self._outage_type = outage
         else:
@@ -445,11 +358,11 @@ class Dispatch(Generic[ItemT, ExportT]):
             attempts = self._attempts[entry] = self._attempts.get(entry, 0) + 1
             # An outage (connection, timeout, Retry) never fails an item one by one, however
             # it flaps: it feeds the breaker and the job-level bound. Other errors count.
-            if exc is not None and _outage_type(exc) is None and attempts >= self._max_attempts:
+            if exc is not None and outage_type(exc) is None and attempts >= self._max_attempts:
                 self._record(work, Rejected(short_reason(exc), "unexpected_failure"))
                 return
             if self._streak >= BREAKER_THRESHOLD:
-                if exc is not None and _outage_type(exc) is None and len(self._streak_types) == 1:
+                if exc is not None and outage_type(exc) is None and len(self._streak_types) == 1:
                     logger.error(
                         "job %s: the handler raised %s on %d items in a row: a bug, not an "
                         "outage; the job is paused (nothing failed at Pleo)",

@@ -1,5 +1,7 @@
-"""Moving one file's bytes from one URL into a sink (memory or a temporary file), for ``_files``.
+"""One file of an export item (``ItemFile``) and moving its bytes from one URL into a sink
+(memory or a temporary file), for ``_files``.
 
+``ItemFile`` lives here, below ``Files``, because both the transfer and the service speak of it.
 One ``Transfer.fetch`` is one URL attempted with the client's retry policy: no Pleo credentials
 on the request, the size cap checked on the announced length and again chunk by chunk, the
 SHA-256 taken on the way, the declared size checked at the end. Refreshing a refused URL, the
@@ -12,11 +14,12 @@ import hashlib
 import logging
 import os
 import secrets
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, Protocol, TypeVar
+from typing import BinaryIO, Final, Protocol, TypeVar
 
-import attrs
 import httpx
 
 from ._config import USER_AGENT
@@ -29,10 +32,16 @@ from ._retry import (
     should_retry_status,
 )
 
-if TYPE_CHECKING:
-    from ._files import ItemFile
-
-__all__ = ["Memory", "Received", "Refused", "Sink", "TempFile", "Transfer", "file_error"]
+__all__ = [
+    "ItemFile",
+    "Memory",
+    "Received",
+    "Refused",
+    "Sink",
+    "TempFile",
+    "Transfer",
+    "file_error",
+]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -44,6 +53,39 @@ MAX_FILE_REDIRECTS: Final = 10
 _GENERIC_TYPES: Final = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFile:
+    """One file of an export item, as Pleo lists it (``ExportItemFile``).
+
+    Get them with ``pleo.files.of(export_item, job_id=...)`` or ``work.files()``.
+
+    Attributes:
+        url: the pre-signed URL, valid 24 h from when the export item was fetched. It is a
+            credential of its own and is left out of the repr.
+        media_type: the declared MIME type, e.g. ``application/pdf``.
+        size: the declared size in bytes.
+        index: the file's place in the item's list (Pleo keeps upload order).
+        accounting_entry_id: the export item's entry; with ``job_id`` it lets an expired URL
+            be refreshed.
+        job_id: the export job the item was read from.
+    """
+
+    url: str = field(repr=False)
+    media_type: str
+    size: int
+    index: int = 0
+    accounting_entry_id: uuid.UUID | None = None
+    job_id: uuid.UUID | None = None
+
+    @property
+    def host(self) -> str:
+        """The host the URL points at (safe to log, unlike the URL)."""
+        try:
+            return httpx.URL(self.url).host or "?"
+        except httpx.InvalidURL:
+            return "?"
 
 
 class Refused(Exception):
@@ -124,7 +166,7 @@ class TempFile:
         self.temp.unlink(missing_ok=True)
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Received:
     """What a complete download gave: the content's hash, media type and length."""
 

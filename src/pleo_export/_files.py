@@ -15,10 +15,10 @@ import mimetypes
 import os
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-import attrs
 import httpx
 
 from ._config import (
@@ -28,7 +28,7 @@ from ._config import (
     FILE_REFRESH_KEPT,
     FILE_REFRESH_TTL,
 )
-from ._download import Memory, Received, Refused, Sink, TempFile, Transfer, file_error
+from ._download import ItemFile, Memory, Received, Refused, Sink, TempFile, Transfer, file_error
 from ._errors import (
     FileDownloadError,
     FileExpiredError,
@@ -39,7 +39,6 @@ from ._retry import RetryPolicy
 from ._validation import check_int, check_uuid
 
 if TYPE_CHECKING:
-    from ._pagination import Pager
     from ._resources.export_items import ExportItemsV2, ExportItemsV3
     from .models import ExportItemV2, ExportItemV3
 
@@ -48,40 +47,7 @@ __all__ = ["DownloadedFile", "Files", "ItemFile", "item_failure_type"]
 logger: Final = logging.getLogger("pleo_export")
 
 
-@attrs.frozen(slots=True)
-class ItemFile:
-    """One file of an export item, as Pleo lists it (``ExportItemFile``).
-
-    Get them with ``pleo.files.of(export_item, job_id=...)`` or ``work.files()``.
-
-    Attributes:
-        url: the pre-signed URL, valid 24 h from when the export item was fetched. It is a
-            credential of its own and is left out of the repr.
-        media_type: the declared MIME type, e.g. ``application/pdf``.
-        size: the declared size in bytes.
-        index: the file's place in the item's list (Pleo keeps upload order).
-        accounting_entry_id: the export item's entry; with ``job_id`` it lets an expired URL
-            be refreshed.
-        job_id: the export job the item was read from.
-    """
-
-    url: str = attrs.field(repr=False)
-    media_type: str
-    size: int
-    index: int = 0
-    accounting_entry_id: uuid.UUID | None = None
-    job_id: uuid.UUID | None = None
-
-    @property
-    def host(self) -> str:
-        """The host the URL points at (safe to log, unlike the URL)."""
-        try:
-            return httpx.URL(self.url).host or "?"
-        except httpx.InvalidURL:
-            return "?"
-
-
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class DownloadedFile:
     """A file downloaded in full, with what an integration needs to upload it once.
 
@@ -101,7 +67,7 @@ class DownloadedFile:
     media_type: str
     size: int
     path: Path | None = None
-    content: bytes | None = attrs.field(default=None, repr=False)
+    content: bytes | None = field(default=None, repr=False)
 
 
 def item_failure_type(exc: BaseException) -> str | None:
@@ -324,7 +290,7 @@ class Files:
         """Page through the job's export items up to the page holding ``entry``, remembering
         the fresh file URLs of every item on the way (so the next refresh in the same job is
         usually answered without a request)."""
-        pager: Pager[Any] = self._export_items.list(job_id, prefetch=0)
+        pager = self._export_items.list(job_id, prefetch=0)
         async with pager:  # closes the page stream when the entry's page ends the walk
             async for page in pager.pages():
                 found = False

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-
-import attrs
 
 __all__ = ["ItemOutcome", "JobRef", "OutcomeStatus"]
 
@@ -25,7 +24,7 @@ class OutcomeStatus(StrEnum):
     FAILED = "failed"
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class ItemOutcome:
     """What happened to one accounting entry in the integration.
 
@@ -97,7 +96,7 @@ def _required(record: Mapping[str, object], key: str) -> str:
     return value
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class JobRef:
     """The identity of an export job, without its wire model.
 

@@ -1,11 +1,13 @@
 """Async cursor pagination over any list operation, with one page prefetched by default.
 
 ``Pager`` streams items (``async for``), pages (``.pages()``) or just the first page. It only
-knows how to ask for a page at a cursor; resources supply that function. Cursor stepping and the
-loop guards are plain functions; the prefetch runs in one background task that is cancelled when
-iteration stops for any reason (end, ``break``, an error, cancellation). A fetch may hand back a
-``Fetched`` page, cursors read and items not built yet: the background task then asks for the
-next page at once and the consumer builds the items, so model building is off the fetch chain.
+knows how to ask for a page at a cursor; the wire supplies that function (``_wire._pages``, the
+one place that reads Pleo's paging JSON), so this module knows pages, not JSON. Cursor stepping
+and the loop guards are plain functions; the prefetch runs in one background task that is
+cancelled when iteration stops for any reason (end, ``break``, an error, cancellation). A fetch
+may hand back a ``Fetched`` page, cursors read and items not built yet: the background task then
+asks for the next page at once and the consumer builds the items, so model building is off the
+fetch chain.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import Any, Generic, Literal, TypeVar
 from ._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_PREFETCH, MAX_CURSOR_CHARS
 from ._errors import PleoError
 from ._validation import check_int
-from ._wire import unset_to_none
 
 __all__ = [
     "Cursor",
@@ -28,9 +29,7 @@ __all__ = [
     "Pager",
     "PaginationError",
     "empty_run",
-    "fetched_from_body",
     "next_cursor",
-    "page_from_envelope",
 ]
 
 T = TypeVar("T")
@@ -74,19 +73,6 @@ class Page(Generic[T]):
         return len(self.items)
 
 
-def page_from_envelope(envelope: Any) -> Page[Any]:
-    """Read a generated ``CursorPaginatedResponse*`` model into a ``Page``."""
-    info = envelope.pagination
-    return Page(
-        items=envelope.data,
-        has_next_page=bool(info.has_next_page),
-        has_previous_page=bool(info.has_previous_page),
-        start_cursor=unset_to_none(info.start_cursor),
-        end_cursor=unset_to_none(info.end_cursor),
-        total=unset_to_none(info.total),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Fetched(Generic[T]):
     """A page whose paging metadata is read but whose items are not built yet.
@@ -101,27 +87,6 @@ class Fetched(Generic[T]):
     end_cursor: str | None
     size: int
     build: Callable[[], Page[T]]
-
-
-def fetched_from_body(body: Any, build: Callable[[], Page[T]]) -> Fetched[T] | Page[T]:
-    """Read the cursors of a decoded ``{data: [...], pagination: {...}}`` body before its models.
-
-    A body whose paging metadata does not have the spec's types is built at once instead, so
-    it fails (or pages) exactly as building it always did.
-    """
-    info = body.get("pagination") if isinstance(body, dict) else None
-    items = body.get("data") if isinstance(body, dict) else None
-    if isinstance(info, dict) and isinstance(items, list):
-        more, fewer = info.get("hasNextPage"), info.get("hasPreviousPage")
-        start, end = info.get("startCursor"), info.get("endCursor")
-        if (
-            isinstance(more, bool)
-            and isinstance(fewer, bool)
-            and isinstance(start, str | None)
-            and isinstance(end, str | None)
-        ):
-            return Fetched(more, fewer, start, end, len(items), build)
-    return build()
 
 
 def _built(page: Page[T] | Fetched[T]) -> Page[T]:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from ._errors import InvalidArgumentError
 
 try:
-    from ._metrics import INSTRUMENTS, Instrument, Metrics
-    from ._telemetry import Tracing
+    from ._observe._metrics import INSTRUMENTS, Instrument, Metrics
+    from ._observe._telemetry import Tracing
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "pleo_export.otel needs the OpenTelemetry API: pip install 'pleo-export[otel]'"
@@ -81,7 +81,7 @@ def uninstrument(pleo: PleoExport) -> None:
 
 
 def _observer(pleo: PleoExport) -> Observer:
-    from ._client import PleoExport
+    from ._client import PleoExport  # deferred: importing otel loads no client
 
     if not isinstance(pleo, PleoExport):
         raise InvalidArgumentError("pleo", f"expected a PleoExport, got {type(pleo).__name__}")
@@ -89,4 +89,4 @@ def _observer(pleo: PleoExport) -> Observer:
 
 
 if TYPE_CHECKING:
-    from ._hooks import Observer
+    from ._observe._hooks import Observer

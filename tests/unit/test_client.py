@@ -312,7 +312,7 @@ def test_negative_max_retries_is_refused() -> None:
 async def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """Clients the SDK builds reuse one TLS context instead of loading the CA bundle each time;
     building one per client (the ~50 ms httpx spends) fails this."""
-    from pleo_export import _client
+    from pleo_export import _settings
 
     built: list[object] = []
     create = httpx.create_ssl_context
@@ -321,12 +321,12 @@ async def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) ->
         built.append(create())
         return built[-1]
 
-    _client._ssl_context.cache_clear()
+    _settings.ssl_context.cache_clear()
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
     try:
         for _ in range(3):
             async with PleoExport(api_key="k", base_url="https://pleo.example"):
                 pass
     finally:
-        _client._ssl_context.cache_clear()
+        _settings.ssl_context.cache_clear()
     assert len(built) == 1

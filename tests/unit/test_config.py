@@ -28,7 +28,7 @@ def test_all_lists_every_constant() -> None:
 
 def test_version_comes_from_the_package_metadata() -> None:
     """``__version__``, ``SDK_VERSION``, the User-Agent and the installed metadata (which
-    pyproject.toml takes from ``_version``) agree; a second version literal that drifts fails
+    pyproject.toml takes from ``_config``) agree; a second version literal that drifts fails
     here."""
     installed = importlib.metadata.version("pleo-export")
     assert pleo_export.__version__ == _config.SDK_VERSION == installed

@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 import pleo_export.models as models
-from pleo_export import ResponseValidationError, RetryPolicy
-from pleo_export._wire._seam import Seam
+from pleo_export import ResponseValidationError
+from pleo_export._wire._parse import parse
 from pleo_export.models import ExportItemV3, MoneyModel, TaxV3
 from pleo_export.testing._catalogue import build_catalogue
 from pleo_export.testing._data import build_export_item
@@ -36,16 +36,8 @@ def _item() -> dict[str, Any]:
 
 
 def _parse(body: bytes) -> ExportItemV3:
-    seam = Seam(
-        http=httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
-        base_url="http://127.0.0.1:9",
-        auth=None,
-        retry=RetryPolicy(max_retries=0),
-        timeout=None,
-        headers={},
-    )
     response = httpx.Response(200, content=body, request=httpx.Request("GET", URL))
-    parsed: ExportItemV3 = seam.parse(response, ExportItemV3)
+    parsed: ExportItemV3 = parse(response, ExportItemV3)
     return parsed
 
 

@@ -18,7 +18,7 @@ from pleo_export import (
     RetryInfo,
     ServerError,
 )
-from pleo_export._hooks import url_template
+from pleo_export._observe._hooks import url_template
 
 if TYPE_CHECKING:
     from .conftest import Payloads

@@ -14,7 +14,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from pytest_httpx import HTTPXMock
 
 from pleo_export import PleoExport
-from pleo_export._metrics import Metrics
+from pleo_export._observe._metrics import Metrics
 from pleo_export.otel import INSTRUMENTS, instrument
 
 if TYPE_CHECKING:

@@ -3,8 +3,10 @@ cancellation, loop guards, and the list endpoints and ``pleo.paginate`` that bui
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import gc
+import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +14,16 @@ import pytest
 from pleo_export_raw.api.export_api_v_1 import get_export_jobs_list_v1
 from pytest_httpx import HTTPXMock
 
-from pleo_export import Cursor, InvalidArgumentError, Page, Pager, PaginationError, PleoExport
-from pleo_export._pagination import Fetched, fetched_from_body, next_cursor
+from pleo_export import (
+    Cursor,
+    InvalidArgumentError,
+    Page,
+    Pager,
+    PaginationError,
+    PleoExport,
+    _pagination,
+)
+from pleo_export._pagination import Fetched, next_cursor
 
 if TYPE_CHECKING:
     from .conftest import Payloads
@@ -220,42 +230,23 @@ async def test_a_build_error_arrives_after_the_pages_before_it(prefetch: int) ->
     assert _other_tasks() == set()
 
 
-def test_fetched_from_body_reads_cursors_without_building() -> None:
-    """A well-formed body is read into its cursors and size and not built yet."""
-    built: list[bool] = []
-
-    def build() -> Page[int]:
-        built.append(True)
-        return Page([1, 2], True, False, "S", "E", None)
-
-    info = {"hasNextPage": True, "hasPreviousPage": False, "startCursor": "S", "endCursor": None}
-    fetched = fetched_from_body({"data": [{}, {}], "pagination": info}, build)
-    assert isinstance(fetched, Fetched)
-    assert (fetched.has_next_page, fetched.start_cursor, fetched.end_cursor, fetched.size) == (
-        True,
-        "S",
-        None,
-        2,
-    )
-    assert built == []
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        [],
-        {"data": []},
-        {"data": {}, "pagination": {"hasNextPage": False, "hasPreviousPage": False}},
-        {"data": [], "pagination": {"hasNextPage": "yes", "hasPreviousPage": False}},
-        {"data": [], "pagination": {"hasNextPage": True, "hasPreviousPage": False, "endCursor": 7}},
-    ],
-    ids=["not-an-object", "no-pagination", "data-not-a-list", "flag-not-bool", "cursor-not-str"],
-)
-def test_fetched_from_body_builds_at_once_when_the_metadata_is_odd(body: Any) -> None:
-    """Metadata without the spec's types is not trusted: the page is built at once, so it
-    fails or pages exactly as the model says; fails if odd metadata steers the prefetch."""
-    page = Page([0], False, False, None, None, None)
-    assert fetched_from_body(body, lambda: page) is page
+def test_the_pager_knows_pages_not_json() -> None:
+    """``_pagination`` imports nothing of the wire or the generated client and names none of
+    Pleo's paging JSON keys: turning a response into a page is ``_wire/_pages.py``'s job; fails
+    if JSON reading or ``UNSET`` handling comes back here."""
+    tree = ast.parse(inspect.getsource(_pagination))
+    imported = [
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    ] + [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    assert not [m for m in imported if "_wire" in m or m.startswith("pleo_export_raw")]
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    # startCursor/endCursor do appear: PaginationError's messages name the cursor Pleo sent.
+    assert not strings & {"pagination", "data", "hasNextPage", "hasPreviousPage"}
 
 
 @pytest.mark.parametrize("prefetch", [0, 1, 2])

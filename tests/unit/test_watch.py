@@ -12,8 +12,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from pleo_export import PleoExport
-from pleo_export._hooks import Observer
-from pleo_export._watch import Scope, WorkerWatch
+from pleo_export._observe._hooks import Observer
+from pleo_export._observe._watch import Scope, WorkerWatch
 from pleo_export.otel import instrument
 
 BASE_URL = "http://127.0.0.1:9"

@@ -21,7 +21,7 @@ from .._errors import FileDownloadError
 from ._output import Progress, print_json, progress_enabled
 
 if TYPE_CHECKING:  # the download machinery (asyncio, httpx) loads when the command runs
-    from .._files import ItemFile
+    from .._download import ItemFile
 
 __all__ = ["MANIFEST", "register"]
 

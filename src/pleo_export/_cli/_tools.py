@@ -15,7 +15,8 @@ __all__ = ["register"]
 
 
 def _spec_diff(args: argparse.Namespace) -> int:
-    # Imported on use, so parsing stays cheap for every other command.
+    # deferred: imported on use (PyYAML, the cli extra), so parsing stays cheap for every other
+    # command
     from ..spec import SpecError
     from ..spec._cli import run
 
@@ -27,6 +28,7 @@ def _spec_diff(args: argparse.Namespace) -> int:
 
 def _fake_server(args: argparse.Namespace) -> int:
     try:
+        # deferred: the fake needs the testing extra, and loads only for this command
         from pleo_export.testing.__main__ import main as serve
     except ImportError as exc:
         raise CliError(

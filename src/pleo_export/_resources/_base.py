@@ -1,24 +1,22 @@
-"""What every resource shares: the seam, list plumbing and the page fetcher.
+"""What every resource shares: the seam and the list arguments.
 
 A resource method validates its arguments, builds the generated endpoint's request and hands
-it to the seam; list methods return a ``Pager`` over a fetcher made here.
+it to the seam; list methods return a ``Pager`` over the wire's pages (``_wire._pages``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
-from .._pagination import Cursor, Fetched, Page, Pager, fetched_from_body, page_from_envelope
+from .._pagination import Cursor, Pager
 from .._unknown_fields import note_unknowns
 from .._validation import check_int, check_paging, check_sorting
-from .._wire import Endpoint, Seam, endpoint_kwargs, page_orders
+from .._wire import Endpoint, GeneratedPages, ListPages, Seam, page_orders
 
 __all__ = ["ListArgs", "Resource", "paginate"]
-
-T = TypeVar("T")
 
 
 class ListArgs:
@@ -73,40 +71,16 @@ class Resource:
         return envelope.data
 
     def _pager(self, endpoint: Endpoint, args: ListArgs, *pos: Any, **params: Any) -> Pager[Any]:
-        """A pager over a generated list endpoint."""
-        seam, where, model = self._seam, endpoint.name, endpoint.model
-        if model is None:
-            raise TypeError(f"{where} has no 2xx body to page through")
-        fixed = {**params, **args.query, "limit": args.limit}
-
-        async def fetch(cursor: Cursor) -> Page[Any] | Fetched[Any]:
-            kwargs = endpoint.request(
-                *pos,
-                **fixed,
-                **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
-            )
-            response = await seam.send(seam.build(kwargs))
-            body = seam.decode(response)
-
-            def build() -> Page[Any]:
-                page = page_from_envelope(seam.parse(response, model, body=body))
-                if page.items:
-                    note_unknowns(page.items[0], where=where)
-                return page
-
-            return fetched_from_body(body, build)
-
+        """A pager over a generated list endpoint: the wire's ``ListPages`` turns each response
+        into a page."""
+        pages = ListPages(self._seam, endpoint, *pos, **params, **args.query, limit=args.limit)
         return Pager(
-            fetch,
+            pages,
             start=args.start,
             max_items=args.max_items,
             prefetch=args.prefetch,
-            max_empty_pages=seam.max_empty_pages,
+            max_empty_pages=self._seam.max_empty_pages,
         )
-
-
-def _cursor_params(cursor: Cursor) -> dict[str, Any]:
-    return {"after": cursor.after, "before": cursor.before, "offset": cursor.offset}
 
 
 def paginate(
@@ -128,21 +102,9 @@ def paginate(
     check_paging(
         before=before, after=after, offset=offset, limit=params.get("limit"), max_items=max_items
     )
-
-    async def fetch(cursor: Cursor) -> Page[Any]:
-        kwargs = endpoint_kwargs(
-            module,
-            *pos,
-            **params,
-            **{k: v for k, v in _cursor_params(cursor).items() if v is not None},
-        )
-        response = await seam.send(seam.build(kwargs))
-        return page_from_envelope(seam.parse_generated(module, response))
-
-    start = Cursor(after=after, before=before, offset=offset)
     return Pager(
-        fetch,
-        start=start,
+        GeneratedPages(seam, module, *pos, **params),
+        start=Cursor(after=after, before=before, offset=offset),
         max_items=max_items,
         prefetch=prefetch,
         max_empty_pages=seam.max_empty_pages,

@@ -14,11 +14,16 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from .._outcome import ItemOutcome
-from ._seam import endpoint_kwargs
 
-__all__ = ["Adapter", "Endpoint"]
+__all__ = ["Adapter", "Endpoint", "endpoint_kwargs"]
 
 U = TypeVar("U")
+
+
+def endpoint_kwargs(module: ModuleType, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The request description a generated endpoint module builds for these arguments."""
+    result: dict[str, Any] = module._get_kwargs(*args, **kwargs)
+    return result
 
 
 @attrs.frozen

@@ -3,11 +3,11 @@ and the generated client behind ``PleoExport.raw``."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from pleo_export_raw import Client as GeneratedClient
@@ -35,6 +35,8 @@ __all__ = [
     "job_failure_type",
     "or_unset",
     "page_orders",
+    "update_builders",
+    "update_from",
 ]
 
 T = TypeVar("T")
@@ -109,16 +111,25 @@ def create_body(
     )
 
 
-def update_fields(outcome: ItemOutcome) -> dict[str, Any]:
-    """The keyword arguments of either version's update model for ``outcome``, enums aside."""
-    exported_at: datetime | Unset = or_unset(outcome.exported_at)
-    return {
-        "accounting_entry_id": outcome.accounting_entry_id,
-        "exported_at": exported_at,
-        "external_id": or_unset(outcome.external_id),
-        "external_url": or_unset(outcome.external_url),
-        "failure_reason": or_unset(outcome.failure_reason),
-    }
+def update_from(
+    outcome: ItemOutcome,
+    *,
+    model: Callable[..., T],
+    status: type[StrEnum],
+    failure_types: type[StrEnum],
+) -> T:
+    """``outcome`` as a version's item update ``model``, with that version's ``status`` and
+    ``failure_types`` enums (each adapter binds its own with ``functools.partial``)."""
+    failure = outcome.failure_reason_type
+    return model(
+        accounting_entry_id=outcome.accounting_entry_id,
+        status=status(outcome.status.value),
+        exported_at=or_unset(outcome.exported_at),
+        external_id=or_unset(outcome.external_id),
+        external_url=or_unset(outcome.external_url),
+        failure_reason=or_unset(outcome.failure_reason),
+        failure_reason_type=UNSET if failure is None else failure_types(failure),
+    )
 
 
 def coerce_update(
@@ -157,6 +168,17 @@ def coerce_update(
         if isinstance(update.get(key), str):
             check_enum(update[key], enum, f"{where}.{key}")
     return parsed
+
+
+def update_builders(
+    model: type[T], *, status: type[StrEnum], failure_types: type[StrEnum]
+) -> tuple[Callable[[ItemOutcome], T], Callable[[object, int], T]]:
+    """A version's ``Adapter.update_from`` and ``Adapter.coerce_update``: ``update_from`` and
+    ``coerce_update`` bound to its update ``model`` and its ``status``/``failure_types`` enums."""
+    return (
+        functools.partial(update_from, model=model, status=status, failure_types=failure_types),
+        functools.partial(coerce_update, model=model, status=status, failure_types=failure_types),
+    )
 
 
 def generated_client(seam: Seam, base_url: str) -> GeneratedClient:

@@ -2,9 +2,11 @@
 
 Requests are built by the generated ``_get_kwargs`` of each endpoint module, sent on the shared
 ``httpx.AsyncClient`` with auth, retries and logging, and every failure is turned into a
-``PleoError`` here: non-2xx statuses (documented or not), transport errors, and 2xx bodies that
-do not parse. ``RawTransport`` routes the generated client that ``PleoExport.raw`` hands out
-through the same path. Nothing else in the facade calls the generated endpoints' I/O.
+``PleoError`` here: non-2xx statuses (documented or not), transport errors, and (through
+``_parse``) 2xx bodies that do not parse. ``_Call`` holds one request's steps: its attempts,
+the retry decision between them and its final error. ``RawTransport`` routes the generated
+client that ``PleoExport.raw`` hands out through the same path. Nothing else in the facade
+calls the generated endpoints' I/O.
 """
 
 from __future__ import annotations
@@ -12,19 +14,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-import gc
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from http import HTTPStatus
-from types import ModuleType, SimpleNamespace
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final
 
 import httpx
-from pleo_export_raw.errors import UnexpectedStatus
-from pleo_export_raw.types import Unset
 
 from .._budget import RequestBudget
 from .._config import DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_RESPONSE_BYTES
@@ -32,12 +28,13 @@ from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
+    PleoError,
     ResponseTooLargeError,
     ResponseValidationError,
     body_snippet,
     status_error,
 )
-from .._hooks import Observation, Observer
+from .._observe._hooks import Observation, Observer
 from .._retry import (
     RetryableStatus,
     RetryPolicy,
@@ -48,8 +45,9 @@ from .._retry import (
 )
 from .._secrets import scrub, scrub_chain
 from ._limits import DeadlineExceeded, Deadlines, read_capped, total_deadline
+from ._parse import FromDict, parse
 
-__all__ = ["RawTransport", "Seam", "endpoint_kwargs", "json_loads", "logger", "unset_to_none"]
+__all__ = ["RawTransport", "Seam", "logger"]
 
 logger: Final = logging.getLogger("pleo_export")
 
@@ -64,56 +62,6 @@ _CLIENT_DEFAULT_HEADERS: Final = frozenset(
     {"accept", "accept-encoding", "connection", "content-length", "host", "user-agent"}
 )
 
-#: ``Seam.parse`` without a body decoded beforehand.
-_UNREAD: Final = object()
-#: What a parser may raise on a hostile body besides its own errors: ``[[[[…`` nested deeper
-#: than the stack (RecursionError) or a document too large to build.
-_PARSE_LIMITS: Final = (RecursionError, MemoryError)
-
-#: What a generated ``_parse_response`` reads from its client: undocumented 2xx statuses raise.
-_PARSE_OPTIONS: Final = SimpleNamespace(raise_on_unexpected_status=True)
-
-try:  # orjson decodes large pages faster; the [fast] extra installs it.
-    import orjson
-
-    json_loads: Callable[[bytes], Any] = orjson.loads
-except ImportError:  # pragma: no cover - exercised when the extra is absent
-    json_loads = json.loads
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Keep the cyclic GC out of decoding one response or building its models.
-
-    A page of 100 export items is thousands of new containers at once (decoded JSON, then
-    models); collections triggered halfway traverse and promote them again and again, about a
-    quarter of the time of streaming items (benchmarks/bench_pagination.py). Nothing built here
-    forms a cycle, so reference counting frees what is dropped, and the GC resumes right after.
-    A GC the application turned off stays off.
-    """
-    enabled = gc.isenabled()
-    if enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _loads(response: httpx.Response) -> Any:
-    """The JSON body of a 2xx response, as a typed error if it is not JSON (deep nesting too)."""
-    try:
-        return json_loads(response.content)
-    except (ValueError, *_PARSE_LIMITS):
-        request = response.request
-        raise ResponseValidationError(
-            "the response body is not JSON",
-            method=request.method,
-            path=request.url.path,
-            body_snippet=body_snippet(response.content),
-        ) from None
-
 
 class _Lifetime:
     """Whether a client is closed, shared by its seam and every seam derived from it."""
@@ -122,14 +70,6 @@ class _Lifetime:
 
     def __init__(self) -> None:
         self.closed = False
-
-
-class _FromDict(Protocol):
-    @classmethod
-    def from_dict(cls, src_dict: Any) -> Any: ...
-
-
-M = TypeVar("M", bound=_FromDict)
 
 
 class Seam:
@@ -231,7 +171,7 @@ class Seam:
     async def call(
         self,
         kwargs: dict[str, Any],
-        model: type[M] | None,
+        model: type[FromDict] | None,
         *,
         retry_post: bool = False,
         on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
@@ -239,63 +179,7 @@ class Seam:
         """Send a generated request and parse a 2xx body into ``model`` (None: no body)."""
         request = self.build(kwargs)
         response = await self.send(request, retry_post=retry_post, on_attempt=on_attempt)
-        return None if model is None else self.parse(response, model)
-
-    def decode(self, response: httpx.Response) -> Any:
-        """The JSON body of a 2xx response, as a typed error if it is not JSON."""
-        with _gc_paused():  # decoding: see _gc_paused
-            return _loads(response)
-
-    def parse(self, response: httpx.Response, model: type[M], *, body: Any = _UNREAD) -> Any:
-        """Parse a 2xx response with a generated model, as a typed error if it does not fit.
-
-        ``body`` is the response's JSON when the caller already decoded it (``decode``).
-        The GC is paused once for decoding and building together, inline rather than with
-        ``_gc_paused``: a context manager per step cost about 1 µs a request
-        (benchmarks/bench_request.py).
-        """
-        enabled = gc.isenabled()
-        if enabled:
-            gc.disable()
-        try:
-            data = _loads(response) if body is _UNREAD else body
-            try:
-                return model.from_dict(data)
-            except (KeyError, TypeError, ValueError, AttributeError, *_PARSE_LIMITS) as exc:
-                request = response.request
-                raise ResponseValidationError(
-                    # The parser's message can quote a whole field: a hostile 1 MB string would
-                    # make a 1 MB error message. Cut it like a body snippet.
-                    f"the response does not match {model.__name__} "
-                    f"({type(exc).__name__}: {body_snippet(str(exc).encode())})",
-                    method=request.method,
-                    path=request.url.path,
-                    body_snippet=body_snippet(response.content),
-                ) from exc
-        finally:
-            if enabled:
-                gc.enable()
-
-    def parse_generated(self, module: ModuleType, response: httpx.Response) -> Any:
-        """Parse a 2xx response with a generated endpoint module's own parser."""
-        request = response.request
-        try:
-            with _gc_paused():
-                return module._parse_response(client=_PARSE_OPTIONS, response=response)
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            UnexpectedStatus,
-            *_PARSE_LIMITS,
-        ) as exc:
-            raise ResponseValidationError(
-                f"the response does not match the spec ({type(exc).__name__})",
-                method=request.method,
-                path=request.url.path,
-                body_snippet=body_snippet(response.content),
-            ) from exc
+        return None if model is None else parse(response, model)
 
     def send(
         self,
@@ -306,179 +190,223 @@ class Seam:
     ) -> Coroutine[Any, Any, httpx.Response]:
         """Send with retries; await it for a read 2xx response or a ``PleoError``.
 
-        See ``_send``. When anything watches (hooks, spans, metrics, ``with_response``), the
-        call runs inside an ``Observation``; otherwise this hands back ``_send``'s coroutine
-        itself, so an unwatched request pays no extra frame (benchmarks/bench_request.py).
+        See ``_Call``. When anything watches (hooks, spans, metrics, ``with_response``), the
+        call runs inside an ``Observation``; otherwise this hands back ``_Call.run``'s
+        coroutine itself, so an unwatched request pays no extra frame
+        (benchmarks/bench_request.py).
         """
         observation = self.observer.observe(request, self._base_path)
+        call = _Call(self, request, retry_post, on_attempt, observation)
         if observation is None:
-            return self._send(request, retry_post, on_attempt, None)
-        return self._observed(request, retry_post, on_attempt, observation)
+            return call.run()
+        return _observed(call, observation)
 
-    async def _observed(
-        self,
-        request: httpx.Request,
-        retry_post: bool,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None,
-        observation: Observation,
-    ) -> httpx.Response:
-        """``_send`` inside ``observation``, which ends with the call's response or error."""
-        try:
-            response = await self._send(request, retry_post, on_attempt, observation)
-        except BaseException as exc:
-            observation.finish(None, exc)
-            raise
-        observation.finish(response, None)
-        return response
+    def _shut(self) -> bool:
+        """Whether this client or the pool under it is closed (``aclose()`` cut a call off)."""
+        return self._lifetime.closed or self.http.is_closed
 
-    async def _send(
+
+async def _observed(call: _Call, observation: Observation) -> httpx.Response:
+    """``call`` inside ``observation``, which ends with the call's response or error."""
+    try:
+        response = await call.run()
+    except BaseException as exc:
+        observation.finish(None, exc)
+        raise
+    observation.finish(response, None)
+    return response
+
+
+class _Call:
+    """One request through the seam, from its first attempt to a read 2xx or a ``PleoError``.
+
+    GET and PUT retry on timeouts, connection errors, 408, 429 and 5xx. Other methods retry on
+    those only when ``retry_post`` says the caller reconciles a repeated request (job events
+    do); otherwise just on 429 and on failures that happen before sending. ``on_attempt`` is
+    called as each attempt ends, with its response (any status) or the httpx error that ended
+    it, so a caller can tell what an earlier attempt may have done. Each attempt, body
+    included, must end within the total deadline (``deadlines``) and ``max_response_bytes``
+    bytes; a closed client raises ``ClientClosedError``. The steps: ``run`` (attempt 1, then the
+    retry loop, then the final error), ``attempt`` (budget, ``exchange``, status),
+    ``should_retry`` (the loop's decision) and ``failed`` (the error of a call with no answer).
+    """
+
+    __slots__ = (
+        "budget",
+        "idempotent",
+        "method",
+        "number",
+        "observation",
+        "on_attempt",
+        "path",
+        "policy",
+        "request",
+        "seam",
+    )
+
+    def __init__(
         self,
+        seam: Seam,
         request: httpx.Request,
         retry_post: bool,
         on_attempt: Callable[[httpx.Response | Exception], None] | None,
         observation: Observation | None,
-    ) -> httpx.Response:
-        """Send with retries; return a read 2xx response or raise a ``PleoError``.
+    ) -> None:
+        self.seam = seam
+        self.request = request
+        self.method, self.path = request.method, request.url.path
+        self.idempotent = retry_post or request.method in _IDEMPOTENT_METHODS
+        self.on_attempt = on_attempt
+        self.observation = observation
+        self.policy = seam.retry
+        self.budget = seam.budget
+        #: The attempt running now (1-based): read by ``should_retry`` and ``failed``.
+        self.number = 0
 
-        GET and PUT retry on timeouts, connection errors, 408, 429 and 5xx. Other methods retry
-        on those only when ``retry_post`` says the caller reconciles a repeated request (job
-        events do); otherwise just on 429 and on failures that happen before sending.
-        ``on_attempt`` is called as each attempt ends, with its response (any status) or the
-        httpx error that ended it, so a caller can tell what an earlier attempt may have done.
-        Each attempt, body included, must end within the total deadline (``deadlines``) and
-        ``max_response_bytes`` bytes; a closed client raises ``ClientClosedError``.
-        """
-        method, path = request.method, request.url.path
-        lifetime = self._lifetime
-        if lifetime.closed:  # a caller's own closed http_client is caught at its RuntimeError
+    async def run(self) -> httpx.Response:
+        """Send with retries; return a read 2xx response or raise a ``PleoError``."""
+        method, path = self.method, self.path
+        if self.seam._lifetime.closed:  # a caller's own closed http_client: see ``exchange``
             raise ClientClosedError(method=method, path=path)
-        idempotent = retry_post or method in _IDEMPOTENT_METHODS
-        policy = self.retry
-        budget = self.budget
-        number = 0  # the attempt running now, 1-based
-
-        def on_failure(exc: Exception) -> bool | float:
-            if number > policy.max_retries or self.closed or self.http.is_closed:
-                return False  # the last attempt, or the pool is gone: no "retrying" to log
-            if isinstance(exc, RetryableStatus):
-                wait = retry_after(exc.response.headers, cap=policy.retry_after_max)
-                logger.info(
-                    "retrying %s %s after status %d%s",
-                    method,
-                    path,
-                    exc.response.status_code,
-                    f" (Retry-After {wait:g}s)" if wait is not None else "",
-                )
-                if observation is not None:
-                    observation.retrying(str(exc.response.status_code), wait)
-                return True if wait is None else wait
-            if isinstance(exc, httpx.TransportError):
-                retry = transport_error_is_safe_to_retry(exc, idempotent=idempotent)
-                if retry:
-                    logger.info("retrying %s %s after %s", method, path, type(exc).__name__)
-                    if observation is not None:
-                        observation.retrying(type(exc).__name__, None)
-                return retry
-            return False
-
-        async def attempt_once(num: int) -> httpx.Response:
-            nonlocal number
-            number = num
-            # Every attempt spends a token of the budget before its deadline starts: waiting
-            # for the budget is not a timeout of the call.
-            if budget is not None and not budget.take():
-                await budget.wait()
-            started = time.perf_counter()
-            deadline = self.deadlines.start()
-            try:
-                try:
-                    response = await self.http.send(request, auth=self._auth, stream=True)
-                    if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
-                        await read_capped(
-                            response, self.max_response_bytes, method=method, path=path
-                        )
-                    elif len(response.content) > self.max_response_bytes:
-                        raise ResponseTooLargeError(
-                            limit=self.max_response_bytes, method=method, path=path
-                        )
-                except asyncio.CancelledError:
-                    self.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
-                    raise
-                finally:
-                    self.deadlines.finish(deadline)
-            except RuntimeError:  # httpx refuses to send on a closed client
-                if self.closed or self.http.is_closed:
-                    raise ClientClosedError(method=method, path=path) from None
-                raise
-            except httpx.HTTPError as exc:  # an attempt with no answer is logged too
-                scrub_chain(exc)  # before anyone reads its text: h11 may quote a header
-                if on_attempt is not None:
-                    on_attempt(exc)
-                logger.debug(
-                    "%s %s -> %s in %.1f ms (attempt %d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    (time.perf_counter() - started) * 1000,
-                    num,
-                )
-                raise
-            logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d)",
-                method,
-                path,
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-                num,
-            )
-            if on_attempt is not None:
-                on_attempt(response)
-            if lifetime.closed:  # closed while in flight on a pool aclose() leaves open
-                raise ClientClosedError(method=method, path=path)
-            status = response.status_code
-            if 200 <= status < 300:
-                return response
-            if status == 429 and budget is not None:
-                budget.throttled(retry_after(response.headers, cap=policy.retry_after_max))
-            if should_retry_status(status) and (idempotent or status == 429):
-                raise RetryableStatus(response)
-            raise status_error(response, method=method, path=path)
-
+        observation = self.observation
         try:
             # Attempt 1 runs outside the retry loop, which is set up only for a retryable
             # failure (see ``retry_after_first``).
             try:
                 if observation is not None:
-                    return await observation.attempt(attempt_once, 1)
-                return await attempt_once(1)
+                    return await observation.attempt(self.attempt, 1)
+                return await self.attempt(1)
             except (RetryableStatus, httpx.TransportError) as exc:
                 first_failure = exc
-            again: Callable[[int], Awaitable[httpx.Response]] = attempt_once
+            again: Callable[[int], Awaitable[httpx.Response]] = self.attempt
             if observation is not None:
-                again = functools.partial(observation.attempt, attempt_once)
-            return await retry_after_first(policy, on_failure, again, first_failure)
+                again = functools.partial(observation.attempt, self.attempt)
+            return await retry_after_first(self.policy, self.should_retry, again, first_failure)
         except RetryableStatus as exc:
             raise status_error(exc.response, method=method, path=path) from None
-        except httpx.TransportError as exc:
-            if self.closed or self.http.is_closed:  # cut off by aclose(), not by the network
-                raise ClientClosedError(method=method, path=path) from exc
-            tries = f" after {number} attempt{'s' if number > 1 else ''}"
-            if isinstance(exc, httpx.TimeoutException):
-                detail = f": {exc}" if isinstance(exc, DeadlineExceeded) else ""
-                raise APITimeoutError(
-                    f"timed out{tries}: {type(exc).__name__}{detail}", method=method, path=path
-                ) from exc
-            raise APIConnectionError(
-                f"connection failed{tries}: {type(exc).__name__}: {scrub(str(exc))}",
-                method=method,
-                path=path,
-            ) from exc
-        except httpx.RequestError as exc:  # DecodingError, TooManyRedirects: no usable answer
-            raise APIConnectionError(
-                f"request failed: {type(exc).__name__}: {scrub(str(exc))}",
-                method=method,
-                path=path,
-            ) from exc
+        except httpx.RequestError as exc:
+            raise self.failed(exc) from exc
+
+    async def attempt(self, number: int) -> httpx.Response:
+        """Attempt ``number``: a budget token, then ``exchange``, then its status judged.
+
+        Returns a 2xx response; raises ``RetryableStatus`` for a status worth retrying, the
+        httpx error that ended the attempt, or the ``PleoError`` of its status.
+        """
+        self.number = number
+        method, path, budget = self.method, self.path, self.budget
+        # Every attempt spends a token of the budget before its deadline starts: waiting for
+        # the budget is not a timeout of the call.
+        if budget is not None and not budget.take():
+            await budget.wait()
+        started = time.perf_counter()
+        try:
+            response = await self.exchange()
+        except httpx.HTTPError as exc:  # an attempt with no answer is logged too
+            scrub_chain(exc)  # before anyone reads its text: h11 may quote a header
+            if self.on_attempt is not None:
+                self.on_attempt(exc)
+            logger.debug(
+                "%s %s -> %s in %.1f ms (attempt %d)",
+                method,
+                path,
+                type(exc).__name__,
+                (time.perf_counter() - started) * 1000,
+                number,
+            )
+            raise
+        logger.debug(
+            "%s %s -> %d in %.1f ms (attempt %d)",
+            method,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            number,
+        )
+        if self.on_attempt is not None:
+            self.on_attempt(response)
+        if self.seam._lifetime.closed:  # closed while in flight on a pool aclose() leaves open
+            raise ClientClosedError(method=method, path=path)
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        if status == 429 and budget is not None:
+            budget.throttled(retry_after(response.headers, cap=self.policy.retry_after_max))
+        if should_retry_status(status) and (self.idempotent or status == 429):
+            raise RetryableStatus(response)
+        raise status_error(response, method=method, path=path)
+
+    async def exchange(self) -> httpx.Response:
+        """Send the request and read its body, within the total deadline and the size cap."""
+        seam, request, method, path = self.seam, self.request, self.method, self.path
+        deadline = seam.deadlines.start()
+        try:
+            try:
+                response = await seam.http.send(request, auth=seam._auth, stream=True)
+                if not response.is_stream_consumed:  # else the transport (Mock, ASGI) read it
+                    await read_capped(response, seam.max_response_bytes, method=method, path=path)
+                elif len(response.content) > seam.max_response_bytes:
+                    raise ResponseTooLargeError(
+                        limit=seam.max_response_bytes, method=method, path=path
+                    )
+            except asyncio.CancelledError:
+                seam.deadlines.check(deadline, request)  # ours: DeadlineExceeded instead
+                raise
+            finally:
+                seam.deadlines.finish(deadline)
+        except RuntimeError:  # httpx refuses to send on a closed client
+            if seam._shut():
+                raise ClientClosedError(method=method, path=path) from None
+            raise
+        return response
+
+    def should_retry(self, exc: Exception) -> bool | float:
+        """The retry loop's decision after attempt ``number`` failed with ``exc``: False, True,
+        or the seconds Retry-After asks for. A retry is logged and told to the observation."""
+        method, path, observation = self.method, self.path, self.observation
+        if self.number > self.policy.max_retries or self.seam._shut():
+            return False  # the last attempt, or the pool is gone: no "retrying" to log
+        if isinstance(exc, RetryableStatus):
+            wait = retry_after(exc.response.headers, cap=self.policy.retry_after_max)
+            logger.info(
+                "retrying %s %s after status %d%s",
+                method,
+                path,
+                exc.response.status_code,
+                f" (Retry-After {wait:g}s)" if wait is not None else "",
+            )
+            if observation is not None:
+                observation.retrying(str(exc.response.status_code), wait)
+            return True if wait is None else wait
+        if isinstance(exc, httpx.TransportError):
+            retry = transport_error_is_safe_to_retry(exc, idempotent=self.idempotent)
+            if retry:
+                logger.info("retrying %s %s after %s", method, path, type(exc).__name__)
+                if observation is not None:
+                    observation.retrying(type(exc).__name__, None)
+            return retry
+        return False
+
+    def failed(self, exc: httpx.RequestError) -> PleoError:
+        """The error of a call whose last attempt ended with ``exc`` and no usable answer."""
+        method, path = self.method, self.path
+        if not isinstance(exc, httpx.TransportError):  # DecodingError, TooManyRedirects
+            return APIConnectionError(
+                f"request failed: {type(exc).__name__}: {scrub(str(exc))}", method=method, path=path
+            )
+        if self.seam._shut():  # cut off by aclose(), not by the network
+            return ClientClosedError(method=method, path=path)
+        tries = f" after {self.number} attempt{'s' if self.number > 1 else ''}"
+        if isinstance(exc, httpx.TimeoutException):
+            detail = f": {exc}" if isinstance(exc, DeadlineExceeded) else ""
+            return APITimeoutError(
+                f"timed out{tries}: {type(exc).__name__}{detail}", method=method, path=path
+            )
+        return APIConnectionError(
+            f"connection failed{tries}: {type(exc).__name__}: {scrub(str(exc))}",
+            method=method,
+            path=path,
+        )
 
 
 class RawTransport(httpx.AsyncBaseTransport):
@@ -508,14 +436,3 @@ class RawTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             response.status_code, headers=headers, content=response.content, request=request
         )
-
-
-def endpoint_kwargs(module: ModuleType, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The request description a generated endpoint module builds for these arguments."""
-    result: dict[str, Any] = module._get_kwargs(*args, **kwargs)
-    return result
-
-
-def unset_to_none(value: Any) -> Any:
-    """The generated models' ``UNSET`` as None; any other value unchanged."""
-    return None if isinstance(value, Unset) else value

@@ -24,33 +24,18 @@ from pleo_export_raw.models import (
     UpdateExportJobItem,
     UpdateExportJobItemStatus,
 )
-from pleo_export_raw.types import UNSET
 
-from .._outcome import ItemOutcome
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_fields
+from ._common import update_builders
 
 __all__ = ["ADAPTER"]
 
 
-def _update_from(outcome: ItemOutcome) -> UpdateExportJobItem:
-    failure = outcome.failure_reason_type
-    return UpdateExportJobItem(
-        status=UpdateExportJobItemStatus(outcome.status.value),
-        failure_reason_type=UNSET if failure is None else ExportJobItemFailureReasonTypeV2(failure),
-        **update_fields(outcome),
-    )
-
-
-def _coerce(update: object, index: int) -> UpdateExportJobItem:
-    return coerce_update(
-        update,
-        index,
-        UpdateExportJobItem,
-        status=UpdateExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonTypeV2,
-    )
-
+_UPDATE_FROM, _COERCE = update_builders(
+    UpdateExportJobItem,
+    status=UpdateExportJobItemStatus,
+    failure_types=ExportJobItemFailureReasonTypeV2,
+)
 
 ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
     version="v2",
@@ -64,6 +49,6 @@ ADAPTER: Adapter[UpdateExportJobItem] = Adapter(
     job_statuses=GetExportJobsListV2StatusesItem,
     item_statuses=GetExportJobItemsV2Status,
     item_failure_types=ExportJobItemFailureReasonTypeV2,
-    update_from=_update_from,
-    coerce_update=_coerce,
+    update_from=_UPDATE_FROM,
+    coerce_update=_COERCE,
 )

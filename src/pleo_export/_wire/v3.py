@@ -24,37 +24,20 @@ from pleo_export_raw.models import (
     ExportJobStatus,
     UpdateExportJobItemV3,
 )
-from pleo_export_raw.types import UNSET
 
-from .._outcome import ItemOutcome
 from ._adapter import Adapter, Endpoint
-from ._common import coerce_update, update_fields
+from ._common import update_builders
 
 __all__ = ["ADAPTER", "GET_JOB_ITEM_BY_ENTRY"]
-
-
-def _update_from(outcome: ItemOutcome) -> UpdateExportJobItemV3:
-    failure = outcome.failure_reason_type
-    return UpdateExportJobItemV3(
-        status=ExportJobItemStatus(outcome.status.value),
-        failure_reason_type=UNSET if failure is None else ExportJobItemFailureReasonType(failure),
-        **update_fields(outcome),
-    )
-
-
-def _coerce(update: object, index: int) -> UpdateExportJobItemV3:
-    return coerce_update(
-        update,
-        index,
-        UpdateExportJobItemV3,
-        status=ExportJobItemStatus,
-        failure_types=ExportJobItemFailureReasonType,
-    )
 
 
 #: The job item of one accounting entry (an endpoint Pleo marks internal; v3 only).
 GET_JOB_ITEM_BY_ENTRY = Endpoint(
     get_export_job_item_by_accounting_entry_id_v3, DataResponseExportJobItemV3
+)
+
+_UPDATE_FROM, _COERCE = update_builders(
+    UpdateExportJobItemV3, status=ExportJobItemStatus, failure_types=ExportJobItemFailureReasonType
 )
 
 ADAPTER: Adapter[UpdateExportJobItemV3] = Adapter(
@@ -69,6 +52,6 @@ ADAPTER: Adapter[UpdateExportJobItemV3] = Adapter(
     job_statuses=ExportJobStatus,
     item_statuses=ExportJobItemStatus,
     item_failure_types=ExportJobItemFailureReasonType,
-    update_from=_update_from,
-    coerce_update=_coerce,
+    update_from=_UPDATE_FROM,
+    coerce_update=_COERCE,
 )

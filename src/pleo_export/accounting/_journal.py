@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
-
-import attrs
 
 from .._currencies import EXPONENTS
 from ..money import Money
@@ -103,7 +102,7 @@ FAILURE_TYPES: Final[dict[UnmappableReason, str]] = {
 }
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class LedgerAccounts:
     """The ERP's own accounts for the sides Pleo does not name (Pleo's accounts-mapping guide:
     the out-of-pocket account, the fallback accounts payable account, …). ``None``: not set up;
@@ -126,7 +125,7 @@ class LedgerAccounts:
     output_tax: str | None = None
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class JournalLine:
     """One line of a journal entry: ``amount`` on ``account``, a debit when positive.
 
@@ -155,7 +154,7 @@ class JournalLine:
         return max(-self.amount.minor, 0)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Journal:
     """The balanced journal entry of one export item: its lines sum to zero exactly.
 
@@ -185,7 +184,7 @@ class Journal:
         return Money(sum(line.debit for line in self.lines), self.currency)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Unmappable:
     """Why an item gives no journal entry; hand ``rejected()`` back to the worker.
 
@@ -369,7 +368,7 @@ class _Builder:
         self.add(LineKind.CONTRA, contra, -total)
         flipped = self.flip(total)
         lines = tuple(
-            attrs.evolve(line, amount=-line.amount) if flipped else line for line in self.lines
+            replace(line, amount=-line.amount) if flipped else line for line in self.lines
         )
         # Balanced by construction: each entry line adds up to its line amount (checked above),
         # and the contra line is minus their total.

@@ -7,9 +7,8 @@ the clock is the store's (the machine's wall clock for SQLite, the server's for 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final
-
-import attrs
 
 from .._errors import InvalidArgumentError
 from ._types import TokenGrant
@@ -20,7 +19,7 @@ __all__ = ["Bucket", "take", "valid_take"]
 _KEY_MAX: Final = 128
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Bucket:
     """One key's stored bucket: tokens left as of ``updated`` and no grant before ``paused_until``
     (both in the store's clock, seconds)."""

@@ -11,9 +11,8 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
-
-import attrs
 
 from .._errors import CoordinatorError, InvalidArgumentError, LeaseLostError
 from .._outcome import ItemOutcome, JobRef
@@ -42,7 +41,7 @@ _QUOTE_CHARS = 60
 _HOLDER_MAX_CHARS = 200
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class LeaseRow:
     """A stored lease (of a job, or of a company), as the policy reads it.
 

@@ -10,9 +10,8 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
-
-import attrs
 
 from .._outcome import ItemOutcome, JobRef
 
@@ -27,7 +26,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Lease:
     """The right to work on one export job (and, while held, its company), with a fencing token.
 
@@ -48,7 +47,7 @@ class Lease:
     lease_seconds: float
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class LeaseHeld:
     """Why ``acquire`` did not grant a lease: a live lease of someone else is in the way.
 
@@ -68,7 +67,7 @@ class LeaseHeld:
     expires_in: float
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class JournalState:
     """What a job's journal holds, read on resume.
 
@@ -90,7 +89,7 @@ class JournalState:
         return not (self.unconfirmed or self.in_doubt or self.confirmed)
 
 
-@attrs.frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class TokenGrant:
     """What ``take_tokens`` gave: the tokens asked for and when they may be spent, or (during
     a pause) none and how long the pause lasts.

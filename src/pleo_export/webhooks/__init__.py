@@ -17,7 +17,6 @@ from pleo_export.webhooks._errors import (
     WebhookError,
     WebhookHeaderMissingError,
     WebhookPayloadError,
-    WebhookReplayError,
     WebhookSignatureError,
     WebhookTimestampError,
     WebhookTimestampFormatError,
@@ -27,6 +26,7 @@ from pleo_export.webhooks._event import (
     EXPORT_JOB_CREATED_EVENT_TYPES,
     JobSnapshot,
     WebhookEvent,
+    WebhookReplayError,
 )
 from pleo_export.webhooks._replay import InMemoryReplayStore, ReplayStore
 from pleo_export.webhooks._verify import Secret, sign_webhook, verify_and_parse

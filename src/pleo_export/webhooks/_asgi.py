@@ -20,10 +20,9 @@ from pleo_export.webhooks._errors import (
     WebhookError,
     WebhookHeaderMissingError,
     WebhookPayloadError,
-    WebhookReplayError,
     WebhookTimestampFormatError,
 )
-from pleo_export.webhooks._event import WebhookEvent
+from pleo_export.webhooks._event import WebhookEvent, WebhookReplayError
 from pleo_export.webhooks._replay import InMemoryReplayStore, ReplayStore
 from pleo_export.webhooks._verify import Secret, load_secret, verify
 

@@ -11,23 +11,19 @@
         ├── WebhookPayloadError         the signed body is not the JSON event Pleo documents
         └── WebhookReplayError          this webhook-id was already accepted (replay or redelivery)
 
-Messages name the header or field at fault; they never carry the secret, a signature or the body.
+``WebhookReplayError`` carries the parsed event, so it is defined beside ``WebhookEvent`` in
+``_event.py`` (which imports this module, not the other way round). Messages name the header or
+field at fault; they never carry the secret, a signature or the body.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pleo_export._errors import PleoError
-
-if TYPE_CHECKING:
-    from pleo_export.webhooks._event import WebhookEvent
 
 __all__ = [
     "WebhookError",
     "WebhookHeaderMissingError",
     "WebhookPayloadError",
-    "WebhookReplayError",
     "WebhookSignatureError",
     "WebhookTimestampError",
     "WebhookTimestampFormatError",
@@ -61,17 +57,3 @@ class WebhookSignatureError(WebhookError):
 
 class WebhookPayloadError(WebhookError):
     """The (authentic) body is not a JSON event, or an export-job event lacks the job's ids."""
-
-
-class WebhookReplayError(WebhookError):
-    """The ``webhook-id`` was accepted before: an attacker's replay or the sender's redelivery.
-
-    Attributes:
-        webhook_id: The repeated id.
-        event: The delivery, verified and parsed; it is authentic, only not new.
-    """
-
-    def __init__(self, event: WebhookEvent) -> None:
-        super().__init__(f"webhook {event.webhook_id} was already accepted")
-        self.webhook_id = event.webhook_id
-        self.event = event

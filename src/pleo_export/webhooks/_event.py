@@ -1,5 +1,6 @@
 """The parsed webhook: ``WebhookEvent``, the ``JobSnapshot`` an export-job event carries, and the
-pure function that turns an authentic body into them.
+pure function that turns an authentic body into them; and ``WebhookReplayError``, which carries
+one.
 
 Nothing here checks signatures or talks to the network; ``_verify`` does the checking first.
 """
@@ -13,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pleo_export.webhooks._errors import WebhookPayloadError
+from pleo_export.webhooks._errors import WebhookError, WebhookPayloadError
 
 __all__ = [
     "EXPORT_JOB_CREATED",
     "EXPORT_JOB_CREATED_EVENT_TYPES",
     "JobSnapshot",
     "WebhookEvent",
+    "WebhookReplayError",
     "parse_event",
 ]
 
@@ -88,6 +90,20 @@ class WebhookEvent:
     def is_export_job_created(self) -> bool:
         """True for every documented spelling of the export-job-created event type."""
         return _is_export_job_created(self.event_type)
+
+
+class WebhookReplayError(WebhookError):
+    """The ``webhook-id`` was accepted before: an attacker's replay or the sender's redelivery.
+
+    Attributes:
+        webhook_id: The repeated id.
+        event: The delivery, verified and parsed; it is authentic, only not new.
+    """
+
+    def __init__(self, event: WebhookEvent) -> None:
+        super().__init__(f"webhook {event.webhook_id} was already accepted")
+        self.webhook_id = event.webhook_id
+        self.event = event
 
 
 def _is_export_job_created(event_type: str) -> bool:

@@ -21,12 +21,11 @@ from pleo_export._errors import InvalidArgumentError
 from pleo_export.webhooks._errors import (
     WebhookHeaderMissingError,
     WebhookPayloadError,
-    WebhookReplayError,
     WebhookSignatureError,
     WebhookTimestampError,
     WebhookTimestampFormatError,
 )
-from pleo_export.webhooks._event import WebhookEvent, parse_event
+from pleo_export.webhooks._event import WebhookEvent, WebhookReplayError, parse_event
 from pleo_export.webhooks._replay import ReplayStore
 
 try:

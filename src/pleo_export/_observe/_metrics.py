@@ -12,7 +12,7 @@ from typing import Any, Final, NamedTuple
 
 from opentelemetry import metrics
 
-from ._config import DURATION_BUCKETS, SDK_VERSION
+from .._config import DURATION_BUCKETS, SDK_VERSION
 from ._telemetry import guarded
 
 __all__ = ["INSTRUMENTS", "Instrument", "Metrics"]

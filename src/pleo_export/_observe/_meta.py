@@ -15,9 +15,9 @@ from typing import Final, ParamSpec, TypeVar
 
 import httpx
 
-from ._config import META_HEADER_MAX_CHARS, META_MAX_HEADERS, REQUEST_ID_MAX_CHARS
-from ._errors import PleoError, request_id
-from ._secrets import MASK, scrub
+from .._config import META_HEADER_MAX_CHARS, META_MAX_HEADERS, REQUEST_ID_MAX_CHARS
+from .._errors import PleoError, request_id
+from .._secrets import MASK, scrub
 
 __all__ = ["ResponseMeta", "capturing", "record", "with_response"]
 

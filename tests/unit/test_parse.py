@@ -1,5 +1,6 @@
-"""The seam: 2xx bodies that do not fit the spec become ResponseValidationError (never a bare
-KeyError/TypeError/ValueError), and generated endpoint modules are parsed through it."""
+"""Parsing a 2xx body (``_wire/_parse.py``): a body that is not JSON or does not fit the spec
+becomes ResponseValidationError (never a bare KeyError/TypeError/ValueError), and generated
+endpoint modules are parsed by their own parsers."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from pleo_export_raw.models import (
 from pleo_export_raw.types import UNSET
 from pytest_httpx import HTTPXMock
 
-from pleo_export import PleoExport, ResponseValidationError, RetryPolicy
-from pleo_export._wire._seam import RawTransport, Seam, endpoint_kwargs, json_loads, unset_to_none
+from pleo_export import PleoExport, ResponseValidationError
+from pleo_export._wire._parse import decode, json_loads, parse, parse_generated, unset_to_none
 
 if TYPE_CHECKING:
     from .conftest import Payloads
@@ -40,18 +41,6 @@ GOOD_JOB: dict[str, Any] = {
     "status": "pending",
     "vendorBasedBookkeeping": False,
 }
-
-
-def _seam() -> Seam:
-    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
-    return Seam(
-        http=client,
-        base_url=BASE_URL,
-        auth=None,
-        retry=RetryPolicy(max_retries=0),
-        timeout=None,
-        headers={},
-    )
 
 
 def _ok(body: bytes) -> httpx.Response:
@@ -145,8 +134,7 @@ JOB_FIELD = st.sampled_from(sorted(GOOD_JOB))
 def test_any_mangled_job_parses_or_raises_only_the_typed_error(
     field: str, value: Any, drop: bool, wrap: Any
 ) -> None:
-    """Whatever a field or the envelope holds, parse() returns a model or raises the typed error."""
-    seam = _seam()
+    """Whatever a field or the envelope holds, parse returns a model or raises the typed error."""
     job = dict(GOOD_JOB)
     if drop:
         del job[field]
@@ -155,23 +143,22 @@ def test_any_mangled_job_parses_or_raises_only_the_typed_error(
     for body in ({"data": job}, wrap, {"data": wrap}):
         for model in (DataResponseExportJobV3, CursorPaginatedResponseExportJobV3):
             with contextlib.suppress(ResponseValidationError):
-                seam.parse(_ok(json.dumps(body).encode()), model)
+                parse(_ok(json.dumps(body).encode()), model)
 
 
 @settings(max_examples=60, deadline=None)
 @given(value=JSON)
 def test_any_update_result_parses_or_raises_only_the_typed_error(value: Any) -> None:
     """An ExportJobItemUpdateV3 parse never leaks a bare exception."""
-    seam = _seam()
     for body in (value, {"data": value, "errors": value}, {"data": [value], "errors": []}):
         with contextlib.suppress(ResponseValidationError):
-            seam.parse(_ok(json.dumps(body).encode()), ExportJobItemUpdateV3)
+            parse(_ok(json.dumps(body).encode()), ExportJobItemUpdateV3)
 
 
 def test_parse_generated_uses_the_endpoints_own_parser(payloads: Payloads) -> None:
     """parse_generated reads a v1 list page with the v1 module's parser."""
     body = json.dumps(payloads.page([GOOD_JOB], has_next=True, end="ABC")).encode()
-    page = _seam().parse_generated(get_export_jobs_list_v1, _ok(body))
+    page = parse_generated(get_export_jobs_list_v1, _ok(body))
     assert str(page.data[0].id) == JOB_ID
     assert page.pagination.end_cursor == "ABC"
 
@@ -180,33 +167,20 @@ def test_parse_generated_uses_the_endpoints_own_parser(payloads: Payloads) -> No
 def test_parse_generated_wraps_failures(body: bytes) -> None:
     """A generated parser's KeyError/TypeError/ValueError surfaces as ResponseValidationError."""
     with pytest.raises(ResponseValidationError, match="does not match the spec"):
-        _seam().parse_generated(get_export_jobs_list_v1, _ok(body))
+        parse_generated(get_export_jobs_list_v1, _ok(body))
 
 
-async def test_raw_transport_refuses_an_undocumented_2xx_status(httpx_mock: HTTPXMock) -> None:
-    """A 2xx status outside HTTPStatus (e.g. 299) cannot reach the generated parser."""
-    httpx_mock.add_response(status_code=299, json={})
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
-        transport = RawTransport(pleo._seam)
-        with pytest.raises(ResponseValidationError, match="undocumented status 299"):
-            await transport.handle_async_request(httpx.Request("GET", JOB_URL))
+def test_decode_reads_json_and_types_the_failure() -> None:
+    """decode returns the JSON of a body and raises the typed error for one that is not JSON;
+    ``json_loads`` is the decoder it uses (orjson with the [fast] extra)."""
+    assert json_loads(b'{"a": [1]}') == {"a": [1]}
+    assert decode(_ok(b'{"a": [1]}')) == {"a": [1]}
+    with pytest.raises(ResponseValidationError, match="not JSON"):
+        decode(_ok(b"{"))
 
 
-async def test_raw_transport_returns_a_decoded_copy(httpx_mock: HTTPXMock) -> None:
-    """The response handed to the generated client has no stale encoding headers."""
-    httpx_mock.add_response(json={"ok": True}, headers={"Content-Encoding": "identity"})
-    async with PleoExport(api_key="k", base_url=BASE_URL) as pleo:
-        transport = RawTransport(pleo._seam)
-        response = await transport.handle_async_request(httpx.Request("GET", JOB_URL))
-    assert "content-encoding" not in response.headers
-    assert json.loads(await response.aread()) == {"ok": True}
-
-
-def test_endpoint_kwargs_and_unset_helpers() -> None:
-    """endpoint_kwargs returns the generated request description; UNSET reads as None."""
-    kwargs = endpoint_kwargs(get_export_jobs_list_v1, limit=3)
-    assert kwargs["url"] == "/v1/export-jobs"
-    assert kwargs["params"] == {"limit": 3}
+def test_unset_reads_as_none() -> None:
+    """A generated model's ``UNSET`` reads as None and any other value, falsy ones too, as
+    itself; fails if the helper confuses a left-out field with 0."""
     assert unset_to_none(UNSET) is None
     assert unset_to_none(0) == 0
-    assert json_loads(b'{"a": [1]}') == {"a": [1]}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from .._lifecycle import status_text
 from ._hooks import Observer
-from ._lifecycle import status_text
 
 if TYPE_CHECKING:
     from ._metrics import Metrics

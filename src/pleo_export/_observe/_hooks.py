@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
-from . import _config, _meta
-from ._config import REQUEST_ID_MAX_CHARS
-from ._errors import APIStatusError, request_id
-from ._retry import RetryableStatus
-from ._secrets import scrub
+from .. import _config
+from .._config import REQUEST_ID_MAX_CHARS
+from .._errors import APIStatusError, request_id
+from .._retry import RetryableStatus
+from .._secrets import scrub
+from . import _meta
 
 if TYPE_CHECKING:
     from ._metrics import Metrics

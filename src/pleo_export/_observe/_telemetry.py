@@ -18,7 +18,7 @@ import httpx
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from ._config import SDK_VERSION
+from .._config import SDK_VERSION
 
 __all__ = ["AttemptSpan", "CallSpan", "Tracing", "attach_span", "detach", "end_span", "guarded"]
 
