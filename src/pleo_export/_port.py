@@ -9,11 +9,9 @@ models and enums stay behind it, in ``_wire``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
-
-import httpx
 
 from ._outcome import ItemOutcome
 
@@ -129,7 +127,6 @@ class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post one lifecycle event as it is (``_lifecycle.transition`` checks and reconciles)."""
         ...
