@@ -23,7 +23,7 @@ from ._defaults import RUN
 from ._portal import Portal
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
 __all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager", "stream"]
 
@@ -276,12 +276,8 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
-
-        ``on_attempt`` is called as each attempt ends, on the client's loop thread (so it must
-        not block, nor call the sync client).
 
         Raises:
             InvalidStatusChangeError: the job's status does not allow the event.
@@ -293,7 +289,6 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
                 failure_reason=failure_reason,
                 failure_reason_type=failure_reason_type,
                 retry=retry,
-                on_attempt=on_attempt,
             )
         )
 
