@@ -265,3 +265,31 @@ def test_each_thread_reuses_one_waiter_and_frees_it(
         thread.join()
     gc.collect()
     assert _open_fds() <= before + 2  # a connection the pool may have opened meanwhile
+
+
+@pytest.mark.timeout(60)
+def test_a_call_from_a_signal_handler_during_a_call(fake_pleo: FakePleo, tcp_url: str) -> None:
+    """A signal handler (a SIGTERM hook, say) that calls the client while the main thread
+    waits on a slow call: both answer. Both requests are slowed, so the outer one ends while
+    the handler's call waits; on one shared waiter the handler's wait would read the outer
+    call's wake-up and the outer wait would then block for good."""
+    first, second = fake_pleo.add_job(items=1), fake_pleo.add_job(items=1)
+    fake_pleo.faults.add("delay", seconds=0.6)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    inner: list[str] = []
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url, max_retries=0) as pleo:
+        pleo.v3  # noqa: B018 - built before the signal can come
+
+        def on_signal(_signum: int, _frame: object) -> None:
+            inner.append(pleo.jobs.get(second).status)
+
+        previous = signal.signal(signal.SIGUSR1, on_signal)
+        try:
+            timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGUSR1))
+            timer.start()
+            assert pleo.jobs.get(first).status == "pending"
+            timer.join()
+        finally:
+            signal.signal(signal.SIGUSR1, previous)
+    assert inner == ["pending"]

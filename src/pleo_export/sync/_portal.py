@@ -73,10 +73,13 @@ class _Waiter:
     until its call is marked finished, so a byte left over (a call that finished before its
     caller began to wait, an interrupted wait) only makes a later wait look once more."""
 
-    __slots__ = ("_read", "_write", "pid")
+    __slots__ = ("_read", "_write", "busy", "pid")
 
     def __init__(self) -> None:
         self.pid = _pid
+        #: A call of this thread waits on it: a call made meanwhile (from a signal handler,
+        #: during that wait) gets a waiter of its own, or it could read the first one's byte.
+        self.busy = False
         self._read, self._write = os.pipe()
 
     def wake(self) -> None:
@@ -99,10 +102,13 @@ _threads = threading.local()
 
 
 def _waiter() -> _Waiter:
-    """This thread's waiter (a forked child's thread makes its own)."""
+    """This thread's waiter (a forked child's thread makes its own); a fresh one for a call
+    made while the thread's own is busy."""
     waiter: _Waiter | None = getattr(_threads, "waiter", None)
     if waiter is None or waiter.pid != _pid:
         waiter = _threads.waiter = _Waiter()
+    elif waiter.busy:
+        return _Waiter()
     return waiter
 
 
@@ -266,24 +272,27 @@ class Portal:
         (``what`` names the call in errors)."""
         if self._stopped or self.pid != _pid or threading.get_ident() == self._ident:
             self._refuse(what)
-        call = _Call(make, _waiter())
+        waiter = _waiter()
+        call = _Call(make, waiter)
+        waiter.busy = True
         self._waiting.add(call)
         try:
-            self._loop.call_soon_threadsafe(call.start, self._loop, context=caller_context())
-        except RuntimeError:
-            self._waiting.discard(call)
-            self._refuse(what)
-        try:
-            call.waiter.wait(call)
-        except BaseException:
-            # Interrupted while waiting: cancel the call (start() was queued first, so the
-            # task exists by the time this runs) and let it wind down before raising.
-            with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to cancel
-                self._loop.call_soon_threadsafe(call.cancel)
-            call.waiter.wait(call)
-            raise
+            try:
+                self._loop.call_soon_threadsafe(call.start, self._loop, context=caller_context())
+            except RuntimeError:
+                self._refuse(what)
+            try:
+                waiter.wait(call)
+            except BaseException:
+                # Interrupted while waiting: cancel the call (start() was queued first, so the
+                # task exists by the time this runs) and let it wind down before raising.
+                with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to cancel
+                    self._loop.call_soon_threadsafe(call.cancel)
+                waiter.wait(call)
+                raise
         finally:
             self._waiting.discard(call)
+            waiter.busy = False
         return call.result(what)
 
     def _refuse(self, what: object) -> NoReturn:
