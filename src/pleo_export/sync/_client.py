@@ -88,6 +88,7 @@ class V3Resources:
         ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
         deprecated name."""
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
                 job,
@@ -127,6 +128,7 @@ class V2Resources:
         ``update_concurrency`` is the number of update batches in flight, ``concurrency`` its
         deprecated name."""
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
                 job,
@@ -221,6 +223,7 @@ class PleoExport:
             )
 
         core = Core(make, borrowed=http_client is not None or file_client is not None)
+        core.claim(shared_budget)
         self._setup(Binding(core), owner=True)
 
     def _setup(self, binding: Binding, *, owner: bool) -> None:
