@@ -109,6 +109,7 @@ class V3Resources:
         deprecated name."""
         update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
                 job,
@@ -150,6 +151,7 @@ class V2Resources:
         deprecated name."""
         update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
                 job,
@@ -244,6 +246,7 @@ class PleoExport:
             )
 
         core = Core(make, borrowed=http_client is not None or file_client is not None)
+        core.claim(shared_budget)
         self._setup(Binding(core), owner=True)
 
     def _setup(self, binding: Binding[AsyncClient], *, owner: bool) -> None:

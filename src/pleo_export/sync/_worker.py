@@ -48,8 +48,8 @@ class ExportWorker(Generic[ExportT]):
         ExportWorker(pleo, book_many, batch_size=50).run(until_idle=True)
 
     ``on_progress`` runs on the client's loop thread and must not block. A ``coordinator`` is
-    async and works on the loop of the client that first uses it: give each sync client one
-    of its own (on the same file or database), never one object to two clients.
+    async and works on the loop of one client: give each sync client one of its own (on the
+    same file or database); one already given to another sync client is refused.
     """
 
     @overload
@@ -182,6 +182,7 @@ class ExportWorker(Generic[ExportT]):
         grace: float = WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
+        self._core.claim(coordinator)
         self._options: dict[str, Any] = {
             "batch_size": batch_size,
             "company_ids": None if company_ids is None else list(company_ids),
