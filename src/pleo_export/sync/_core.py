@@ -48,7 +48,9 @@ _CORES: Final[weakref.WeakSet[Core[AsyncClosable]]] = weakref.WeakSet()
 
 #: Each coordinator a sync client was given, and that client's core: an async coordinator
 #: works on one event loop (its locks bind to the first loop that waits on them).
-_COORDINATORS: Final[weakref.WeakKeyDictionary[object, Core]] = weakref.WeakKeyDictionary()
+_COORDINATORS: Final[weakref.WeakKeyDictionary[object, Core[AsyncClosable]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Core(Generic[ClientT_co]):
