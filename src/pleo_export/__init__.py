@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ._retry import RetryPolicy
     from ._run import ExportRun, RunStats, WorkItem
     from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
+    from ._worker_state import WorkerOptions
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -129,6 +130,7 @@ _EXPORTS: dict[str, str] = {
     "V2Resources": "_api",
     "V3Resources": "_api",
     "WorkItem": "_run",
+    "WorkerOptions": "_worker_state",
     "WorkerStats": "_worker",
     "with_response": "_observe._meta",
 }
@@ -200,6 +202,7 @@ __all__ = [
     "V2Resources",
     "V3Resources",
     "WorkItem",
+    "WorkerOptions",
     "WorkerStats",
     "__version__",
     "with_response",

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, Unpack, overload
 
 import pleo_export
-from pleo_export import Progress, WorkerStats
+from pleo_export import Progress, WorkerOptions, WorkerStats
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
@@ -57,54 +57,21 @@ class ExportWorker(Generic[ExportT]):
         self: ExportWorker[ExportItemV3],
         pleo: V3Resources,
         handler: Handler[ExportJobItemV3, ExportItemV3],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV2],
         pleo: V2Resources,
         handler: Handler[ExportJobItem, ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
         pleo: PleoExport,
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -113,17 +80,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItemV3, ExportItemV3],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -132,17 +89,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItem, ExportItemV2],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -151,17 +98,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     def __init__(
         self,
