@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, Unpack, overload
+from typing import Any, Final, Generic, TypeVar, Unpack, overload
 
 import pleo_export
 from pleo_export import Progress, WorkerOptions, WorkerStats
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
-from ._defaults import WORKER
+from ._defaults import keyword_defaults
 from ._pool import BatchHandler, Handler, HandlerPool
 
 __all__ = ["ExportWorker"]
+
+#: ``pleo_export.ExportWorker(pleo, handler, ...)``'s defaults.
+_WORKER: Final = keyword_defaults(pleo_export.ExportWorker.__init__)
 
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
 
@@ -107,16 +110,16 @@ class ExportWorker(Generic[ExportT]):
         *,
         batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
-        poll_interval: float = WORKER["poll_interval"],
-        max_jobs: int = WORKER["max_jobs"],
-        resume_idle: float = WORKER["resume_idle"],
+        poll_interval: float = _WORKER["poll_interval"],
+        max_jobs: int = _WORKER["max_jobs"],
+        resume_idle: float = _WORKER["resume_idle"],
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
-        concurrency: int = WORKER["concurrency"],
-        max_attempts: int = WORKER["max_attempts"],
-        max_outage: float = WORKER["max_outage"],
-        grace: float = WORKER["grace"],
+        concurrency: int = _WORKER["concurrency"],
+        max_attempts: int = _WORKER["max_attempts"],
+        max_outage: float = _WORKER["max_outage"],
+        grace: float = _WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
         self._core.claim(coordinator)
