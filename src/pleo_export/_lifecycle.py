@@ -13,9 +13,9 @@ import contextvars
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Final
 
 import httpx
 
@@ -31,6 +31,7 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
+from ._port import JobEvents, JobLike
 from ._retry import transport_error_is_safe_to_retry
 
 __all__ = [
@@ -251,24 +252,8 @@ def may_have_landed(outcome: httpx.Response | Exception) -> bool:
     return False
 
 
-class _Jobs(Protocol):
-    """What ``transition`` needs of a jobs resource (``ExportJobsV3`` or ``ExportJobsV2``)."""
-
-    def post_event(
-        self,
-        job_id: uuid.UUID | str,
-        event: str,
-        *,
-        failure_reason: str | None = ...,
-        failure_reason_type: str | None = ...,
-        retry: bool = ...,
-    ) -> Awaitable[None]: ...
-
-    def get(self, job_id: uuid.UUID | str) -> Awaitable[Any]: ...
-
-
 async def transition(
-    jobs: _Jobs,
+    jobs: JobEvents[JobLike],
     job: object,
     event: str,
     *,
@@ -353,7 +338,7 @@ def attempt_recorder() -> Callable[[httpx.Response | Exception], None] | None:
 
 
 async def _post_watched(
-    jobs: _Jobs,
+    jobs: JobEvents[JobLike],
     outcomes: list[httpx.Response | Exception],
     job_id: uuid.UUID | str,
     event: str,
@@ -370,7 +355,7 @@ async def _post_watched(
         _ATTEMPTS.reset(watching)
 
 
-async def _reread_status(jobs: _Jobs, job_id: uuid.UUID | str) -> str | None:
+async def _reread_status(jobs: JobEvents[JobLike], job_id: uuid.UUID | str) -> str | None:
     """The job's current status, or None when even that read fails (the caller re-raises)."""
     try:
         job = await jobs.get(job_id)

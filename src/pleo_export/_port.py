@@ -107,13 +107,8 @@ ItemT_co = TypeVar("ItemT_co", bound=EntryLike, covariant=True)
 ExportT_co = TypeVar("ExportT_co", bound=EntryLike, covariant=True)
 
 
-class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
-    """What an export run and the worker need of one API version."""
-
-    @property
-    def api_version(self) -> str:
-        """``"v3"`` or ``"v2"``."""
-        ...
+class JobEvents(Protocol[JobT_co]):
+    """What ``_lifecycle.transition`` needs: a jobs resource, or a whole API version."""
 
     async def get(self, job_id: uuid.UUID | str) -> JobT_co:
         """Fetch one job."""
@@ -129,6 +124,15 @@ class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
         retry: bool = False,
     ) -> None:
         """Post one lifecycle event as it is (``_lifecycle.transition`` checks and reconciles)."""
+        ...
+
+
+class ExportPort(JobEvents[JobT_co], Protocol[JobT_co, ItemT_co, ExportT_co]):
+    """What an export run and the worker need of one API version."""
+
+    @property
+    def api_version(self) -> str:
+        """``"v3"`` or ``"v2"``."""
         ...
 
     def list_jobs(

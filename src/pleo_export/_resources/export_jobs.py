@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from .._errors import InvalidArgumentError
 from .._lifecycle import attempt_recorder, check_event_fields, transition
 from .._pagination import Pager
+from .._port import JobLike
 from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
 from .._wire import Adapter, check_job_failure_type, create_body, event_body, v2, v3
 from ..models import ExportJob, ExportJobV3
@@ -19,7 +20,7 @@ from ._base import Resource
 
 __all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
 
-JobT = TypeVar("JobT")
+JobT = TypeVar("JobT", bound=JobLike)
 IdLike = str | uuid.UUID
 
 
