@@ -127,8 +127,8 @@ def run(quick: bool = False) -> list[Report]:
             f"{calls} calls per round, {rounds} interleaved rounds per clock (medians); CPU "
             "time is the process's, both threads included; the cyclic GC is off while timing.",
             f"The portal costs {cpu['sync'] - cpu['async']:+.1f} µs of CPU per call (one "
-            "`call_soon_threadsafe` into the loop thread, a task, a byte back down the caller's "
-            f"pipe) and {wall['sync'] - wall['async']:+.1f} µs of wall time, the wait for two "
+            "`call_soon_threadsafe` into the loop thread, a task, a write back to the caller's "
+            f"eventfd) and {wall['sync'] - wall['async']:+.1f} µs of wall time, the wait for two "
             "thread wake-ups included.",
             f"Against a plain `httpx.Client`: the sync client {cpu['sync'] / cpu['httpx']:.2f}×, "
             f"the async client {cpu['async'] / cpu['httpx']:.2f}× (validation, the auth flow, "

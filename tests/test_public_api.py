@@ -51,6 +51,31 @@ def test_all_equals_the_public_names() -> None:
     ]
 
 
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module binds itself at top level (a class, a function, an assignment), not
+    those it imports."""
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found.update(target.id for target in targets if isinstance(target, ast.Name))
+    return found
+
+
+def test_the_lazy_map_names_the_defining_module() -> None:
+    """Each ``_EXPORTS`` entry points at the module that defines the name, not one that
+    re-exports it, so ``from pleo_export import Booked`` loads ``_outcome``, not the worker.
+    Fails if an entry names a re-exporting module (``"Booked": "_worker"``)."""
+    wrong = {}
+    for name, module in pleo_export._EXPORTS.items():
+        path = SRC.joinpath(*module.split(".")).with_suffix(".py")
+        if name not in _top_level_names(ast.parse(path.read_text(encoding="utf-8"))):
+            wrong[name] = module
+    assert wrong == {}
+
+
 @pytest.mark.parametrize("name", pleo_export.__all__)
 def test_every_public_name_resolves_and_is_documented(name: str) -> None:
     """Each name in ``__all__`` resolves, and each class or function has a docstring."""

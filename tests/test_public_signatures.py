@@ -292,3 +292,16 @@ def test_the_check_sees_any_where_it_hides() -> None:
     ]
     assert all(_contains_any(h) for h in hiding)
     assert not any(_contains_any(h) for h in (object, T, list[T], Callable[[int], str], Path))
+
+
+def test_post_event_shows_no_plumbing(walk: _Walk) -> None:
+    """``post_event`` takes the event and its details only: the per-attempt callback that the
+    transition helpers use to reconcile (``on_attempt``) is no parameter of any public
+    ``post_event`` (it was on ``pleo.jobs.post_event``, ``pleo.v3.post_event`` and the port)."""
+    posting = [
+        (cls.__qualname__, inspect.signature(cls.post_event).parameters)
+        for cls in walk.seen
+        if callable(getattr(cls, "post_event", None))
+    ]
+    assert len(posting) >= 3, posting  # ExportJobsV3, ExportJobsV2, the sync jobs resource
+    assert [name for name, parameters in posting if "on_attempt" in parameters] == []

@@ -10,13 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._answers import BatchAnswer, BatchAnswerError, JobAbortedError
     from ._api import V2Resources, V3Resources
     from ._auth import ApiKeyAuth, BearerAuth, TokenSource
     from ._batch import BatchResult, BatchUpdateError, FailedBatch
     from ._client import PleoExport
     from ._config import __version__
-    from ._dispatch import BatchAnswer, BatchAnswerError, JobAbortedError, Retry
-    from ._download import ItemFile
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -55,10 +54,14 @@ if TYPE_CHECKING:
     from ._files import DownloadedFile, Files
     from ._observe._hooks import RequestInfo, ResponseInfo, RetryInfo
     from ._observe._meta import ResponseMeta, with_response
+    from ._outcome import Booked, Outcome, Rejected, Retry
     from ._pagination import Cursor, Page, Pager, PaginationError
+    from ._reader import RunStats
     from ._retry import RetryPolicy
-    from ._run import ExportRun, RunStats, WorkItem
-    from ._worker import Booked, ExportWorker, Outcome, Progress, Rejected, WorkerStats
+    from ._run import ExportRun
+    from ._work import ItemFile, WorkItem
+    from ._worker import ExportWorker
+    from ._worker_state import Progress, WorkerOptions, WorkerStats
 
 #: Public name → the private module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -70,12 +73,12 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "ClientClosedError": "_errors",
-    "BatchAnswer": "_dispatch",
-    "BatchAnswerError": "_dispatch",
+    "BatchAnswer": "_answers",
+    "BatchAnswerError": "_answers",
     "BatchResult": "_batch",
     "BatchUpdateError": "_batch",
     "BearerAuth": "_auth",
-    "Booked": "_worker",
+    "Booked": "_outcome",
     "ConflictError": "_errors",
     "CoordinatorError": "_errors",
     "Cursor": "_pagination",
@@ -94,14 +97,14 @@ _EXPORTS: dict[str, str] = {
     "InvalidArgumentError": "_errors",
     "InvalidStatusChangeError": "_errors",
     "InvalidTransitionError": "_errors",
-    "ItemFile": "_download",
-    "JobAbortedError": "_dispatch",
+    "ItemFile": "_work",
+    "JobAbortedError": "_answers",
     "JobFinishedError": "_errors",
     "LeaseHeldError": "_errors",
     "LeaseLostError": "_errors",
     "MissingContraAccountsError": "_errors",
     "NotFoundError": "_errors",
-    "Outcome": "_worker",
+    "Outcome": "_outcome",
     "Page": "_pagination",
     "PaginationError": "_pagination",
     "Pager": "_pagination",
@@ -109,18 +112,18 @@ _EXPORTS: dict[str, str] = {
     "PermissionDeniedError": "_errors",
     "PleoError": "_errors",
     "PleoExport": "_client",
-    "Progress": "_worker",
+    "Progress": "_worker_state",
     "RateLimitError": "_errors",
-    "Rejected": "_worker",
+    "Rejected": "_outcome",
     "RequestInfo": "_observe._hooks",
     "ResponseInfo": "_observe._hooks",
     "ResponseMeta": "_observe._meta",
     "ResponseTooLargeError": "_errors",
     "ResponseValidationError": "_errors",
-    "Retry": "_dispatch",
+    "Retry": "_outcome",
     "RetryInfo": "_observe._hooks",
     "RetryPolicy": "_retry",
-    "RunStats": "_run",
+    "RunStats": "_reader",
     "ServerError": "_errors",
     "TokenSource": "_auth",
     "UnprocessableEntityError": "_errors",
@@ -128,8 +131,9 @@ _EXPORTS: dict[str, str] = {
     "UpdateLimitError": "_errors",
     "V2Resources": "_api",
     "V3Resources": "_api",
-    "WorkItem": "_run",
-    "WorkerStats": "_worker",
+    "WorkItem": "_work",
+    "WorkerOptions": "_worker_state",
+    "WorkerStats": "_worker_state",
     "with_response": "_observe._meta",
 }
 
@@ -200,6 +204,7 @@ __all__ = [
     "V2Resources",
     "V3Resources",
     "WorkItem",
+    "WorkerOptions",
     "WorkerStats",
     "__version__",
     "with_response",

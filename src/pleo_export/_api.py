@@ -82,7 +82,7 @@ class ApiVersion(Generic[JobT, ItemT, ExportT]):
         self._seam = seam
         # ``post_event`` is the jobs resource's own (one signature, one body).
         self.post_event = self.jobs.post_event
-        # The client's in-memory journal (runs and workers given no coordinator) and its
+        # The client's in-memory coordinator (for runs and workers given none) and its
         # hooks, tracing and metrics: private, shared with every ``with_options`` view.
         self._coordinator = coordinator
         self._observer: Observer = seam.observer
@@ -230,7 +230,7 @@ def version_of(
     source: object,
 ) -> tuple[ExportPort[Any, Any, Any], Coordinator | None, Observer | None]:
     """What a worker runs on, given ``pleo``, ``pleo.v3``/``pleo.v2`` or a bare ``ExportPort``
-    (a test double): the version, the client's in-memory journal and its observer (None for a
+    (a test double): the version, the client's in-memory coordinator and its observer (None for a
     bare port, which has neither)."""
     # A client is recognised by its default version, so this module need not import it.
     version = getattr(source, "_default", source)

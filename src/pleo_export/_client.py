@@ -2,8 +2,8 @@
 
 It builds the object graph: one ``httpx.AsyncClient`` owned (or borrowed), one seam handed to
 every API version object and to the generated client behind ``.raw``, and what ``with_options``
-views share. Turning its arguments into settings (credentials, base URL, timeout, TLS) is
-``_settings``'.
+views share (``_shared_state``). Turning its arguments into settings (credentials, base URL,
+timeout, TLS) is ``_settings``'.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ._config import (
     DEFAULT_PREFETCH,
 )
 from ._errors import InvalidArgumentError
+from ._shared_state import SharedState
 
 # Importing this module stays cheap (the CLI's --help, `from pleo_export import PleoExport`):
 # httpx, the seam, the resources with their endpoint modules and models, and the generated
@@ -209,7 +210,7 @@ class PleoExport:
             "max_size": max_file_size,
             "concurrency": file_concurrency,
         }
-        shared = _Shared(
+        shared = SharedState(
             self,
             auth=auth_,
             base_url=base_url_,
@@ -220,7 +221,7 @@ class PleoExport:
         )
         self._attach(shared, seam)
 
-    def _attach(self, shared: _Shared, seam: Seam) -> None:
+    def _attach(self, shared: SharedState, seam: Seam) -> None:
         """Set up this client (or view) on ``shared`` state and its own ``seam``."""
         self._shared = shared
         self._seam = seam
@@ -477,54 +478,10 @@ class PleoExport:
         return f"PleoExport(base_url={self.base_url!r}, auth={self._shared.auth!r})"
 
 
-class _Shared:
-    """What a client and its ``with_options`` views share, set once by the client: its
-    settings, the in-memory coordinator of runs and workers given none (a run cancelled
-    and started again in this process finds what it recorded) and the file downloads."""
-
-    def __init__(
-        self,
-        owner: PleoExport,
-        *,
-        auth: httpx.Auth | None,
-        base_url: str,
-        api_version: Literal["v3", "v2"],
-        prefetch: int,
-        owns_http: bool,
-        files_settings: dict[str, Any],
-    ) -> None:
-        self.owner = owner
-        self.auth = auth
-        self.base_url = base_url
-        self.api_version = api_version
-        self.prefetch = prefetch
-        self.owns_http = owns_http
-        self.files_settings = files_settings
-
-    @cached_property
-    def coordinator(self) -> Coordinator:
-        # deferred: loaded on first use, so importing the client stays cheap
-        from .coordination._memory import InMemoryCoordinator
-
-        return InMemoryCoordinator()
-
-    @cached_property
-    def files(self) -> Files:
-        # deferred: loaded on first use, so importing the client stays cheap
-        from ._files import Files
-
-        return Files(self.owner.export_items, **self.files_settings)
-
-    @property
-    def files_made(self) -> bool:
-        """Whether ``files`` was made (there is nothing to close before)."""
-        return "files" in vars(self)
-
-
 class _ClientView(PleoExport):
     """What ``PleoExport.with_options`` returns: the client's shared state on a derived seam."""
 
-    def __init__(self, shared: _Shared, seam: Seam) -> None:
+    def __init__(self, shared: SharedState, seam: Seam) -> None:
         self._attach(shared, seam)
 
     async def aclose(self) -> None:

@@ -9,12 +9,13 @@ and working through their items is left to ``_run`` and ``_worker``.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Final
 
 import httpx
 
@@ -30,6 +31,7 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
+from ._port import JobEvents, JobLike
 from ._retry import transport_error_is_safe_to_retry
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "RUNNING_STATUSES",
     "TRANSITIONS",
     "allowed_events",
+    "attempt_recorder",
     "check_event_fields",
     "check_transition",
     "final_event",
@@ -249,25 +252,8 @@ def may_have_landed(outcome: httpx.Response | Exception) -> bool:
     return False
 
 
-class _Jobs(Protocol):
-    """What ``transition`` needs of a jobs resource (``ExportJobsV3`` or ``ExportJobsV2``)."""
-
-    def post_event(
-        self,
-        job_id: uuid.UUID | str,
-        event: str,
-        *,
-        failure_reason: str | None = ...,
-        failure_reason_type: str | None = ...,
-        retry: bool = ...,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = ...,
-    ) -> Awaitable[None]: ...
-
-    def get(self, job_id: uuid.UUID | str) -> Awaitable[Any]: ...
-
-
 async def transition(
-    jobs: _Jobs,
+    jobs: JobEvents[JobLike],
     job: object,
     event: str,
     *,
@@ -303,14 +289,7 @@ async def transition(
         check_transition(status, event, job_id=str(job_id))
     outcomes: list[httpx.Response | Exception] = []
     try:
-        await jobs.post_event(
-            job_id,
-            event,
-            failure_reason=reason,
-            failure_reason_type=reason_type,
-            retry=True,
-            on_attempt=outcomes.append,
-        )
+        await _post_watched(jobs, outcomes, job_id, event, reason, reason_type)
     except InvalidStatusChangeError as exc:
         actual = await _reread_status(jobs, job_id)
         exc.actual_status = actual
@@ -343,7 +322,40 @@ async def transition(
     return True
 
 
-async def _reread_status(jobs: _Jobs, job_id: uuid.UUID | str) -> str | None:
+#: The attempts of the event ``transition`` is posting, each attempt's response or the error
+#: that ended it, for its reconciliation. Set only while it posts; the jobs resource's
+#: ``post_event`` reads it (``attempt_recorder``), so its public signature carries no callback.
+_ATTEMPTS: Final[contextvars.ContextVar[list[httpx.Response | Exception] | None]] = (
+    contextvars.ContextVar("pleo_export_event_attempts", default=None)
+)
+
+
+def attempt_recorder() -> Callable[[httpx.Response | Exception], None] | None:
+    """Where the event being posted should note each attempt's end: the list ``transition``
+    watches, or None when no transition is posting."""
+    attempts = _ATTEMPTS.get()
+    return None if attempts is None else attempts.append
+
+
+async def _post_watched(
+    jobs: JobEvents[JobLike],
+    outcomes: list[httpx.Response | Exception],
+    job_id: uuid.UUID | str,
+    event: str,
+    reason: str | None,
+    reason_type: str | None,
+) -> None:
+    """Post ``event`` (retried) with each attempt's end noted in ``outcomes``."""
+    watching = _ATTEMPTS.set(outcomes)
+    try:
+        await jobs.post_event(
+            job_id, event, failure_reason=reason, failure_reason_type=reason_type, retry=True
+        )
+    finally:
+        _ATTEMPTS.reset(watching)
+
+
+async def _reread_status(jobs: JobEvents[JobLike], job_id: uuid.UUID | str) -> str | None:
     """The job's current status, or None when even that read fails (the caller re-raises)."""
     try:
         job = await jobs.get(job_id)

@@ -9,11 +9,9 @@ models and enums stay behind it, in ``_wire``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
-
-import httpx
 
 from ._outcome import ItemOutcome
 
@@ -109,13 +107,8 @@ ItemT_co = TypeVar("ItemT_co", bound=EntryLike, covariant=True)
 ExportT_co = TypeVar("ExportT_co", bound=EntryLike, covariant=True)
 
 
-class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
-    """What an export run and the worker need of one API version."""
-
-    @property
-    def api_version(self) -> str:
-        """``"v3"`` or ``"v2"``."""
-        ...
+class JobEvents(Protocol[JobT_co]):
+    """What ``_lifecycle.transition`` needs: a jobs resource, or a whole API version."""
 
     async def get(self, job_id: uuid.UUID | str) -> JobT_co:
         """Fetch one job."""
@@ -129,9 +122,17 @@ class ExportPort(Protocol[JobT_co, ItemT_co, ExportT_co]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post one lifecycle event as it is (``_lifecycle.transition`` checks and reconciles)."""
+        ...
+
+
+class ExportPort(JobEvents[JobT_co], Protocol[JobT_co, ItemT_co, ExportT_co]):
+    """What an export run and the worker need of one API version."""
+
+    @property
+    def api_version(self) -> str:
+        """``"v3"`` or ``"v2"``."""
         ...
 
     def list_jobs(

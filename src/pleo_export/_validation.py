@@ -19,7 +19,6 @@ from ._errors import InvalidArgumentError
 __all__ = [
     "check_batch",
     "check_bool",
-    "check_callable",
     "check_coordinator",
     "check_enum",
     "check_int",
@@ -206,13 +205,6 @@ _CURSOR_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=~")
 
 def _is_cursor(value: str) -> bool:
     return all(char in _CURSOR_ALPHABET for char in value)
-
-
-def check_callable(value: object, argument: str) -> Any:
-    """Return ``value`` if it is None or callable (a hook, a handler)."""
-    if value is not None and not callable(value):
-        raise InvalidArgumentError(argument, f"expected a callable or None, got {_shown(value)}")
-    return value
 
 
 def check_job(job: object, model: type[M], argument: str = "job") -> M | str | uuid.UUID:

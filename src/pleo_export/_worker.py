@@ -145,7 +145,7 @@ class ExportWorker(Generic[ExportT]):
         on_progress: called with a ``Progress`` after each step; it must not block.
         coordinator: the fenced leases and journal shared by every worker of the account
             (``SQLiteCoordinator`` on one machine, ``PostgresCoordinator`` on several); it
-            replaces the ``resume_idle`` heuristic. Default: the client's in-memory journal,
+            replaces the ``resume_idle`` heuristic. Default: the client's in-memory coordinator,
             which protects this process only (see docs/coordination.md).
         holder: this worker's name on its leases; default ``new_holder()`` (host, pid, a
             random part). A name that stays the same across restarts (one per deployed
@@ -230,7 +230,7 @@ class ExportWorker(Generic[ExportT]):
             raise InvalidArgumentError("max_jobs", f"must be >= 1, got {max_jobs}")
         if resume_idle < 0:
             raise InvalidArgumentError("resume_idle", f"must be >= 0, got {resume_idle}")
-        version, client_journal, observer = version_of(pleo)
+        version, client_coordinator, observer = version_of(pleo)
         # The overloads tie the handler's item type to the version: the version yields it.
         self._port = cast("ExportPort[JobLike, EntryLike, ExportT]", version)
         self._handler: Handler[EntryLike, ExportT] | BatchHandler[EntryLike, ExportT] = handler
@@ -238,9 +238,11 @@ class ExportWorker(Generic[ExportT]):
         self.batch_size = batch_size
         #: The coordinator given (None: the client's in-memory one, with the idle heuristic).
         self.coordinator = coordinator
-        if coordinator is None:  # the client's in-memory journal (a bare port: its own)
-            coordinator = InMemoryCoordinator() if client_journal is None else client_journal
-        self._journal = coordinator
+        if coordinator is None:  # the client's in-memory one (a bare port: its own)
+            coordinator = (
+                InMemoryCoordinator() if client_coordinator is None else client_coordinator
+            )
+        self._coordinator = coordinator
         #: This worker's name on its leases.
         self.holder = new_holder() if holder is None else holder
         self._companies = (
@@ -410,7 +412,7 @@ class ExportWorker(Generic[ExportT]):
         run: _Run[ExportT] = ExportRun(
             self._port,
             job,
-            coordinator=self._journal,
+            coordinator=self._coordinator,
             holder=self.holder,
             observer=self._watch.observer,
         )

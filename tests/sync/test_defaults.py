@@ -1,10 +1,11 @@
 """The sync API's signatures are the async API's: the same parameters, the same defaults.
 
-The sync client repeats no default number (``pleo_export.sync._defaults`` reads them from the
-async signatures), and this test compares every pair parameter by parameter, so a default
-changed, or a parameter added, on one side only fails here: a sync ``concurrency: int = 4``
-left behind when the engine's default moves, or an async keyword the sync twin lacks (the
-request budget's ``requests_per_minute`` was one).
+The sync client repeats no default number (each sync module reads them from the signature of
+the async piece it wraps, with ``pleo_export.sync._defaults.keyword_defaults``), and this test
+compares every pair parameter by parameter, so a default changed, or a parameter added, on one
+side only fails here: a sync ``concurrency: int = 4`` left behind when the engine's default
+moves, or an async keyword the sync twin lacks (the request budget's ``requests_per_minute``
+was one).
 """
 
 from __future__ import annotations

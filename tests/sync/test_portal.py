@@ -265,3 +265,79 @@ def test_each_thread_reuses_one_waiter_and_frees_it(
         thread.join()
     gc.collect()
     assert _open_fds() <= before + 2  # a connection the pool may have opened meanwhile
+
+
+@pytest.mark.timeout(60)
+def test_a_call_from_a_signal_handler_during_a_call(fake_pleo: FakePleo, tcp_url: str) -> None:
+    """A signal handler (a SIGTERM hook, say) that calls the client while the main thread
+    waits on a slow call: both answer. Both requests are slowed, so the outer one ends while
+    the handler's call waits; on one shared waiter the handler's wait would read the outer
+    call's wake-up and the outer wait would then block for good."""
+    first, second = fake_pleo.add_job(items=1), fake_pleo.add_job(items=1)
+    fake_pleo.faults.add("delay", seconds=0.6)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    inner: list[str] = []
+    with PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url, max_retries=0) as pleo:
+        pleo.v3  # noqa: B018 - built before the signal can come
+
+        def on_signal(_signum: int, _frame: object) -> None:
+            inner.append(pleo.jobs.get(second).status)
+
+        previous = signal.signal(signal.SIGUSR1, on_signal)
+        try:
+            timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGUSR1))
+            timer.start()
+            assert pleo.jobs.get(first).status == "pending"
+            timer.join()
+        finally:
+            signal.signal(signal.SIGUSR1, previous)
+    assert inner == ["pending"]
+
+
+def test_the_pipe_waiter_off_linux(
+    sync_pleo: PleoExport, fake_pleo: FakePleo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where there is no eventfd the waiter is a pipe: threads that start now wait on pipes,
+    and 4 threads × 25 calls answer right (a pipe waiter that lost or kept a wake-up would
+    hang or hand back the previous call's empty result)."""
+    from pleo_export.sync import _portal
+
+    monkeypatch.setattr(_portal, "_EVENTFD", False)
+    jobs = [fake_pleo.add_job(items=1) for _ in range(4)]
+
+    def calls(job_id: str) -> int:
+        return sum(str(sync_pleo.jobs.get(job_id).id) == job_id for _ in range(25))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(calls, jobs)) == [25] * 4
+
+
+@pytest.mark.parametrize("eventfd", [True, False] if hasattr(os, "eventfd") else [False])
+def test_a_leftover_wake_up_does_not_end_the_next_wait(
+    eventfd: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that ended before its caller began to wait leaves its wake-up unread; the
+    thread's next wait must still last until its own call ends (a wait that returned on any
+    wake-up would hand back a call still running, its result not there yet)."""
+    from types import SimpleNamespace
+
+    from pleo_export.sync import _portal
+
+    monkeypatch.setattr(_portal, "_EVENTFD", eventfd)
+    waiter = _portal._Waiter()
+    first = SimpleNamespace(finished=True)
+    waiter.wake()  # the loop finished the first call before its caller waited
+    waiter.wait(first)  # type: ignore[arg-type]  # returns at once, the wake-up left unread
+    second = SimpleNamespace(finished=False)
+
+    def finish() -> None:
+        second.finished = True
+        waiter.wake()
+
+    timer = threading.Timer(0.2, finish)
+    started = time.monotonic()
+    timer.start()
+    waiter.wait(second)  # type: ignore[arg-type]
+    assert time.monotonic() - started >= 0.15
+    assert second.finished

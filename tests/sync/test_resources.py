@@ -193,12 +193,12 @@ def test_v2_namespace_and_v2_client(fake_pleo: FakePleo, tcp_url: str) -> None:
         assert pleo.v3.jobs.get(other).status == "pending"
 
 
-def test_run_properties_on_attempt_call_and_notify(
+def test_run_properties_post_event_call_and_notify(
     sync_pleo: PleoExport, fake_pleo: FakePleo
 ) -> None:
-    """The rest of the sync surface: a run's read-only properties, ``post_event``'s
-    ``on_attempt`` (called on the loop with each attempt's response), ``update_concurrency``
-    on a version's ``export_run``, ``pleo.call`` for async-only objects, ``worker.notify``."""
+    """The rest of the sync surface: a run's read-only properties, ``post_event``,
+    ``update_concurrency`` on a version's ``export_run``, ``pleo.call`` for async-only objects,
+    ``worker.notify``."""
     job_id = fake_pleo.add_job(items=3)
     with sync_pleo.v3.export_run(job_id, update_concurrency=2) as run:
         assert str(run.job_id) == job_id
@@ -212,15 +212,8 @@ def test_run_properties_on_attempt_call_and_notify(
     assert run.errors == []
     assert run.missing_export_data == []
     assert run.stats.succeeded == 3
-    attempts: list[int] = []
     other = fake_pleo.add_job(items=1)
-    sync_pleo.jobs.post_event(
-        other,
-        "started",
-        on_attempt=lambda outcome: attempts.append(getattr(outcome, "status_code", 0)),
-    )
-    assert attempts
-    assert attempts[-1] < 300
+    sync_pleo.jobs.post_event(other, "started")
     assert fake_pleo.job(other)["status"] == "in_progress"
 
     async def add(a: int, b: int) -> int:

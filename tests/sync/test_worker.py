@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pleo_export import PleoError
 from pleo_export.coordination import Coordinator, PostgresCoordinator, SQLiteCoordinator
 from pleo_export.sync import (
     Booked,
@@ -361,3 +362,29 @@ def test_keyboard_interrupt_stops_the_worker_and_the_job_resumes(
         time.sleep(0.01)
     assert _handler_threads() == []
     assert len(portal_threads()) == before
+
+
+def test_a_coordinator_given_to_two_sync_clients_is_refused(tcp_url: str, tmp_path: Path) -> None:
+    """A coordinator belongs to one sync client's loop (a PostgresCoordinator's lock binds to
+    the first loop that waits on it, and its jobs then failed now and then on the other): a
+    second client's worker, export run or shared budget with it is refused at once, while the
+    first client may use it for any number of workers and runs."""
+    journal = SQLiteCoordinator(tmp_path / "journal.sqlite")
+    with (
+        PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as first,
+        PleoExport(api_key=DEFAULT_API_KEY, base_url=tcp_url) as second,
+    ):
+        ExportWorker(first, _answer, coordinator=journal)
+        ExportWorker(first.v3, _answer, coordinator=journal)  # the same client: fine
+        with pytest.raises(PleoError, match="another sync client"):
+            ExportWorker(second, _answer, coordinator=journal)
+        with pytest.raises(PleoError, match="another sync client"):
+            second.export_run(uuid.uuid4(), coordinator=journal)
+        with pytest.raises(PleoError, match="another sync client"):
+            PleoExport(
+                api_key=DEFAULT_API_KEY,
+                base_url=tcp_url,
+                requests_per_minute=100,
+                shared_budget=journal,
+            )
+        first.call(journal.aclose)

@@ -4,11 +4,9 @@ unit tests of the export run and the worker without HTTP or generated models."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import httpx
 
 from pleo_export import InvalidArgumentError
 from pleo_export._outcome import ItemOutcome
@@ -63,7 +61,6 @@ class MemoryPort:
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         self.events.append(event)
         self.job.status = {"started": "in_progress"}.get(event, event)

@@ -6,22 +6,21 @@ The transition helpers built on ``post_event`` (start, complete, fail) live in `
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-import httpx
-
 from .._errors import InvalidArgumentError
-from .._lifecycle import check_event_fields, transition
+from .._lifecycle import attempt_recorder, check_event_fields, transition
 from .._pagination import Pager
-from .._validation import check_bool, check_callable, check_enum, check_list, check_text, check_uuid
+from .._port import JobLike
+from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
 from .._wire import Adapter, check_job_failure_type, create_body, event_body, v2, v3
 from ..models import ExportJob, ExportJobV3
 from ._base import Resource
 
 __all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
 
-JobT = TypeVar("JobT")
+JobT = TypeVar("JobT", bound=JobLike)
 IdLike = str | uuid.UUID
 
 
@@ -131,13 +130,11 @@ class ExportJobs(Resource, Generic[JobT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
 
         ``retry=True`` lets timeouts and 5xx retry; only do so when you reconcile a 422 from a
-        repeated event (the transition helpers do). ``on_attempt`` is called as each attempt
-        ends, with its response or the httpx error that ended it.
+        repeated event (the transition helpers do).
 
         Raises:
             InvalidArgumentError: a bad id or event, or failure details on an event other than
@@ -162,7 +159,7 @@ class ExportJobs(Resource, Generic[JobT]):
             self._wire.post_event.request(body=body),
             None,
             retry_post=check_bool(retry, "retry"),
-            on_attempt=check_callable(on_attempt, "on_attempt"),
+            on_attempt=attempt_recorder(),  # the attempts a transition helper watches
         )
 
     async def start(self, job: IdLike | JobT) -> bool:

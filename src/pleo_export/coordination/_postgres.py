@@ -1,41 +1,37 @@
 """``PostgresCoordinator``: leases and the journal in PostgreSQL, for workers on many machines.
 
 psycopg 3, one connection per coordinator, every call one short transaction that locks the
-job's lease row and uses the server's clock for expiry. No session state (no server-side
-prepared statements, ``SET LOCAL`` only, transaction-scoped advisory lock), so it works
+job's lease row and uses the server's clock for expiry. This module holds what each call reads
+and writes; the connection, its transactions, timeouts and schema migrations are
+``_pg_connection``'s (``MIGRATIONS`` is re-exported here). No session state, so it works
 through PgBouncer in transaction pooling mode. Needs the ``[postgres]`` extra.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Final, TypeVar
+from collections.abc import Iterable
+from typing import Final
 
 import psycopg
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .._config import (
     COORDINATOR_CALL_TIMEOUT,
-    COORDINATOR_CONNECT_TIMEOUT,
-    COORDINATOR_LOCK_TIMEOUT,
-    COORDINATOR_STATEMENT_TIMEOUT,
     DEFAULT_COORDINATOR_SCHEMA,
     DEFAULT_LEASE_SECONDS,
 )
-from .._errors import CoordinatorError, InvalidArgumentError
+from .._errors import InvalidArgumentError
 from .._outcome import ItemOutcome, JobRef
-from .._secrets import redact, register
+from .._secrets import register
 from ._budget import Bucket, take, valid_take
+from ._pg_connection import MIGRATIONS, Cursor, PgConnection, one
 from ._policy import (
     LeaseRow,
     check_lease,
     decide,
     journal_state,
-    mark_exception_seen,
     unique_ids,
     unique_outcomes,
     valid_holder,
@@ -48,43 +44,10 @@ from ._types import JournalShortcuts, JournalState, Lease, LeaseHeld, TokenGrant
 
 __all__ = ["MIGRATIONS", "PostgresCoordinator"]
 
-_T = TypeVar("_T")
-_Cursor = psycopg.AsyncCursor[tuple[Any, ...]]
-_ERROR_CHARS: Final = 300
 #: PostgreSQL truncates identifiers longer than this.
 _IDENTIFIER_MAX: Final = 63
 
-#: Schema versions and the statements that reach each (``{s}`` is the schema); applied once,
-#: in order, on first use, under a transaction-scoped advisory lock.
-MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
-    (
-        1,
-        (
-            "CREATE SEQUENCE {s}.lease_tokens",
-            "CREATE TABLE {s}.leases (job_id uuid PRIMARY KEY, company_id uuid, holder text,"
-            " token bigint NOT NULL, expires_at timestamptz)",
-            "CREATE TABLE {s}.company_leases (company_id uuid PRIMARY KEY, job_id uuid,"
-            " holder text, token bigint, expires_at timestamptz)",
-            "CREATE TABLE {s}.journal (job_id uuid NOT NULL, entry_id uuid NOT NULL,"
-            " state text NOT NULL CHECK (state IN ('intent', 'outcome', 'confirmed')),"
-            " token bigint NOT NULL, attempts integer NOT NULL, outcome jsonb,"
-            " PRIMARY KEY (job_id, entry_id))",
-        ),
-    ),
-    (
-        2,
-        (
-            # The shared request budgets: one token bucket per key (a credential's hash).
-            "CREATE TABLE {s}.budgets (key text PRIMARY KEY, tokens float8 NOT NULL,"
-            " updated_at float8 NOT NULL, paused_until float8 NOT NULL)",
-        ),
-    ),
-)
-
 _CLOCK: Final = "extract(epoch FROM clock_timestamp())::float8"
-_SETUP: Final = (
-    "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)"
-)
 
 
 class PostgresCoordinator(JournalShortcuts):
@@ -128,14 +91,10 @@ class PostgresCoordinator(JournalShortcuts):
             register(password)
         if not schema or len(schema.encode()) > _IDENTIFIER_MAX:
             raise InvalidArgumentError("schema", f"must be 1 to {_IDENTIFIER_MAX} bytes long")
-        self._dsn = dsn
         self._schema = schema
         self._sequence = '"{}".lease_tokens'.format(schema.replace('"', '""'))
         self._lease_seconds = valid_lease_seconds(lease_seconds)
-        self._timeout = valid_timeout(timeout)
-        self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
-        self._lock = asyncio.Lock()
-        self._closed = False
+        self._db = PgConnection(dsn, schema=schema, timeout=valid_timeout(timeout))
 
     def __repr__(self) -> str:
         return f"PostgresCoordinator(schema={self._schema!r}, lease_seconds={self._lease_seconds})"
@@ -150,10 +109,10 @@ class PostgresCoordinator(JournalShortcuts):
         valid_job(job)
         valid_holder(holder)
 
-        async def write(cur: _Cursor) -> Lease | LeaseHeld:
+        async def write(cur: Cursor) -> Lease | LeaseHeld:
             # Lock order everywhere: the job's row, then its company's row.
             await cur.execute(
-                self._q(
+                self._db.q(
                     "INSERT INTO {s}.leases (job_id, company_id, token) VALUES (%s, %s, 0)"
                     " ON CONFLICT (job_id) DO NOTHING"
                 ),
@@ -163,14 +122,14 @@ class PostgresCoordinator(JournalShortcuts):
             company_row = None
             if job.company_id is not None:
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "INSERT INTO {s}.company_leases (company_id) VALUES (%s)"
                         " ON CONFLICT (company_id) DO NOTHING"
                     ),
                     (job.company_id,),
                 )
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "SELECT job_id, holder, token, extract(epoch FROM expires_at)::float8"
                         " FROM {s}.company_leases WHERE company_id = %s FOR UPDATE"
                     ),
@@ -182,12 +141,12 @@ class PostgresCoordinator(JournalShortcuts):
             held = decide(job.job_id, holder, job_row, company_row, now)
             if held is not None:
                 await cur.execute(
-                    self._q("DELETE FROM {s}.leases WHERE job_id = %s AND token = 0"),
+                    self._db.q("DELETE FROM {s}.leases WHERE job_id = %s AND token = 0"),
                     (job.job_id,),
                 )
                 return held
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.leases SET company_id = %s, holder = %s,"
                     " token = nextval(%s::regclass),"
                     " expires_at = clock_timestamp() + make_interval(secs => %s)"
@@ -195,10 +154,10 @@ class PostgresCoordinator(JournalShortcuts):
                 ),
                 (job.company_id, holder, self._sequence, self._lease_seconds, job.job_id),
             )
-            token, expires_at = await _one(cur)
+            token, expires_at = await one(cur)
             if job.company_id is not None:
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "UPDATE {s}.company_leases SET job_id = %s, holder = %s, token = %s,"
                         " expires_at = %s WHERE company_id = %s"
                     ),
@@ -206,39 +165,39 @@ class PostgresCoordinator(JournalShortcuts):
                 )
             return Lease(job.job_id, job.company_id, holder, token, self._lease_seconds)
 
-        return await self._transaction(write)
+        return await self._db.transaction(write)
 
     async def renew(self, lease: Lease) -> None:
         """Extend the lease to ``lease_seconds`` from now (see ``Coordinator.renew``)."""
         valid_lease(lease)
 
-        async def write(cur: _Cursor) -> None:
+        async def write(cur: Cursor) -> None:
             await self._check(cur, lease, lock="UPDATE")
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.leases SET expires_at = clock_timestamp()"
                     " + make_interval(secs => %s) WHERE job_id = %s RETURNING expires_at"
                 ),
                 (self._lease_seconds, lease.job_id),
             )
-            (expires_at,) = await _one(cur)
+            (expires_at,) = await one(cur)
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.company_leases SET expires_at = %s"
                     " WHERE company_id = %s AND token = %s"
                 ),
                 (expires_at, lease.company_id, lease.token),
             )
 
-        await self._transaction(write)
+        await self._db.transaction(write)
 
     async def release(self, lease: Lease) -> None:
         """Give up the lease if it is still this one (see ``Coordinator.release``)."""
         valid_lease(lease)
 
-        async def write(cur: _Cursor) -> None:
+        async def write(cur: Cursor) -> None:
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.leases SET holder = NULL, expires_at = NULL"
                     " WHERE job_id = %s AND token = %s"
                 ),
@@ -246,7 +205,7 @@ class PostgresCoordinator(JournalShortcuts):
             )
             await self._drop_company(cur, lease)
 
-        await self._transaction(write)
+        await self._db.transaction(write)
 
     async def write(
         self,
@@ -268,11 +227,11 @@ class PostgresCoordinator(JournalShortcuts):
         firsts = unique_outcomes(outcomes)
         records = json.dumps([o.to_record() for o in firsts]) if firsts else ""
 
-        async def write(cur: _Cursor) -> None:
+        async def write(cur: Cursor) -> None:
             await self._check(cur, lease)
             if intent_ids:
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "INSERT INTO {s}.journal AS j (job_id, entry_id, state, token, attempts)"
                         " SELECT %s, e::uuid, 'intent', %s, 1"
                         " FROM unnest(string_to_array(%s, ',')) AS e"
@@ -283,7 +242,7 @@ class PostgresCoordinator(JournalShortcuts):
                 )
             if records:
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "INSERT INTO {s}.journal AS j"
                         " (job_id, entry_id, state, token, attempts, outcome)"
                         " SELECT %s, (r ->> 'accounting_entry_id')::uuid, 'outcome', %s, 0, r"
@@ -296,7 +255,7 @@ class PostgresCoordinator(JournalShortcuts):
                 )
             if confirm_ids:
                 await cur.execute(
-                    self._q(
+                    self._db.q(
                         "UPDATE {s}.journal SET state = 'confirmed' WHERE job_id = %s"
                         " AND entry_id = ANY(string_to_array(%s, ',')::uuid[])"
                         " AND state = 'outcome'"
@@ -304,16 +263,18 @@ class PostgresCoordinator(JournalShortcuts):
                     (lease.job_id, confirm_ids),
                 )
 
-        await self._transaction(write)
+        await self._db.transaction(write)
 
     async def load(self, lease: Lease) -> JournalState:
         """Read the job's journal (see ``Coordinator.load``)."""
         valid_lease(lease)
 
-        async def read(cur: _Cursor) -> JournalState:
+        async def read(cur: Cursor) -> JournalState:
             await self._check(cur, lease)
             await cur.execute(
-                self._q("SELECT entry_id, state, outcome::text FROM {s}.journal WHERE job_id = %s"),
+                self._db.q(
+                    "SELECT entry_id, state, outcome::text FROM {s}.journal WHERE job_id = %s"
+                ),
                 (lease.job_id,),
             )
             rows = await cur.fetchall()
@@ -323,19 +284,23 @@ class PostgresCoordinator(JournalShortcuts):
                 table=f"{self._schema}.journal (job_id={lease.job_id})",
             )
 
-        return await self._transaction(read)
+        return await self._db.transaction(read)
 
     async def purge(self, lease: Lease) -> None:
         """Delete the job's journal and lease rows (see ``Coordinator.purge``)."""
         valid_lease(lease)
 
-        async def write(cur: _Cursor) -> None:
+        async def write(cur: Cursor) -> None:
             await self._check(cur, lease, lock="UPDATE")
-            await cur.execute(self._q("DELETE FROM {s}.journal WHERE job_id = %s"), (lease.job_id,))
-            await cur.execute(self._q("DELETE FROM {s}.leases WHERE job_id = %s"), (lease.job_id,))
+            await cur.execute(
+                self._db.q("DELETE FROM {s}.journal WHERE job_id = %s"), (lease.job_id,)
+            )
+            await cur.execute(
+                self._db.q("DELETE FROM {s}.leases WHERE job_id = %s"), (lease.job_id,)
+            )
             await self._drop_company(cur, lease)
 
-        await self._transaction(write)
+        await self._db.transaction(write)
 
     async def take_tokens(
         self, key: str, *, count: int, rate: float, capacity: int, pause: float = 0.0
@@ -344,23 +309,23 @@ class PostgresCoordinator(JournalShortcuts):
         and machine alike, by the server's clock (see ``Coordinator.take_tokens``)."""
         valid_take(key, count, rate, capacity, pause)
 
-        async def write(cur: _Cursor) -> TokenGrant:
+        async def write(cur: Cursor) -> TokenGrant:
             # A row to lock first, so two first takers of a key cannot both find it full.
             await cur.execute(
-                self._q(
+                self._db.q(
                     "INSERT INTO {s}.budgets (key, tokens, updated_at, paused_until)"
                     f" VALUES (%s, %s, {_CLOCK}, 0) ON CONFLICT (key) DO NOTHING"
                 ),
                 (key, float(capacity)),
             )
             await cur.execute(
-                self._q(
+                self._db.q(
                     f"SELECT tokens, updated_at, paused_until, {_CLOCK}"
                     " FROM {s}.budgets WHERE key = %s FOR UPDATE"
                 ),
                 (key,),
             )
-            tokens, updated, paused_until, now = await _one(cur)
+            tokens, updated, paused_until, now = await one(cur)
             bucket, grant = take(
                 Bucket(tokens, updated, paused_until),
                 now,
@@ -370,7 +335,7 @@ class PostgresCoordinator(JournalShortcuts):
                 pause=pause,
             )
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.budgets SET tokens = %s, updated_at = %s, paused_until = %s"
                     " WHERE key = %s"
                 ),
@@ -378,100 +343,18 @@ class PostgresCoordinator(JournalShortcuts):
             )
             return grant
 
-        return await self._transaction(write)
+        return await self._db.transaction(write)
 
     async def aclose(self) -> None:
         """Close the database connection."""
-        self._closed = True
-        async with self._lock:
-            if self._conn is not None:
-                await self._conn.close()
-                self._conn = None
-
-    def _q(self, text: str) -> sql.Composed:
-        """``text`` with ``{s}`` bound to the schema, quoted as an identifier."""
-        return sql.SQL(text).format(s=sql.Identifier(self._schema))
-
-    async def _transaction(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
-        """Run ``work`` in one transaction, shielded, so a cancelled caller never leaves it half
-        done; the connection is serialised by a lock and reopened after a failure."""
-        if self._closed:
-            raise CoordinatorError("the coordinator is closed")
-        task = asyncio.ensure_future(self._locked(work))
-        task.add_done_callback(mark_exception_seen)
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await asyncio.shield(task)
-        except TimeoutError:
-            # The server (or the call ahead of this one) stopped answering. Closing the
-            # connection ends the call's wait on its socket; whether a commit in flight
-            # landed is unknown, as after any lost connection.
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                await conn.close()
-            task.cancel()
-            raise CoordinatorError(
-                f"PostgreSQL coordinator: no answer within {self._timeout:g} s (timeout=); "
-                "the connection is dropped and reopened on the next call"
-            ) from None
-
-    async def _locked(self, work: Callable[[_Cursor], Awaitable[_T]]) -> _T:
-        async with self._lock:
-            try:
-                conn = await self._connection()
-                async with conn.transaction(), conn.cursor() as cur:
-                    await cur.execute(_SETUP, _timeouts())
-                    return await work(cur)
-            except psycopg.Error as exc:
-                if self._conn is not None and (self._conn.broken or self._conn.closed):
-                    self._conn = None
-                raise CoordinatorError(self._describe(exc)) from exc
-
-    async def _connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
-        if self._conn is None or self._conn.closed:
-            conn = await psycopg.AsyncConnection.connect(
-                self._dsn,
-                autocommit=True,  # transactions are explicit, so idle connections hold none
-                prepare_threshold=None,  # no server-side prepared statements: PgBouncer-safe
-                connect_timeout=int(COORDINATOR_CONNECT_TIMEOUT),
-            )
-            try:
-                await self._migrate(conn)
-            except BaseException:
-                await conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    async def _migrate(self, conn: psycopg.AsyncConnection[tuple[Any, ...]]) -> None:
-        async with conn.transaction(), conn.cursor() as cur:
-            await cur.execute(_SETUP, _timeouts())
-            await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._schema,))
-            await cur.execute(self._q("CREATE SCHEMA IF NOT EXISTS {s}"))
-            await cur.execute(
-                self._q("CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL)")
-            )
-            await cur.execute(self._q("SELECT coalesce(max(version), 0) FROM {s}.schema_version"))
-            (current,) = await _one(cur)
-            newest = MIGRATIONS[-1][0]
-            if current > newest:
-                raise CoordinatorError(
-                    f"schema {self._schema!r} is version {current}; this SDK knows up to {newest}"
-                )
-            for version, statements in MIGRATIONS:
-                if version > current:
-                    for statement in statements:
-                        await cur.execute(self._q(statement))
-                    await cur.execute(
-                        self._q("INSERT INTO {s}.schema_version (version) VALUES (%s)"), (version,)
-                    )
+        await self._db.aclose()
 
     async def _job_row(
-        self, cur: _Cursor, job_id: uuid.UUID, *, lock: str = "SHARE"
+        self, cur: Cursor, job_id: uuid.UUID, *, lock: str = "SHARE"
     ) -> tuple[LeaseRow | None, float]:
         """The job's lease row, locked, and the server's clock."""
         await cur.execute(
-            self._q(
+            self._db.q(
                 f"SELECT holder, token, extract(epoch FROM expires_at)::float8, {_CLOCK}"
                 f" FROM {{s}}.leases WHERE job_id = %s FOR {lock}"
             ),
@@ -480,45 +363,28 @@ class PostgresCoordinator(JournalShortcuts):
         row = await cur.fetchone()
         if row is None:
             await cur.execute(f"SELECT {_CLOCK}")
-            (now,) = await _one(cur)
+            (now,) = await one(cur)
             return None, now
         if row[1] == 0:  # the placeholder acquire inserts to have a row to lock: never leased
             return None, row[3]
         return LeaseRow(job_id, row[0], row[1], row[2]), row[3]
 
-    async def _check(self, cur: _Cursor, lease: Lease, *, lock: str = "SHARE") -> None:
+    async def _check(self, cur: Cursor, lease: Lease, *, lock: str = "SHARE") -> None:
         """Raise ``LeaseLostError`` unless ``lease`` is current; lock its row until commit, so
         no acquirer can supersede it before this transaction's write lands."""
         job_row, now = await self._job_row(cur, lease.job_id, lock=lock)
         check_lease(lease, job_row, now)
 
-    async def _drop_company(self, cur: _Cursor, lease: Lease) -> None:
+    async def _drop_company(self, cur: Cursor, lease: Lease) -> None:
         if lease.company_id is not None:
             await cur.execute(
-                self._q(
+                self._db.q(
                     "UPDATE {s}.company_leases SET job_id = NULL, holder = NULL,"
                     " token = NULL, expires_at = NULL WHERE company_id = %s AND token = %s"
                 ),
                 (lease.company_id, lease.token),
             )
 
-    def _describe(self, exc: psycopg.Error) -> str:
-        return redact(f"PostgreSQL coordinator: {type(exc).__name__}: {exc}")[:_ERROR_CHARS]
-
-
-async def _one(cur: _Cursor) -> tuple[Any, ...]:
-    row = await cur.fetchone()
-    if row is None:
-        raise CoordinatorError("PostgreSQL coordinator: a statement returned no row")
-    return row
-
 
 def _joined(ids: list[uuid.UUID]) -> str:
     return ",".join(map(str, ids))
-
-
-def _timeouts() -> tuple[str, str]:
-    return (
-        f"{int(COORDINATOR_LOCK_TIMEOUT * 1000)}ms",
-        f"{int(COORDINATOR_STATEMENT_TIMEOUT * 1000)}ms",
-    )

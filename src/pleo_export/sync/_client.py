@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, ParamSpec, TypeVar
 
 import httpx
 
@@ -30,7 +30,7 @@ from pleo_export.models import (
 )
 
 from ._core import Binding, Core
-from ._defaults import CLIENT, RUN, VERSION_RUN
+from ._defaults import keyword_defaults
 from ._resources import ExportItems, Files, JobItems, JobItemsV3, Jobs
 from ._run import ExportRun
 
@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 
 __all__ = ["PleoExport", "V2Resources", "V3Resources", "source_of"]
 
+#: ``pleo_export.PleoExport(...)``'s defaults.
+_CLIENT: Final = keyword_defaults(pleo_export.PleoExport.__init__)
+#: ``pleo.export_run(job, ...)``'s.
+_RUN: Final = keyword_defaults(pleo_export.PleoExport.export_run)
+#: ``pleo.v3.export_run(job, ...)``'s (and ``pleo.v2``'s: one method of theirs).
+_VERSION_RUN: Final = keyword_defaults(pleo_export.V3Resources.export_run)
+
 
 def _renamed(update_concurrency: int, concurrency: int | None) -> tuple[int, int | None]:
     """What to pass on to the async run for ``update_concurrency`` and its deprecated name
@@ -47,7 +54,7 @@ def _renamed(update_concurrency: int, concurrency: int | None) -> tuple[int, int
     would point into the SDK); two different values go on both, for the async run to refuse."""
     if concurrency is None:
         return update_concurrency, None
-    if update_concurrency not in (VERSION_RUN["update_concurrency"], concurrency):
+    if update_concurrency not in (_VERSION_RUN["update_concurrency"], concurrency):
         return update_concurrency, concurrency
     warnings.warn(
         "concurrency= is deprecated and will be removed in the next release; use "
@@ -99,8 +106,8 @@ class V3Resources:
         self,
         job: str | uuid.UUID | ExportJobV3,
         *,
-        update_concurrency: int = VERSION_RUN["update_concurrency"],
-        flush_interval: float = VERSION_RUN["flush_interval"],
+        update_concurrency: int = _VERSION_RUN["update_concurrency"],
+        flush_interval: float = _VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
         concurrency: int | None = None,
     ) -> RunV3:
@@ -109,6 +116,7 @@ class V3Resources:
         deprecated name."""
         update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v3.export_run(
                 job,
@@ -140,8 +148,8 @@ class V2Resources:
         self,
         job: str | uuid.UUID | ExportJob,
         *,
-        update_concurrency: int = VERSION_RUN["update_concurrency"],
-        flush_interval: float = VERSION_RUN["flush_interval"],
+        update_concurrency: int = _VERSION_RUN["update_concurrency"],
+        flush_interval: float = _VERSION_RUN["flush_interval"],
         coordinator: Coordinator | None = None,
         concurrency: int | None = None,
     ) -> RunV2:
@@ -150,6 +158,7 @@ class V2Resources:
         deprecated name."""
         update_concurrency, concurrency = _renamed(update_concurrency, concurrency)
         binding = self._binding
+        binding.core.claim(coordinator)
         run = binding.core.portal().run_sync(
             lambda: binding.resolve().v2.export_run(
                 job,
@@ -200,17 +209,17 @@ class PleoExport:
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
         api_version: Literal["v3", "v2"] = "v3",
-        prefetch: int = CLIENT["prefetch"],
+        prefetch: int = _CLIENT["prefetch"],
         file_client: httpx.AsyncClient | None = None,
-        max_file_size: int = CLIENT["max_file_size"],
-        file_concurrency: int = CLIENT["file_concurrency"],
+        max_file_size: int = _CLIENT["max_file_size"],
+        file_concurrency: int = _CLIENT["file_concurrency"],
         total_timeout: float | None = None,
-        max_response_bytes: int = CLIENT["max_response_bytes"],
-        max_empty_pages: int = CLIENT["max_empty_pages"],
+        max_response_bytes: int = _CLIENT["max_response_bytes"],
+        max_empty_pages: int = _CLIENT["max_empty_pages"],
         on_request: Callable[[RequestInfo], object] | None = None,
         on_response: Callable[[ResponseInfo], object] | None = None,
         on_retry: Callable[[RetryInfo], object] | None = None,
-        requests_per_minute: float | Literal["auto"] | None = CLIENT["requests_per_minute"],
+        requests_per_minute: float | Literal["auto"] | None = _CLIENT["requests_per_minute"],
         shared_budget: Coordinator | None = None,
         budget_key: str | None = None,
     ) -> None:
@@ -244,6 +253,7 @@ class PleoExport:
             )
 
         core = Core(make, borrowed=http_client is not None or file_client is not None)
+        core.claim(shared_budget)
         self._setup(Binding(core), owner=True)
 
     def _setup(self, binding: Binding[AsyncClient], *, owner: bool) -> None:
@@ -327,8 +337,8 @@ class PleoExport:
         self,
         job: str | uuid.UUID | ExportJobV3 | ExportJob,
         *,
-        update_concurrency: int = RUN["update_concurrency"],
-        flush_interval: float = RUN["flush_interval"],
+        update_concurrency: int = _RUN["update_concurrency"],
+        flush_interval: float = _RUN["flush_interval"],
         coordinator: Coordinator | None = None,
         concurrency: int | None = None,
     ) -> RunV3 | RunV2:

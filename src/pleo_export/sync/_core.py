@@ -46,6 +46,12 @@ _capture: contextvars.ContextVar[list[pleo_export.ResponseMeta] | None] = contex
 #: Every live core, so that a fork can give each a fresh lock in the child.
 _CORES: Final[weakref.WeakSet[Core[AsyncClosable]]] = weakref.WeakSet()
 
+#: Each coordinator a sync client was given, and that client's core: an async coordinator
+#: works on one event loop (its locks bind to the first loop that waits on them).
+_COORDINATORS: Final[weakref.WeakKeyDictionary[object, Core[AsyncClosable]]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 class Core(Generic[ClientT_co]):
     """One sync client's async client and portal (its ``with_options`` views share them)."""
@@ -95,6 +101,23 @@ class Core(Generic[ClientT_co]):
         self._portal = None
         self.client = self._factory()
         self.generation += 1
+
+    def claim(self, coordinator: object | None) -> None:
+        """Tie ``coordinator`` to this client: one already given to another sync client
+        (another event loop) is refused, where it would fail now and then at run time.
+
+        Raises:
+            PleoError: the coordinator belongs to another sync client.
+        """
+        if coordinator is None:
+            return
+        owner = _COORDINATORS.setdefault(coordinator, self)
+        if owner is not self:
+            raise PleoError(
+                "pleo_export.sync: this coordinator was given to another sync client; a "
+                "coordinator works on one client's event loop, so make one per client (on the "
+                "same file or database)"
+            )
 
     def reset_lock(self) -> None:
         """A forked child's fresh lock (another thread may have held it at the fork)."""

@@ -5,12 +5,12 @@ done, so any number of threads can call at once, and a thread that has an event 
 own (a notebook, an async Django view) simply waits: the portal's loop is never that loop.
 
 The round trip is what a sync call costs over an async one, so it is kept to the least: one
-``call_soon_threadsafe`` into the loop (a task made there), and one byte back down a pipe of
-the calling thread's own, made once and reused. A thread blocked reading a pipe is woken by a
-``write`` the loop thread makes with the GIL released, so the woken thread can take the GIL at
-once; waking it through a ``threading.Lock`` (or a ``concurrent.futures`` future, what
-``asyncio.run_coroutine_threadsafe`` uses) wakes it while the loop thread still holds the GIL,
-and it sleeps again on the GIL: about twice the thread switches per call.
+``call_soon_threadsafe`` into the loop (a task made there), and one write back to an eventfd
+(a pipe off Linux) of the calling thread's own, made once and reused. A thread blocked reading
+it is woken by a write the loop thread makes with the GIL released, so the woken thread can
+take the GIL at once; waking it through a ``threading.Lock`` (or a ``concurrent.futures``
+future, what ``asyncio.run_coroutine_threadsafe`` uses) wakes it while the loop thread still
+holds the GIL, and it sleeps again on the GIL: about twice the thread switches per call.
 
 Why not anyio's ``BlockingPortal``: it spawns each call with a blocking round trip into the
 loop (``run_sync`` of ``start_soon``) and then waits for the result, two thread hand-offs and
@@ -68,41 +68,64 @@ class PortalClosedError(PleoError):
 
 
 class _Waiter:
-    """A thread's way to sleep until the loop has finished its call: a pipe, made on the
-    thread's first call and reused. The loop writes a byte per finished call; the thread reads
-    until its call is marked finished, so a byte left over (a call that finished before its
-    caller began to wait, an interrupted wait) only makes a later wait look once more."""
+    """A thread's way to sleep until the loop has finished its call, made on the thread's
+    first call and reused: an eventfd on Linux (one descriptor), else a pipe. The loop writes
+    once per finished call; the thread reads until its call is marked finished, so a write
+    left over (a call that finished before its caller began to wait, an interrupted wait)
+    only makes a later wait look once more."""
 
-    __slots__ = ("_read", "_write", "pid")
+    __slots__ = ("_counter", "_read", "_write", "busy", "pid")
 
     def __init__(self) -> None:
         self.pid = _pid
-        self._read, self._write = os.pipe()
+        #: A call of this thread waits on it: a call made meanwhile (from a signal handler,
+        #: during that wait) gets a waiter of its own, or it could read the first one's wake.
+        self.busy = False
+        self._counter = _EVENTFD
+        if self._counter:
+            self._read = self._write = os.eventfd(0, os.EFD_CLOEXEC)
+        else:
+            self._read, self._write = os.pipe()
 
     def wake(self) -> None:
         """From the loop's thread, once the call is marked finished."""
         with contextlib.suppress(OSError):  # closed under us: nobody is waiting any more
-            os.write(self._write, b"\0")
+            if self._counter:
+                os.eventfd_write(self._write, 1)
+            else:
+                os.write(self._write, b"\0")
 
     def wait(self, call: _Call[Any]) -> None:
         """Block until ``call`` is finished (a signal's exception may cut it short)."""
         while not call.finished:
-            os.read(self._read, 64)
+            if self._counter:
+                # Takes every wake written so far. Unlike os.read it does not retry after a
+                # signal whose handler returned (an exception from the handler propagates).
+                with contextlib.suppress(InterruptedError):
+                    os.eventfd_read(self._read)
+            else:
+                os.read(self._read, 64)
 
     def __del__(self) -> None:  # the thread ended (its thread-local storage went)
-        for fd in (self._read, self._write):
+        for fd in {self._read, self._write}:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
+
+#: Whether this system has eventfd (Linux); waiters made afterwards use a pipe when False.
+_EVENTFD = hasattr(os, "eventfd")
 
 _threads = threading.local()
 
 
 def _waiter() -> _Waiter:
-    """This thread's waiter (a forked child's thread makes its own)."""
+    """This thread's waiter (a forked child's thread makes its own); a fresh one for a call
+    made while the thread's own is busy."""
     waiter: _Waiter | None = getattr(_threads, "waiter", None)
     if waiter is None or waiter.pid != _pid:
         waiter = _threads.waiter = _Waiter()
+    elif waiter.busy:
+        return _Waiter()
     return waiter
 
 
@@ -266,24 +289,27 @@ class Portal:
         (``what`` names the call in errors)."""
         if self._stopped or self.pid != _pid or threading.get_ident() == self._ident:
             self._refuse(what)
-        call = _Call(make, _waiter())
+        waiter = _waiter()
+        call = _Call(make, waiter)
+        waiter.busy = True
         self._waiting.add(call)
         try:
-            self._loop.call_soon_threadsafe(call.start, self._loop, context=caller_context())
-        except RuntimeError:
-            self._waiting.discard(call)
-            self._refuse(what)
-        try:
-            call.waiter.wait(call)
-        except BaseException:
-            # Interrupted while waiting: cancel the call (start() was queued first, so the
-            # task exists by the time this runs) and let it wind down before raising.
-            with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to cancel
-                self._loop.call_soon_threadsafe(call.cancel)
-            call.waiter.wait(call)
-            raise
+            try:
+                self._loop.call_soon_threadsafe(call.start, self._loop, context=caller_context())
+            except RuntimeError:
+                self._refuse(what)
+            try:
+                waiter.wait(call)
+            except BaseException:
+                # Interrupted while waiting: cancel the call (start() was queued first, so the
+                # task exists by the time this runs) and let it wind down before raising.
+                with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to cancel
+                    self._loop.call_soon_threadsafe(call.cancel)
+                waiter.wait(call)
+                raise
         finally:
             self._waiting.discard(call)
+            waiter.busy = False
         return call.result(what)
 
     def _refuse(self, what: object) -> NoReturn:

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 
 import pleo_export
 from pleo_export import BatchResult, DownloadedFile, ItemFile, Page
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItemV3
 
 from ._core import AsyncClosable, Core
-from ._defaults import RUN
+from ._defaults import keyword_defaults
 from ._portal import Portal
+from ._stream import stream
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
-__all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager", "stream"]
+__all__ = ["ExportItems", "Files", "JobItems", "JobItemsV3", "Jobs", "Pager"]
 
 T = TypeVar("T")
 JobT = TypeVar("JobT")
@@ -37,6 +38,9 @@ UpdateT_contra = TypeVar("UpdateT_contra", contravariant=True)
 ResultT_co = TypeVar("ResultT_co", covariant=True)
 R = TypeVar("R")
 IdLike = str | uuid.UUID
+#: ``pleo.v3.export_run(job, ...)``'s defaults: its ``update_concurrency`` (item-update batches
+#: in flight at once) is the number ``job_items.update_all`` calls ``concurrency``.
+_VERSION_RUN: Final = keyword_defaults(pleo_export.V3Resources.export_run)
 
 
 class _AsyncJobs(Protocol[JobT]):
@@ -139,35 +143,6 @@ class Pager(Generic[T]):
     def _pages_as_items(self) -> Iterator[T]:
         for page in self.pages():
             yield from page.items
-
-
-def stream(portal: Portal, open_: Callable[[], AsyncIterator[T]], chunk: int) -> Iterator[T]:
-    """Values of an async iterator made and driven on the portal, ``chunk`` per round trip.
-
-    The async iterator is made on the first ``next()`` and closed on the loop when this one
-    ends, is closed, or is collected (from the loop's own thread: scheduled, not waited for).
-    """
-    source = portal.run_sync(open_)
-    try:
-        while True:
-            values = portal.call(_take, source, chunk)
-            if not values:
-                return
-            yield from values
-    finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            portal.cleanup(aclose)
-
-
-async def _take(source: AsyncIterator[T], chunk: int) -> list[T]:
-    values: list[T] = []
-    try:
-        while len(values) < chunk:
-            values.append(await anext(source))
-    except StopAsyncIteration:
-        pass
-    return values
 
 
 class _Resource(Generic[R]):
@@ -276,12 +251,8 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
         failure_reason: str | None = None,
         failure_reason_type: str | None = None,
         retry: bool = False,
-        on_attempt: Callable[[httpx.Response | Exception], None] | None = None,
     ) -> None:
         """Post a lifecycle event as it is, with no state check (see ``start``/``complete``).
-
-        ``on_attempt`` is called as each attempt ends, on the client's loop thread (so it must
-        not block, nor call the sync client).
 
         Raises:
             InvalidStatusChangeError: the job's status does not allow the event.
@@ -293,7 +264,6 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
                 failure_reason=failure_reason,
                 failure_reason_type=failure_reason_type,
                 retry=retry,
-                on_attempt=on_attempt,
             )
         )
 
@@ -374,7 +344,7 @@ class JobItems(
         job: IdLike | object,
         updates: Sequence[UpdateT | Mapping[str, object]],
         *,
-        concurrency: int = RUN["update_concurrency"],
+        concurrency: int = _VERSION_RUN["update_concurrency"],
         raise_on_error: bool = False,
     ) -> BatchResult:
         """Report the outcome of any number of items: batches of 100, some in flight at once.

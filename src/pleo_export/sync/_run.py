@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast, overload
+from typing import Any, Final, Generic, Self, TypeVar, cast, overload
 
 import pleo_export
 from pleo_export import RunStats, WorkItem
@@ -30,12 +30,15 @@ from pleo_export.models import (
 )
 
 from ._core import AsyncClosable, Core
-from ._defaults import PROCESS
+from ._defaults import keyword_defaults
 from ._pool import BatchHandler, Handler, HandlerPool
 from ._portal import Portal
-from ._resources import stream
+from ._stream import stream
 
 __all__ = ["ExportRun"]
+
+#: ``run.process(handler, ...)``'s defaults.
+_PROCESS: Final = keyword_defaults(pleo_export.ExportRun.process)
 
 JobT = TypeVar("JobT", bound=ExportJobV3 | ExportJob)
 ItemT = TypeVar("ItemT", bound=ExportJobItemV3 | ExportJobItem)
@@ -201,10 +204,10 @@ class ExportRun(Generic[JobT, ItemT, ExportT]):
         handler: Handler[ItemT, ExportT] | BatchHandler[ItemT, ExportT],
         *,
         batch_size: int | None = None,
-        concurrency: int = PROCESS["concurrency"],
-        max_attempts: int = PROCESS["max_attempts"],
-        max_outage: float = PROCESS["max_outage"],
-        grace: float = PROCESS["grace"],
+        concurrency: int = _PROCESS["concurrency"],
+        max_attempts: int = _PROCESS["max_attempts"],
+        max_outage: float = _PROCESS["max_outage"],
+        grace: float = _PROCESS["grace"],
     ) -> str:
         """Hand every pending item to the plain function ``handler``, ``concurrency`` calls at
         a time, each in a thread pool of the run's own (in a copy of this thread's context),

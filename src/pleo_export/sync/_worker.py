@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Final, Generic, TypeVar, Unpack, overload
 
 import pleo_export
-from pleo_export import Progress, WorkerStats
+from pleo_export import Progress, WorkerOptions, WorkerStats
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItem, ExportJobItemV3
 
 from ._client import PleoExport, V2Resources, V3Resources, source_of
-from ._defaults import WORKER
+from ._defaults import keyword_defaults
 from ._pool import BatchHandler, Handler, HandlerPool
 
 __all__ = ["ExportWorker"]
+
+#: ``pleo_export.ExportWorker(pleo, handler, ...)``'s defaults.
+_WORKER: Final = keyword_defaults(pleo_export.ExportWorker.__init__)
 
 ExportT = TypeVar("ExportT", bound=ExportItemV3 | ExportItemV2)
 
@@ -48,8 +51,8 @@ class ExportWorker(Generic[ExportT]):
         ExportWorker(pleo, book_many, batch_size=50).run(until_idle=True)
 
     ``on_progress`` runs on the client's loop thread and must not block. A ``coordinator`` is
-    async and works on the loop of the client that first uses it: give each sync client one
-    of its own (on the same file or database), never one object to two clients.
+    async and works on the loop of one client: give each sync client one of its own (on the
+    same file or database); one already given to another sync client is refused.
     """
 
     @overload
@@ -57,54 +60,21 @@ class ExportWorker(Generic[ExportT]):
         self: ExportWorker[ExportItemV3],
         pleo: V3Resources,
         handler: Handler[ExportJobItemV3, ExportItemV3],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV2],
         pleo: V2Resources,
         handler: Handler[ExportJobItem, ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ExportWorker[ExportItemV3 | ExportItemV2],
         pleo: PleoExport,
         handler: Handler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
-        *,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -113,17 +83,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItemV3, ExportItemV3],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -132,17 +92,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItem, ExportItemV2],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     @overload
     def __init__(
@@ -151,17 +101,7 @@ class ExportWorker(Generic[ExportT]):
         handler: BatchHandler[ExportJobItemV3 | ExportJobItem, ExportItemV3 | ExportItemV2],
         *,
         batch_size: int,
-        company_ids: Iterable[str | uuid.UUID] | None = ...,
-        poll_interval: float = ...,
-        max_jobs: int = ...,
-        resume_idle: float = ...,
-        on_progress: Callable[[Progress], None] | None = ...,
-        coordinator: pleo_export.coordination.Coordinator | None = ...,
-        holder: str | None = ...,
-        concurrency: int = ...,
-        max_attempts: int = ...,
-        max_outage: float = ...,
-        grace: float = ...,
+        **options: Unpack[WorkerOptions],
     ) -> None: ...
     def __init__(
         self,
@@ -170,18 +110,19 @@ class ExportWorker(Generic[ExportT]):
         *,
         batch_size: int | None = None,
         company_ids: Iterable[str | uuid.UUID] | None = None,
-        poll_interval: float = WORKER["poll_interval"],
-        max_jobs: int = WORKER["max_jobs"],
-        resume_idle: float = WORKER["resume_idle"],
+        poll_interval: float = _WORKER["poll_interval"],
+        max_jobs: int = _WORKER["max_jobs"],
+        resume_idle: float = _WORKER["resume_idle"],
         on_progress: Callable[[Progress], None] | None = None,
         coordinator: pleo_export.coordination.Coordinator | None = None,
         holder: str | None = None,
-        concurrency: int = WORKER["concurrency"],
-        max_attempts: int = WORKER["max_attempts"],
-        max_outage: float = WORKER["max_outage"],
-        grace: float = WORKER["grace"],
+        concurrency: int = _WORKER["concurrency"],
+        max_attempts: int = _WORKER["max_attempts"],
+        max_outage: float = _WORKER["max_outage"],
+        grace: float = _WORKER["grace"],
     ) -> None:
         self._core, self._source = source_of(pleo)
+        self._core.claim(coordinator)
         self._options: dict[str, Any] = {
             "batch_size": batch_size,
             "company_ids": None if company_ids is None else list(company_ids),

@@ -42,6 +42,7 @@ _EXTRA_MODULES = frozenset({"starlette", "uvicorn"})
 _missing: str | None = None
 
 try:
+    from pleo_export.testing._asgi import ASGIApp
     from pleo_export.testing._auth import Credentials
     from pleo_export.testing._clock import Clock, ManualClock
     from pleo_export.testing._events import EventRecord
@@ -65,6 +66,7 @@ try:
     from pleo_export.testing._transport import FakeTransport
     from pleo_export.testing._webhooks import (
         DEFAULT_WEBHOOK_SECRET,
+        DeliveryOptions,
         WebhookDeliveries,
         WebhookDelivery,
     )
@@ -88,8 +90,10 @@ __all__ = [
     "UNKNOWN_ITEM_STATUS",
     "UNKNOWN_ITEM_TYPE",
     "UNKNOWN_JOB_STATUS",
+    "ASGIApp",
     "Clock",
     "Credentials",
+    "DeliveryOptions",
     "EventRecord",
     "FakePleo",
     "FakePleoServer",
