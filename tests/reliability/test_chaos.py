@@ -98,8 +98,10 @@ def _run(spec: str, tmp: Path, seed: int, *, jobs_count: int = JOBS, kills: int 
     with fake.serve() as url:
         workers = [_start(url, spec, log, out) for _ in range(WORKERS)]
         # Kills land while items are being booked: each after a seeded number of handler
-        # calls more, and preferably on a worker that has a call in progress.
-        next_kill = rng.randint(20, 2 * jobs_count * ITEMS // kills)
+        # calls more, and preferably on a worker that has a call in progress. The gaps add up
+        # to at most two thirds of the items, so every kill lands before the jobs are done.
+        gap = max(21, 2 * jobs_count * ITEMS // (3 * kills))
+        next_kill = rng.randint(20, gap)
         try:
             while True:
                 assert time.monotonic() - began < DEADLINE, out.read_text()[-3000:]
@@ -117,7 +119,7 @@ def _run(spec: str, tmp: Path, seed: int, *, jobs_count: int = JOBS, kills: int 
                     _note_kill(log, victim.pid)
                     chaos.kills += 1
                     workers[index] = _start(url, spec, log, out)
-                    next_kill = len(lines) + rng.randint(20, 2 * jobs_count * ITEMS // kills)
+                    next_kill = len(lines) + rng.randint(20, gap)
                 time.sleep(0.01)
         finally:
             for worker in workers:
