@@ -158,10 +158,10 @@ class _Resource(Generic[R]):
         return self._core.run(lambda: op(find()))
 
     def _pager(self, make: Callable[[R], pleo_export.Pager[T]], paging: PagingOptions) -> Pager[T]:
+        find = self._find
+        pager = self._core.portal().run_sync(lambda: make(find()))  # checks the keywords
         max_items = paging.get("max_items")
         chunk = _chunk(paging.get("limit"), max_items)
-        find = self._find
-        pager = self._core.portal().run_sync(lambda: make(find()))
         return Pager(self._core, pager, max_items=max_items, chunk=chunk)
 
 
