@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from ._outcome import Booked, Outcome, Rejected, Retry
     from ._pagination import Cursor, Page, Pager, PaginationError
     from ._reader import RunStats
+    from ._resources._base import PagingOptions
     from ._retry import RetryPolicy
     from ._run import ExportRun
     from ._work import ItemFile, WorkItem
@@ -107,6 +108,7 @@ _EXPORTS: dict[str, str] = {
     "Outcome": "_outcome",
     "Page": "_pagination",
     "PaginationError": "_pagination",
+    "PagingOptions": "_resources._base",
     "Pager": "_pagination",
     "PayloadTooLargeError": "_errors",
     "PermissionDeniedError": "_errors",
@@ -180,6 +182,7 @@ __all__ = [
     "Page",
     "Pager",
     "PaginationError",
+    "PagingOptions",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PleoError",

@@ -6,20 +6,23 @@ run, the worker, the coordinators, the webhook endpoint and the testing fake), e
 method of each, and every parameter of each method: the call gets a valid value for every
 other parameter (``VALID``) and, for the one under test, an instance of a class no API
 accepts. A new method or parameter is walked without a change here; one whose valid value is
-unknown fails the walk until ``VALID`` names it. ``export_run(None)`` and ``export_run(42)``
-raised ``AttributeError`` before.
+unknown fails the walk until ``VALID`` names it. A ``**kw: Unpack[SomeTypedDict]`` parameter
+is walked as its keys (``_parameters``), so the paging keywords of every ``list()`` (one
+``PagingOptions``) are each walked as they were when written out. ``export_run(None)`` and
+``export_run(42)`` raised ``AttributeError`` before.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from pleo_export import InvalidArgumentError, PleoExport
+from pleo_export import InvalidArgumentError, PagingOptions, PleoExport
 from pleo_export.testing import FakePleo
 
 from .conftest import client_on
@@ -70,6 +73,28 @@ def _methods(name: str, owner: object) -> Iterator[tuple[str, Callable[..., Any]
             yield f"{name}.{attr}", value
 
 
+def _parameters(method: Callable[..., Any]) -> Iterator[inspect.Parameter]:
+    """The method's parameters as a caller names them: ``**kw: Unpack[Options]`` is one
+    keyword-only parameter per key of ``Options`` (with its type; a required key has no
+    default), any other ``*args`` or ``**kwargs`` none.
+
+    Fails (the walk would lose the paging keywords) if the ``Unpack`` went unseen: see
+    ``test_the_walk_reaches_every_paging_keyword``.
+    """
+    for parameter in inspect.signature(method).parameters.values():
+        if parameter.kind is parameter.VAR_KEYWORD:
+            hint = typing.get_type_hints(method)[parameter.name]
+            if typing.get_origin(hint) is typing.Unpack:
+                (options,) = typing.get_args(hint)
+                for key, annotation in typing.get_type_hints(options).items():
+                    default = parameter.empty if key in options.__required_keys__ else None
+                    yield inspect.Parameter(
+                        key, parameter.KEYWORD_ONLY, default=default, annotation=annotation
+                    )
+        elif parameter.kind is not parameter.VAR_POSITIONAL:
+            yield parameter
+
+
 def _targets(pleo: PleoExport) -> Iterator[tuple[str, Callable[..., Any]]]:
     yield "pleo.export_run", pleo.export_run
     for version in ("v3", "v2"):
@@ -84,10 +109,7 @@ def _cases() -> list[tuple[str, str]]:
     pleo = client_on(fake)
     found = []
     for name, method in _targets(pleo):
-        for parameter in inspect.signature(method).parameters.values():
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                continue
-            found.append((name, parameter.name))
+        found.extend((name, parameter.name) for parameter in _parameters(method))
     return found
 
 
@@ -113,9 +135,7 @@ async def test_wrong_type_is_an_invalid_argument_naming_it(name: str, parameter:
     async with client_on(fake) as pleo:
         method = _resolve(pleo, name)
         arguments = {}
-        for other in inspect.signature(method).parameters.values():
-            if other.kind in (other.VAR_POSITIONAL, other.VAR_KEYWORD):
-                continue
+        for other in _parameters(method):
             if other.name == parameter:
                 arguments[other.name] = Wrong()
             elif other.default is other.empty:
@@ -125,3 +145,16 @@ async def test_wrong_type_is_an_invalid_argument_naming_it(name: str, parameter:
             await _call(method, arguments)
     assert caught.value.argument == parameter or parameter in str(caught.value)
     assert sum(fake.request_counts.values()) == 0  # refused before anything was sent
+
+
+def test_the_walk_reaches_every_paging_keyword() -> None:
+    """Each ``list()`` is walked with every ``PagingOptions`` key (would fail if ``_parameters``
+    skipped ``**paging`` as it skips a plain ``**kwargs``: the walk then has none of them)."""
+    paging = set(typing.get_type_hints(PagingOptions))
+    assert len(paging) == 8
+    walked: dict[str, set[str]] = {}
+    for name, parameter in _cases():
+        walked.setdefault(name, set()).add(parameter)
+    lists = {name: found for name, found in walked.items() if name.endswith(".list")}
+    assert len(lists) == 6  # jobs, job_items, export_items on v3 and v2
+    assert all(found >= paging for found in lists.values()), lists

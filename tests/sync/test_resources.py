@@ -39,6 +39,10 @@ def test_jobs_list_get_and_filters(sync_pleo: PleoExport, fake_pleo: FakePleo) -
         sync_pleo.jobs.get(uuid.uuid4())
     with pytest.raises(InvalidArgumentError):  # raised by list() itself, before iterating
         sync_pleo.jobs.list(limit=0)
+    # the async list() checks the paging keywords before the sync pager reads them (a
+    # TypeError from comparing "4" with the page size before, as ``_chunk`` ran first)
+    with pytest.raises(InvalidArgumentError, match="max_items"):
+        sync_pleo.jobs.list(max_items="4")  # type: ignore[arg-type]
 
 
 def test_pages_and_first_page(sync_pleo: PleoExport, fake_pleo: FakePleo) -> None:

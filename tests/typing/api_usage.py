@@ -34,6 +34,7 @@ from pleo_export import (
     Page,
     Pager,
     PaginationError,
+    PagingOptions,
     PleoError,
     PleoExport,
     RateLimitError,
@@ -147,6 +148,9 @@ async def checkpointed_worker(job_id: str, saved_cursor: str | None) -> str | No
                 print(item.accounting_entry_id, item.status)
             checkpoint = page.end_cursor
             assert_type(checkpoint, str | None)
+        paging: PagingOptions = {"limit": 50, "max_items": 10}  # a wrapper passes them on
+        assert_type(pleo.v3.export_items.list(job_id, **paging), Pager[ExportItemV3])
+        pleo.v3.jobs.list(limit="50")  # type: ignore[arg-type]
         async for v3_item in pleo.job_items.list(job_id, status="pending"):
             print(v3_item)
     return checkpoint

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_type
 
+from pleo_export import PagingOptions
 from pleo_export.coordination import SQLiteCoordinator
 from pleo_export.models import (
     ExportItemV2,
@@ -53,6 +54,9 @@ def v3_client(pleo: PleoExport, job_id: uuid.UUID) -> None:
     for page in pleo.v3.job_items.list(job_id).pages():
         assert_type(page, Page[ExportJobItemV3])
     assert_type(pleo.v3.export_items.list(job_id).first_page(), Page[ExportItemV3])
+    paging: PagingOptions = {"after": "cursor", "prefetch": 0}  # a wrapper passes them on
+    assert_type(pleo.v3.job_items.list(job_id, status="pending", **paging), Pager[ExportJobItemV3])
+    pleo.v3.export_items.list(job_id, max_items="10")  # type: ignore[arg-type]
     assert_type(pleo.v3.job_items.update(job_id, []), ExportJobItemUpdateV3)
     assert_type(pleo.v3.job_items.update_all(job_id, []), BatchResult)
     assert_type(

@@ -110,3 +110,16 @@ async def test_list_filters_are_checked_against_the_versions_enums(
     with pytest.raises(InvalidArgumentError, match="done"):
         pleo.v3.job_items.list(JOB_ID, status="done")
     assert httpx_mock.get_requests() == []
+
+
+async def test_an_unknown_paging_keyword_is_a_type_error_naming_it(
+    pleo: PleoExport, httpx_mock: HTTPXMock
+) -> None:
+    """``**paging`` takes the ``PagingOptions`` keys only: a typo is the ``TypeError`` Python
+    raised when the keywords were written out, before any request (fails if ``ListArgs``
+    stopped checking the keys: the typo would be dropped silently)."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'limt'"):
+        pleo.v3.jobs.list(limt=5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'max_item'"):
+        pleo.v2.export_items.list(JOB_ID, max_item=1)  # type: ignore[call-arg]
+    assert httpx_mock.get_requests() == []

@@ -1,14 +1,15 @@
 """What every resource shares: the seam and the list arguments.
 
 A resource method validates its arguments, builds the generated endpoint's request and hands
-it to the seam; list methods return a ``Pager`` over the wire's pages (``_wire._pages``).
+it to the seam; list methods take ``**paging: Unpack[PagingOptions]`` and return a ``Pager``
+over the wire's pages (``_wire._pages``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict
 
 from .._config import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH
 from .._pagination import Cursor, Pager
@@ -16,7 +17,30 @@ from .._unknown_fields import note_unknowns
 from .._validation import check_int, check_paging, check_sorting
 from .._wire import Endpoint, GeneratedPages, ListPages, Sender, page_orders
 
-__all__ = ["ListArgs", "Resource", "paginate"]
+__all__ = ["ListArgs", "PagingOptions", "Resource", "paginate"]
+
+
+class PagingOptions(TypedDict, total=False):
+    """The paging keyword arguments of every ``list()`` (``jobs``, ``job_items``,
+    ``export_items``, async and sync): ``**paging: Unpack[PagingOptions]``.
+
+    Each is optional; absent or None means the default.
+
+    - ``limit``: page size (default 100).
+    - ``after`` / ``before`` / ``offset``: where to start; at most one of them.
+    - ``sorting_keys`` / ``sorting_order``: passed through; equal lengths.
+    - ``max_items``: stop after this many items.
+    - ``prefetch``: pages requested ahead (default 1; 0 turns it off).
+    """
+
+    limit: int | None
+    after: str | None
+    before: str | None
+    offset: int | None
+    sorting_keys: Sequence[str] | None
+    sorting_order: Sequence[str] | None
+    max_items: int | None
+    prefetch: int | None
 
 
 class ListArgs:
@@ -24,19 +48,17 @@ class ListArgs:
 
     __slots__ = ("limit", "max_items", "prefetch", "query", "start")
 
-    def __init__(
-        self,
-        *,
-        limit: int | None,
-        after: str | None,
-        before: str | None,
-        offset: int | None,
-        sorting_keys: Sequence[str] | None,
-        sorting_order: Sequence[str] | None,
-        max_items: int | None,
-        prefetch: int | None,
-        default_prefetch: int,
-    ) -> None:
+    def __init__(self, paging: PagingOptions, *, default_prefetch: int) -> None:
+        unknown = sorted(paging.keys() - PagingOptions.__optional_keys__)
+        if unknown:  # what Python said of an unknown keyword before ``**paging``
+            raise TypeError(f"list() got an unexpected keyword argument {unknown[0]!r}")
+        limit, max_items, prefetch = (
+            paging.get("limit"),
+            paging.get("max_items"),
+            paging.get("prefetch"),
+        )
+        after, before, offset = paging.get("after"), paging.get("before"), paging.get("offset")
+        sorting_keys, sorting_order = paging.get("sorting_keys"), paging.get("sorting_order")
         check_paging(before=before, after=after, offset=offset, limit=limit, max_items=max_items)
         check_sorting(sorting_keys, sorting_order)
         if prefetch is not None:
@@ -61,8 +83,8 @@ class Resource:
         self._seam = seam
         self._prefetch = prefetch
 
-    def _list_args(self, **kwargs: Any) -> ListArgs:
-        return ListArgs(default_prefetch=self._prefetch, **kwargs)
+    def _list_args(self, paging: PagingOptions) -> ListArgs:
+        return ListArgs(paging, default_prefetch=self._prefetch)
 
     async def _get(self, endpoint: Endpoint, *args: Any, where: str, **kwargs: Any) -> Any:
         """Fetch a ``{data: …}`` resource and return its ``data``."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, Unpack
 
 from .._pagination import Pager
 from .._validation import check_uuid
 from .._wire import Adapter, v2, v3
 from ..models import ExportItemV2, ExportItemV3
-from ._base import Resource
+from ._base import PagingOptions, Resource
 
 __all__ = ["ExportItems", "ExportItemsV2", "ExportItemsV3"]
 
@@ -25,35 +24,19 @@ class ExportItems(Resource, Generic[ItemT]):
     def list(
         self,
         job_id: str | uuid.UUID,
-        *,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[ItemT]:
         """Iterate over the export items of a pending or in-progress job.
 
-        Paging arguments as in ``jobs.list``. File URLs in the items expire 24 h after the fetch.
+        Paging arguments (``PagingOptions``) as in ``jobs.list``. File URLs in the items expire
+        24 h after the fetch.
 
         Raises:
             JobFinishedError: the job is finished (on the first page).
             MissingContraAccountsError: v3, contra accounts not mapped in Pleo.
             UnsupportedApiVersionError: v2, the company must use v3.
         """
-        args = self._list_args(
-            limit=limit,
-            after=after,
-            before=before,
-            offset=offset,
-            sorting_keys=sorting_keys,
-            sorting_order=sorting_order,
-            max_items=max_items,
-            prefetch=prefetch,
-        )
+        args = self._list_args(paging)
         job = check_uuid(job_id, "job_id")
         return self._pager(self._wire.list_export_items, args, job_id=job)
 

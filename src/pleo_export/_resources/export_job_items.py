@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, Unpack
 
 from .._batch import BatchResult, send_batches
 from .._config import DEFAULT_BATCH_CONCURRENCY
@@ -25,7 +25,7 @@ from ..models import (
     UpdateExportJobItem,
     UpdateExportJobItemV3,
 )
-from ._base import Resource
+from ._base import PagingOptions, Resource
 
 __all__ = ["JobItems", "JobItemsV2", "JobItemsV3"]
 
@@ -50,33 +50,17 @@ class JobItems(Resource, Generic[ItemT, UpdateT, ResultT]):
         job_id: IdLike,
         *,
         status: str | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[ItemT]:
         """Iterate over a job's items, optionally only those in one ``status``.
 
-        Paging arguments as in ``jobs.list``.
+        Paging arguments (``PagingOptions``) as in ``jobs.list``.
 
         Raises:
             InvalidArgumentError: a bad argument, before any request.
             ExportNotFoundError: no job with that id (on the first page).
         """
-        args = self._list_args(
-            limit=limit,
-            after=after,
-            before=before,
-            offset=offset,
-            sorting_keys=sorting_keys,
-            sorting_order=sorting_order,
-            max_items=max_items,
-            prefetch=prefetch,
-        )
+        args = self._list_args(paging)
         params: dict[str, Any] = {}
         if status is not None:
             params["status"] = check_enum(status, self._wire.item_statuses, "status")

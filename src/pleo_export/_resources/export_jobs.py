@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, Unpack
 
 from .._errors import InvalidArgumentError
 from .._lifecycle import attempt_recorder, check_event_fields, transition
@@ -16,7 +16,7 @@ from .._port import JobLike
 from .._validation import check_bool, check_enum, check_list, check_text, check_uuid
 from .._wire import Adapter, check_job_failure_type, create_body, event_body, v2, v3
 from ..models import ExportJob, ExportJobV3
-from ._base import Resource
+from ._base import PagingOptions, Resource
 
 __all__ = ["ExportJobs", "ExportJobsV2", "ExportJobsV3"]
 
@@ -34,39 +34,23 @@ class ExportJobs(Resource, Generic[JobT]):
         *,
         company_id: IdLike | None = None,
         statuses: Sequence[str] | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[JobT]:
         """Iterate over export jobs, following cursors: ``async for job in pleo.jobs.list()``.
 
         Args:
             company_id: only this company's jobs (needed with organisation-level credentials).
             statuses: only jobs in these statuses, e.g. ``["pending"]``.
-            limit: page size (default 100).
-            after / before / offset: where to start; at most one of them.
-            sorting_keys / sorting_order: passed through; equal lengths.
-            max_items: stop after this many jobs.
-            prefetch: pages requested ahead (default 1; 0 turns it off).
+            paging: the ``PagingOptions`` keywords: ``limit`` (page size, default 100),
+                ``after`` / ``before`` / ``offset`` (where to start; at most one of them),
+                ``sorting_keys`` / ``sorting_order`` (passed through; equal lengths),
+                ``max_items`` (stop after this many jobs), ``prefetch`` (pages requested
+                ahead, default 1; 0 turns it off).
 
         Raises:
             InvalidArgumentError: a bad argument, before any request.
         """
-        args = self._list_args(
-            limit=limit,
-            after=after,
-            before=before,
-            offset=offset,
-            sorting_keys=sorting_keys,
-            sorting_order=sorting_order,
-            max_items=max_items,
-            prefetch=prefetch,
-        )
+        args = self._list_args(paging)
         params: dict[str, Any] = {}
         if company_id is not None:
             params["company_id"] = check_uuid(company_id, "company_id")

@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, Unpack
 
 import pleo_export
-from pleo_export import BatchResult, DownloadedFile, ItemFile, Page
+from pleo_export import BatchResult, DownloadedFile, ItemFile, Page, PagingOptions
 from pleo_export.models import ExportItemV2, ExportItemV3, ExportJobItemV3
 
 from ._core import AsyncClosable, Core
@@ -157,12 +157,12 @@ class _Resource(Generic[R]):
         find = self._find
         return self._core.run(lambda: op(find()))
 
-    def _pager(
-        self, make: Callable[[R], pleo_export.Pager[T]], *, max_items: int | None, limit: int
-    ) -> Pager[T]:
+    def _pager(self, make: Callable[[R], pleo_export.Pager[T]], paging: PagingOptions) -> Pager[T]:
         find = self._find
-        pager = self._core.portal().run_sync(lambda: make(find()))
-        return Pager(self._core, pager, max_items=max_items, chunk=limit)
+        pager = self._core.portal().run_sync(lambda: make(find()))  # checks the keywords
+        max_items = paging.get("max_items")
+        chunk = _chunk(paging.get("limit"), max_items)
+        return Pager(self._core, pager, max_items=max_items, chunk=chunk)
 
 
 def _chunk(limit: int | None, max_items: int | None) -> int:
@@ -180,14 +180,7 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
         *,
         company_id: IdLike | None = None,
         statuses: Sequence[str] | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[JobT]:
         """Iterate over export jobs, following cursors: ``for job in pleo.jobs.list()``.
 
@@ -198,17 +191,9 @@ class Jobs(_Resource[_AsyncJobs[JobT]], Generic[JobT]):
             lambda jobs: jobs.list(
                 company_id=company_id,
                 statuses=statuses,
-                limit=limit,
-                after=after,
-                before=before,
-                offset=offset,
-                sorting_keys=sorting_keys,
-                sorting_order=sorting_order,
-                max_items=max_items,
-                prefetch=prefetch,
+                **paging,
             ),
-            max_items=max_items,
-            limit=_chunk(limit, max_items),
+            paging,
         )
 
     def get(self, job_id: IdLike) -> JobT:
@@ -300,14 +285,7 @@ class JobItems(
         job_id: IdLike,
         *,
         status: str | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[ItemT]:
         """Iterate over a job's items, optionally only those in one ``status``.
 
@@ -318,17 +296,9 @@ class JobItems(
             lambda items: items.list(
                 job_id,
                 status=status,
-                limit=limit,
-                after=after,
-                before=before,
-                offset=offset,
-                sorting_keys=sorting_keys,
-                sorting_order=sorting_order,
-                max_items=max_items,
-                prefetch=prefetch,
+                **paging,
             ),
-            max_items=max_items,
-            limit=_chunk(limit, max_items),
+            paging,
         )
 
     def update(self, job_id: IdLike, updates: Sequence[UpdateT | Mapping[str, object]]) -> ResultT:
@@ -392,15 +362,7 @@ class ExportItems(_Resource[_AsyncExportItems[ExportT]], Generic[ExportT]):
     def list(
         self,
         job_id: IdLike,
-        *,
-        limit: int | None = None,
-        after: str | None = None,
-        before: str | None = None,
-        offset: int | None = None,
-        sorting_keys: Sequence[str] | None = None,
-        sorting_order: Sequence[str] | None = None,
-        max_items: int | None = None,
-        prefetch: int | None = None,
+        **paging: Unpack[PagingOptions],
     ) -> Pager[ExportT]:
         """Iterate over the export items of a pending or in-progress job.
 
@@ -410,17 +372,9 @@ class ExportItems(_Resource[_AsyncExportItems[ExportT]], Generic[ExportT]):
         return self._pager(
             lambda items: items.list(
                 job_id,
-                limit=limit,
-                after=after,
-                before=before,
-                offset=offset,
-                sorting_keys=sorting_keys,
-                sorting_order=sorting_order,
-                max_items=max_items,
-                prefetch=prefetch,
+                **paging,
             ),
-            max_items=max_items,
-            limit=_chunk(limit, max_items),
+            paging,
         )
 
 
