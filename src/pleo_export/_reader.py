@@ -149,7 +149,8 @@ class PendingReader(Generic[JobT, ItemT, ExportT]):
         todo: dict[uuid.UUID, ItemT] = {}
         async for item in self._port.list_items(self._job_id, status="pending"):
             todo.setdefault(item.accounting_entry_id, item)
-        if self._size is None or len(todo) < self._size:  # else none can be in_progress
+        size = self._size  # a hostile job's numberOfItems may be anything: only an int counts
+        if not isinstance(size, int) or isinstance(size, bool) or len(todo) < size:
             async for item in self._port.list_items(self._job_id, status="in_progress"):
                 todo.setdefault(item.accounting_entry_id, item)
         self._listed(set(todo))
