@@ -298,13 +298,17 @@ def test_a_call_from_a_signal_handler_during_a_call(fake_pleo: FakePleo, tcp_url
 def test_the_pipe_waiter_off_linux(
     sync_pleo: PleoExport, fake_pleo: FakePleo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Where there is no eventfd the waiter is a pipe: threads that start now wait on pipes,
-    and 4 threads × 25 calls answer right (a pipe waiter that lost or kept a wake-up would
-    hang or hand back the previous call's empty result)."""
+    """Where there is no eventfd the waiter is a pipe and the loop is woken with
+    ``call_soon_threadsafe``: threads that start now wait on pipes, and 4 threads × 25 calls
+    answer right (a pipe waiter that lost or kept a wake-up would hang or hand back the
+    previous call's empty result; a portal that still posted to its inbox with no bell to
+    ring would hang)."""
     from pleo_export.sync import _portal
 
     monkeypatch.setattr(_portal, "_EVENTFD", False)
     jobs = [fake_pleo.add_job(items=1) for _ in range(4)]
+    assert sync_pleo.jobs.get(jobs[0]).status == "pending"  # the portal starts now
+    assert sync_pleo._core.portal()._bell is None
 
     def calls(job_id: str) -> int:
         return sum(str(sync_pleo.jobs.get(job_id).id) == job_id for _ in range(25))
@@ -341,3 +345,23 @@ def test_a_leftover_wake_up_does_not_end_the_next_wait(
     waiter.wait(second)  # type: ignore[arg-type]
     assert time.monotonic() - started >= 0.15
     assert second.finished
+
+
+@pytest.mark.timeout(30)
+def test_a_call_after_the_loop_ended_on_its_own_is_refused() -> None:
+    """The loop stopped without ``stop()`` (a callback stopped it, say) and its thread ended:
+    a call made then is refused with PortalClosedError at once. Posted to the inbox, it would
+    wait for good for a drain that never comes (red without the portal's ``_ended`` check:
+    the call hangs until the timeout)."""
+    from pleo_export.sync._portal import Portal
+
+    async def answer() -> int:
+        return 42
+
+    portal = Portal()
+    assert portal.run(answer) == 42
+    portal._loop.call_soon_threadsafe(portal._loop.stop)
+    portal.thread.join(5)
+    assert not portal.thread.is_alive()
+    with pytest.raises(PortalClosedError):
+        portal.run(answer)
