@@ -2,13 +2,16 @@
 
 ``PendingReader`` lists a job's unfinished items, streams the export data and joins the two by
 accounting entry into ``WorkItem`` values; each batch's intents are journaled (in the
-background, while the batch before it is handed out) before any of its items is yielded.
+background, while the batch before it is handed out) before any of its items is yielded. A
+task reads the export data a batch ahead, so a page boundary does not leave the handler's
+slots waiting for a page to be fetched and parsed.
 Recording outcomes is ``_recorder``'s part, the run's lifecycle ``_run``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Set
@@ -125,32 +128,60 @@ class PendingReader(Generic[JobT, ItemT, ExportT]):
         self._stats.total = len(todo)
         logger.info("job %s: %d item(s) to export", self._job_id, len(todo))
         if todo:
-            # Each batch's intents are journaled in the background while the batch before it
-            # is handed out; a batch is yielded only once its own write has landed.
-            batch: list[WorkItem[ItemT, ExportT]] = []
-            ahead: _Ahead[ItemT, ExportT] | None = None
-            async with self._port.list_export_items(self._job_id) as export_items:
-                async for export_item in export_items:
-                    job_item = todo.pop(export_item.accounting_entry_id, None)
-                    if job_item is None or export_item.accounting_entry_id in self._reported:
-                        continue
-                    batch.append(self._work(job_item, export_item))
-                    if len(batch) >= JOURNAL_INTENT_BATCH or not todo:
-                        written = self._journal_ahead(batch)
-                        if ahead is not None:
-                            async for work in self._hand_out(ahead):
-                                yield work
-                        ahead, batch = written, []
-                    if not todo:
-                        break  # the rest of the stream is items finished earlier
-                for last in (ahead, self._journal_ahead(batch) if batch else None):
-                    if last is not None:
-                        async for work in self._hand_out(last):
-                            yield work
+            async with contextlib.aclosing(self._from_batches(todo)) as works:
+                async for work in works:
+                    yield work
         for entry in todo:
             if entry not in self._reported:
                 logger.warning("job %s: no export data for entry %s", self._job_id, entry)
                 self._missing(entry)
+
+    async def _from_batches(
+        self, todo: dict[uuid.UUID, ItemT]
+    ) -> AsyncGenerator[WorkItem[ItemT, ExportT], None]:
+        """Hand out the batches a background task reads ahead (see ``_read_ahead``)."""
+        ready: asyncio.Queue[_Ahead[ItemT, ExportT] | None] = asyncio.Queue()
+        turn = asyncio.Semaphore(1)
+        reading = asyncio.ensure_future(self._read_ahead(todo, ready, turn))
+        reading.add_done_callback(mark_exception_seen)
+        reading.add_done_callback(lambda _: ready.put_nowait(None))
+        try:
+            while (ahead := await ready.get()) is not None:
+                turn.release()  # the next batch's intents may be written now
+                async for work in self._hand_out(ahead):
+                    yield work
+            reading.result()  # what stopped the reading, raised where items are asked for
+        finally:
+            if not reading.done():
+                reading.cancel()
+                await asyncio.wait([reading])  # its pager closed (a cancellation of ours passes)
+
+    async def _read_ahead(
+        self,
+        todo: dict[uuid.UUID, ItemT],
+        ready: asyncio.Queue[_Ahead[ItemT, ExportT] | None],
+        turn: asyncio.Semaphore,
+    ) -> None:
+        """Join the export data to ``todo`` into batches, each put in ``ready`` once its
+        intents' write has begun; the write waits for ``turn``, given as the batch before it
+        starts to be handed out. So the next batch is read (its page fetched and parsed) while
+        one is handed out, and at most one batch is journaled that is not yet handed out."""
+        batch: list[WorkItem[ItemT, ExportT]] = []
+        async with self._port.list_export_items(self._job_id) as export_items:
+            async for export_item in export_items:
+                job_item = todo.pop(export_item.accounting_entry_id, None)
+                if job_item is None or export_item.accounting_entry_id in self._reported:
+                    continue
+                batch.append(self._work(job_item, export_item))
+                if len(batch) >= JOURNAL_INTENT_BATCH or not todo:
+                    await turn.acquire()
+                    ready.put_nowait(self._journal_ahead(batch))
+                    batch = []
+                if not todo:
+                    break  # the rest of the stream is items finished earlier
+        if batch:
+            await turn.acquire()
+            ready.put_nowait(self._journal_ahead(batch))
 
     def _work(self, item: ItemT, export_item: ExportT) -> WorkItem[ItemT, ExportT]:
         doubt = item.accounting_entry_id in self._in_doubt

@@ -14,10 +14,11 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
 from pleo_export import Booked, ExportWorker, JobAbortedError, PleoExport, Retry
-from pleo_export.testing import FakePleo
+from pleo_export.testing import DEFAULT_API_KEY, FakePleo
 
 WAIT = 20.0
 
@@ -84,6 +85,51 @@ async def test_concurrency_keeps_n_calls_in_flight_and_books_each_item_once(
     assert fake_pleo.job(job_id)["status"] == "completed"
     # outcomes out of order still go in full batches of 100
     assert fake_pleo.request_counts["updateExportJobItemsV3"] == 3
+
+
+class _HeldPage(httpx.AsyncBaseTransport):
+    """The fake, except that the third page of export data is answered only once ``release``
+    is set."""
+
+    def __init__(self, fake: FakePleo) -> None:
+        self._inner = fake.transport()
+        self.release = asyncio.Event()
+        self.export_pages = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v3/export-items":
+            self.export_pages += 1
+            if self.export_pages == 3:
+                await self.release.wait()
+        return await self._inner.handle_async_request(request)
+
+
+async def test_the_next_batch_is_ready_while_a_page_is_still_on_its_way(
+    fake_pleo: FakePleo,
+) -> None:
+    """The export data is read a batch ahead in the background: the second batch of 100 is
+    handed out while the third page is still coming. Here that page comes only once the
+    second batch's first item is booked; a reader that reads the next batch only when the
+    handler asks for an item past the current one (as 0.2's did) would wait for it forever
+    and fail the time limit."""
+    job_id = fake_pleo.add_job(items=250)
+    transport = _HeldPage(fake_pleo)
+    booked: list[uuid.UUID] = []
+
+    async def book(work: Any) -> Booked:
+        booked.append(work.accounting_entry_id)
+        if len(booked) == 101:
+            transport.release.set()
+        return Booked()
+
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        PleoExport(api_key=DEFAULT_API_KEY, base_url="http://127.0.0.1", http_client=http) as pleo,
+    ):
+        await asyncio.wait_for(ExportWorker(pleo, book).run(until_idle=True), WAIT)
+    assert len(set(booked)) == len(booked) == 250
+    assert fake_pleo.job(job_id)["status"] == "completed"
+    assert transport.export_pages == 3
 
 
 @pytest.mark.parametrize("retry", [False, True], ids=["exceptions", "retry-answers"])

@@ -169,6 +169,23 @@ async def test_a_paused_run_is_finished_by_the_next_one(
     assert _reported_once(fake_pleo, job_id, 200)
 
 
+async def test_a_run_left_early_leaves_no_reading_behind(
+    fake_pleo: FakePleo, pleo: PleoExport
+) -> None:
+    """The export data is read a batch ahead by a task of its own: a run paused in its second
+    batch of 500 items stops that task and closes its pages as it exits. Without the
+    cancellation the task would be left waiting for its turn to journal the next batch."""
+    job_id = fake_pleo.add_job(items=500)
+    async with pleo.export_run(job_id) as run:
+        async for work in run.pending():
+            run.succeeded(work)
+            if run.stats.succeeded == 130:
+                run.pause()
+                break
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert fake_pleo.item_status_counts(job_id) == {"successful": 130, "pending": 370}
+
+
 async def test_cancellation_flushes_and_leaves_the_job_resumable(
     fake_pleo: FakePleo, pleo: PleoExport
 ) -> None:
