@@ -3,7 +3,9 @@
 ``python benchmarks/_fake_server.py --rounds 5 --jobs 4 --items 2500`` seeds ``rounds`` sets
 of companies with ``examples/export_to_ledger.py``'s ``seed_fake`` (one pending job each, every
 other one vendor-based), serves them on 127.0.0.1 and prints two lines: the base URL, then a
-JSON list with the company ids of each round. Its CPU time can be read from ``/proc``.
+JSON list with the company ids of each round. With ``--bare`` each round is instead one company
+with one plain pending job of ``items`` items (``FakePleo.add_job``'s defaults), on a fake
+seeded with ``--seed``. Its CPU time can be read from ``/proc``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--items", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bare", action="store_true", help="one plain job a round, no demo data")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO / "examples"))
@@ -38,7 +41,10 @@ def main() -> None:
     rounds: list[list[str]] = []
     known: set[str] = set()
     for _ in range(args.rounds):
-        seed_fake(fake, jobs=args.jobs, items=args.items)
+        if args.bare:
+            fake.add_job(items=args.items)
+        else:
+            seed_fake(fake, jobs=args.jobs, items=args.items)
         companies = sorted({job["companyId"] for job in fake.jobs()} - known)
         known.update(companies)
         rounds.append(companies)
