@@ -3,9 +3,9 @@
 An ``ExportWorker`` exports one job of N items from the fake (in process) with a handler that
 takes B = 20 ms per booking (a fast ERP), at concurrency C = 1 and C = 16, at C = 16 with the
 fake in a process of its own over loopback TCP, and at C = 16 with a ``PostgresCoordinator``
-(local, fsync on) instead of the in-memory journal. The floor of a
-booking-bound job is N·B/C: everything above it is the engine's (listing, journaling,
-reporting, the final event).
+(local, fsync on) instead of the in-memory journal. The floor of a booking-bound job is N·B/C:
+everything above it is the engine's (listing, journaling, reporting, the final event), and the
+goal on it is measured over TCP, where the fake's work is not done on the engine's loop.
 
 Run alone: ``.venv/bin/python benchmarks/bench_engine.py``.
 """
@@ -32,6 +32,8 @@ from pleo_export.testing import FakePleo
 __all__ = ["main", "run"]
 
 BOOKING = 0.020
+#: The case the floor goal is on: Pleo's work is not on the engine's event loop.
+_OVER_TCP = "concurrency 16, the fake in its own process (TCP)"
 
 
 async def _book(work: Any) -> Booked:
@@ -108,7 +110,7 @@ def run(quick: bool = False) -> list[Report]:
     cases: dict[str, tuple[int, int, Callable[[], float]]] = {
         "concurrency 1": (few, 1, lambda: asyncio.run(_export(few, 1))),
         "concurrency 16": (many, 16, lambda: asyncio.run(_export(many, 16))),
-        "concurrency 16, the fake in its own process (TCP)": (many, 16, lambda: _over_tcp(many)),
+        _OVER_TCP: (many, 16, lambda: _over_tcp(many)),
     }
     with ExitStack() as stack:
         try:
@@ -144,12 +146,23 @@ def run(quick: bool = False) -> list[Report]:
     for name, (items, concurrency, wall) in walls.items():
         floor = items * BOOKING / concurrency
         rows.append(
-            [name, f"{items:,}", f"{fmt(wall)} s", f"{fmt(floor)} s", f"{items / wall:,.0f}"]
+            [
+                name,
+                f"{items:,}",
+                f"{fmt(wall)} s",
+                f"{fmt(floor)} s",
+                f"{wall / floor:.2f}×",
+                f"{items / wall:,.0f}",
+            ]
         )
     rate = {name: items / wall for name, (items, _, wall) in walls.items()}
-    many_items, _, wall16 = walls["concurrency 16"]
+    many_items, _, wall16 = walls[_OVER_TCP]
     goals = [
-        Goal("concurrency 16: wall / floor N·B/C", wall16 / (many_items * BOOKING / 16), 1.3),
+        Goal(
+            "concurrency 16, over TCP: wall / floor N·B/C",
+            wall16 / (many_items * BOOKING / 16),
+            1.3,
+        ),
         Goal(
             "items/s at concurrency 1 / at 16 (speed-up ≥ 10×)",
             rate["concurrency 1"] / rate["concurrency 16"],
@@ -166,13 +179,16 @@ def run(quick: bool = False) -> list[Report]:
         )
     report = Report(
         title=f"Export engine: booking-bound job, {BOOKING * 1000:.0f} ms per booking",
-        header=["Case", "items", "wall", "floor N·B/C", "items/s"],
+        header=["Case", "items", "wall", "floor N·B/C", "wall / floor", "items/s"],
         rows=rows,
         notes=[
             f"One job per case and round ({rounds} interleaved rounds, medians) on the "
-            "in-process fake (one case on the fake in a process of its "
-            "own, over loopback TCP: the fake's work then runs on the other CPU, as Pleo's runs "
-            "on Pleo's servers); the handler sleeps 20 ms per booking. "
+            "in-process fake, or on the fake in a process of its own over loopback TCP; the "
+            "handler sleeps 20 ms per booking. The floor goal is on the TCP case: there the "
+            "engine talks HTTP to a server that does its work elsewhere, as Pleo's does. In "
+            "process the fake's own work (building each export item from its seed, applying "
+            "the updates) runs on the engine's event loop and delays the handler's wake-ups: "
+            f"{walls['concurrency 16'][2] / (many * BOOKING / 16):.2f}× the floor there. "
             "Goals (issue 24): wall ≤ 1.3× the floor at concurrency 16, ≥ 10× the items/s of "
             "concurrency 1, and PostgreSQL ≥ 0.7× the throughput of the in-memory journal.",
             *notes,
