@@ -105,7 +105,7 @@ def run(quick: bool = False) -> list[Report]:
     """C = 1, C = 16 (in process, over TCP, on PostgreSQL), with their ratios: the median wall
     time of each case over interleaved rounds."""
     started = time.perf_counter()
-    (few, many), rounds = ((60, 480), 1) if quick else ((150, 1600), 3)
+    (few, many), rounds = ((60, 480), 1) if quick else ((150, 1600), 5)
     notes: list[str] = []
     cases: dict[str, tuple[int, int, Callable[[], float]]] = {
         "concurrency 1": (few, 1, lambda: asyncio.run(_export(few, 1))),

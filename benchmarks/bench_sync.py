@@ -70,7 +70,7 @@ def _fake_pleo() -> Iterator[tuple[str, str]]:
     from pleo_export.sync import PleoExport
 
     server = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "_fake_server.py"), "--jobs=1", "--items=5"],
+        [sys.executable, str(REPO / "benchmarks" / "_fake_server.py"), "--bare", "--items=5"],
         stdout=subprocess.PIPE,
         text=True,
     )
