@@ -15,9 +15,10 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +28,19 @@ __all__ = [
     "API_KEY",
     "BASE_URL",
     "REPO",
+    "FakeServer",
     "Goal",
     "PageServer",
     "Report",
     "export_item_pages",
+    "fake_server",
     "fmt",
     "interleave",
     "interleave_async",
     "machine",
     "median",
     "no_gc",
+    "rotations",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,6 +153,13 @@ def no_gc(off: bool = True) -> Iterator[None]:
             gc.enable()
 
 
+def rotations(names: Sequence[str], rounds: int) -> Iterator[str]:
+    """Every name once per round, the order rotated by one place each round."""
+    for n in range(rounds):
+        shift = n % len(names)
+        yield from [*names[shift:], *names[:shift]]
+
+
 def interleave(
     cases: Mapping[str, Callable[[], object]],
     *,
@@ -162,15 +173,12 @@ def interleave(
     slow a case down far less than they would its wall time. Pass ``time.perf_counter`` for
     anything that waits.
     """
-    names = list(cases)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for n in range(rounds):
-        shift = n % len(names)
-        for name in names[shift:] + names[:shift]:
-            with no_gc(gc_off):
-                started = clock()
-                cases[name]()
-                times[name].append(clock() - started)
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for name in rotations(list(cases), rounds):
+        with no_gc(gc_off):
+            started = clock()
+            cases[name]()
+            times[name].append(clock() - started)
     return times
 
 
@@ -182,15 +190,12 @@ async def interleave_async(
     gc_off: bool = True,
 ) -> dict[str, list[float]]:
     """``interleave`` for coroutine functions, in the running event loop."""
-    names = list(cases)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for n in range(rounds):
-        shift = n % len(names)
-        for name in names[shift:] + names[:shift]:
-            with no_gc(gc_off):
-                started = clock()
-                await cases[name]()
-                times[name].append(clock() - started)
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for name in rotations(list(cases), rounds):
+        with no_gc(gc_off):
+            started = clock()
+            await cases[name]()
+            times[name].append(clock() - started)
     return times
 
 
@@ -257,6 +262,33 @@ async def _fetch_item_pages(pages: int, page_size: int, seed: int) -> list[bytes
             out.append(json.dumps(body["data"], separators=(",", ":")).encode())
             after = body["pagination"]["endCursor"]
     return out
+
+
+@dataclass
+class FakeServer:
+    """The fake Pleo in a process of its own (``benchmarks/_fake_server.py``)."""
+
+    url: str
+    #: The company ids of each round the server was seeded with.
+    companies: list[list[str]]
+    pid: int
+
+
+@contextmanager
+def fake_server(*args: str) -> Iterator[FakeServer]:
+    """Run ``benchmarks/_fake_server.py`` with ``args`` until the block ends."""
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "benchmarks" / "_fake_server.py"), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        yield FakeServer(url, json.loads(server.stdout.readline()), server.pid)
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 class PageServer:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from _common import API_KEY, REPO, Goal, Report, fmt, median
+from _common import API_KEY, REPO, Goal, Report, fake_server, fmt, median
 
 sys.path.insert(0, str(REPO / "tests"))
 from _pg import PgUnavailable, start_cluster
@@ -113,24 +111,13 @@ def run(quick: bool = False) -> list[Report]:
             cases["PostgresCoordinator (local, fsync on)"] = lambda: PostgresCoordinator(
                 cluster.dsn
             )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(REPO / "benchmarks" / "_fake_server.py"),
-                f"--rounds={(rounds + 1) * len(cases)}",
-                f"--jobs={jobs}",
-                f"--items={items}",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+        server = stack.enter_context(
+            fake_server(
+                f"--rounds={(rounds + 1) * len(cases)}", f"--jobs={jobs}", f"--items={items}"
+            )
         )
-        stack.callback(server.wait, 10)
-        stack.callback(server.terminate)
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        companies: list[list[str]] = json.loads(server.stdout.readline())
         time.sleep(0.2)
-        walls = asyncio.run(_rounds(url, iter(companies), Path(tmp), cases, rounds))
+        walls = asyncio.run(_rounds(server.url, iter(server.companies), Path(tmp), cases, rounds))
     base = median(walls["no coordinator (in-memory journal)"])
     rows = []
     for name, samples in walls.items():

@@ -13,15 +13,14 @@ Run alone: ``.venv/bin/python benchmarks/bench_engine.py``.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
-from _common import API_KEY, REPO, Goal, Report, fmt, median
+from _common import API_KEY, REPO, Goal, Report, fake_server, fmt, median, rotations
 
 sys.path.insert(0, str(REPO / "tests"))
 from _pg import PgUnavailable, start_cluster
@@ -58,30 +57,6 @@ async def _export(items: int, concurrency: int, coordinator: Any = None) -> floa
     return wall
 
 
-@contextmanager
-def _served(items: int) -> Iterator[str]:
-    """The fake in a process of its own, holding one pending job of ``items`` items: its URL."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "_fake_server.py"),
-            "--bare",
-            f"--items={items}",
-            "--seed=7",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        server.stdout.readline()  # the company ids
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 async def _export_over_tcp(url: str, concurrency: int, coordinator: Any = None) -> float:
     """Wall seconds to export the one job of the fake at ``url``, over loopback TCP."""
     async with PleoExport(api_key=API_KEY, base_url=url) as pleo:
@@ -97,8 +72,8 @@ async def _export_over_tcp(url: str, concurrency: int, coordinator: Any = None) 
 
 
 def _over_tcp(items: int) -> float:
-    with _served(items) as url:
-        return asyncio.run(_export_over_tcp(url, 16))
+    with fake_server("--bare", f"--items={items}", "--seed=7") as server:
+        return asyncio.run(_export_over_tcp(server.url, 16))
 
 
 def run(quick: bool = False) -> list[Report]:
@@ -134,10 +109,8 @@ def run(quick: bool = False) -> list[Report]:
                 lambda: asyncio.run(on_postgres()),
             )
         found: dict[str, list[float]] = {name: [] for name in cases}
-        names = list(cases)
-        for n in range(rounds):
-            for name in names[n % len(names) :] + names[: n % len(names)]:
-                found[name].append(cases[name][2]())
+        for name in rotations(list(cases), rounds):
+            found[name].append(cases[name][2]())
     walls = {
         name: (items, concurrency, median(found[name]))
         for name, (items, concurrency, _) in cases.items()

@@ -14,14 +14,12 @@ Run alone: ``.venv/bin/python benchmarks/bench_files.py``.
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 
-from _common import API_KEY, REPO, Goal, Report, fmt, interleave_async, median
+from _common import API_KEY, Goal, Report, fake_server, fmt, interleave_async, median
 
 __all__ = ["main", "run"]
 
@@ -85,26 +83,10 @@ def run(quick: bool = False) -> list[Report]:
     """Download the job's receipts per case, interleaved; median files/s and MB/s."""
     started = time.perf_counter()
     items, rounds = (120, 3) if quick else (200, 5)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "_fake_server.py"),
-            "--rounds=1",
-            "--jobs=1",
-            f"--items={items}",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        (companies,) = json.loads(server.stdout.readline())
+    with fake_server("--rounds=1", "--jobs=1", f"--items={items}") as server:
+        (companies,) = server.companies
         time.sleep(0.2)
-        times, count, total = asyncio.run(_measure(url, companies[0], rounds))
-    finally:
-        server.terminate()
-        server.wait(10)
+        times, count, total = asyncio.run(_measure(server.url, companies[0], rounds))
 
     wall = {name: median(values) for name, values in times.items()}
     labels = {

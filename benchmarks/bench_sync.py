@@ -23,14 +23,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import httpx
-from _common import API_KEY, BASE_URL, REPO, Goal, Report, fmt, interleave, median, no_gc
+from _common import (
+    API_KEY,
+    BASE_URL,
+    Goal,
+    Report,
+    fake_server,
+    fmt,
+    interleave,
+    median,
+    no_gc,
+    rotations,
+)
 from bench_request import _AUTH, BODY, JOB_ID
 
 __all__ = ["main", "run"]
@@ -69,38 +78,24 @@ def _fake_pleo() -> Iterator[tuple[str, str]]:
     """The fake Pleo in its own process, with one export job: its base URL and the job's id."""
     from pleo_export.sync import PleoExport
 
-    server = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "_fake_server.py"), "--bare", "--items=5"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        companies: list[list[str]] = json.loads(server.stdout.readline())
-        with PleoExport(api_key=API_KEY, base_url=url) as pleo:
-            (job_id,) = [str(job.id) for job in pleo.jobs.list(company_id=companies[0][0])]
-        yield url, job_id
-    finally:
-        server.terminate()
-        server.wait(10)
+    with fake_server("--bare", "--items=5") as server:
+        with PleoExport(api_key=API_KEY, base_url=server.url) as pleo:
+            (job_id,) = [str(job.id) for job in pleo.jobs.list(company_id=server.companies[0][0])]
+        yield server.url, job_id
 
 
 def _both_clocks(
     cases: Mapping[str, Callable[[], object]], rounds: int
 ) -> dict[str, dict[str, list[float]]]:
     """``interleave`` reading the CPU and the wall clock around the same runs."""
-    names = list(cases)
     times: dict[str, dict[str, list[float]]] = {"cpu": {}, "wall": {}}
-    for n in range(rounds):
-        shift = n % len(names)
-        for name in names[shift:] + names[:shift]:
-            with no_gc():
-                cpu, wall = time.process_time(), time.perf_counter()
-                cases[name]()
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            times["cpu"].setdefault(name, []).append(cpu)
-            times["wall"].setdefault(name, []).append(wall)
+    for name in rotations(list(cases), rounds):
+        with no_gc():
+            cpu, wall = time.process_time(), time.perf_counter()
+            cases[name]()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        times["cpu"].setdefault(name, []).append(cpu)
+        times["wall"].setdefault(name, []).append(wall)
     return times
 
 
@@ -208,6 +203,19 @@ def _per_call(
     }
 
 
+_HEADER = ["Call", "CPU µs/call", "vs async", "vs httpx.Client", "wall µs/call", "wall vs async"]
+
+
+def _row(
+    label: str, name: str, cpu: dict[str, float], wall: dict[str, float] | None = None
+) -> list[str]:
+    """A table row: ``name``'s CPU (and wall) µs per call, with its ratios."""
+    ratios = [f"{cpu[name] / cpu['async']:.2f}×", f"{cpu[name] / cpu['httpx']:.2f}×"]
+    if wall is None:
+        return [label, fmt(cpu[name]), *ratios, "", ""]
+    return [label, fmt(cpu[name]), *ratios, fmt(wall[name]), f"{wall[name] / wall['async']:.2f}×"]
+
+
 def _medians(us: dict[str, list[float]]) -> dict[str, float]:
     return {name: median(values) for name, values in us.items()}
 
@@ -215,27 +223,10 @@ def _medians(us: dict[str, list[float]]) -> dict[str, float]:
 def _tcp_report(calls: int, rounds: int) -> Report:
     us = _measure_tcp(calls, rounds)
     cpu, wall = _medians(us["cpu"]), _medians(us["wall"])
-    rows = [
-        [
-            _LABELS[name],
-            fmt(cpu[name]),
-            f"{cpu[name] / cpu['async']:.2f}×",
-            f"{cpu[name] / cpu['httpx']:.2f}×",
-            fmt(wall[name]),
-            f"{wall[name] / wall['async']:.2f}×",
-        ]
-        for name in _LABELS
-    ]
+    rows = [_row(_LABELS[name], name, cpu, wall) for name in _LABELS]
     return Report(
         title="Sync client overhead (GET one export job over loopback TCP, the fake Pleo)",
-        header=[
-            "Call",
-            "CPU µs/call",
-            "vs async",
-            "vs httpx.Client",
-            "wall µs/call",
-            "wall vs async",
-        ],
+        header=_HEADER,
         rows=rows,
         goals=[
             Goal(
@@ -268,17 +259,7 @@ def _mock_report(calls: int, rounds: int) -> Report:
         one_cpu = _medians(_measure_mock(calls, rounds, wall=False)["cpu"]) if pinned else None
     cpu, wall = _medians(us["cpu"]), _medians(us["wall"])
     names = ("async", "sync", "httpx")
-    rows = [
-        [
-            _LABELS[name],
-            fmt(cpu[name]),
-            f"{cpu[name] / cpu['async']:.2f}×",
-            f"{cpu[name] / cpu['httpx']:.2f}×",
-            fmt(wall[name]),
-            f"{wall[name] / wall['async']:.2f}×",
-        ]
-        for name in names
-    ]
+    rows = [_row(_LABELS[name], name, cpu, wall) for name in names]
     notes = [
         "The same call answered in-process by an `httpx.MockTransport`: no socket, no wait. "
         "The async call then never sleeps, so this ratio is the portal's cost at its harshest, "
@@ -295,14 +276,7 @@ def _mock_report(calls: int, rounds: int) -> Report:
     ]
     if one_cpu is not None:
         rows += [
-            [
-                f"{_LABELS[name]}, every thread on one CPU",
-                fmt(one_cpu[name]),
-                f"{one_cpu[name] / one_cpu['async']:.2f}×",
-                f"{one_cpu[name] / one_cpu['httpx']:.2f}×",
-                "",
-                "",
-            ]
+            _row(f"{_LABELS[name]}, every thread on one CPU", name, one_cpu)
             for name in ("async", "sync")
         ]
         notes.append(
@@ -315,14 +289,7 @@ def _mock_report(calls: int, rounds: int) -> Report:
         )
     return Report(
         title="Sync client: the portal alone (GET one export job, httpx.MockTransport)",
-        header=[
-            "Call",
-            "CPU µs/call",
-            "vs async",
-            "vs httpx.Client",
-            "wall µs/call",
-            "wall vs async",
-        ],
+        header=_HEADER,
         rows=rows,
         notes=notes,
     )

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import API_KEY, REPO, Report, fmt, median
+from _common import API_KEY, REPO, Report, fake_server, fmt, median
 
 __all__ = ["main", "run"]
 
@@ -113,47 +111,32 @@ def run(quick: bool = False) -> list[Report]:
     started = time.perf_counter()
     rounds, jobs, items = (5, 2, 500) if quick else (5, 4, 1000)
     per_round = jobs * items
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "_fake_server.py"),
-            f"--rounds={rounds + 1}",
-            f"--jobs={jobs}",
-            f"--items={items}",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     samples: list[dict[str, float]] = []
     counter = _CountCalls()
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        companies: list[list[str]] = json.loads(server.stdout.readline())
+    with (
+        fake_server(f"--rounds={rounds + 1}", f"--jobs={jobs}", f"--items={items}") as server,
+        tempfile.TemporaryDirectory(prefix="pleo-bench-ledger-") as tmp,
+    ):
         time.sleep(0.2)
-        with tempfile.TemporaryDirectory(prefix="pleo-bench-ledger-") as tmp:
-            for n, round_companies in enumerate(companies):
-                server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
-                wall = time.perf_counter()
-                with counter:
-                    status = asyncio.run(
-                        _export_round(url, round_companies, Path(tmp) / f"ledger{n}.sqlite")
-                    )
-                wall = time.perf_counter() - wall
-                if status != 0:
-                    raise RuntimeError("the demo's ledger check failed")
-                if n == 0:
-                    continue  # warm-up round: imports, first connections
-                samples.append(
-                    {
-                        "wall": wall,
-                        "client": time.process_time() - client_cpu,
-                        "server": _cpu_seconds(server.pid) - server_cpu,
-                    }
+        for n, round_companies in enumerate(server.companies):
+            server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+            wall = time.perf_counter()
+            with counter:
+                status = asyncio.run(
+                    _export_round(server.url, round_companies, Path(tmp) / f"ledger{n}.sqlite")
                 )
-    finally:
-        server.terminate()
-        server.wait(10)
+            wall = time.perf_counter() - wall
+            if status != 0:
+                raise RuntimeError("the demo's ledger check failed")
+            if n == 0:
+                continue  # warm-up round: imports, first connections
+            samples.append(
+                {
+                    "wall": wall,
+                    "client": time.process_time() - client_cpu,
+                    "server": _cpu_seconds(server.pid) - server_cpu,
+                }
+            )
 
     lookup_us, importable_us = counter.cost_us(), counter.cost_us(stand_in=True)
     lookups_per_item = counter.calls / (per_round * (rounds + 1))
